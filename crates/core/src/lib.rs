@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod decide;
 pub mod error;
 pub mod explain;
+pub mod flow;
 pub mod manifest;
 pub mod profile;
 pub mod settings;
@@ -27,6 +28,7 @@ pub use decide::{
 };
 pub use error::CoreError;
 pub use explain::{Explanation, explain};
+pub use flow::{Driven, drive};
 pub use manifest::{Manifest, Privacy};
 pub use profile::{BaseLib, Profile};
 pub use settings::{SettingChange, SettingsPage, apply_settings, auth_setting, setting_result};
