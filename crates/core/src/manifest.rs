@@ -25,6 +25,7 @@ pub enum Privacy {
 
 /// The declarations of one project.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Manifest {
     /// app.json `permission[scope].desc` (R21).
     pub permission_desc: BTreeMap<Scope, String>,
@@ -66,6 +67,18 @@ impl Manifest {
             Privacy::Guide { contract_name, .. } => contract_name,
             _ => "",
         }
+    }
+
+    /// `wx.getPrivacySetting`: `(needAuthorization, privacyContractName)` (R30).
+    ///
+    /// `needAuthorization` is false when nothing is declared or consent covers every declared
+    /// type (R25: a newly declared type makes it true again).
+    pub fn privacy_setting(&self, state: &crate::state::AppState) -> (bool, &str) {
+        let need = self
+            .declared_types()
+            .iter()
+            .any(|t| !state.privacy_granted(*t));
+        (need, self.contract_name())
     }
 
     /// R22: `getFuzzyLocation` together with a precise location API is a configuration error.
