@@ -13,13 +13,9 @@ impl BaseLib {
     pub fn parse(s: &str) -> Result<BaseLib, CoreError> {
         let bad = || CoreError::BadVersion(s.to_string());
         let mut parts = [0u16; 3];
-        let mut n = 0;
-        for piece in s.split('.') {
-            if n == 3 {
-                return Err(bad());
-            }
-            parts[n] = piece.parse().map_err(|_| bad())?;
-            n += 1;
+        for (n, piece) in s.split('.').enumerate() {
+            let slot = parts.get_mut(n).ok_or_else(bad)?;
+            *slot = piece.parse().map_err(|_| bad())?;
         }
         Ok(BaseLib(parts[0], parts[1], parts[2]))
     }
