@@ -1,0 +1,9 @@
+App({
+  globalData: {
+    city: '',
+  },
+
+  onLaunch() {
+    console.log('app launch')
+  },
+})
