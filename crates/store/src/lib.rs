@@ -1,9 +1,28 @@
 //! miniperm's consent store: an append-only consent log plus the current state, updated in the
 //! same transaction. SQLite (rusqlite, bundled) by default; an in-memory store for tests,
 //! `--ephemeral` and the explorer.
+//!
+//! * [`SqliteStore`]: a file (or `:memory:`) in WAL mode with `synchronous=FULL`; every
+//!   [`ConsentStore::append`] is one transaction and returns only after its commit. Versioned
+//!   schema ([`SCHEMA_VERSION`]); a database from a newer miniperm or from another program is
+//!   refused with a typed error before anything is written.
+//! * [`MemoryStore`]: plain Rust maps, `Clone`, no I/O. Same contract, nothing durable.
+//!
+//! The store decides nothing: it appends what the engine decided and keeps the current state equal
+//! to [`AppState::fold`] of the log, using [`AppState::apply`], [`AppState::entries`] and
+//! [`AppState::from_entries`].
 #![forbid(unsafe_code)]
 
+mod codec;
+mod memory;
+mod sqlite;
+
+use std::path::PathBuf;
+
 use miniperm_core::{AppState, ConsentEvent};
+
+pub use memory::MemoryStore;
+pub use sqlite::{APPLICATION_ID, SCHEMA_VERSION, SqliteStore};
 
 /// The contract every store keeps. (Implementations: see the modules of this crate.)
 ///
@@ -16,8 +35,110 @@ pub trait ConsentStore {
     fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError>;
     fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError>;
     fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError>;
+
+    /// Group commit: appends several batches (for example the decisions of several callers that
+    /// queued behind one writer) in ONE transaction, and returns each batch with its `seq`s, in
+    /// order. Either every batch is committed or none is.
+    ///
+    /// The default concatenates the batches into one [`append`](ConsentStore::append), which
+    /// already is one transaction.
+    fn append_batches(
+        &mut self,
+        batches: Vec<Vec<ConsentEvent>>,
+    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
+        let lens: Vec<usize> = batches.iter().map(Vec::len).collect();
+        let mut all = self
+            .append(batches.into_iter().flatten().collect())?
+            .into_iter();
+        Ok(lens
+            .into_iter()
+            .map(|n| all.by_ref().take(n).collect())
+            .collect())
+    }
 }
 
-/// Placeholder until the store lands.
+impl<S: ConsentStore + ?Sized> ConsentStore for Box<S> {
+    fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
+        (**self).append(events)
+    }
+    fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError> {
+        (**self).state(user, app)
+    }
+    fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError> {
+        (**self).log(user, app)
+    }
+    fn append_batches(
+        &mut self,
+        batches: Vec<Vec<ConsentEvent>>,
+    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
+        (**self).append_batches(batches)
+    }
+}
+
+/// Everything a store can fail with. Messages are lowercase and name the input in backticks.
+///
+/// [`StoreError::is_bad_input`] tells a caller's mistake (a foreign or newer file given as the
+/// database) from a failure of the machine (I/O, a full disk, a lock held too long).
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {}
+pub enum StoreError {
+    /// The path exists but cannot be opened or read as a database (a directory, no permission).
+    #[error("cannot open database `{}`: {reason}", .path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    /// The file is not an SQLite database at all.
+    #[error("`{}` is not a miniperm database (not an sqlite file)", .path.display())]
+    NotSqlite { path: PathBuf },
+    /// An SQLite database that some other program wrote.
+    #[error("`{}` is not a miniperm database ({reason})", .path.display())]
+    Foreign { path: PathBuf, reason: String },
+    /// A miniperm database from a newer version of miniperm.
+    #[error(
+        "database `{}` has schema version {found}, newer than this miniperm supports ({supported}): upgrade miniperm",
+        .path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// A value read back that this version does not know (a foreign or damaged database).
+    #[error("unknown {column} `{value}` in the {table} table (row {row})")]
+    BadValue {
+        table: &'static str,
+        row: String,
+        column: &'static str,
+        value: String,
+    },
+    /// Any other database failure: I/O, a full disk, a lock held by another writer.
+    #[error("database error on `{}`: {source}", .path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The stored state of one (user, app) is not the fold of its log (a damaged database).
+    #[error("the state of user `{user}` app `{app}` differs from the fold of its log")]
+    Inconsistent { user: String, app: String },
+    /// I/O outside SQLite (creating the parent folder of a database).
+    #[error("cannot create `{}`: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// True when the error is about what the caller handed in (the database file), not about
+    /// the machine: the store was left untouched.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unreadable { .. }
+                | StoreError::NotSqlite { .. }
+                | StoreError::Foreign { .. }
+                | StoreError::NewerSchema { .. }
+                | StoreError::BadValue { .. }
+                | StoreError::Inconsistent { .. }
+        )
+    }
+}

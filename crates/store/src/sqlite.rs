@@ -1,0 +1,696 @@
+//! The SQLite store: WAL, `synchronous=FULL`, one transaction per `append`.
+//!
+//! Schema (version [`SCHEMA_VERSION`], kept in `PRAGMA user_version`; the file is marked as
+//! miniperm's with `PRAGMA application_id` = [`APPLICATION_ID`]):
+//!
+//! * `events`: the consent log, append-only (triggers refuse UPDATE and DELETE);
+//! * `state(user, app, subject, value, seq)`: the current non-default entries of each
+//!   (user, app), exactly [`AppState::entries`] of the fold of its events; `seq` is the event
+//!   that last wrote the row;
+//! * `apps(user, app, privacy_refused_at, last_seq)`: one row per (user, app) with events, the
+//!   rest of [`AppState`] (the privacy-refusal time of R28) and the newest `seq`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use miniperm_core::{AppState, ConsentEvent, Subject, Value};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
+
+use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
+use crate::{ConsentStore, StoreError};
+
+/// The schema version this build writes and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of a miniperm database: "mpr1".
+pub const APPLICATION_ID: i64 = 0x6d70_7231;
+
+/// `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+    // 0 -> 1: the consent log, the current state, the per-app row.
+    "CREATE TABLE events (
+        seq            INTEGER PRIMARY KEY,
+        at             INTEGER NOT NULL,
+        user           TEXT    NOT NULL,
+        app            TEXT    NOT NULL,
+        channel        TEXT    NOT NULL,
+        scope          TEXT    NOT NULL,
+        from_state     TEXT    NOT NULL,
+        to_state       TEXT    NOT NULL,
+        via            TEXT    NOT NULL,
+        gesture        INTEGER NOT NULL,
+        api            TEXT,
+        notice         TEXT,
+        profile        TEXT    NOT NULL,
+        engine_version TEXT    NOT NULL
+    );
+    CREATE INDEX events_by_app ON events (user, app, seq);
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the consent log is append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the consent log is append-only'); END;
+    CREATE TABLE state (
+        user    TEXT    NOT NULL,
+        app     TEXT    NOT NULL,
+        subject TEXT    NOT NULL,
+        value   TEXT    NOT NULL,
+        seq     INTEGER NOT NULL,
+        PRIMARY KEY (user, app, subject)
+    ) WITHOUT ROWID;
+    CREATE TABLE apps (
+        user               TEXT    NOT NULL,
+        app                TEXT    NOT NULL,
+        privacy_refused_at INTEGER,
+        last_seq           INTEGER NOT NULL,
+        PRIMARY KEY (user, app)
+    ) WITHOUT ROWID;",
+];
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// A [`ConsentStore`] in an SQLite database.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `open` found in the file before touching it.
+enum Found {
+    Fresh,
+    Ours(i64),
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path`. The parent folder must exist.
+    ///
+    /// A file that is not SQLite, an SQLite database of another program, or a miniperm database
+    /// of a newer schema is refused with a typed error, and nothing is written to it.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        precheck(&path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+                    StoreError::Unreadable {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }
+                }
+                _ => sql_err(&path, e),
+            })?;
+        SqliteStore::init(conn, path)
+    }
+
+    /// A private in-memory SQLite database (`:memory:`), for `--ephemeral` and tests.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| sql_err(&path, e))?;
+        SqliteStore::init(conn, path)
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<SqliteStore, StoreError> {
+        let mut store = SqliteStore { conn, path };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| sql_err(&store.path, e))?;
+        // Read-only look first: nothing is written before we know the file is ours.
+        let found = store.inspect()?;
+        let version = match found {
+            Found::Ours(v) => v,
+            Found::Fresh => 0,
+        };
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| store.err(e))?;
+        if mode != "wal" && mode != "memory" {
+            return Err(StoreError::Unreadable {
+                path: store.path.clone(),
+                reason: format!("cannot switch to write-ahead logging (journal mode `{mode}`)"),
+            });
+        }
+        store
+            .conn
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;")
+            .map_err(|e| store.err(e))?;
+        if version < SCHEMA_VERSION {
+            store.migrate()?;
+        }
+        Ok(store)
+    }
+
+    /// Classifies the database without writing to it.
+    fn inspect(&self) -> Result<Found, StoreError> {
+        let read = |sql: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(ErrorCode::NotADatabase) => StoreError::NotSqlite {
+                        path: self.path.clone(),
+                    },
+                    _ => self.err(e),
+                })
+        };
+        let app_id = read("PRAGMA application_id")?;
+        let version = read("PRAGMA user_version")?;
+        let objects = read("SELECT count(*) FROM sqlite_master")?;
+        classify(&self.path, app_id, version, objects)
+    }
+
+    /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        // Re-read under the write lock: another process may have migrated meanwhile.
+        let read = |sql: &str| -> Result<i64, StoreError> {
+            tx.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map_err(|e| sql_err(&path, e))
+        };
+        let found = classify(
+            &path,
+            read("PRAGMA application_id")?,
+            read("PRAGMA user_version")?,
+            read("SELECT count(*) FROM sqlite_master")?,
+        )?;
+        let from = match found {
+            Found::Fresh => 0,
+            Found::Ours(v) => v,
+        };
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            tx.execute_batch(sql).map_err(|e| sql_err(&path, e))?;
+            tx.execute_batch(&format!(
+                "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
+                n + 1
+            ))
+            .map_err(|e| sql_err(&path, e))?;
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))
+    }
+
+    /// Where the database lives (`:memory:` for an in-memory one).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version recorded in the file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The `seq` of the newest event (0 when the log is empty).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        let n: Option<i64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM events", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n.map_or(0, |n| n.max(0) as u64))
+    }
+
+    /// Every (user, app) with at least one event, sorted.
+    pub fn pairs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT user, app FROM apps ORDER BY user, app")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let r = Reader {
+                row,
+                table: "apps",
+                name: "?".into(),
+            };
+            out.push((r.text(0, "user")?, r.text(1, "app")?));
+        }
+        Ok(out)
+    }
+
+    /// Checks that every (user, app)'s stored state is the fold of its log, and that no event
+    /// lacks its `apps` row. Returns how many (user, app) were checked.
+    pub fn verify(&mut self) -> Result<usize, StoreError> {
+        let pairs = self.pairs()?;
+        for (user, app) in &pairs {
+            let log = self.log(user, app)?;
+            if self.state(user, app)? != AppState::fold(&log) {
+                return Err(StoreError::Inconsistent {
+                    user: user.clone(),
+                    app: app.clone(),
+                });
+            }
+        }
+        let orphans: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM (SELECT DISTINCT user, app FROM events) e
+                 WHERE NOT EXISTS (SELECT 1 FROM apps a WHERE a.user = e.user AND a.app = e.app)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if orphans > 0 {
+            let (user, app): (String, String) = self
+                .conn
+                .query_row(
+                    "SELECT user, app FROM events e WHERE NOT EXISTS
+                     (SELECT 1 FROM apps a WHERE a.user = e.user AND a.app = e.app) LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(|e| self.err(e))?;
+            return Err(StoreError::Inconsistent { user, app });
+        }
+        Ok(pairs.len())
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        sql_err(&self.path, e)
+    }
+}
+
+fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Looks at an existing file before SQLite does: a folder, an unreadable file or a file that
+/// does not start with SQLite's header is refused here, untouched.
+fn precheck(path: &Path) -> Result<(), StoreError> {
+    let unreadable = |reason: String| StoreError::Unreadable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(unreadable(e.to_string())),
+    };
+    if meta.is_dir() {
+        return Err(unreadable("it is a directory".into()));
+    }
+    if meta.len() == 0 {
+        // SQLite treats an empty file as an empty database.
+        return Ok(());
+    }
+    let mut head = [0u8; 16];
+    let mut f = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut got = 0;
+    while got < head.len() {
+        match f.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(e.to_string())),
+        }
+    }
+    if got < head.len() || &head != SQLITE_MAGIC {
+        return Err(StoreError::NotSqlite {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+fn classify(path: &Path, app_id: i64, version: i64, objects: i64) -> Result<Found, StoreError> {
+    if app_id == APPLICATION_ID {
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < 0 {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                reason: format!("schema version {version}"),
+            });
+        }
+        return Ok(Found::Ours(version));
+    }
+    if app_id == 0 && version == 0 && objects == 0 {
+        return Ok(Found::Fresh);
+    }
+    let reason = if app_id != 0 {
+        format!("sqlite application id {app_id:#x}, not miniperm's")
+    } else {
+        "an sqlite database with another program's tables".to_string()
+    };
+    Err(StoreError::Foreign {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// Reads the state rows of one (user, app) inside `conn` (a transaction or the connection).
+fn read_state(
+    conn: &Connection,
+    path: &Path,
+    user: &str,
+    app: &str,
+) -> Result<AppState, StoreError> {
+    let mut entries = Vec::new();
+    {
+        let mut st = conn
+            .prepare_cached("SELECT subject, value FROM state WHERE user = ?1 AND app = ?2")
+            .map_err(|e| sql_err(path, e))?;
+        let mut rows = st.query(params![user, app]).map_err(|e| sql_err(path, e))?;
+        while let Some(row) = rows.next().map_err(|e| sql_err(path, e))? {
+            let mut r = Reader {
+                row,
+                table: "state",
+                name: format!("{user}/{app}"),
+            };
+            let subject = r.parsed(0, "subject", |s| match Subject::parse(s) {
+                Ok(Subject::All) | Err(_) => None,
+                Ok(s) => Some(s),
+            })?;
+            r.name = format!("{user}/{app}/{}", subject.key());
+            let value = r.parsed(1, "value", Value::parse)?;
+            entries.push((subject, value));
+        }
+    }
+    let mut st = conn
+        .prepare_cached("SELECT privacy_refused_at FROM apps WHERE user = ?1 AND app = ?2")
+        .map_err(|e| sql_err(path, e))?;
+    let mut rows = st.query(params![user, app]).map_err(|e| sql_err(path, e))?;
+    let refused = match rows.next().map_err(|e| sql_err(path, e))? {
+        Some(row) => Reader {
+            row,
+            table: "apps",
+            name: format!("{user}/{app}"),
+        }
+        .opt_int(0, "privacy_refused_at")?,
+        None => None,
+    };
+    Ok(AppState::from_entries(entries, refused))
+}
+
+/// Rewrites the state rows that differ between `before` and `after`, and the `apps` row.
+fn write_state(
+    conn: &Connection,
+    path: &Path,
+    user: &str,
+    app: &str,
+    before: &AppState,
+    after: &AppState,
+    seq: i64,
+) -> Result<(), StoreError> {
+    let old: BTreeMap<Subject, Value> = before.entries().into_iter().collect();
+    let new: BTreeMap<Subject, Value> = after.entries().into_iter().collect();
+    for (subject, value) in &new {
+        if old.get(subject) != Some(value) {
+            conn.prepare_cached(
+                "INSERT INTO state (user, app, subject, value, seq) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (user, app, subject) DO UPDATE SET value = excluded.value, seq = excluded.seq",
+            )
+            .and_then(|mut st| st.execute(params![user, app, subject.key(), value.as_str(), seq]))
+            .map_err(|e| sql_err(path, e))?;
+        }
+    }
+    for subject in old.keys() {
+        if !new.contains_key(subject) {
+            conn.prepare_cached("DELETE FROM state WHERE user = ?1 AND app = ?2 AND subject = ?3")
+                .and_then(|mut st| st.execute(params![user, app, subject.key()]))
+                .map_err(|e| sql_err(path, e))?;
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO apps (user, app, privacy_refused_at, last_seq) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user, app) DO UPDATE SET
+             privacy_refused_at = excluded.privacy_refused_at, last_seq = excluded.last_seq",
+    )
+    .and_then(|mut st| st.execute(params![user, app, after.privacy_refused_at, seq]))
+    .map_err(|e| sql_err(path, e))?;
+    Ok(())
+}
+
+/// The state of one (user, app) while a transaction runs: before, after, newest seq.
+struct Touched {
+    before: AppState,
+    after: AppState,
+    seq: i64,
+}
+
+impl ConsentStore for SqliteStore {
+    fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
+        if events.is_empty() {
+            return Ok(events);
+        }
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let mut touched: BTreeMap<(String, String), Touched> = BTreeMap::new();
+        let mut out = Vec::with_capacity(events.len());
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (at, user, app, channel, scope, from_state, to_state, via,
+                         gesture, api, notice, profile, engine_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
+                .map_err(|e| sql_err(&path, e))?;
+            for mut e in events {
+                let key = (e.user.clone(), e.app.clone());
+                let t = match touched.get_mut(&key) {
+                    Some(t) => t,
+                    None => {
+                        let before = read_state(&tx, &path, &e.user, &e.app)?;
+                        touched.entry(key).or_insert(Touched {
+                            before,
+                            after: before,
+                            seq: 0,
+                        })
+                    }
+                };
+                insert
+                    .execute(params![
+                        e.at,
+                        e.user,
+                        e.app,
+                        e.channel.as_str(),
+                        e.scope.key(),
+                        e.from.as_str(),
+                        e.to.as_str(),
+                        e.via.as_str(),
+                        e.gesture,
+                        e.api,
+                        e.notice,
+                        e.profile,
+                        e.engine_version,
+                    ])
+                    .map_err(|e| sql_err(&path, e))?;
+                let seq = tx.last_insert_rowid();
+                t.after.apply(&e);
+                t.seq = seq;
+                e.seq = seq.max(0) as u64;
+                out.push(e);
+            }
+        }
+        for ((user, app), t) in &touched {
+            write_state(&tx, &path, user, app, &t.before, &t.after, t.seq)?;
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(out)
+    }
+
+    fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError> {
+        read_state(&self.conn, &self.path, user, app)
+    }
+
+    fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE user = ?1 AND app = ?2 ORDER BY seq"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut rows = st
+            .query(params![user, app])
+            .map_err(|e| sql_err(&self.path, e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| sql_err(&self.path, e))? {
+            out.push(event_from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miniperm_core::{Change, Channel, EventMeta, Scope, Via};
+
+    fn ev(app: &str, subject: Subject, to: Value, via: Via) -> ConsentEvent {
+        let meta = EventMeta {
+            at: 7,
+            user: "u".into(),
+            app: app.into(),
+            channel: Channel::Trial,
+            profile: "wechat".into(),
+        };
+        ConsentEvent::new(
+            &meta,
+            Change {
+                subject,
+                from: Value::Unset,
+                to,
+                via,
+                gesture: true,
+                api: Some("getLocation".into()),
+                notice: Some("for the map".into()),
+            },
+        )
+    }
+
+    #[test]
+    fn append_assigns_seqs_and_round_trips() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let loc = Subject::Scope(Scope::UserLocation);
+        let out = s
+            .append(vec![
+                ev("a", loc, Value::Denied, Via::Prompt),
+                ev("b", loc, Value::Granted, Via::Prompt),
+            ])
+            .unwrap();
+        assert_eq!(out.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        let log = s.log("u", "a").unwrap();
+        assert_eq!(log, out[..1]);
+        assert_eq!(
+            s.state("u", "a").unwrap().scope(Scope::UserLocation),
+            Value::Denied
+        );
+        assert_eq!(
+            s.state("u", "b").unwrap().scope(Scope::UserLocation),
+            Value::Granted
+        );
+        assert_eq!(s.state("u", "c").unwrap(), AppState::new());
+        assert_eq!(s.last_seq().unwrap(), 2);
+        assert_eq!(s.verify().unwrap(), 2);
+    }
+
+    #[test]
+    fn reset_deletes_state_rows_but_not_history() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let loc = Subject::Scope(Scope::UserLocation);
+        s.append(vec![ev("a", loc, Value::Denied, Via::Prompt)])
+            .unwrap();
+        s.append(vec![ev("a", Subject::All, Value::Unset, Via::Reset)])
+            .unwrap();
+        assert_eq!(s.state("u", "a").unwrap(), AppState::new());
+        assert_eq!(s.log("u", "a").unwrap().len(), 2);
+        let rows: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM state", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0);
+    }
+
+    #[test]
+    fn log_is_append_only() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        s.append(vec![ev("a", Subject::All, Value::Unset, Via::Reset)])
+            .unwrap();
+        assert!(s.conn.execute("DELETE FROM events", []).is_err());
+        assert!(
+            s.conn
+                .execute("UPDATE events SET via = 'host'", [])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_typed_errors() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        s.append(vec![ev("a", Subject::All, Value::Unset, Via::Reset)])
+            .unwrap();
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER events_no_update; UPDATE events SET via = 'teleport';
+                 INSERT INTO state VALUES ('u', 'b', 'scope.nope', 'granted', 1);",
+            )
+            .unwrap();
+        let e = s.log("u", "a").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown via `teleport` in the events table (row seq 1)"
+        );
+        let e = s.state("u", "b").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown subject `scope.nope` in the state table (row u/b)"
+        );
+        s.conn
+            .execute_batch("UPDATE events SET via = 'reset', gesture = 'yes'")
+            .unwrap();
+        assert!(matches!(
+            s.log("u", "a").unwrap_err(),
+            StoreError::BadValue {
+                column: "gesture",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn pragmas_are_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path().join("db.sqlite")).unwrap();
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = s
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "synchronous=FULL");
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn classify_cases() {
+        let p = Path::new("x");
+        assert!(matches!(classify(p, 0, 0, 0), Ok(Found::Fresh)));
+        assert!(matches!(
+            classify(p, APPLICATION_ID, 1, 5),
+            Ok(Found::Ours(1))
+        ));
+        assert!(matches!(
+            classify(p, APPLICATION_ID, 2, 5),
+            Err(StoreError::NewerSchema { found: 2, .. })
+        ));
+        assert!(matches!(
+            classify(p, 0, 0, 1),
+            Err(StoreError::Foreign { .. })
+        ));
+        assert!(matches!(
+            classify(p, 42, 0, 0),
+            Err(StoreError::Foreign { .. })
+        ));
+    }
+}
