@@ -9,7 +9,9 @@ use crate::catalogue::{InfoType, OsPermission, Scope};
 use crate::error::CoreError;
 
 /// The tri-state of a scope (R1), reused for privacy consent and OS permissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Value {
     /// Never asked (scopes, privacy) / "not determined" (OS).

@@ -1,1 +1,568 @@
+//! `miniperm explore`: every combination of user answers and starting states for one entry
+//! point, as a tree of outcomes with findings that name the defects.
+//!
+//! The search replays answer prefixes on fresh runs: a run answers its prefix, then takes the
+//! first answer at every further UI and reports the alternatives it passed by; each alternative
+//! becomes a new prefix. So each run ends one leaf and no run is wasted. Starting states are
+//! discovered from the runs (the scopes the flow touched and the OS permissions beneath them).
+//! Runs go in parallel on all cores through a [`Runner`]; the runtime-backed runner lives in
+//! [`runner`].
 #![forbid(unsafe_code)]
+
+pub mod findings;
+pub mod html;
+pub mod runner;
+pub mod tree;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Condvar, Mutex};
+
+use miniperm_core::catalogue::PromptKind;
+use miniperm_core::{Subject, Value};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+pub use findings::{CODES, Hit, analyse};
+pub use tree::{Branch, Leaf, Node};
+
+/// One path to run: a starting state and the answers to give first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PathSpec {
+    pub start: Vec<(Subject, Value)>,
+    pub prefix: Vec<String>,
+}
+
+/// What one run gave.
+#[derive(Debug, Clone, Default)]
+pub struct PathRun {
+    /// The transcript, as DESIGN.md's JSON events.
+    pub events: Vec<Json>,
+    /// Every answer given, in order (the prefix, then the first choices).
+    pub answers: Vec<String>,
+    /// For each answer given past the prefix: its index and the answers not taken there.
+    pub alternatives: Vec<(usize, Vec<String>)>,
+    /// The run was cut because the same UI came back again and again.
+    pub cut: bool,
+}
+
+/// Runs one path. Implementations must be deterministic: the same spec gives the same run.
+pub trait Runner: Sync {
+    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, String>;
+}
+
+/// Search bounds and the replay command's prefix.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Starting states the user fixed with `--state` / `--system`: never varied.
+    pub fixed: Vec<(Subject, Value)>,
+    pub max_paths: usize,
+    pub max_depth: usize,
+    pub threads: usize,
+    /// `miniperm run PROJECT --tap ...`: the replay line starts with this.
+    pub replay: String,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+/// A defect with the path that shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: String,
+    pub message: String,
+    pub rule: String,
+    /// The answers of the witness path, as `--answers` takes them.
+    pub answers: Vec<String>,
+    /// The witness's starting state: `scope.userLocation=denied`, `os.location=not-determined`.
+    pub state: Vec<String>,
+    /// A `miniperm run` command line that reproduces it.
+    pub replay: String,
+}
+
+/// The result of an exploration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Number of paths run.
+    pub paths: usize,
+    pub findings: Vec<Finding>,
+    #[serde(rename = "tree")]
+    pub branches: Vec<Branch>,
+    /// `--max-paths` stopped the search before every path ran.
+    pub truncated: bool,
+    /// Starting states explored, as labels.
+    pub starts: Vec<String>,
+}
+
+impl Report {
+    pub fn text_tree(&self) -> String {
+        tree::render_text(&self.branches)
+    }
+}
+
+/// `scope.userLocation=denied` / `os.location=not-determined`.
+pub fn state_label(subject: Subject, v: Value) -> String {
+    match subject {
+        Subject::Os(_) => format!("{}={}", subject.key(), v.os_str().replace(' ', "-")),
+        _ => format!("{}={}", subject.key(), v.as_str()),
+    }
+}
+
+fn start_label(start: &[(Subject, Value)]) -> String {
+    if start.is_empty() {
+        return "fresh (every scope unset, os authorized)".into();
+    }
+    start
+        .iter()
+        .map(|(s, v)| state_label(*s, *v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The replay flags for a starting state.
+fn replay_flags(start: &[(Subject, Value)]) -> String {
+    let mut out = String::new();
+    for (s, v) in start {
+        match s {
+            Subject::Os(p) => out.push_str(&format!(
+                " --system {}={}",
+                p.as_str(),
+                v.os_str().replace(' ', "-")
+            )),
+            other => out.push_str(&format!(" --state {}={}", other.key(), v.as_str())),
+        }
+    }
+    out
+}
+
+fn guarded(api: &str) -> bool {
+    api == "authorize"
+        || miniperm_core::catalogue::APIS
+            .iter()
+            .any(|a| a.name == api && (a.scope.is_some() || a.info.is_some()))
+        || api.starts_with("choose")
+}
+
+/// The (ui label, answer) steps of a transcript.
+pub fn steps(events: &[Json]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut pending: Option<String> = None;
+    for e in events {
+        let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
+        match get("type") {
+            "ui" => {
+                let detail = ["scope", "permission", "title", "api", "referrer"]
+                    .iter()
+                    .map(|k| get(k))
+                    .find(|s| !s.is_empty())
+                    .unwrap_or("");
+                pending = Some(if detail.is_empty() {
+                    get("ui").to_string()
+                } else {
+                    format!("{} {detail}", get("ui"))
+                });
+            }
+            "answer" => {
+                let label = pending.take().unwrap_or_else(|| get("ui").to_string());
+                out.push((label, get("answer").to_string()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+struct Shared {
+    queue: VecDeque<PathSpec>,
+    in_flight: usize,
+    started: usize,
+    done: Vec<(PathSpec, Result<PathRun, String>)>,
+    truncated: bool,
+}
+
+/// Runs every spec reachable from `seeds` (each run's alternatives become new specs), in
+/// parallel, until done or `budget` runs have started.
+fn search(
+    runner: &dyn Runner,
+    seeds: Vec<PathSpec>,
+    cfg: &Config,
+    budget: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> (Vec<(PathSpec, Result<PathRun, String>)>, bool) {
+    let shared = Mutex::new(Shared {
+        queue: seeds.into(),
+        in_flight: 0,
+        started: 0,
+        done: Vec::new(),
+        truncated: false,
+    });
+    let cv = Condvar::new();
+    let threads = cfg.threads.max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let spec = {
+                        let Ok(mut g) = shared.lock() else { return };
+                        loop {
+                            if g.started >= budget && !g.queue.is_empty() {
+                                g.truncated = true;
+                                g.queue.clear();
+                            }
+                            if let Some(s) = g.queue.pop_front() {
+                                g.in_flight += 1;
+                                g.started += 1;
+                                break s;
+                            }
+                            if g.in_flight == 0 {
+                                cv.notify_all();
+                                return;
+                            }
+                            g = match cv.wait(g) {
+                                Ok(g) => g,
+                                Err(_) => return,
+                            };
+                        }
+                    };
+                    let result = runner.run(&spec, cfg.max_depth);
+                    let Ok(mut g) = shared.lock() else { return };
+                    if let Ok(run) = &result {
+                        for (idx, alts) in &run.alternatives {
+                            for a in alts {
+                                let mut prefix: Vec<String> = run.answers[..*idx].to_vec();
+                                prefix.push(a.clone());
+                                g.queue.push_back(PathSpec {
+                                    start: spec.start.clone(),
+                                    prefix,
+                                });
+                            }
+                        }
+                    }
+                    g.done.push((spec, result));
+                    g.in_flight -= 1;
+                    progress(g.done.len());
+                    cv.notify_all();
+                }
+            });
+        }
+    });
+    match shared.into_inner() {
+        Ok(s) => (s.done, s.truncated),
+        Err(p) => {
+            let s = p.into_inner();
+            (s.done, s.truncated)
+        }
+    }
+}
+
+/// Starting states to try for the scopes and OS permissions a flow touched.
+fn combinations(
+    touched: &BTreeSet<Subject>,
+    fixed: &[(Subject, Value)],
+) -> Vec<Vec<(Subject, Value)>> {
+    let mut combos: Vec<Vec<(Subject, Value)>> = vec![fixed.to_vec()];
+    for subject in touched {
+        if fixed.iter().any(|(s, _)| s == subject) {
+            continue;
+        }
+        let values: &[Value] = match subject {
+            Subject::Scope(s) if s.info().prompt == PromptKind::Retired => {
+                &[Value::Unset, Value::Granted]
+            }
+            Subject::Scope(_) => &[Value::Unset, Value::Granted, Value::Denied],
+            // OS default is authorized (D12): list it first so the fresh start stays first.
+            Subject::Os(_) => &[Value::Granted, Value::Denied, Value::Unset],
+            _ => continue,
+        };
+        let mut next = Vec::with_capacity(combos.len() * values.len());
+        for c in &combos {
+            for v in values {
+                let mut c2 = c.clone();
+                let default = matches!(
+                    (subject, v),
+                    (Subject::Scope(_), Value::Unset) | (Subject::Os(_), Value::Granted)
+                );
+                if !default {
+                    c2.push((*subject, *v));
+                }
+                next.push(c2);
+            }
+        }
+        combos = next;
+    }
+    combos
+}
+
+/// Subjects a transcript touched: scopes called or prompted, and the OS permission beneath.
+fn touched(events: &[Json], into: &mut BTreeSet<Subject>) {
+    for e in events {
+        let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
+        let scope = match get("type") {
+            "call" => findings::call_scope(e),
+            "ui" if get("ui") == "authorize" => miniperm_core::Scope::parse(get("scope")),
+            _ => None,
+        };
+        if let Some(s) = scope {
+            if matches!(
+                s.info().prompt,
+                PromptKind::NoPrompt | PromptKind::MiniGameOnly
+            ) {
+                continue;
+            }
+            into.insert(Subject::Scope(s));
+            if let Some(p) = s.info().os {
+                into.insert(Subject::Os(p));
+            }
+        }
+    }
+}
+
+/// Explores every path from every discovered starting state.
+pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
+    let bar = if cfg.progress {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} paths  {per_sec}  {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+    let tick = |n: usize| {
+        if let Some(pb) = &bar {
+            pb.set_position(n as u64);
+        }
+    };
+    let mut all: Vec<(PathSpec, Result<PathRun, String>)> = Vec::new();
+    let mut done_starts: BTreeSet<Vec<(Subject, Value)>> = BTreeSet::new();
+    let mut seen: BTreeSet<Subject> = BTreeSet::new();
+    let mut starts = vec![cfg.fixed.clone()];
+    let mut truncated = false;
+    // Discovery rounds: a starting state can reveal new scopes (a granted scope leads further).
+    for _round in 0..4 {
+        let seeds: Vec<PathSpec> = starts
+            .iter()
+            .filter(|s| !done_starts.contains(*s))
+            .map(|s| PathSpec {
+                start: s.clone(),
+                prefix: Vec::new(),
+            })
+            .collect();
+        if seeds.is_empty() {
+            break;
+        }
+        for s in &seeds {
+            done_starts.insert(s.start.clone());
+        }
+        let budget = cfg.max_paths.saturating_sub(all.len());
+        let offset = all.len();
+        let (runs, cut) = search(runner, seeds, cfg, budget, &|n| tick(offset + n));
+        truncated |= cut;
+        for (_, r) in &runs {
+            if let Ok(run) = r {
+                touched(&run.events, &mut seen);
+            }
+        }
+        all.extend(runs);
+        if truncated || all.len() >= cfg.max_paths {
+            truncated |= all.len() >= cfg.max_paths;
+            break;
+        }
+        starts = combinations(&seen, &cfg.fixed);
+    }
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    if let Some((_, Err(e))) = all.iter().find(|(_, r)| r.is_err()) {
+        return Err(e.clone());
+    }
+    Ok(assemble(all, cfg, truncated))
+}
+
+fn assemble(
+    all: Vec<(PathSpec, Result<PathRun, String>)>,
+    cfg: &Config,
+    truncated: bool,
+) -> Report {
+    let paths = all.len();
+    let mut builders: BTreeMap<Vec<(Subject, Value)>, tree::Builder> = BTreeMap::new();
+    let mut order: Vec<Vec<(Subject, Value)>> = Vec::new();
+    let mut best: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    let mut sorted = all;
+    sorted.sort_by(|a, b| {
+        (a.0.start.len(), &a.0.start, a.0.prefix.len(), &a.0.prefix).cmp(&(
+            b.0.start.len(),
+            &b.0.start,
+            b.0.prefix.len(),
+            &b.0.prefix,
+        ))
+    });
+    for (spec, run) in sorted {
+        let Ok(run) = run else { continue };
+        let hits = analyse(&run.events);
+        let mut leaf = Leaf::from_events(&run.events, guarded);
+        if run.cut {
+            leaf.end = "cut: the same UI kept coming back".into();
+        }
+        for h in &hits {
+            leaf.findings.insert(h.code.to_string());
+            let key = (h.code.to_string(), h.message.clone());
+            let candidate = Finding {
+                code: h.code.to_string(),
+                message: h.message.clone(),
+                rule: findings::rule_of(h.code).to_string(),
+                answers: run.answers.clone(),
+                state: spec
+                    .start
+                    .iter()
+                    .map(|(s, v)| state_label(*s, *v))
+                    .collect(),
+                replay: format!(
+                    "{}{}{} --ephemeral",
+                    cfg.replay,
+                    replay_flags(&spec.start),
+                    if run.answers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" --answers {}", run.answers.join(","))
+                    }
+                ),
+            };
+            let better = best.get(&key).is_none_or(|f| {
+                (f.state.len() + f.answers.len())
+                    > (candidate.state.len() + candidate.answers.len())
+            });
+            if better {
+                best.insert(key, candidate);
+            }
+        }
+        if !builders.contains_key(&spec.start) {
+            order.push(spec.start.clone());
+        }
+        builders
+            .entry(spec.start.clone())
+            .or_default()
+            .insert(&steps(&run.events), leaf);
+    }
+    let branches: Vec<Branch> = order
+        .iter()
+        .filter_map(|s| {
+            builders.remove(s).map(|b| Branch {
+                starts: vec![start_label(s)],
+                node: b.build(),
+            })
+        })
+        .collect();
+    let mut findings: Vec<Finding> = best.into_values().collect();
+    let rank = |c: &str| {
+        CODES
+            .iter()
+            .position(|(x, _)| *x == c)
+            .unwrap_or(usize::MAX)
+    };
+    findings.sort_by(|a, b| (rank(&a.code), &a.message).cmp(&(rank(&b.code), &b.message)));
+    Report {
+        paths,
+        findings,
+        starts: order.iter().map(|s| start_label(s)).collect(),
+        branches: tree::merge_branches(branches),
+        truncated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miniperm_core::Scope;
+    use serde_json::json;
+
+    /// A fake flow: tap → authorize prompt (allow/deny) → on deny a modal (confirm/cancel).
+    struct Fake;
+
+    impl Runner for Fake {
+        fn run(&self, spec: &PathSpec, _max_depth: usize) -> Result<PathRun, String> {
+            let mut run = PathRun::default();
+            let denied = spec
+                .start
+                .contains(&(Subject::Scope(Scope::Camera), Value::Denied));
+            let granted = spec
+                .start
+                .contains(&(Subject::Scope(Scope::Camera), Value::Granted));
+            let mut answers = spec.prefix.clone().into_iter();
+            let mut take = |run: &mut PathRun, opts: &[&str]| {
+                let a = answers.next().unwrap_or_else(|| {
+                    run.alternatives.push((
+                        run.answers.len(),
+                        opts[1..].iter().map(|s| s.to_string()).collect(),
+                    ));
+                    opts[0].to_string()
+                });
+                run.answers.push(a.clone());
+                a
+            };
+            run.events
+                .push(json!({"type":"tap","route":"p","handler":"h"}));
+            run.events
+                .push(json!({"type":"call","api":"authorize","args":{"scope":"scope.camera"}}));
+            let ok = if granted {
+                true
+            } else if denied {
+                false
+            } else {
+                run.events
+                    .push(json!({"type":"ui","ui":"authorize","scope":"scope.camera"}));
+                let a = take(&mut run, &["allow", "deny"]);
+                run.events
+                    .push(json!({"type":"answer","ui":"authorize","answer":a}));
+                a == "allow"
+            };
+            if ok {
+                run.events.push(json!({"type":"callback","api":"authorize","kind":"success","res":{"errMsg":"authorize:ok"}}));
+            } else {
+                run.events.push(json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}}));
+                run.events
+                    .push(json!({"type":"ui","ui":"modal","title":"需要相机"}));
+                let a = take(&mut run, &["confirm", "cancel"]);
+                run.events
+                    .push(json!({"type":"answer","ui":"modal","answer":a}));
+            }
+            run.events.push(json!({"type":"end","reason":"idle"}));
+            Ok(run)
+        }
+    }
+
+    #[test]
+    fn explores_every_answer_and_starting_state() {
+        let cfg = Config {
+            fixed: vec![],
+            max_paths: 1000,
+            max_depth: 10,
+            threads: 2,
+            replay: "miniperm run x --tap h".into(),
+            progress: false,
+        };
+        let r = explore(&Fake, &cfg).unwrap();
+        // Per camera state: fresh 3 paths (allow, deny+confirm, deny+cancel), granted 1,
+        // denied 2; times the 3 states of os.camera beneath it, which this fake ignores.
+        assert_eq!(r.paths, 18);
+        assert_eq!(r.starts.len(), 9);
+        assert_eq!(r.branches.len(), 3, "equal trees of the os states merge");
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        let text = r.text_tree();
+        assert!(text.contains("authorize scope.camera"), "{text}");
+    }
+
+    #[test]
+    fn max_paths_bounds_the_search() {
+        let cfg = Config {
+            fixed: vec![],
+            max_paths: 2,
+            max_depth: 10,
+            threads: 1,
+            replay: "miniperm run x".into(),
+            progress: false,
+        };
+        let r = explore(&Fake, &cfg).unwrap();
+        assert!(r.paths <= 2);
+        assert!(r.truncated);
+    }
+}

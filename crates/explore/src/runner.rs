@@ -1,0 +1,1 @@
+//! The runtime-backed [`crate::Runner`].

@@ -1,0 +1,313 @@
+//! The outcome tree: one branch per starting state, one level per native UI, one edge per
+//! answer, a leaf per end. Equal sibling subtrees are merged into one edge (`allow | deny`).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// What the user ended with on one path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Leaf {
+    /// Guarded APIs (and authorize) that succeeded, in order, without repeats.
+    pub succeeded: Vec<String>,
+    /// `api: errMsg` of calls that failed, in order, without repeats.
+    pub failed: Vec<String>,
+    /// The page on top of the stack at the end.
+    pub page: String,
+    /// Uncaught errors.
+    pub errors: Vec<String>,
+    /// How the run ended (idle, awaiting-answer, error, limit, or `nag-loop cut`).
+    pub end: String,
+    /// Finding codes seen on this path.
+    pub findings: BTreeSet<String>,
+}
+
+impl Leaf {
+    /// Reads the outcome off a transcript.
+    pub fn from_events(events: &[Json], guarded: impl Fn(&str) -> bool) -> Leaf {
+        let mut leaf = Leaf {
+            succeeded: Vec::new(),
+            failed: Vec::new(),
+            page: String::new(),
+            errors: Vec::new(),
+            end: String::new(),
+            findings: BTreeSet::new(),
+        };
+        for e in events {
+            let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
+            match get("type") {
+                "callback" => {
+                    let api = get("api");
+                    if !guarded(api) {
+                        continue;
+                    }
+                    match get("kind") {
+                        "success" | "resolve" => {
+                            if !leaf.succeeded.iter().any(|a| a == api) {
+                                leaf.succeeded.push(api.to_string());
+                            }
+                        }
+                        "fail" | "reject" => {
+                            let msg = e
+                                .get("res")
+                                .and_then(|r| r.get("errMsg"))
+                                .and_then(Json::as_str)
+                                .unwrap_or("");
+                            let line = format!("{api}: {msg}");
+                            if !leaf.failed.contains(&line) {
+                                leaf.failed.push(line);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                "page" if matches!(get("action"), "show" | "load") => {
+                    leaf.page = get("route").to_string()
+                }
+                "error" => leaf.errors.push(get("message").to_string()),
+                "end" => {
+                    leaf.end = get("reason").to_string();
+                    if let Some(ui) = e.get("ui").and_then(Json::as_str) {
+                        leaf.end = format!("{} ({ui})", leaf.end);
+                    }
+                }
+                _ => {}
+            }
+        }
+        leaf
+    }
+
+    /// One line for the text tree.
+    pub fn line(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.succeeded.is_empty() {
+            parts.push(format!("✓ {}", self.succeeded.join(", ")));
+        }
+        for f in &self.failed {
+            parts.push(format!("✗ {f}"));
+        }
+        if parts.is_empty() {
+            parts.push("nothing granted".into());
+        }
+        parts.push(format!("page {}", self.page));
+        for e in &self.errors {
+            parts.push(format!("error: {e}"));
+        }
+        if self.end != "idle" {
+            parts.push(format!("end {}", self.end));
+        }
+        let mut s = parts.join(" · ");
+        if !self.findings.is_empty() {
+            let codes: Vec<&str> = self.findings.iter().map(String::as_str).collect();
+            s.push_str(&format!("  [{}]", codes.join(", ")));
+        }
+        s
+    }
+}
+
+/// A node: a native UI waiting for an answer, or the end of a path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Node {
+    Ui { ui: String, edges: Vec<Edge> },
+    Leaf(Leaf),
+}
+
+/// One or more answers leading to the same subtree.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Edge {
+    pub answers: Vec<String>,
+    pub child: Node,
+}
+
+/// The paths from one starting state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Branch {
+    /// Starting states, e.g. `scope.userLocation=denied`; several when merged.
+    pub starts: Vec<String>,
+    pub node: Node,
+}
+
+/// Builds a [`Node`] from paths inserted one by one.
+#[derive(Debug, Default)]
+pub struct Builder {
+    ui: Option<String>,
+    leaf: Option<Leaf>,
+    edges: Vec<(String, Builder)>,
+}
+
+impl Builder {
+    /// Inserts one path: its (ui, answer) steps, then its leaf. Replays are deterministic, so
+    /// two paths with the same prefix saw the same UIs; a conflict keeps the first.
+    pub fn insert(&mut self, steps: &[(String, String)], leaf: Leaf) {
+        let Some(((ui, answer), rest)) = steps.split_first() else {
+            if self.leaf.is_none() && self.ui.is_none() {
+                self.leaf = Some(leaf);
+            }
+            return;
+        };
+        if self.leaf.is_some() {
+            return;
+        }
+        self.ui.get_or_insert_with(|| ui.clone());
+        let idx = match self.edges.iter().position(|(a, _)| a == answer) {
+            Some(i) => i,
+            None => {
+                self.edges.push((answer.clone(), Builder::default()));
+                self.edges.len() - 1
+            }
+        };
+        self.edges[idx].1.insert(rest, leaf);
+    }
+
+    pub fn build(self) -> Node {
+        match (self.leaf, self.ui) {
+            (Some(l), _) => Node::Leaf(l),
+            (None, ui) => Node::Ui {
+                ui: ui.unwrap_or_default(),
+                edges: self
+                    .edges
+                    .into_iter()
+                    .map(|(a, b)| Edge {
+                        answers: vec![a],
+                        child: b.build(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl Node {
+    /// Merges sibling edges whose subtrees are equal, bottom-up.
+    pub fn merge(&mut self) {
+        if let Node::Ui { edges, .. } = self {
+            for e in edges.iter_mut() {
+                e.child.merge();
+            }
+            let mut merged: Vec<Edge> = Vec::new();
+            for e in edges.drain(..) {
+                match merged.iter_mut().find(|m| m.child == e.child) {
+                    Some(m) => m.answers.extend(e.answers),
+                    None => merged.push(e),
+                }
+            }
+            *edges = merged;
+        }
+    }
+
+    pub fn leaves(&self) -> usize {
+        match self {
+            Node::Leaf(_) => 1,
+            Node::Ui { edges, .. } => edges.iter().map(|e| e.child.leaves()).sum(),
+        }
+    }
+
+    fn render(&self, prefix: &str, out: &mut String) {
+        match self {
+            Node::Leaf(l) => {
+                out.push_str(prefix);
+                out.push_str("└─ ");
+                out.push_str(&l.line());
+                out.push('\n');
+            }
+            Node::Ui { ui, edges } => {
+                out.push_str(prefix);
+                out.push_str("└─ ");
+                out.push_str(ui);
+                out.push('\n');
+                let inner = format!("{prefix}   ");
+                for (i, e) in edges.iter().enumerate() {
+                    let last = i + 1 == edges.len();
+                    let label = e.answers.join(" | ");
+                    match &e.child {
+                        Node::Leaf(l) => {
+                            out.push_str(&format!(
+                                "{inner}{} {label} → {}\n",
+                                if last { "└─" } else { "├─" },
+                                l.line()
+                            ));
+                        }
+                        child => {
+                            out.push_str(&format!(
+                                "{inner}{} {label}\n",
+                                if last { "└─" } else { "├─" }
+                            ));
+                            let next = format!("{inner}{}", if last { "   " } else { "│  " });
+                            child.render(&next, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Merges starting states whose trees are equal and renders the whole tree as text.
+pub fn merge_branches(branches: Vec<Branch>) -> Vec<Branch> {
+    let mut out: Vec<Branch> = Vec::new();
+    for mut b in branches {
+        b.node.merge();
+        match out.iter_mut().find(|o| o.node == b.node) {
+            Some(o) => o.starts.extend(b.starts),
+            None => out.push(b),
+        }
+    }
+    out
+}
+
+pub fn render_text(branches: &[Branch]) -> String {
+    let mut out = String::new();
+    for b in branches {
+        out.push_str("start ");
+        out.push_str(&b.starts.join("  |  "));
+        out.push('\n');
+        b.node.render("", &mut out);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(ok: &str) -> Leaf {
+        Leaf {
+            succeeded: if ok.is_empty() {
+                vec![]
+            } else {
+                vec![ok.into()]
+            },
+            failed: vec![],
+            page: "pages/index/index".into(),
+            errors: vec![],
+            end: "idle".into(),
+            findings: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn insert_and_merge() {
+        let mut root = Builder::default();
+        let ui = |a: &str| ("authorize scope.camera".to_string(), a.to_string());
+        root.insert(&[ui("allow")], leaf("getLocation"));
+        root.insert(&[ui("deny")], leaf(""));
+        let mut n = root.build();
+        assert_eq!(n.leaves(), 2);
+        n.merge();
+        assert_eq!(n.leaves(), 2);
+        let mut root2 = Builder::default();
+        root2.insert(&[ui("allow")], leaf(""));
+        root2.insert(&[ui("deny")], leaf(""));
+        let mut n2 = root2.build();
+        n2.merge();
+        assert_eq!(n2.leaves(), 1, "equal subtrees merge");
+        let text = render_text(&[Branch {
+            starts: vec!["fresh".into()],
+            node: n2,
+        }]);
+        assert!(text.contains("allow | deny"), "{text}");
+    }
+}
