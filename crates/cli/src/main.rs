@@ -1,2 +1,98 @@
+//! `miniperm`: the command line.
+//!
+//! This file holds only the clap [`Cli`] / [`Command`] enum and the dispatch. Each subcommand
+//! lives in its own module with an `Args` struct and `run(args, out) -> Result<(), CliError>`;
+//! to add one, add a module, a [`Command`] variant and a dispatch arm. Shared pieces: [`db`]
+//! (opening the consent store from `--db` / `--ephemeral` / `MINIPERM_DB`), [`error`] (the
+//! error type and the exit codes), [`output`] (one-line JSON, tables, times).
 #![forbid(unsafe_code)]
-fn main() {}
+
+mod db;
+mod error;
+mod output;
+mod scopes;
+mod settings;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_IO, EXIT_OK};
+
+/// WeChat mini-program authorization, reproduced: settings, consent log, scope catalogue
+#[derive(Parser, Debug)]
+#[command(name = "miniperm", version, after_help = EXIT_CODES_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Settings(settings::Args),
+    Scopes(scopes::Args),
+}
+
+fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
+    match command {
+        Command::Settings(args) => settings::run(args, out),
+        Command::Scopes(args) => scopes::run(args, out),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = dispatch(cli.command, &mut out).and_then(|()| out.flush().map_err(CliError::from));
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            drop(out);
+            eprintln!("miniperm: {}", e.one_line());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error becomes one line on stderr
+/// and exit code 2.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let code = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
+            match e.print() {
+                Ok(()) => ExitCode::from(code),
+                Err(_) => ExitCode::from(EXIT_IO),
+            }
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("invalid command line");
+            // clap quotes inputs with '…'; our messages use backticks.
+            let first = first
+                .strip_prefix("error: ")
+                .unwrap_or(first)
+                .replace('\'', "`");
+            let err = CliError::Usage(format!("{first} (see `miniperm --help`)"));
+            eprintln!("miniperm: {}", err.one_line());
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

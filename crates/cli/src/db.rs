@@ -1,0 +1,175 @@
+//! Opening the consent store from `--db`, `--ephemeral` and `MINIPERM_DB`, shared by every
+//! subcommand that reads or writes consent (settings now; run and explore later).
+//!
+//! Where the store is, first match wins:
+//! 1. `--ephemeral`: in memory, nothing read or written on disk;
+//! 2. `--db PATH`;
+//! 3. the `MINIPERM_DB` environment variable (ignored when empty);
+//! 4. `consent.sqlite` in the user's data directory (`$XDG_DATA_HOME/miniperm` or
+//!    `~/.local/share/miniperm` on Linux, `~/Library/Application Support/miniperm` on macOS).
+
+use std::path::{Path, PathBuf};
+
+use miniperm_store::{ConsentStore, MemoryStore, SqliteStore, StoreError};
+
+use crate::error::CliError;
+
+/// The environment variable naming the default store.
+pub const ENV_DB: &str = "MINIPERM_DB";
+/// The file name of the default store inside the data directory.
+pub const DEFAULT_FILE: &str = "consent.sqlite";
+
+/// A consent store of either kind.
+pub type Store = Box<dyn ConsentStore + Send>;
+
+/// The store flags. Flatten into a subcommand's arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DbArgs {
+    /// The consent store, an SQLite file [default: $MINIPERM_DB, else consent.sqlite in the
+    /// user's data directory]
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "ephemeral")]
+    pub db: Option<PathBuf>,
+    /// Keep the consent store in memory for this command only: nothing is read or written on disk
+    #[arg(long, global = true)]
+    pub ephemeral: bool,
+}
+
+/// Where the store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Ephemeral,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(p) => write!(f, "{}", p.display()),
+            Location::Ephemeral => f.write_str("(in memory)"),
+        }
+    }
+}
+
+/// What the caller will do with the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only reads: a missing file is read as an empty store and is not created.
+    Read,
+    /// Writes: a missing file and its parent folders are created.
+    Write,
+}
+
+impl DbArgs {
+    /// Resolves the location from the flags, then `MINIPERM_DB`, then the data directory.
+    pub fn location(&self) -> Result<Location, CliError> {
+        let env = std::env::var_os(ENV_DB).filter(|v| !v.is_empty());
+        resolve(self, env.map(PathBuf::from), default_path)
+    }
+
+    /// Opens the store for `access`.
+    pub fn open(&self, access: Access) -> Result<(Location, Store), CliError> {
+        let loc = self.location()?;
+        let store = open_at(&loc, access)?;
+        Ok((loc, store))
+    }
+}
+
+fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "miniperm").map(|d| d.data_dir().join(DEFAULT_FILE))
+}
+
+fn resolve(
+    args: &DbArgs,
+    env: Option<PathBuf>,
+    default: impl FnOnce() -> Option<PathBuf>,
+) -> Result<Location, CliError> {
+    if args.ephemeral {
+        return Ok(Location::Ephemeral);
+    }
+    if let Some(p) = args.db.clone().or(env) {
+        return Ok(Location::File(p));
+    }
+    default().map(Location::File).ok_or(CliError::NoDataDir)
+}
+
+/// Opens the store at `loc`.
+pub fn open_at(loc: &Location, access: Access) -> Result<Store, CliError> {
+    match loc {
+        Location::Ephemeral => Ok(Box::new(MemoryStore::new())),
+        Location::File(path) => {
+            if access == Access::Read && !exists(path) {
+                return Ok(Box::new(MemoryStore::new()));
+            }
+            if access == Access::Write {
+                create_parent(path)?;
+            }
+            Ok(Box::new(SqliteStore::open(path)?))
+        }
+    }
+}
+
+/// True when something (even a broken link) is at `path`.
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+fn create_parent(path: &Path) -> Result<(), StoreError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence() {
+        let none = || None;
+        let flags = DbArgs {
+            db: Some("a.db".into()),
+            ephemeral: false,
+        };
+        assert_eq!(
+            resolve(&flags, Some("env.db".into()), none).unwrap(),
+            Location::File("a.db".into())
+        );
+        assert_eq!(
+            resolve(&DbArgs::default(), Some("env.db".into()), none).unwrap(),
+            Location::File("env.db".into())
+        );
+        assert_eq!(
+            resolve(&DbArgs::default(), None, || Some("home.db".into())).unwrap(),
+            Location::File("home.db".into())
+        );
+        assert!(matches!(
+            resolve(&DbArgs::default(), None, none),
+            Err(CliError::NoDataDir)
+        ));
+        let eph = DbArgs {
+            db: None,
+            ephemeral: true,
+        };
+        assert_eq!(
+            resolve(&eph, Some("env.db".into()), none).unwrap(),
+            Location::Ephemeral
+        );
+    }
+
+    #[test]
+    fn reading_a_missing_file_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/consent.sqlite");
+        let mut s = open_at(&Location::File(path.clone()), Access::Read).unwrap();
+        assert!(s.log("u", "a").unwrap().is_empty());
+        assert!(!dir.path().join("sub").exists());
+        open_at(&Location::File(path.clone()), Access::Write).unwrap();
+        assert!(path.exists());
+    }
+}

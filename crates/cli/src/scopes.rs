@@ -1,0 +1,51 @@
+//! `miniperm scopes [--json]`: the scope catalogue (reference table T1).
+
+use std::io::Write;
+
+use miniperm_core::catalogue::{PromptKind, SCOPES};
+
+use crate::error::CliError;
+use crate::output::{json_line, table};
+
+/// List every scope miniperm knows, what `wx.authorize` does with it and the APIs it guards
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Print the catalogue as one JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn prompt(p: PromptKind) -> &'static str {
+    match p {
+        PromptKind::Prompt => "prompt",
+        PromptKind::SettingsOnly => "settings only",
+        PromptKind::Retired => "retired (always granted)",
+        PromptKind::NoPrompt => "never (scope unauthorized)",
+        PromptKind::MiniGameOnly => "mini-game only",
+    }
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+    if args.json {
+        return json_line(out, &SCOPES[..]);
+    }
+    let mut rows = vec![vec![
+        "scope".to_string(),
+        "authorize".to_string(),
+        "guards".to_string(),
+        "label".to_string(),
+    ]];
+    for s in &SCOPES {
+        rows.push(vec![
+            s.name.to_string(),
+            prompt(s.prompt).to_string(),
+            if s.guards.is_empty() {
+                "-".to_string()
+            } else {
+                s.guards.join(", ")
+            },
+            format!("{} ({})", s.label.zh, s.label.en),
+        ]);
+    }
+    table(out, &rows)
+}
