@@ -41,7 +41,7 @@ fn event(i: u64) -> ConsentEvent {
         Change {
             subject: Subject::Scope(Scope::ALL[(i % 10) as usize]),
             from: Value::Unset,
-            to: if i % 3 == 0 {
+            to: if i.is_multiple_of(3) {
                 Value::Denied
             } else {
                 Value::Granted
