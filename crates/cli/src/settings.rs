@@ -11,7 +11,7 @@ use miniperm_core::{
 use miniperm_store::ConsentStore;
 
 use crate::db::{Access, DbArgs, Location};
-use crate::error::CliError;
+use crate::error::{CliError, EXIT_CODES_HELP};
 use crate::output::{format_ms, json_line, now_ms, table};
 
 /// The user id used when `--user` is not given.
@@ -20,6 +20,7 @@ pub const DEFAULT_USER: &str = "default";
 /// Read and change one mini-program's authorization records (the settings page, the devtools
 /// "clear authorization data", the consent log)
 #[derive(clap::Args, Debug, Clone)]
+#[command(after_help = EXIT_CODES_HELP)]
 pub struct Args {
     /// The mini-program's appid
     pub appid: String,

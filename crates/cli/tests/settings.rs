@@ -372,6 +372,19 @@ fn bad_input_is_one_line_exit_2_and_leaves_the_store_alone() {
 }
 
 #[test]
+fn store_io_failure_is_exit_3() {
+    let env = Env::new();
+    let file = env.dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let db = file.join("sub/consent.sqlite");
+    let out = env.run(&["settings", "wxdemo", "--db", db.to_str().unwrap(), "clear"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.starts_with("miniperm: cannot create `"), "{err}");
+}
+
+#[test]
 fn usage_errors_are_one_line_exit_2() {
     let env = Env::new();
     for args in [
