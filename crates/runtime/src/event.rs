@@ -1,0 +1,235 @@
+//! The transcript: DESIGN.md's event table as a Rust enum, and its readable rendering.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndReason {
+    Idle,
+    AwaitingAnswer,
+    Error,
+    Limit,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Idle => "idle",
+            EndReason::AwaitingAnswer => "awaiting-answer",
+            EndReason::Error => "error",
+            EndReason::Limit => "limit",
+        }
+    }
+}
+
+/// One transcript line (`--json` prints each as one JSON object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event {
+    Launch {
+        appid: String,
+        profile: String,
+        user: String,
+    },
+    Page {
+        action: String,
+        route: String,
+    },
+    Tap {
+        route: String,
+        handler: String,
+    },
+    Call {
+        api: String,
+        args: Json,
+    },
+    /// A native UI shown: `ui` is its kind; the other fields depend on it (`scope`, `desc`,
+    /// `permission`, `referrer`, `source`, `title`, `content`, `rows`, `items`, `api`, `icon`).
+    Ui {
+        ui: String,
+        #[serde(flatten)]
+        detail: Map<String, Json>,
+    },
+    Answer {
+        ui: String,
+        answer: String,
+    },
+    Callback {
+        api: String,
+        kind: String,
+        res: Json,
+    },
+    Navigate {
+        action: String,
+        url: String,
+    },
+    Data {
+        route: String,
+        patch: Json,
+    },
+    Log {
+        level: String,
+        args: Vec<Json>,
+    },
+    Warning {
+        code: String,
+        message: String,
+    },
+    Error {
+        message: String,
+        stack: String,
+    },
+    End {
+        reason: EndReason,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        ui: Option<String>,
+    },
+}
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BLUE: &str = "\x1b[34m";
+const MAGENTA: &str = "\x1b[35m";
+const CYAN: &str = "\x1b[36m";
+
+fn compact(v: &Json) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn text(v: Option<&Json>) -> String {
+    match v {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Null) | None => String::new(),
+        Some(other) => compact(other),
+    }
+}
+
+/// The readable transcript line(s) for one event; ANSI colours only when `color`.
+pub fn render_human(event: &Event, color: bool) -> String {
+    let paint = |c: &str, s: String| {
+        if color { format!("{c}{s}{RESET}") } else { s }
+    };
+    match event {
+        Event::Launch {
+            appid,
+            profile,
+            user,
+        } => paint(
+            BOLD,
+            format!("▸ launch {appid} (profile {profile}, user {user})"),
+        ),
+        Event::Page { action, route } => paint(DIM, format!("  page {action} {route}")),
+        Event::Tap { route, handler } => paint(BOLD, format!("▸ tap {route} {handler}")),
+        Event::Call { api, args } => {
+            let a = match args {
+                Json::Object(m) if m.is_empty() => String::new(),
+                other => format!(" {}", compact(other)),
+            };
+            format!("  call wx.{api}{a}")
+        }
+        Event::Ui { ui, detail } => {
+            let line = match ui.as_str() {
+                "authorize" => {
+                    let mut s = format!("  ui  authorize {}", text(detail.get("scope")));
+                    let d = text(detail.get("desc"));
+                    if !d.is_empty() {
+                        s.push_str(&format!(" \"{d}\""));
+                    }
+                    if detail.get("withPrivacy") == Some(&Json::Bool(true)) {
+                        s.push_str(" [+privacy]");
+                    }
+                    s
+                }
+                "system" => format!("  ui  system {}", text(detail.get("permission"))),
+                "privacy" => format!(
+                    "  ui  privacy {} ({})",
+                    text(detail.get("referrer")),
+                    text(detail.get("source"))
+                ),
+                "modal" => format!(
+                    "  ui  modal \"{}\" \"{}\"",
+                    text(detail.get("title")),
+                    text(detail.get("content"))
+                ),
+                "actionSheet" => format!("  ui  actionSheet {}", text(detail.get("items"))),
+                "settings" => {
+                    let rows = detail
+                        .get("rows")
+                        .and_then(Json::as_array)
+                        .map(|rows| {
+                            rows.iter()
+                                .map(|r| {
+                                    let scope = text(r.get("scope"));
+                                    let state = text(r.get("state"));
+                                    format!("{scope}={state}")
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default();
+                    if rows.is_empty() {
+                        "  ui  settings (no rows)".to_string()
+                    } else {
+                        format!("  ui  settings [{rows}]")
+                    }
+                }
+                "toast" => format!(
+                    "  ui  toast \"{}\" ({})",
+                    text(detail.get("title")),
+                    text(detail.get("icon"))
+                ),
+                "picker" => format!("  ui  picker {}", text(detail.get("api"))),
+                other => format!("  ui  {other} {}", compact(&Json::Object(detail.clone()))),
+            };
+            paint(MAGENTA, line)
+        }
+        Event::Answer { answer, .. } => paint(CYAN, format!("  ← {answer}")),
+        Event::Callback { api, kind, res } => {
+            let c = match kind.as_str() {
+                "fail" | "reject" => RED,
+                "success" | "resolve" => GREEN,
+                _ => DIM,
+            };
+            paint(c, format!("  callback {api} {kind} {}", compact(res)))
+        }
+        Event::Navigate { action, url } => paint(BLUE, format!("  navigate {action} {url}")),
+        Event::Data { route, patch } => paint(DIM, format!("  data {route} {}", compact(patch))),
+        Event::Log { level, args } => {
+            let parts: Vec<String> = args
+                .iter()
+                .map(|a| match a {
+                    Json::String(s) => s.clone(),
+                    other => compact(other),
+                })
+                .collect();
+            let line = format!("  log {level}: {}", parts.join(" "));
+            match level.as_str() {
+                "error" => paint(RED, line),
+                "warn" => paint(YELLOW, line),
+                _ => line,
+            }
+        }
+        Event::Warning { code, message } => paint(YELLOW, format!("  warning {code}: {message}")),
+        Event::Error { message, stack } => {
+            let mut s = format!("  error {message}");
+            for l in stack.lines().filter(|l| !l.trim().is_empty()) {
+                s.push_str("\n        ");
+                s.push_str(l.trim());
+            }
+            paint(RED, s)
+        }
+        Event::End { reason, ui } => {
+            let s = match ui {
+                Some(u) => format!("■ end {} ({u})", reason.as_str()),
+                None => format!("■ end {}", reason.as_str()),
+            };
+            paint(BOLD, s)
+        }
+    }
+}

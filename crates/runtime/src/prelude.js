@@ -1,0 +1,581 @@
+// miniperm's host layer inside QuickJS: App/Page/Component, the loader, setData, navigation,
+// timers on the virtual clock and the `wx` object. Everything that decides or asks the user goes
+// to Rust through `N` (captured here, never left on the global object).
+(function (N, CFG) {
+  'use strict';
+  var G = globalThis;
+  var hasOwn = Object.prototype.hasOwnProperty;
+
+  function safeJson(v) {
+    var seen = [];
+    try {
+      var s = JSON.stringify(v, function (k, x) {
+        if (typeof x === 'function' || typeof x === 'symbol') return undefined;
+        if (typeof x === 'bigint') return String(x);
+        if (x && typeof x === 'object') {
+          if (seen.indexOf(x) >= 0) return '[Circular]';
+          seen.push(x);
+        }
+        return x;
+      });
+      return s === undefined ? 'null' : s;
+    } catch (e) {
+      return 'null';
+    }
+  }
+  function emit(type, fields) { N.emit(type, safeJson(fields)); }
+  function reportError(e) {
+    var msg, stack = '';
+    if (e && typeof e === 'object') {
+      msg = (e.name ? e.name + ': ' : '') + (e.message !== undefined ? e.message : String(e));
+      stack = typeof e.stack === 'string' ? e.stack : '';
+    } else {
+      msg = 'Uncaught ' + String(e);
+    }
+    N.uncaught(msg, stack);
+  }
+  function guard(fn, self, args) {
+    try { return fn.apply(self, args || []); } catch (e) { reportError(e); }
+  }
+  function clone(v) {
+    if (v === undefined) return undefined;
+    try { return JSON.parse(JSON.stringify(v)); } catch (e) { return v; }
+  }
+
+  // ---------------------------------------------------------------- tasks (ordered by Rust)
+  var tasks = {};
+  var taskSeq = 0;
+  function post(fn) { var id = ++taskSeq; tasks[id] = fn; N.task(id); }
+
+  // ---------------------------------------------------------------- pending API calls
+  var pending = {};
+  var callSeq = 0;
+  function hasCallbacks(o) {
+    return !!o && typeof o === 'object' &&
+      (hasOwn.call(o, 'success') || hasOwn.call(o, 'fail') || hasOwn.call(o, 'complete'));
+  }
+  // Registers a call whose result arrives later; returns [id, returnValue].
+  function track(api, opts) {
+    var id = ++callSeq;
+    var entry = { api: api, opts: opts };
+    var ret;
+    if (!hasCallbacks(opts)) {
+      ret = new Promise(function (res, rej) { entry.resolve = res; entry.reject = rej; });
+    }
+    pending[id] = entry;
+    return [id, ret];
+  }
+  function settle(id, ok, res) {
+    var p = pending[id];
+    if (!p) return;
+    delete pending[id];
+    if (p.handle) { p.handle(ok, res); return; }
+    var o = p.opts || {};
+    if (p.resolve) {
+      emit('callback', { api: p.api, kind: ok ? 'resolve' : 'reject', res: res });
+      if (ok) p.resolve(res); else p.reject(res);
+      return;
+    }
+    var kind = ok ? 'success' : 'fail';
+    if (typeof o[kind] === 'function') {
+      emit('callback', { api: p.api, kind: kind, res: res });
+      guard(o[kind], o, [res]);
+    }
+    if (typeof o.complete === 'function') {
+      emit('callback', { api: p.api, kind: 'complete', res: res });
+      guard(o.complete, o, [res]);
+    }
+  }
+  // A result the JS side computes itself, delivered in order through Rust's queue.
+  function later(api, opts, ok, res) {
+    var t = track(api, opts);
+    post(function () { settle(t[0], ok, res); });
+    return t[1];
+  }
+  function ok(api, extra) {
+    var r = { errMsg: api + ':ok' };
+    if (extra) for (var k in extra) r[k] = extra[k];
+    return r;
+  }
+  // A call that Rust decides (engine, native UI): Rust delivers the result.
+  function native(api, opts, handle) {
+    var t = track(api, opts);
+    if (handle) pending[t[0]].handle = handle;
+    N.call(t[0], api, safeJson(opts === undefined ? {} : opts));
+    return t[1];
+  }
+
+  // ---------------------------------------------------------------- console
+  function logger(level) {
+    return function () {
+      var args = [];
+      for (var i = 0; i < arguments.length; i++) {
+        var a = arguments[i];
+        args.push(a instanceof Error ? String(a) : a === undefined ? null : a);
+      }
+      emit('log', { level: level, args: args });
+    };
+  }
+  G.console = {
+    log: logger('log'), info: logger('info'), warn: logger('warn'), error: logger('error'),
+    debug: logger('debug'), trace: logger('debug'), group: logger('log'), groupEnd: function () {},
+    table: logger('log'), time: function () {}, timeEnd: function () {}, assert: function (c) {
+      if (!c) logger('error').apply(null, ['Assertion failed'].concat([].slice.call(arguments, 1)));
+    },
+  };
+
+  // ---------------------------------------------------------------- timers (virtual clock)
+  var timers = [];
+  var timerSeq = 0;
+  function addTimer(fn, delay, args, interval) {
+    var id = ++timerSeq;
+    if (typeof fn !== 'function') return id;
+    var d = Number(delay) || 0;
+    if (d < 0) d = 0;
+    timers.push({ id: id, at: N.now() + d, seq: id, fn: fn, args: args, interval: interval ? (d || 1) : 0 });
+    return id;
+  }
+  function clearTimer(id) {
+    for (var i = 0; i < timers.length; i++) if (timers[i].id === id) { timers.splice(i, 1); return; }
+  }
+  function earliest() {
+    var best = -1;
+    for (var i = 0; i < timers.length; i++) {
+      var t = timers[i];
+      if (best < 0 || t.at < timers[best].at || (t.at === timers[best].at && t.seq < timers[best].seq)) best = i;
+    }
+    return best;
+  }
+  G.setTimeout = function (fn, d) { return addTimer(fn, d, [].slice.call(arguments, 2), false); };
+  G.setInterval = function (fn, d) { return addTimer(fn, d, [].slice.call(arguments, 2), true); };
+  G.clearTimeout = clearTimer;
+  G.clearInterval = clearTimer;
+  var realNow = Date.now;
+  Date.now = function () { return N.now(); };
+
+  // ---------------------------------------------------------------- loader (CommonJS; ESM is rewritten to it)
+  var modules = {};
+  function dirname(p) { var i = p.lastIndexOf('/'); return i < 0 ? '' : p.slice(0, i); }
+  function requireFrom(from, spec) {
+    if (typeof spec !== 'string') throw new Error('require: module name must be a string');
+    var path = N.resolve(from, spec);
+    if (!path) {
+      var e = new Error('module "' + spec + '" is not defined (required from ' + (from || 'app') + ')');
+      throw e;
+    }
+    return loadModule(path);
+  }
+  function loadModule(path) {
+    var m = modules[path];
+    if (m) return m.exports;
+    m = { id: path, exports: {}, loaded: false };
+    modules[path] = m;
+    var f = N.load(path);
+    if (typeof f === 'string') {
+      m.exports = JSON.parse(f);
+    } else {
+      var req = function (spec) { return requireFrom(path, spec); };
+      f.call(m.exports, req, m, m.exports, path, dirname(path));
+    }
+    m.loaded = true;
+    return m.exports;
+  }
+  G.__interop = function (m) { return m && m.__esModule ? m.default : m; };
+
+  // ---------------------------------------------------------------- App, Page, Component, Behavior
+  var app = null;
+  var defs = {};
+  var loadingRoute = null;
+  var stack = [];
+  G.App = function (opts) { app = opts || {}; };
+  G.getApp = function () { return app || {}; };
+  G.getCurrentPages = function () { return stack.slice(); };
+  G.Page = function (opts) {
+    if (loadingRoute !== null && !defs[loadingRoute]) defs[loadingRoute] = { kind: 'page', opts: opts || {} };
+  };
+  G.Behavior = function (opts) { return opts || {}; };
+  G.Component = function (opts) {
+    if (loadingRoute !== null && !defs[loadingRoute]) defs[loadingRoute] = { kind: 'component', opts: opts || {} };
+  };
+
+  function parsePath(key) {
+    var out = [];
+    String(key).replace(/[^.[\]]+|\[(\d+)\]/g, function (m, idx) {
+      out.push(idx !== undefined ? Number(idx) : m);
+      return m;
+    });
+    return out;
+  }
+  function setPath(obj, key, value) {
+    var segs = parsePath(key);
+    if (!segs.length) return;
+    var cur = obj;
+    for (var i = 0; i < segs.length - 1; i++) {
+      var s = segs[i];
+      if (cur[s] === null || typeof cur[s] !== 'object') cur[s] = typeof segs[i + 1] === 'number' ? [] : {};
+      cur = cur[s];
+    }
+    cur[segs[segs.length - 1]] = value;
+  }
+
+  function makeSetData(inst) {
+    return function (patch, cb) {
+      if (patch && typeof patch === 'object') {
+        for (var k in patch) if (hasOwn.call(patch, k)) setPath(inst.data, k, clone(patch[k]));
+      }
+      emit('data', { route: inst.route, patch: patch || {} });
+      if (typeof cb === 'function') post(function () { guard(cb, inst); });
+    };
+  }
+
+  function instantiate(route, query) {
+    var def = defs[route];
+    var inst;
+    if (!def) return null;
+    var o = def.opts;
+    if (def.kind === 'page') {
+      inst = {};
+      for (var k in o) if (k !== 'data') inst[k] = o[k];
+      inst.data = clone(o.data) || {};
+      inst.__hooks = inst;
+    } else {
+      var behaviors = Array.isArray(o.behaviors) ? o.behaviors : [];
+      var parts = behaviors.concat([o]);
+      inst = { data: {}, properties: {} };
+      var life = { created: [], attached: [], ready: [], detached: [] };
+      var hooks = {};
+      parts.forEach(function (b) {
+        if (!b || typeof b !== 'object') return;
+        var d = clone(b.data) || {};
+        for (var k in d) inst.data[k] = d[k];
+        var props = b.properties || {};
+        for (var p in props) {
+          var spec = props[p];
+          var v = spec && typeof spec === 'object' && hasOwn.call(spec, 'value') ? spec.value : null;
+          if (query && hasOwn.call(query, p)) v = query[p];
+          inst.data[p] = v;
+          inst.properties[p] = v;
+        }
+        var m = b.methods || {};
+        for (var name in m) { inst[name] = m[name]; hooks[name] = m[name]; }
+        var lt = b.lifetimes || {};
+        ['created', 'attached', 'ready', 'detached'].forEach(function (n) {
+          var f = lt[n] || b[n];
+          if (typeof f === 'function') life[n].push(f);
+        });
+      });
+      inst.__life = life;
+      inst.__hooks = hooks;
+      var pl = o.pageLifetimes || {};
+      if (typeof pl.show === 'function' && !hooks.onShow) hooks.onShow = pl.show;
+      if (typeof pl.hide === 'function' && !hooks.onHide) hooks.onHide = pl.hide;
+    }
+    inst.route = route;
+    inst.__route__ = route;
+    inst.options = query || {};
+    inst.setData = makeSetData(inst);
+    inst.selectComponent = function () { return null; };
+    inst.createSelectorQuery = function () { return wx.createSelectorQuery(); };
+    return inst;
+  }
+  function hook(inst, name, arg) {
+    var f = inst.__hooks[name];
+    if (typeof f === 'function') guard(f, inst, arg === undefined ? [] : [arg]);
+  }
+  function life(inst, name) {
+    if (inst.__life) inst.__life[name].forEach(function (f) { guard(f, inst); });
+  }
+  function pageEvent(action, inst) { emit('page', { action: action, route: inst.route }); }
+  function loadPage(route) {
+    if (!defs[route]) {
+      loadingRoute = route;
+      try { loadModule(route + '.js'); } catch (e) { reportError(e); }
+      loadingRoute = null;
+    }
+    if (!defs[route]) { defs[route] = { kind: 'page', opts: {} }; }
+  }
+  function openPage(route, query) {
+    loadPage(route);
+    var inst = instantiate(route, query);
+    life(inst, 'created');
+    life(inst, 'attached');
+    stack.push(inst);
+    pageEvent('load', inst);
+    hook(inst, 'onLoad', query || {});
+    pageEvent('show', inst);
+    hook(inst, 'onShow');
+    pageEvent('ready', inst);
+    life(inst, 'ready');
+    hook(inst, 'onReady');
+    return inst;
+  }
+  function hidePage(inst) { pageEvent('hide', inst); hook(inst, 'onHide'); }
+  function showPage(inst) { pageEvent('show', inst); hook(inst, 'onShow'); }
+  function unloadPage(inst) { pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached'); }
+
+  // ---------------------------------------------------------------- navigation
+  var pagesList = CFG.pages;
+  var tabs = CFG.tabs;
+  function parseUrl(url, api) {
+    var s = String(url === undefined ? '' : url);
+    var q = '';
+    var i = s.indexOf('?');
+    if (i >= 0) { q = s.slice(i + 1); s = s.slice(0, i); }
+    var route;
+    if (s.charAt(0) === '/') route = s.slice(1);
+    else {
+      var base = stack.length ? dirname(stack[stack.length - 1].route) : '';
+      var parts = (base ? base.split('/') : []);
+      s.split('/').forEach(function (seg) {
+        if (seg === '..') parts.pop(); else if (seg && seg !== '.') parts.push(seg);
+      });
+      route = parts.join('/');
+    }
+    route = route.replace(/\.js$/, '');
+    var query = {};
+    if (q) q.split('&').forEach(function (kv) {
+      if (!kv) return;
+      var j = kv.indexOf('=');
+      var k = j < 0 ? kv : kv.slice(0, j);
+      var v = j < 0 ? '' : kv.slice(j + 1);
+      try { query[decodeURIComponent(k)] = decodeURIComponent(v); } catch (e) { query[k] = v; }
+    });
+    return { route: route, query: query };
+  }
+  function navigate(api, opts) {
+    opts = opts || {};
+    var url = opts.url;
+    emit('navigate', { action: api, url: api === 'navigateBack' ? '' : String(url === undefined ? '' : url) });
+    var fail = null;
+    var target = null;
+    if (api !== 'navigateBack') {
+      target = parseUrl(url, api);
+      if (pagesList.indexOf(target.route) < 0) fail = api + ':fail page "' + target.route + '" is not found';
+      else if ((api === 'navigateTo' || api === 'redirectTo') && tabs.indexOf(target.route) >= 0)
+        fail = api + ':fail can not ' + api + ' a tabbar page';
+      else if (api === 'switchTab' && tabs.indexOf(target.route) < 0)
+        fail = 'switchTab:fail can not switch to no-tabBar page';
+      else if (api === 'navigateTo' && stack.length >= 10) fail = 'navigateTo:fail webview count limit exceed';
+    } else if (stack.length <= 1) {
+      fail = 'navigateBack:fail cannot navigate back at first page.';
+    }
+    var t = track(api, opts);
+    post(function () {
+      if (fail) { settle(t[0], false, { errMsg: fail }); return; }
+      var top = stack[stack.length - 1];
+      if (api === 'navigateTo') {
+        hidePage(top);
+        openPage(target.route, target.query);
+      } else if (api === 'redirectTo') {
+        stack.pop();
+        unloadPage(top);
+        openPage(target.route, target.query);
+      } else if (api === 'navigateBack') {
+        var delta = Math.max(1, Number(opts.delta) || 1);
+        while (delta-- > 0 && stack.length > 1) unloadPage(stack.pop());
+        showPage(stack[stack.length - 1]);
+      } else {
+        // reLaunch / switchTab: close every page, open the target
+        while (stack.length) unloadPage(stack.pop());
+        openPage(target.route, api === 'switchTab' ? {} : target.query);
+      }
+      settle(t[0], true, { errMsg: api + ':ok' });
+    });
+    return t[1];
+  }
+
+  // ---------------------------------------------------------------- wx
+  var wx = {};
+  function def(name, fn) { wx[name] = fn; }
+  // engine-decided and native-UI APIs: Rust answers
+  ['authorize', 'getSetting', 'openSetting', 'requirePrivacyAuthorize', 'showModal', 'showActionSheet',
+   'getLocation', 'getFuzzyLocation', 'startLocationUpdate', 'startLocationUpdateBackground',
+   'saveImageToPhotosAlbum', 'saveVideoToPhotosAlbum', 'startRecord', 'getWeRunData',
+   'openBluetoothAdapter', 'addPhoneContact', 'addPhoneCalendar', 'addPhoneRepeatCalendar',
+   'chooseLocation', 'choosePoi', 'chooseAddress', 'chooseImage', 'chooseMedia', 'chooseInvoiceTitle',
+   'chooseInvoice', 'getUserProfile', 'getUserInfo', 'getClipboardData', 'setClipboardData',
+   'requestSubscribeMessage', 'joinVoIPChat', 'createBLEPeripheralServer'
+  ].forEach(function (api) {
+    def(api, function (opts) { return native(api, opts); });
+  });
+  def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
+  def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
+  def('getPrivacySetting', function (opts) {
+    emit('call', { api: 'getPrivacySetting', args: opts || {} });
+    var r = JSON.parse(N.query('privacySetting'));
+    return later('getPrivacySetting', opts, true, ok('getPrivacySetting', r));
+  });
+  def('onNeedPrivacyAuthorization', function (listener) {
+    emit('call', { api: 'onNeedPrivacyAuthorization', args: {} });
+    privacyListener = typeof listener === 'function' ? listener : null;
+    N.privacyListener(!!privacyListener);
+  });
+  var privacyListener = null;
+  def('stopLocationUpdate', function (opts) { emit('call', { api: 'stopLocationUpdate', args: opts || {} }); return later('stopLocationUpdate', opts, true, ok('stopLocationUpdate')); });
+  var locationListeners = [];
+  def('onLocationChange', function (fn) { if (typeof fn === 'function') locationListeners.push(fn); });
+  def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
+  def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSON.parse(N.query('appAuthorizeSetting')); });
+  def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSON.parse(N.query('systemSetting')); });
+  function systemInfo() { return JSON.parse(N.query('systemInfo')); }
+  def('getSystemInfoSync', function () { return systemInfo(); });
+  def('getWindowInfo', function () { return systemInfo(); });
+  def('getDeviceInfo', function () { return systemInfo(); });
+  def('getAppBaseInfo', function () { return systemInfo(); });
+  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo())); });
+  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo())); });
+  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' } }; });
+  def('getLaunchOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
+  def('getEnterOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
+  def('canIUse', function () { return true; });
+  def('nextTick', function (fn) { if (typeof fn === 'function') Promise.resolve().then(function () { guard(fn); }); });
+  // UI without an answer
+  def('showToast', function (opts) {
+    opts = opts || {};
+    emit('call', { api: 'showToast', args: opts });
+    emit('ui', { ui: 'toast', title: String(opts.title === undefined ? '' : opts.title), icon: opts.icon === undefined ? 'success' : String(opts.icon) });
+    return later('showToast', opts, true, ok('showToast'));
+  });
+  def('showLoading', function (opts) {
+    opts = opts || {};
+    emit('call', { api: 'showLoading', args: opts });
+    emit('ui', { ui: 'toast', title: String(opts.title === undefined ? '' : opts.title), icon: 'loading' });
+    return later('showLoading', opts, true, ok('showLoading'));
+  });
+  ['hideToast', 'hideLoading', 'setNavigationBarTitle', 'setNavigationBarColor', 'stopPullDownRefresh',
+   'startPullDownRefresh', 'pageScrollTo', 'vibrateShort', 'vibrateLong', 'showNavigationBarLoading',
+   'hideNavigationBarLoading', 'setTabBarBadge', 'removeTabBarBadge', 'showTabBar', 'hideTabBar',
+   'showShareMenu', 'hideShareMenu', 'hideKeyboard', 'setBackgroundColor', 'setBackgroundTextStyle'
+  ].forEach(function (api) {
+    def(api, function (opts) { emit('call', { api: api, args: opts || {} }); return later(api, opts, true, ok(api)); });
+  });
+  ['navigateTo', 'redirectTo', 'navigateBack', 'switchTab', 'reLaunch'].forEach(function (api) {
+    def(api, function (opts) { emit('call', { api: api, args: opts || {} }); return navigate(api, opts); });
+  });
+  // storage: per run, in memory
+  var storage = {};
+  function storeKey(k) { return String(k); }
+  def('setStorageSync', function (k, v) { storage[storeKey(k)] = clone(v); });
+  def('getStorageSync', function (k) { var v = storage[storeKey(k)]; return v === undefined ? '' : clone(v); });
+  def('removeStorageSync', function (k) { delete storage[storeKey(k)]; });
+  def('clearStorageSync', function () { storage = {}; });
+  def('getStorageInfoSync', function () { return { keys: Object.keys(storage), currentSize: 0, limitSize: 10240 }; });
+  def('setStorage', function (o) { o = o || {}; storage[storeKey(o.key)] = clone(o.data); return later('setStorage', o, true, ok('setStorage')); });
+  def('getStorage', function (o) {
+    o = o || {};
+    var k = storeKey(o.key);
+    if (!hasOwn.call(storage, k)) return later('getStorage', o, false, { errMsg: 'getStorage:fail data not found' });
+    return later('getStorage', o, true, ok('getStorage', { data: clone(storage[k]) }));
+  });
+  def('removeStorage', function (o) { o = o || {}; delete storage[storeKey(o.key)]; return later('removeStorage', o, true, ok('removeStorage')); });
+  def('clearStorage', function (o) { storage = {}; return later('clearStorage', o, true, ok('clearStorage')); });
+  def('getStorageInfo', function (o) { return later('getStorageInfo', o, true, ok('getStorageInfo', { keys: Object.keys(storage), currentSize: 0, limitSize: 10240 })); });
+  // recorder
+  var recorder = null;
+  def('getRecorderManager', function () {
+    if (recorder) return recorder;
+    var ls = { start: [], stop: [], pause: [], resume: [], error: [], frame: [], interruptionBegin: [], interruptionEnd: [] };
+    var startedAt = -1;
+    function fire(name, res) {
+      ls[name].forEach(function (f) {
+        emit('callback', { api: 'RecorderManager.on' + name.charAt(0).toUpperCase() + name.slice(1), kind: name === 'error' ? 'fail' : 'success', res: res || {} });
+        guard(f, null, res === undefined ? [] : [res]);
+      });
+    }
+    recorder = {
+      start: function (o) {
+        native('RecorderManager.start', o || {}, function (okk, res) {
+          if (okk) { startedAt = N.now(); fire('start'); }
+          else fire('error', res);
+        });
+      },
+      stop: function () {
+        emit('call', { api: 'RecorderManager.stop', args: {} });
+        if (startedAt < 0) return;
+        var d = Math.max(0, N.now() - startedAt);
+        startedAt = -1;
+        post(function () { fire('stop', { tempFilePath: 'wxfile://tmp/recording.mp3', duration: d, fileSize: Math.round(d * 6) }); });
+      },
+      pause: function () { post(function () { fire('pause'); }); },
+      resume: function () { post(function () { fire('resume'); }); },
+    };
+    Object.keys(ls).forEach(function (n) {
+      recorder['on' + n.charAt(0).toUpperCase() + n.slice(1)] = function (f) { if (typeof f === 'function') ls[n].push(f); };
+    });
+    return recorder;
+  });
+  def('stopRecord', function (o) { emit('call', { api: 'stopRecord', args: o || {} }); return later('stopRecord', o, true, ok('stopRecord')); });
+  def('createSelectorQuery', function () {
+    var q = {
+      select: function () { return q; }, selectAll: function () { return q; }, selectViewport: function () { return q; },
+      boundingClientRect: function () { return q; }, scrollOffset: function () { return q; }, fields: function () { return q; },
+      node: function () { return q; }, in: function () { return q; },
+      exec: function (cb) { if (typeof cb === 'function') post(function () { guard(cb, null, [[]]); }); },
+    };
+    return q;
+  });
+  // Every other WeChat API: present, and failing as unsupported.
+  CFG.unsupported.forEach(function (api) {
+    if (hasOwn.call(wx, api)) return;
+    def(api, function (opts) {
+      N.unsupported(api);
+      if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
+      return later(api, opts, false, { errMsg: api + ':fail not supported' });
+    });
+  });
+  G.wx = wx;
+
+  // ---------------------------------------------------------------- host entry points (called from Rust)
+  function top() { return stack[stack.length - 1]; }
+  return {
+    launch: function (path, query) {
+      try { loadModule('app.js'); } catch (e) { reportError(e); }
+      var a = app || (app = {});
+      var opts = { path: path, query: query || {}, scene: 1001, referrerInfo: {} };
+      if (typeof a.onLaunch === 'function') guard(a.onLaunch, a, [opts]);
+      if (typeof a.onShow === 'function') guard(a.onShow, a, [opts]);
+    },
+    open: function (route, queryJson) { openPage(route, JSON.parse(queryJson)); },
+    route: function () { var t = top(); return t ? t.route : ''; },
+    hasHandler: function (name) { var t = top(); return !!t && typeof t.__hooks[name] === 'function'; },
+    tap: function (name, eventJson) {
+      var t = top();
+      var ev = JSON.parse(eventJson);
+      ev.timeStamp = N.now();
+      emit('tap', { route: t.route, handler: name });
+      guard(t.__hooks[name], t, [ev]);
+    },
+    handler: function (name, eventJson) {
+      var t = top();
+      if (!t || typeof t.__hooks[name] !== 'function') return false;
+      var ev = JSON.parse(eventJson);
+      ev.timeStamp = N.now();
+      guard(t.__hooks[name], t, [ev]);
+      return true;
+    },
+    deliver: function (id, okk, resJson) { settle(id, okk, JSON.parse(resJson)); },
+    task: function (id) { var f = tasks[id]; delete tasks[id]; if (f) guard(f); },
+    nextTimer: function () { var i = earliest(); return i < 0 ? -1 : timers[i].at; },
+    fireTimer: function () {
+      var i = earliest();
+      if (i < 0) return;
+      var t = timers[i];
+      if (t.interval) t.at = t.at + t.interval; else timers.splice(i, 1);
+      t.seq = ++timerSeq;
+      guard(t.fn, null, t.args);
+    },
+    privacy: function (referrer) {
+      if (!privacyListener) return false;
+      var l = privacyListener;
+      var resolve = function (r) {
+        emit('log', { level: 'debug', args: ['privacy resolve', r === undefined ? null : r] });
+      };
+      guard(l, null, [resolve, { referrer: referrer }]);
+      return true;
+    },
+    location: function (resJson) {
+      var r = JSON.parse(resJson);
+      locationListeners.forEach(function (f) { guard(f, null, [r]); });
+    },
+  };
+})
