@@ -10,6 +10,7 @@
 mod db;
 mod error;
 mod output;
+mod run;
 mod scopes;
 mod settings;
 
@@ -32,12 +33,14 @@ struct Cli {
 enum Command {
     Settings(settings::Args),
     Scopes(scopes::Args),
+    Run(run::Args),
 }
 
 fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
         Command::Settings(args) => settings::run(args, out),
         Command::Scopes(args) => scopes::run(args, out),
+        Command::Run(args) => run::run(args, out),
     }
 }
 

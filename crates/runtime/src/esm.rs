@@ -215,9 +215,9 @@ pub fn rewrite(src: &str) -> Option<Rewritten> {
                     }
                     String::new()
                 }
-            } else if rest.starts_with('*') {
+            } else if let Some(clause) = rest.strip_prefix('*') {
                 let spec = split_from(st).map(|(_, s)| s).unwrap_or_default();
-                let clause = rest[1..].trim_start();
+                let clause = clause.trim_start();
                 if let Some(ns) = clause.strip_prefix("as") {
                     let ns: String = ns
                         .trim_start()

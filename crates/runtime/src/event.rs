@@ -131,7 +131,8 @@ pub fn render_human(event: &Event, color: bool) -> String {
                 Json::Object(m) if m.is_empty() => String::new(),
                 other => format!(" {}", compact(other)),
             };
-            format!("  call wx.{api}{a}")
+            let prefix = if api.contains('.') { "" } else { "wx." };
+            format!("  call {prefix}{api}{a}")
         }
         Event::Ui { ui, detail } => {
             let line = match ui.as_str() {

@@ -22,6 +22,8 @@ use crate::project::{Project, Source, parse_query};
 use crate::user::{PrivacySource, UiAnswer, UiRequest, User};
 
 const PRELUDE: &str = include_str!("prelude.js");
+/// Virtual time between the end of one dispatch and the next tap.
+const TAP_GAP_MS: i64 = 1000;
 
 /// Per-run limits (issue 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -791,6 +793,8 @@ impl<'js> Driver<'_, 'js> {
         self.js("open", (route.to_string(), q))?;
         self.settle()?;
         for tap in self.cfg.taps.clone() {
+            // A user takes a moment between taps.
+            self.sh.borrow_mut().now += TAP_GAP_MS;
             self.arm();
             self.tap(&tap)?;
             self.settle()?;

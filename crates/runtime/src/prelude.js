@@ -567,9 +567,9 @@
     privacy: function (referrer) {
       if (!privacyListener) return false;
       var l = privacyListener;
-      var resolve = function (r) {
-        emit('log', { level: 'debug', args: ['privacy resolve', r === undefined ? null : r] });
-      };
+      // The host resolves from the user's answer (agree = the agree button's tap); calling
+      // resolve from the page changes nothing.
+      var resolve = function () {};
       guard(l, null, [resolve, { referrer: referrer }]);
       return true;
     },
