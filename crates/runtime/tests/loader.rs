@@ -1,0 +1,94 @@
+//! CommonJS + ES modules + JSON + cycles, and what mini-program code cannot reach.
+mod common;
+use common::*;
+use miniperm_runtime::{Event, LoadError, Project};
+
+#[test]
+fn commonjs_esm_json_and_cycles_mix() {
+    let o = go(&fixture("loader"), &[], "");
+    assert_eq!(
+        logs(&o),
+        vec![
+            "loader-fixture hello from utils/index.js",
+            "default export 4 ESM 10 named from cjs loader-fixture 42 early e1+e2 sees function",
+        ],
+        "{}",
+        transcript(&o)
+    );
+    assert_eq!(o.exit_code, 0);
+}
+
+#[test]
+fn a_missing_module_is_an_error_event_and_the_run_goes_on() {
+    let o = go(&fixture("loader"), &["missing", "sandbox"], "");
+    let err = o
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Error { message, stack } => Some((message.clone(), stack.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        err.0.contains("module \"./nope\" is not defined"),
+        "{err:?}"
+    );
+    assert!(err.1.contains("pages/index/index.js"), "{err:?}");
+    assert_eq!(o.exit_code, 1);
+    // the next tap still ran
+    assert!(logs(&o).iter().any(|l| l.starts_with("undefined,")));
+}
+
+#[test]
+fn no_file_system_network_or_process() {
+    let o = go(&fixture("loader"), &["sandbox"], "");
+    let l = logs(&o);
+    assert_eq!(
+        l[2], "undefined,undefined,undefined,undefined,undefined,object",
+        "{l:?}"
+    );
+    assert!(
+        l[3].starts_with("fs: module \"fs\" is not defined"),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn a_syntax_error_names_file_and_line() {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax");
+    let e = Project::load(&p).unwrap_err();
+    assert!(matches!(e, LoadError::Syntax { line: 5, .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("syntax error in `pages/index/index.js` line 5:"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'));
+}
+
+#[test]
+fn no_app_json_is_a_one_line_error() {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let e = Project::load(&p).unwrap_err();
+    assert!(e.to_string().contains("no app.json"), "{e}");
+}
+
+#[test]
+fn tap_handlers_and_pages_for_the_explorer() {
+    let p = example("classic");
+    assert_eq!(p.pages(), ["pages/index/index", "pages/fallback/fallback"]);
+    assert_eq!(p.tap_handlers("pages/index/index"), vec!["onLocate"]);
+    assert_eq!(
+        p.tap_handlers("pages/fallback/fallback"),
+        vec!["onPickCity"]
+    );
+    let a = example("album");
+    assert_eq!(
+        a.page_info("pages/index/index")
+            .and_then(|i| i.open_setting.clone())
+            .and_then(|b| b.handler)
+            .as_deref(),
+        Some("onSettingBack")
+    );
+    assert_eq!(a.appid(), "wxdemo0003");
+}
