@@ -179,7 +179,7 @@ struct Shared {
     errors: u32,
     limit: Option<String>,
     warned: HashSet<String>,
-    rejections: Vec<(String, String)>,
+    rejections: Vec<String>,
 }
 
 impl Shared {
@@ -339,9 +339,8 @@ pub fn run(
                 if handled {
                     s.rejections.pop();
                 } else {
-                    let (m, st) = describe_value(&ctx, &reason);
-                    s.rejections
-                        .push((format!("Uncaught (in promise) {m}"), st));
+                    let (m, _) = describe_value(&ctx, &reason);
+                    s.rejections.push(m);
                 }
             },
         )));
@@ -509,6 +508,17 @@ fn install<'js>(
                     "not-supported",
                     format!("wx.{api} is not supported by miniperm: it fails with `{api}:fail not supported`"),
                 );
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "warn",
+            Function::new(ctx.clone(), move |code: String, message: String| {
+                sh.borrow_mut().warn(&code, message);
             })
             .map_err(e)?,
         )
@@ -778,8 +788,12 @@ impl<'js> Driver<'_, 'js> {
         }
         self.check()?;
         let rej = std::mem::take(&mut self.sh.borrow_mut().rejections);
-        for (m, s) in rej {
-            self.sh.borrow_mut().error(m, s);
+        for m in rej {
+            // WeChat reports these to onUnhandledRejection; the run goes on.
+            self.sh.borrow_mut().warn(
+                "unhandled-rejection",
+                format!("a promise was rejected and nothing handles it: {m}"),
+            );
         }
         self.check()
     }

@@ -77,6 +77,10 @@
       return;
     }
     var kind = ok ? 'success' : 'fail';
+    if (!ok && typeof o.fail !== 'function' && typeof o.complete !== 'function') {
+      N.warn('unhandled-fail', '`wx.' + p.api + '` failed with `' + (res && res.errMsg) +
+        '` and nothing handles it (no fail or complete callback)');
+    }
     if (typeof o[kind] === 'function') {
       emit('callback', { api: p.api, kind: kind, res: res });
       guard(o[kind], o, [res]);
