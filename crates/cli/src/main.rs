@@ -9,6 +9,7 @@
 
 mod db;
 mod error;
+mod explore;
 mod output;
 mod run;
 mod scopes;
@@ -34,6 +35,7 @@ enum Command {
     Settings(settings::Args),
     Scopes(scopes::Args),
     Run(run::Args),
+    Explore(explore::Args),
 }
 
 fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
@@ -41,6 +43,7 @@ fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Settings(args) => settings::run(args, out),
         Command::Scopes(args) => scopes::run(args, out),
         Command::Run(args) => run::run(args, out),
+        Command::Explore(args) => explore::run(args, out),
     }
 }
 

@@ -67,7 +67,7 @@ fn bad(msg: String) -> CliError {
     CliError::Usage(msg)
 }
 
-fn parse_location(s: &str) -> Result<(f64, f64), CliError> {
+pub(crate) fn parse_location(s: &str) -> Result<(f64, f64), CliError> {
     let err = || bad(format!("malformed location `{s}` (expected LAT,LNG)"));
     let (a, b) = s.split_once(',').ok_or_else(err)?;
     let lat: f64 = a.trim().parse().map_err(|_| err())?;
@@ -78,7 +78,7 @@ fn parse_location(s: &str) -> Result<(f64, f64), CliError> {
     Ok((lat, lng))
 }
 
-fn parse_state(s: &str) -> Result<(Subject, Value), CliError> {
+pub(crate) fn parse_state(s: &str) -> Result<(Subject, Value), CliError> {
     let (k, v) = s.split_once('=').ok_or_else(|| {
         bad(format!(
             "malformed state `{s}` (expected SCOPE=unset|granted|denied)"
@@ -98,7 +98,7 @@ fn parse_state(s: &str) -> Result<(Subject, Value), CliError> {
     Ok((subject, value))
 }
 
-fn parse_system(s: &str) -> Result<(Subject, Value), CliError> {
+pub(crate) fn parse_system(s: &str) -> Result<(Subject, Value), CliError> {
     let (k, v) = s.split_once('=').ok_or_else(|| {
         bad(format!(
             "malformed system state `{s}` (expected PERM=authorized|denied|not-determined)"

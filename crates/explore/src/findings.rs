@@ -130,13 +130,15 @@ pub fn analyse(events: &[Json]) -> Vec<Hit> {
                     }
                 }
             }
-            "callback" if s(e, "api") == "openSetting" && is_fail_kind(e) => {
-                if err_msg(e).contains("TAP gesture") {
-                    push(
-                        "opensetting-without-tap",
-                        "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
-                    );
-                }
+            "callback"
+                if s(e, "api") == "openSetting"
+                    && is_fail_kind(e)
+                    && err_msg(e).contains("TAP gesture") =>
+            {
+                push(
+                    "opensetting-without-tap",
+                    "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
+                );
             }
             "callback" if is_fail_kind(e) && err_msg(e).contains("requiredPrivateInfos") => {
                 push(
@@ -164,20 +166,20 @@ pub fn analyse(events: &[Json]) -> Vec<Hit> {
                     );
                 }
             }
-            "ui" if matches!(s(e, "ui"), "authorize" | "system" | "privacy") => {
-                if first_tap.is_none_or(|t| i < t) {
-                    push(
-                        "prompt-on-launch",
-                        format!(
-                            "a {} prompt{} appears before the user tapped anything",
-                            s(e, "ui"),
-                            e.get("scope")
-                                .and_then(Json::as_str)
-                                .map(|sc| format!(" for `{sc}`"))
-                                .unwrap_or_default()
-                        ),
-                    );
-                }
+            "ui" if matches!(s(e, "ui"), "authorize" | "system" | "privacy")
+                && first_tap.is_none_or(|t| i < t) =>
+            {
+                push(
+                    "prompt-on-launch",
+                    format!(
+                        "a {} prompt{} appears before the user tapped anything",
+                        s(e, "ui"),
+                        e.get("scope")
+                            .and_then(Json::as_str)
+                            .map(|sc| format!(" for `{sc}`"))
+                            .unwrap_or_default()
+                    ),
+                );
             }
             "ui" if matches!(s(e, "ui"), "modal" | "settings") => {
                 // A "please enable" modal or the settings page, reached from getSetting, with no

@@ -170,11 +170,14 @@ pub fn steps(events: &[Json]) -> Vec<(String, String)> {
     out
 }
 
+/// Finished runs with their specs.
+type Runs = Vec<(PathSpec, Result<PathRun, String>)>;
+
 struct Shared {
     queue: VecDeque<PathSpec>,
     in_flight: usize,
     started: usize,
-    done: Vec<(PathSpec, Result<PathRun, String>)>,
+    done: Runs,
     truncated: bool,
 }
 
@@ -186,7 +189,7 @@ fn search(
     cfg: &Config,
     budget: usize,
     progress: &(dyn Fn(usize) + Sync),
-) -> (Vec<(PathSpec, Result<PathRun, String>)>, bool) {
+) -> (Runs, bool) {
     let shared = Mutex::new(Shared {
         queue: seeds.into(),
         in_flight: 0,
@@ -332,7 +335,7 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
             pb.set_position(n as u64);
         }
     };
-    let mut all: Vec<(PathSpec, Result<PathRun, String>)> = Vec::new();
+    let mut all: Runs = Vec::new();
     let mut done_starts: BTreeSet<Vec<(Subject, Value)>> = BTreeSet::new();
     let mut seen: BTreeSet<Subject> = BTreeSet::new();
     let mut starts = vec![cfg.fixed.clone()];

@@ -43,10 +43,8 @@ impl Leaf {
                         continue;
                     }
                     match get("kind") {
-                        "success" | "resolve" => {
-                            if !leaf.succeeded.iter().any(|a| a == api) {
-                                leaf.succeeded.push(api.to_string());
-                            }
+                        "success" | "resolve" if !leaf.succeeded.iter().any(|a| a == api) => {
+                            leaf.succeeded.push(api.to_string());
                         }
                         "fail" | "reject" => {
                             let msg = e
