@@ -166,6 +166,15 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
                     taps: vec![h],
                 });
             }
+            if project
+                .page_info(route)
+                .is_some_and(|p| p.open_setting.is_some())
+            {
+                v.push(Entry {
+                    page: Some(route.clone()),
+                    taps: vec!["open-type=openSetting".into()],
+                });
+            }
         }
         if v.is_empty() {
             v.push(Entry {
@@ -232,7 +241,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         reports.push((entry.label(), report));
     }
 
-    let multi = reports.len() > 1;
+    let multi = args.all || reports.len() > 1;
     let total_paths: usize = reports.iter().map(|(_, r)| r.paths).sum();
     let truncated = reports.iter().any(|(_, r)| r.truncated) || reports.len() < entries.len();
     let mut all_findings = Vec::new();

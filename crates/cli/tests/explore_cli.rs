@@ -1,0 +1,185 @@
+//! `miniperm explore` end to end: the classic example's finding, its replay line reproduced by
+//! `miniperm run`, the JSON document, the HTML report, `--strict` / `--deny`, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_miniperm"));
+    c.current_dir(root());
+    c.env_remove("MINIPERM_DB");
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn classic_tree_finding_and_replay() {
+    let o = bin()
+        .args(["explore", "examples/classic", "--tap", "onLocate"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("start fresh"), "{text}");
+    assert!(text.contains("no-retry-after-settings"), "{text}");
+    let replay = text
+        .lines()
+        .find(|l| l.contains("replay:") && l.contains("settings:scope.userLocation=on"))
+        .expect("a replay line")
+        .split("replay: ")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        replay.starts_with("miniperm run examples/classic --tap onLocate"),
+        "{replay}"
+    );
+    // The replay line, run as printed (with --json), shows the defect: settings switched on,
+    // and no getLocation or authorize afterwards.
+    let words: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let o = bin().args(&words).arg("--json").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let events: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at = events
+        .iter()
+        .position(|e| e["type"] == "answer" && e["answer"] == "settings:scope.userLocation=on")
+        .expect("the settings answer");
+    assert!(
+        !events[at..]
+            .iter()
+            .any(|e| e["type"] == "call" && (e["api"] == "getLocation" || e["api"] == "authorize")),
+        "no retry after settings"
+    );
+}
+
+#[test]
+fn json_document_and_html_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let o = bin()
+        .args([
+            "explore",
+            "examples/classic",
+            "--tap",
+            "onLocate",
+            "--json",
+            "--html",
+        ])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["paths"].as_u64().unwrap() > 10);
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "no-retry-after-settings")
+        .unwrap();
+    for key in ["code", "message", "answers", "state", "replay", "rule"] {
+        assert!(f.get(key).is_some(), "finding has `{key}`");
+    }
+    assert!(doc["tree"].is_array());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("no-retry-after-settings"));
+}
+
+#[test]
+fn strict_and_deny_make_findings_fail() {
+    let o = bin()
+        .args([
+            "explore",
+            "examples/classic",
+            "--tap",
+            "onLocate",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let o = bin()
+        .args([
+            "explore",
+            "examples/classic",
+            "--tap",
+            "onLocate",
+            "--deny",
+            "nag-loop",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "no nag-loop in classic");
+    let o = bin()
+        .args([
+            "explore",
+            "examples/classic",
+            "--tap",
+            "onLocate",
+            "--deny",
+            "no-retry-after-settings",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let o = bin()
+        .args([
+            "explore",
+            "examples/corrected",
+            "--tap",
+            "onLocate",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    for args in [
+        vec!["explore", "examples/classic", "--deny", "no-such-code"],
+        vec!["explore", "examples/nope"],
+        vec![
+            "explore",
+            "examples/classic",
+            "--state",
+            "scope.nope=denied",
+        ],
+        vec!["explore", "examples/classic", "--max-paths", "0"],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("miniperm: "), "{err}");
+    }
+}
+
+#[test]
+fn all_explores_every_tap_handler() {
+    let o = bin()
+        .args(["explore", "examples/album", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("== page pages/index/index tap onSave"),
+        "{text}"
+    );
+}
