@@ -21,7 +21,6 @@ use crate::event::{EndReason, Event};
 use crate::project::{Project, Source, parse_query};
 use crate::user::{PrivacySource, UiAnswer, UiRequest, User};
 
-const PRELUDE: &str = include_str!("prelude.js");
 /// Virtual time between the end of one dispatch and the next tap.
 const TAP_GAP_MS: i64 = 1000;
 
@@ -308,6 +307,8 @@ pub fn run(
     let rt = Runtime::new().map_err(|e| RunError::Engine(e.to_string()))?;
     rt.set_memory_limit(cfg.limits.memory_bytes);
     rt.set_max_stack_size(512 * 1024);
+    // Collect only when a run has really grown: a short run then never pays for a GC pass.
+    rt.set_gc_threshold(cfg.limits.memory_bytes.min(16 * 1024 * 1024) / 2);
     let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
     let interrupted = Rc::new(Cell::new(false));
     {
@@ -642,11 +643,11 @@ fn install<'js>(
         "unsupported": crate::UNSUPPORTED,
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
-    let mut opts = rquickjs::context::EvalOptions::default();
-    opts.global = true;
-    opts.strict = false;
-    opts.filename = Some("<miniperm>".into());
-    let f: Function = ctx.eval_with_options(PRELUDE, opts).map_err(e)?;
+    let f: Function = match &project.inner.prelude {
+        Some(bc) => crate::bytecode::load(ctx, bc),
+        None => crate::bytecode::parse(ctx),
+    }
+    .map_err(e)?;
     let h: Object = f.call((n, cfg_obj)).map_err(e)?;
     Ok(h)
 }

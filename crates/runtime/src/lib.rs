@@ -8,8 +8,9 @@
 //! state change appended to the [`ConsentStore`](miniperm_store::ConsentStore) before the
 //! mini-program sees it. A [`User`] answers every native UI; the transcript is a list of
 //! [`Event`]s (DESIGN.md's table).
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // one audited exception: `bytecode::load` (see its docs)
 
+mod bytecode;
 mod esm;
 mod event;
 mod host;

@@ -84,6 +84,8 @@ pub(crate) struct Inner {
     pub profile: Option<String>,
     pub files: HashMap<String, Source>,
     pub page_info: BTreeMap<String, PageInfo>,
+    /// The prelude's bytecode, compiled once per project load.
+    pub prelude: Option<crate::bytecode::PreludeBytecode>,
 }
 
 /// A loaded project. Cheap to clone; `Send + Sync`: share it across threads, one run per thread.
@@ -447,7 +449,7 @@ impl Project {
             };
             page_info.insert(p.clone(), info);
         }
-        check_syntax(&files)?;
+        let prelude = check_syntax(&files)?;
         Ok(Project {
             inner: Arc::new(Inner {
                 root: dir.to_path_buf(),
@@ -458,6 +460,7 @@ impl Project {
                 profile,
                 files,
                 page_info,
+                prelude,
             }),
         })
     }
@@ -548,7 +551,9 @@ fn normalize(p: &str) -> Option<String> {
     Some(out.join("/"))
 }
 
-fn check_syntax(files: &HashMap<String, Source>) -> Result<(), LoadError> {
+fn check_syntax(
+    files: &HashMap<String, Source>,
+) -> Result<Option<crate::bytecode::PreludeBytecode>, LoadError> {
     use rquickjs::{CatchResultExt, Context, Function, Runtime};
     let rt = Runtime::new().map_err(|e| LoadError::Engine(e.to_string()))?;
     rt.set_memory_limit(256 * 1024 * 1024);
@@ -581,7 +586,7 @@ fn check_syntax(files: &HashMap<String, Source>) -> Result<(), LoadError> {
                 });
             }
         }
-        Ok(())
+        Ok(crate::bytecode::compile(&ctx).ok())
     })
 }
 

@@ -1,0 +1,36 @@
+//! In-process cost of one run of the classic flow once the project is loaded.
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use miniperm_runtime::{Project, RunConfig, ScriptedUser, parse_answers, run};
+use miniperm_store::MemoryStore;
+
+fn classic(c: &mut Criterion) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/classic");
+    let project = Project::load(&dir).expect("examples/classic loads");
+    let mut cfg = RunConfig::new(&project);
+    cfg.taps = vec!["onLocate".into()];
+    let answers = parse_answers("deny,confirm,settings:scope.userLocation=on").expect("answers");
+    c.bench_function("load classic project", |b| {
+        b.iter(|| Project::load(&dir).expect("loads"))
+    });
+    c.bench_function("run classic deny,confirm,settings", |b| {
+        b.iter(|| {
+            let mut store = MemoryStore::new();
+            let mut user = ScriptedUser::new(answers.clone());
+            run(&project, &cfg, &mut store, &mut user).expect("runs")
+        })
+    });
+    let mut launch_only = cfg.clone();
+    launch_only.taps.clear();
+    c.bench_function("run classic launch only", |b| {
+        b.iter(|| {
+            let mut store = MemoryStore::new();
+            let mut user = ScriptedUser::new(Vec::new());
+            run(&project, &launch_only, &mut store, &mut user).expect("runs")
+        })
+    });
+}
+
+criterion_group!(benches, classic);
+criterion_main!(benches);
