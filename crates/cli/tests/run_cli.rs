@@ -1,0 +1,296 @@
+//! `miniperm run`, as a user runs it: the README's done-when path, the persistent store, exit
+//! codes 0/1/2, JSON Lines, NO_COLOR.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+fn fixture(name: &str) -> String {
+    root()
+        .join("crates/runtime/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn miniperm(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_miniperm"))
+        .args(args)
+        .env("MINIPERM_DB", dir.join("consent.sqlite"))
+        .env("HOME", dir.join("home"))
+        .env("XDG_DATA_HOME", dir.join("xdg"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn done_when_deny_is_remembered_and_clear_brings_the_prompt_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let classic = example("classic");
+    let o = miniperm(
+        d,
+        &[
+            "run",
+            &classic,
+            "--tap",
+            "onLocate",
+            "--answers",
+            "deny,confirm,settings:scope.userLocation=on",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    for needle in [
+        "ui  authorize scope.userLocation",
+        "← deny",
+        "callback authorize fail {\"errMsg\":\"authorize:fail auth deny\",\"errno\":103}",
+        "ui  modal \"提示\"",
+        "ui  settings [scope.userLocation=off]",
+        "callback openSetting success {\"authSetting\":{\"scope.userLocation\":true},\"errMsg\":\"openSetting:ok\"}",
+        "■ end idle",
+    ] {
+        assert!(t.contains(needle), "missing `{needle}` in\n{t}");
+    }
+    assert!(
+        !t.contains("\x1b["),
+        "no colour when stdout is not a terminal"
+    );
+
+    // the second run on the same store: no prompt at all (the settings page granted it)
+    let o = miniperm(d, &["run", &classic, "--tap", "onLocate"]);
+    let t = stdout(&o);
+    assert!(!t.contains("ui  "), "{t}");
+    assert!(t.contains("callback getLocation success"), "{t}");
+
+    // a plain denial survives to the next run; `settings clear` brings the prompt back
+    let o = miniperm(
+        d,
+        &["settings", "wxdemo0001", "set", "scope.userLocation=off"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = miniperm(
+        d,
+        &["run", &classic, "--tap", "onLocate", "--answers", "cancel"],
+    );
+    let t = stdout(&o);
+    assert!(!t.contains("ui  authorize"), "{t}");
+    assert!(t.contains("authorize:fail auth deny"), "{t}");
+    let o = miniperm(d, &["settings", "wxdemo0001", "clear"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = miniperm(d, &["run", &classic, "--tap", "onLocate"]);
+    let t = stdout(&o);
+    assert!(t.contains("ui  authorize scope.userLocation"), "{t}");
+    assert!(t.contains("■ end awaiting-answer (authorize)"), "{t}");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn json_lines_follow_the_transcript_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &example("classic"),
+            "--ephemeral",
+            "--json",
+            "--tap",
+            "onLocate",
+            "--answers",
+            "deny,cancel",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(types[0], "launch");
+    assert_eq!(lines[0]["appid"], "wxdemo0001");
+    assert!(types.contains(&"navigate"));
+    let ui = lines.iter().find(|l| l["type"] == "ui").unwrap();
+    assert_eq!(ui["ui"], "authorize");
+    assert_eq!(ui["scope"], "scope.userLocation");
+    let answer = lines.iter().find(|l| l["type"] == "answer").unwrap();
+    assert_eq!(answer["answer"], "deny");
+    let end = lines.last().unwrap();
+    assert_eq!(end["type"], "end");
+    assert_eq!(end["reason"], "idle");
+}
+
+#[test]
+fn os_denied_and_state_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &example("classic"),
+            "--ephemeral",
+            "--system",
+            "location=denied",
+            "--state",
+            "scope.userLocation=granted",
+            "--tap",
+            "onLocate",
+            "--profile",
+            "wechat-android",
+        ],
+    );
+    let t = stdout(&o);
+    assert!(
+        t.contains("getLocation:fail:system permission denied"),
+        "{t}{}",
+        stderr(&o)
+    );
+    assert!(t.contains("profile wechat-android"));
+}
+
+#[test]
+fn an_uncaught_error_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &fixture("limits"),
+            "--ephemeral",
+            "--tap",
+            "boom",
+            "--tap",
+            "alive",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let t = stdout(&o);
+    assert!(t.contains("error TypeError"), "{t}");
+    assert!(t.contains("still alive"), "{t}");
+    assert!(t.contains("■ end error"), "{t}");
+}
+
+#[test]
+fn a_runaway_dispatch_ends_with_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &fixture("limits"),
+            "--ephemeral",
+            "--tap",
+            "spin",
+            "--timeout-ms",
+            "50",
+        ],
+    );
+    assert!(stdout(&o).contains("■ end limit"), "{}", stdout(&o));
+}
+
+fn bad(args: &[&str], needle: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(dir.path(), args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("miniperm: "), "{e}");
+    assert!(e.contains(needle), "{args:?}: {e}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let classic = example("classic");
+    bad(&["run", "/nonexistent/project"], "no app.json");
+    bad(
+        &["run", &fixture("syntax"), "--ephemeral"],
+        "syntax error in `pages/index/index.js` line 5",
+    );
+    bad(
+        &["run", &classic, "--ephemeral", "--answers", "deny,maybe"],
+        "malformed answer `maybe`",
+    );
+    bad(
+        &["run", &classic, "--ephemeral", "--page", "pages/nope/nope"],
+        "page `pages/nope/nope` is not in app.json",
+    );
+    bad(
+        &[
+            "run",
+            &classic,
+            "--ephemeral",
+            "--state",
+            "scope.nope=denied",
+        ],
+        "unknown scope `scope.nope`",
+    );
+    bad(
+        &[
+            "run",
+            &classic,
+            "--ephemeral",
+            "--state",
+            "scope.userLocation=maybe",
+        ],
+        "malformed state",
+    );
+    bad(
+        &[
+            "run",
+            &classic,
+            "--ephemeral",
+            "--system",
+            "teleport=denied",
+        ],
+        "teleport",
+    );
+    bad(
+        &["run", &classic, "--ephemeral", "--location", "north"],
+        "malformed location `north`",
+    );
+    bad(
+        &["run", &classic, "--ephemeral", "--tap", "onNope"],
+        "no method `onNope`",
+    );
+    bad(
+        &[
+            "run",
+            &classic,
+            "--ephemeral",
+            "--tap",
+            "onLocate",
+            "--answers",
+            "confirm",
+        ],
+        "answer `confirm` does not fit the authorize prompt for `scope.userLocation`",
+    );
+    bad(
+        &[
+            "run",
+            &classic,
+            "--ephemeral",
+            "--tap",
+            "onLocate",
+            "--answers",
+            "deny,confirm,settings:scope.camera=on",
+        ],
+        "answer `settings:scope.camera=on`",
+    );
+}
