@@ -22,7 +22,8 @@ use clap::{Parser, Subcommand};
 
 use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_IO, EXIT_OK};
 
-/// WeChat mini-program authorization, reproduced: settings, consent log, scope catalogue
+/// WeChat mini-program authorization, reproduced: run a mini-program headless, explore every
+/// answer of a permission flow, read and change the consent store
 #[derive(Parser, Debug)]
 #[command(name = "miniperm", version, after_help = EXIT_CODES_HELP)]
 struct Cli {
