@@ -11,6 +11,12 @@ fn classic(c: &mut Criterion) {
     let mut cfg = RunConfig::new(&project);
     cfg.taps = vec!["onLocate".into()];
     let answers = parse_answers("deny,confirm,settings:scope.userLocation=on").expect("answers");
+    c.bench_function("baseline: empty QuickJS runtime + context", |b| {
+        b.iter(|| {
+            let rt = rquickjs::Runtime::new().expect("runtime");
+            rquickjs::Context::full(&rt).expect("context")
+        })
+    });
     c.bench_function("load classic project", |b| {
         b.iter(|| Project::load(&dir).expect("loads"))
     });
