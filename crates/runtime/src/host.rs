@@ -1310,6 +1310,8 @@ impl<'js> Driver<'_, 'js> {
             } => {
                 let page = SettingsPage::new(&self.state(), self.project.manifest());
                 let ui = UiRequest::Settings { page };
+                // The settings page is a native page pushed over the mini-program's page.
+                self.js("cover", ())?;
                 let a = self.ask(&ui)?;
                 if let UiAnswer::Settings(changes) = &a {
                     let c = apply_settings(&self.state(), self.project.manifest(), changes, true)
@@ -1322,6 +1324,8 @@ impl<'js> Driver<'_, 'js> {
                     self.commit(c)?;
                 }
                 let res = setting_result(&self.state(), "openSetting", with_subscriptions);
+                // Back on the page: onShow runs (no gesture), then the result arrives.
+                self.js("uncover", ())?;
                 if let Some(id) = id {
                     self.deliver(id, true, res.clone(), true);
                 }

@@ -541,6 +541,9 @@
     },
     open: function (route, queryJson) { openPage(route, JSON.parse(queryJson)); },
     route: function () { var t = top(); return t ? t.route : ''; },
+    // A native page (the settings page) covers the current page, then returns to it.
+    cover: function () { var t = top(); if (t) hidePage(t); },
+    uncover: function () { var t = top(); if (t) showPage(t); },
     hasHandler: function (name) { var t = top(); return !!t && typeof t.__hooks[name] === 'function'; },
     tap: function (name, eventJson) {
       var t = top();

@@ -92,3 +92,10 @@ fn tap_handlers_and_pages_for_the_explorer() {
     );
     assert_eq!(a.appid(), "wxdemo0003");
 }
+
+#[test]
+fn a_project_is_send_sync_and_cheap_to_clone() {
+    fn is<T: Send + Sync + Clone>() {}
+    is::<Project>();
+    is::<miniperm_runtime::RunConfig>();
+}
