@@ -1171,10 +1171,13 @@ impl<'js> Driver<'_, 'js> {
                 m.insert("longitude".into(), json!((lng * 100.0).round() / 100.0));
             }
             "startLocationUpdate" | "startLocationUpdateBackground" => {
+                self.deliver(id, true, Json::Object(m), gesture);
+                // then the first position reaches onLocationChange
                 self.sh.borrow_mut().jobs.push_back(Job::Location(json!({
                     "latitude": lat, "longitude": lng, "speed": 0, "accuracy": 65,
                     "altitude": 0, "verticalAccuracy": 65, "horizontalAccuracy": 65
                 })));
+                return;
             }
             "startRecord" => {
                 m.insert("tempFilePath".into(), json!("wxfile://tmp/record.silk"));
