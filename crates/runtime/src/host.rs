@@ -179,12 +179,41 @@ struct Shared {
     limit: Option<String>,
     warned: HashSet<String>,
     rejections: Vec<String>,
+    /// Set with `limit`: the interrupt handler then stops the JS that is running.
+    stop: Rc<Cell<bool>>,
 }
 
+/// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
+const MAX_EVENTS: usize = 200_000;
+const MAX_QUEUED: usize = 100_000;
+
 impl Shared {
+    /// Records an event; past the cap the run is ended with `limit`.
+    fn push(&mut self, ev: Event) {
+        if self.events.len() >= MAX_EVENTS {
+            if self.limit.is_none() {
+                self.limit = Some(format!("the run produced more than {MAX_EVENTS} events"));
+                self.stop.set(true);
+            }
+            return;
+        }
+        self.events.push(ev);
+    }
+
+    fn queue_full(&mut self) -> bool {
+        let full = self.incoming.len() + self.jobs.len() >= MAX_QUEUED;
+        if full && self.limit.is_none() {
+            self.limit = Some(format!(
+                "more than {MAX_QUEUED} api calls and results waiting at once"
+            ));
+            self.stop.set(true);
+        }
+        full
+    }
+
     fn warn(&mut self, code: &str, message: String) {
         if self.warned.insert(format!("{code}\u{0}{message}")) {
-            self.events.push(Event::Warning {
+            self.push(Event::Warning {
                 code: code.to_string(),
                 message,
             });
@@ -194,10 +223,11 @@ impl Shared {
     fn error(&mut self, message: String, stack: String) {
         if message.contains("out of memory") {
             self.limit = Some("the run went over its memory limit".into());
+            self.stop.set(true);
             return;
         }
         self.errors += 1;
-        self.events.push(Event::Error { message, stack });
+        self.push(Event::Error { message, stack });
     }
 }
 
@@ -311,11 +341,13 @@ pub fn run(
     rt.set_gc_threshold(cfg.limits.memory_bytes.min(16 * 1024 * 1024) / 2);
     let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
     let interrupted = Rc::new(Cell::new(false));
+    let stop = Rc::new(Cell::new(false));
     {
         let deadline = deadline.clone();
         let interrupted = interrupted.clone();
+        let stop = stop.clone();
         rt.set_interrupt_handler(Some(Box::new(move || {
-            if interrupted.get() {
+            if interrupted.get() || stop.get() {
                 return true;
             }
             match deadline.get() {
@@ -330,6 +362,7 @@ pub fn run(
     let shared = Rc::new(RefCell::new(Shared {
         now: cfg.now_ms,
         state,
+        stop,
         ..Shared::default()
     }));
     {
@@ -438,7 +471,7 @@ fn install<'js>(
                 if let Json::Object(m) = &mut fields {
                     m.insert("type".into(), Json::String(ty));
                     if let Ok(ev) = serde_json::from_value::<Event>(fields) {
-                        sh.borrow_mut().events.push(ev);
+                        sh.borrow_mut().push(ev);
                     }
                 }
             })
@@ -453,6 +486,9 @@ fn install<'js>(
             Function::new(ctx.clone(), move |id: f64, api: String, json: String| {
                 let args: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
                 let mut s = sh.borrow_mut();
+                if s.queue_full() {
+                    return;
+                }
                 let gesture = s.gesture;
                 s.incoming.push_back(Incoming {
                     id: id as u32,
@@ -470,7 +506,10 @@ fn install<'js>(
         n.set(
             "task",
             Function::new(ctx.clone(), move |id: f64| {
-                sh.borrow_mut().jobs.push_back(Job::Task(id as u32));
+                let mut s = sh.borrow_mut();
+                if !s.queue_full() {
+                    s.jobs.push_back(Job::Task(id as u32));
+                }
             })
             .map_err(e)?,
         )
@@ -501,7 +540,7 @@ fn install<'js>(
             "unsupported",
             Function::new(ctx.clone(), move |api: String| {
                 let mut s = sh.borrow_mut();
-                s.events.push(Event::Call {
+                s.push(Event::Call {
                     api: api.clone(),
                     args: Json::Object(Map::new()),
                 });
@@ -701,7 +740,7 @@ impl<'js> Driver<'_, 'js> {
     }
 
     fn push(&self, ev: Event) {
-        self.sh.borrow_mut().events.push(ev);
+        self.sh.borrow_mut().push(ev);
     }
 
     fn state(&self) -> AppState {

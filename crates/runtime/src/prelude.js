@@ -5,11 +5,16 @@
   'use strict';
   var G = globalThis;
   var hasOwn = Object.prototype.hasOwnProperty;
+  // Our own references: mini-program code may replace the globals.
+  var JSONparse = JSON.parse.bind(JSON);
+  var JSONstringify = JSON.stringify.bind(JSON);
+  var PromiseC = Promise;
+  var resolved = Promise.resolve.bind(Promise);
 
   function safeJson(v) {
     var seen = [];
     try {
-      var s = JSON.stringify(v, function (k, x) {
+      var s = JSONstringify(v, function (k, x) {
         if (typeof x === 'function' || typeof x === 'symbol') return undefined;
         if (typeof x === 'bigint') return String(x);
         if (x && typeof x === 'object') {
@@ -39,7 +44,7 @@
   }
   function clone(v) {
     if (v === undefined) return undefined;
-    try { return JSON.parse(JSON.stringify(v)); } catch (e) { return v; }
+    try { return JSONparse(JSONstringify(v)); } catch (e) { return v; }
   }
 
   // ---------------------------------------------------------------- tasks (ordered by Rust)
@@ -60,7 +65,7 @@
     var entry = { api: api, opts: opts };
     var ret;
     if (!hasCallbacks(opts)) {
-      ret = new Promise(function (res, rej) { entry.resolve = res; entry.reject = rej; });
+      ret = new PromiseC(function (res, rej) { entry.resolve = res; entry.reject = rej; });
     }
     pending[id] = entry;
     return [id, ret];
@@ -176,7 +181,7 @@
     modules[path] = m;
     var f = N.load(path);
     if (typeof f === 'string') {
-      m.exports = JSON.parse(f);
+      m.exports = JSONparse(f);
     } else {
       var req = function (spec) { return requireFrom(path, spec); };
       f.call(m.exports, req, m, m.exports, path, dirname(path));
@@ -406,7 +411,7 @@
   def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
   def('getPrivacySetting', function (opts) {
     emit('call', { api: 'getPrivacySetting', args: opts || {} });
-    var r = JSON.parse(N.query('privacySetting'));
+    var r = JSONparse(N.query('privacySetting'));
     return later('getPrivacySetting', opts, true, ok('getPrivacySetting', r));
   });
   def('onNeedPrivacyAuthorization', function (listener) {
@@ -419,9 +424,9 @@
   var locationListeners = [];
   def('onLocationChange', function (fn) { if (typeof fn === 'function') locationListeners.push(fn); });
   def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
-  def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSON.parse(N.query('appAuthorizeSetting')); });
-  def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSON.parse(N.query('systemSetting')); });
-  function systemInfo() { return JSON.parse(N.query('systemInfo')); }
+  def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSONparse(N.query('appAuthorizeSetting')); });
+  def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSONparse(N.query('systemSetting')); });
+  function systemInfo() { return JSONparse(N.query('systemInfo')); }
   def('getSystemInfoSync', function () { return systemInfo(); });
   def('getWindowInfo', function () { return systemInfo(); });
   def('getDeviceInfo', function () { return systemInfo(); });
@@ -432,7 +437,7 @@
   def('getLaunchOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
   def('getEnterOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
   def('canIUse', function () { return true; });
-  def('nextTick', function (fn) { if (typeof fn === 'function') Promise.resolve().then(function () { guard(fn); }); });
+  def('nextTick', function (fn) { if (typeof fn === 'function') resolved().then(function () { guard(fn); }); });
   // UI without an answer
   def('showToast', function (opts) {
     opts = opts || {};
@@ -539,7 +544,7 @@
       if (typeof a.onLaunch === 'function') guard(a.onLaunch, a, [opts]);
       if (typeof a.onShow === 'function') guard(a.onShow, a, [opts]);
     },
-    open: function (route, queryJson) { openPage(route, JSON.parse(queryJson)); },
+    open: function (route, queryJson) { openPage(route, JSONparse(queryJson)); },
     route: function () { var t = top(); return t ? t.route : ''; },
     // A native page (the settings page) covers the current page, then returns to it.
     cover: function () { var t = top(); if (t) hidePage(t); },
@@ -547,7 +552,7 @@
     hasHandler: function (name) { var t = top(); return !!t && typeof t.__hooks[name] === 'function'; },
     tap: function (name, eventJson) {
       var t = top();
-      var ev = JSON.parse(eventJson);
+      var ev = JSONparse(eventJson);
       ev.timeStamp = N.now();
       emit('tap', { route: t.route, handler: name });
       guard(t.__hooks[name], t, [ev]);
@@ -555,12 +560,12 @@
     handler: function (name, eventJson) {
       var t = top();
       if (!t || typeof t.__hooks[name] !== 'function') return false;
-      var ev = JSON.parse(eventJson);
+      var ev = JSONparse(eventJson);
       ev.timeStamp = N.now();
       guard(t.__hooks[name], t, [ev]);
       return true;
     },
-    deliver: function (id, okk, resJson) { settle(id, okk, JSON.parse(resJson)); },
+    deliver: function (id, okk, resJson) { settle(id, okk, JSONparse(resJson)); },
     task: function (id) { var f = tasks[id]; delete tasks[id]; if (f) guard(f); },
     nextTimer: function () { var i = earliest(); return i < 0 ? -1 : timers[i].at; },
     fireTimer: function () {
@@ -581,7 +586,7 @@
       return true;
     },
     location: function (resJson) {
-      var r = JSON.parse(resJson);
+      var r = JSONparse(resJson);
       locationListeners.forEach(function (f) { guard(f, null, [r]); });
     },
   };

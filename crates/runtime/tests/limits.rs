@@ -44,7 +44,7 @@ fn an_uncaught_exception_is_an_error_and_the_next_tap_runs() {
     assert_eq!(errors.len(), 2, "{}", transcript(&o));
     if let Event::Error { message, stack } = errors[0] {
         assert!(message.starts_with("TypeError"), "{message}");
-        assert!(stack.contains("pages/index/index.js:9"), "{stack}");
+        assert!(stack.contains("pages/index/index.js:12"), "{stack}");
     }
     if let Event::Error { message, .. } = errors[1] {
         assert!(message.starts_with("RangeError"), "{message}");
@@ -122,4 +122,21 @@ fn timers_run_on_the_virtual_clock() {
         ]
     );
     assert!(t.elapsed().as_millis() < 1000);
+}
+
+#[test]
+fn floods_of_calls_or_logs_end_with_limit_not_a_huge_heap() {
+    for tap in ["flood", "chatter"] {
+        let o = run_with(&fixture("limits"), &[tap], "", |c| {
+            c.limits.dispatch_ms = 300
+        });
+        assert_eq!(o.end, EndReason::Limit, "{tap}");
+        assert!(o.events.len() <= 200_001, "{tap}: {}", o.events.len());
+    }
+}
+
+#[test]
+fn replacing_json_and_promise_does_not_break_the_host() {
+    let o = go(&fixture("limits"), &["hijack"], "");
+    assert_eq!(logs(&o), vec!["still getSetting:ok"], "{}", transcript(&o));
 }
