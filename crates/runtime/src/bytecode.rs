@@ -41,3 +41,16 @@ pub(crate) fn parse<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Function<'js>> {
     let (m, _promise) = m.eval()?;
     m.get("default")
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_prelude_compiles() {
+        let rt = rquickjs::Runtime::new().unwrap();
+        let ctx = rquickjs::Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            let bc = super::compile(&ctx).unwrap();
+            assert!(super::load(&ctx, &bc).is_ok());
+        });
+    }
+}

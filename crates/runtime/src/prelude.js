@@ -485,26 +485,35 @@
     if (recorder) return recorder;
     var ls = { start: [], stop: [], pause: [], resume: [], error: [], frame: [], interruptionBegin: [], interruptionEnd: [] };
     var startedAt = -1;
+    var autoStop = 0;
     function fire(name, res) {
       ls[name].forEach(function (f) {
         emit('callback', { api: 'RecorderManager.on' + name.charAt(0).toUpperCase() + name.slice(1), kind: name === 'error' ? 'fail' : 'success', res: res || {} });
         guard(f, null, res === undefined ? [] : [res]);
       });
     }
+    function stop(byUser) {
+      if (byUser) emit('call', { api: 'RecorderManager.stop', args: {} });
+      if (startedAt < 0) return;
+      clearTimer(autoStop);
+      var d = Math.max(0, N.now() - startedAt);
+      startedAt = -1;
+      post(function () { fire('stop', { tempFilePath: 'wxfile://tmp/recording.mp3', duration: d, fileSize: Math.round(d * 6) }); });
+    }
     recorder = {
       start: function (o) {
-        native('RecorderManager.start', o || {}, function (okk, res) {
-          if (okk) { startedAt = N.now(); fire('start'); }
-          else fire('error', res);
+        o = o || {};
+        // `duration` (default 60 s, at most 10 min) stops the recording on the virtual clock.
+        var max = Math.min(Number(o.duration) > 0 ? Number(o.duration) : 60000, 600000);
+        native('RecorderManager.start', o, function (okk, res) {
+          if (okk) {
+            startedAt = N.now();
+            fire('start');
+            autoStop = addTimer(function () { stop(false); }, max, [], false);
+          } else fire('error', res);
         });
       },
-      stop: function () {
-        emit('call', { api: 'RecorderManager.stop', args: {} });
-        if (startedAt < 0) return;
-        var d = Math.max(0, N.now() - startedAt);
-        startedAt = -1;
-        post(function () { fire('stop', { tempFilePath: 'wxfile://tmp/recording.mp3', duration: d, fileSize: Math.round(d * 6) }); });
-      },
+      stop: function () { stop(true); },
       pause: function () { post(function () { fire('pause'); }); },
       resume: function () { post(function () { fire('resume'); }); },
     };
