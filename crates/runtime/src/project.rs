@@ -133,7 +133,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(),
             return Ok(());
         }
         let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') || name == "node_modules" || name.starts_with("target") {
+        if name.starts_with('.') || name == "node_modules" {
             continue;
         }
         let p = e.path();
