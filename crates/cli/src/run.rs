@@ -59,7 +59,7 @@ pub struct Args {
     #[arg(long, value_name = "MB", default_value_t = 64)]
     pub memory_mb: usize,
     /// What getLocation returns
-    #[arg(long, value_name = "LAT,LNG")]
+    #[arg(long, value_name = "LAT,LNG", allow_hyphen_values = true)]
     pub location: Option<String>,
 }
 

@@ -165,6 +165,31 @@ fn os_denied_and_state_flags() {
 }
 
 #[test]
+fn location_flag_takes_negative_coordinates() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &example("classic"),
+            "--ephemeral",
+            "--location",
+            "-33.86,151.21",
+            "--tap",
+            "onLocate",
+            "--answers",
+            "allow",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("\"latitude\":-33.86,\"longitude\":151.21"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
+#[test]
 fn an_uncaught_error_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let o = miniperm(
