@@ -22,7 +22,14 @@ fn module_source() -> String {
 /// Compiles the prelude to bytecode.
 pub(crate) fn compile(ctx: &Ctx<'_>) -> rquickjs::Result<PreludeBytecode> {
     let m = Module::declare(ctx.clone(), "<miniperm>", module_source())?;
-    Ok(PreludeBytecode(m.write(WriteOptions::default())?))
+    // No source text and no line tables: smaller bytecode reads faster, and a stack trace of
+    // mini-program code keeps its own files and lines either way.
+    let opts = WriteOptions {
+        strip_source: true,
+        strip_debug: true,
+        ..WriteOptions::default()
+    };
+    Ok(PreludeBytecode(m.write(opts)?))
 }
 
 /// Loads the prelude's factory function from its bytecode.

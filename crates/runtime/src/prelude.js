@@ -12,6 +12,12 @@
   var resolved = Promise.resolve.bind(Promise);
 
   function safeJson(v) {
+    // Fast path: JSON.stringify already drops functions and symbols; only cycles and BigInt
+    // need the careful path below.
+    try {
+      var fast = JSONstringify(v);
+      return fast === undefined ? 'null' : fast;
+    } catch (e) { /* fall through */ }
     var seen = [];
     try {
       var s = JSONstringify(v, function (k, x) {
@@ -106,6 +112,7 @@
     if (extra) for (var k in extra) r[k] = extra[k];
     return r;
   }
+  function nativeCall(api, opts) { return native(api, opts); }
   // A call that Rust decides (engine, native UI): Rust delivers the result.
   function native(api, opts, handle) {
     var t = track(api, opts);
@@ -405,7 +412,7 @@
    'chooseInvoice', 'getUserProfile', 'getUserInfo', 'getClipboardData', 'setClipboardData',
    'requestSubscribeMessage', 'joinVoIPChat', 'createBLEPeripheralServer'
   ].forEach(function (api) {
-    def(api, function (opts) { return native(api, opts); });
+    wx[api] = nativeCall.bind(null, api);
   });
   def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
   def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
@@ -533,14 +540,15 @@
     return q;
   });
   // Every other WeChat API: present, and failing as unsupported.
-  CFG.unsupported.forEach(function (api) {
-    if (hasOwn.call(wx, api)) return;
-    def(api, function (opts) {
-      N.unsupported(api);
-      if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
-      return later(api, opts, false, { errMsg: api + ':fail not supported' });
-    });
-  });
+  function unsupported(api, opts) {
+    N.unsupported(api);
+    if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
+    return later(api, opts, false, { errMsg: api + ':fail not supported' });
+  }
+  var names = CFG.unsupported;
+  for (var ui = 0; ui < names.length; ui++) {
+    if (!hasOwn.call(wx, names[ui])) wx[names[ui]] = unsupported.bind(null, names[ui]);
+  }
   G.wx = wx;
 
   // ---------------------------------------------------------------- host entry points (called from Rust)
