@@ -12,12 +12,21 @@ fn core_depends_only_on_data_crates() {
             continue;
         }
         if section == "[dependencies]" && !line.is_empty() && !line.starts_with('#') {
-            deps.push(line.split(['=', '.']).next().unwrap_or("").trim().to_string());
+            deps.push(
+                line.split(['=', '.'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+            );
         }
     }
     let allowed = ["serde", "serde_json", "thiserror"];
     for d in &deps {
-        assert!(allowed.contains(&d.as_str()), "core must not depend on `{d}`");
+        assert!(
+            allowed.contains(&d.as_str()),
+            "core must not depend on `{d}`"
+        );
     }
     assert!(!deps.is_empty());
 }
