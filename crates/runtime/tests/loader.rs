@@ -99,3 +99,13 @@ fn a_project_is_send_sync_and_cheap_to_clone() {
     is::<Project>();
     is::<miniperm_runtime::RunConfig>();
 }
+
+#[test]
+fn a_page_listed_in_app_json_without_its_file_is_a_load_error() {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/missingpage");
+    let e = Project::load(&p).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "page `pages/gone/gone` is listed in app.json but `pages/gone/gone.js` does not exist"
+    );
+}
