@@ -28,7 +28,8 @@ pub struct Args {
     /// the page's first <button open-type="openSetting">
     #[arg(long, value_name = "HANDLER")]
     pub tap: Vec<String>,
-    /// Answers for the native UIs, in order: allow, deny, confirm, cancel, agree, disagree,
+    /// Answers for the native UIs, in order: allow, deny, confirm (confirm:TEXT for an editable
+    /// modal), cancel, agree, disagree,
     /// sheet:N, pick, settings, settings:SCOPE=on|off[;SCOPE=on|off]
     #[arg(long, value_name = "A,B,...", default_value = "")]
     pub answers: String,

@@ -1323,12 +1323,16 @@ impl<'js> Driver<'_, 'js> {
         match p {
             Pending::Modal { id, ui } => {
                 let a = self.ask(&ui)?;
-                let confirm = a == UiAnswer::Confirm;
+                let confirm = matches!(a, UiAnswer::Confirm | UiAnswer::ConfirmWith(_));
                 let mut m = ok_res("showModal");
                 m.insert("confirm".into(), json!(confirm));
                 m.insert("cancel".into(), json!(!confirm));
                 if let UiRequest::Modal { editable: true, .. } = ui {
-                    m.insert("content".into(), json!(""));
+                    let text = match &a {
+                        UiAnswer::ConfirmWith(t) => t.clone(),
+                        _ => String::new(),
+                    };
+                    m.insert("content".into(), json!(text));
                 }
                 self.deliver(id, true, Json::Object(m), true);
             }

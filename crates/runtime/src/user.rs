@@ -125,6 +125,7 @@ impl UiRequest {
         match (self, answer) {
             (UiRequest::Settings { .. }, UiAnswer::Settings(_)) => true,
             (UiRequest::ActionSheet { items }, UiAnswer::Sheet(n)) => *n < items.len(),
+            (UiRequest::Modal { editable, .. }, UiAnswer::ConfirmWith(_)) => *editable,
             _ => self.choices().contains(answer),
         }
     }
@@ -136,6 +137,8 @@ pub enum UiAnswer {
     Allow,
     Deny,
     Confirm,
+    /// `confirm:TEXT`: confirm an `editable` modal after typing TEXT (no commas).
+    ConfirmWith(String),
     Cancel,
     Agree,
     Disagree,
@@ -149,7 +152,7 @@ pub enum UiAnswer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnswerError {
     #[error(
-        "malformed answer `{0}` (expected allow, deny, confirm, cancel, agree, disagree, sheet:N, pick, settings or settings:SCOPE=on|off[;...])"
+        "malformed answer `{0}` (expected allow, deny, confirm, confirm:TEXT, cancel, agree, disagree, sheet:N, pick, settings or settings:SCOPE=on|off[;...])"
     )]
     Malformed(String),
     #[error("malformed answer `{answer}`: {reason}")]
@@ -171,7 +174,9 @@ impl FromStr for UiAnswer {
             "pick" => UiAnswer::Pick,
             "settings" => UiAnswer::Settings(Vec::new()),
             _ => {
-                if let Some(n) = t.strip_prefix("sheet:") {
+                if let Some(text) = t.strip_prefix("confirm:") {
+                    UiAnswer::ConfirmWith(text.to_string())
+                } else if let Some(n) = t.strip_prefix("sheet:") {
                     let n = n
                         .parse::<usize>()
                         .map_err(|_| AnswerError::Malformed(t.to_string()))?;
@@ -204,6 +209,7 @@ impl fmt::Display for UiAnswer {
             UiAnswer::Allow => f.write_str("allow"),
             UiAnswer::Deny => f.write_str("deny"),
             UiAnswer::Confirm => f.write_str("confirm"),
+            UiAnswer::ConfirmWith(t) => write!(f, "confirm:{t}"),
             UiAnswer::Cancel => f.write_str("cancel"),
             UiAnswer::Agree => f.write_str("agree"),
             UiAnswer::Disagree => f.write_str("disagree"),
@@ -282,6 +288,7 @@ mod tests {
             "agree",
             "disagree",
             "sheet:2",
+            "confirm:北京",
             "pick",
             "settings",
             "settings:scope.userLocation=on",

@@ -154,3 +154,27 @@ fn unknown_pages_and_handlers_are_bad_input() {
     let e = try_run_with(&p, &mut store, &["open-type=openSetting"], "", |_| {}).unwrap_err();
     assert!(e.is_bad_input());
 }
+
+#[test]
+fn an_editable_modal_returns_what_was_typed() {
+    let o = go(
+        &fixture("queue"),
+        &["editable", "editable"],
+        "confirm:你好,confirm",
+    );
+    assert_eq!(logs(&o), vec!["true \"你好\"", "true \"\""]);
+    let mut store = miniperm_store::MemoryStore::new();
+    let e = try_run_with(
+        &fixture("queue"),
+        &mut store,
+        &["modalFirst"],
+        "confirm:text",
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("answer `confirm:text` does not fit the modal"),
+        "{e}"
+    );
+}
