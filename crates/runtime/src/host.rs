@@ -925,6 +925,14 @@ impl<'js> Driver<'_, 'js> {
             let v = self.js("hasHandler", (tap.to_string(),))?;
             v.as_bool().unwrap_or(false)
         };
+        if !has && self.sh.borrow().errors > 0 {
+            // The page threw while loading: that error is the story, not the missing method.
+            self.sh.borrow_mut().warn(
+                "tap-skipped",
+                format!("`{tap}` was not tapped: page `{route}` has no such method after an uncaught error"),
+            );
+            return Ok(());
+        }
         if !has {
             return Err(Halt::Fail(RunError::NoHandler {
                 route,

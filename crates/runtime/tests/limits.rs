@@ -140,3 +140,14 @@ fn replacing_json_and_promise_does_not_break_the_host() {
     let o = go(&fixture("limits"), &["hijack"], "");
     assert_eq!(logs(&o), vec!["still getSetting:ok"], "{}", transcript(&o));
 }
+
+#[test]
+fn a_page_that_throws_while_loading_is_an_error_not_bad_input() {
+    let o = go(&fixture("throws"), &["onTap"], "");
+    assert_eq!(o.end, EndReason::Error);
+    assert_eq!(o.exit_code, 1);
+    let t = transcript(&o);
+    assert!(t.contains("error TypeError"), "{t}");
+    assert!(t.contains("pages/index/index.js:2"), "{t}");
+    assert!(t.contains("warning tap-skipped"), "{t}");
+}
