@@ -4,43 +4,22 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use miniperm_core::Profile;
 use miniperm_explore::runner::RuntimeRunner;
 use miniperm_explore::{CODES, Config, Report, explore};
-use miniperm_runtime::{Limits, Project, RunConfig};
 
+use crate::entry::{EntryArgs, bad};
 use crate::error::{CliError, EXIT_CODES_HELP};
-use crate::run::{parse_state, parse_system};
 
 /// Explore every path of a flow: each answer of each native UI from each starting state of the
 /// scopes it touches; print the outcome tree and the findings, each with a replay command
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = EXIT_CODES_HELP)]
 pub struct Args {
-    /// The project folder (the one holding app.json)
-    pub project: PathBuf,
-    /// The page to open [default: the first page of app.json]
-    #[arg(long, value_name = "ROUTE")]
-    pub page: Option<String>,
-    /// The page's query, k=v&k2=v2
-    #[arg(long, value_name = "K=V&...")]
-    pub query: Option<String>,
-    /// A page method to call as a user tap (repeatable, in order); `open-type=openSetting` taps
-    /// the page's first <button open-type="openSetting">
-    #[arg(long, value_name = "HANDLER")]
-    pub tap: Vec<String>,
+    #[command(flatten)]
+    pub entry: EntryArgs,
     /// Explore every page and every tap handler bound in its WXML, one entry point each
     #[arg(long, conflicts_with_all = ["page", "tap"])]
     pub all: bool,
-    /// Fix a starting state instead of exploring it (repeatable)
-    #[arg(long, value_name = "SCOPE=unset|granted|denied")]
-    pub state: Vec<String>,
-    /// Fix a starting OS permission instead of exploring it (repeatable)
-    #[arg(long, value_name = "PERM=authorized|denied|not-determined")]
-    pub system: Vec<String>,
-    /// The client profile [default: miniperm.json's, else wechat]
-    #[arg(long, value_parser = Profile::NAMES)]
-    pub profile: Option<String>,
     /// Stop after this many paths (the report says it was cut)
     #[arg(long, value_name = "N", default_value_t = 20_000)]
     pub max_paths: usize,
@@ -65,16 +44,6 @@ pub struct Args {
     /// Exit 1 when there is a finding with one of these codes
     #[arg(long, value_name = "CODE,...", value_delimiter = ',')]
     pub deny: Vec<String>,
-    /// Wall time one dispatch may take before it is interrupted
-    #[arg(long, value_name = "MS", default_value_t = 2000)]
-    pub timeout_ms: u64,
-    /// The JS heap cap of each run
-    #[arg(long, value_name = "MB", default_value_t = 64)]
-    pub memory_mb: usize,
-}
-
-fn bad(msg: String) -> CliError {
-    CliError::Usage(msg)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -129,33 +98,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
             "`--max-paths` and `--max-depth` must be at least 1".into()
         ));
     }
-    if args.timeout_ms == 0 {
-        return Err(bad("`--timeout-ms` must be at least 1".into()));
-    }
-    if args.memory_mb == 0 || args.memory_mb > 4096 {
-        return Err(bad(format!(
-            "`--memory-mb {}` is out of range (1 to 4096)",
-            args.memory_mb
-        )));
-    }
-    let mut fixed = Vec::new();
-    for s in &args.state {
-        fixed.push(parse_state(s)?);
-    }
-    for s in &args.system {
-        fixed.push(parse_system(s)?);
-    }
-    let project = Project::load(&args.project).map_err(|e| bad(e.to_string()))?;
-    let mut base = RunConfig::new(&project);
-    if let Some(p) = &args.profile {
-        base.profile = Profile::by_name(p)?;
-    }
-    base.query = args.query.clone();
-    base.limits = Limits {
-        dispatch_ms: args.timeout_ms,
-        memory_bytes: args.memory_mb * 1024 * 1024,
-        ..Limits::default()
-    };
+    let (project, base) = args.entry.load()?;
+    // The starting states the user gave are fixed, not explored.
+    let fixed = base.initial.clone();
+    let mut base = base;
+    base.initial.clear();
 
     let entries: Vec<Entry> = if args.all {
         let mut v = Vec::new();
@@ -185,8 +132,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         v
     } else {
         vec![Entry {
-            page: args.page.clone(),
-            taps: args.tap.clone(),
+            page: args.entry.page.clone(),
+            taps: args.entry.tap.clone(),
         }]
     };
 
@@ -204,23 +151,23 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         let mut cfg = base.clone();
         cfg.page = entry.page.clone();
         cfg.taps = entry.taps.clone();
-        let mut replay = format!("miniperm run {}", sh(&args.project.to_string_lossy()));
+        let mut replay = format!("miniperm run {}", sh(&args.entry.project.to_string_lossy()));
         if let Some(p) = &entry.page {
             replay.push_str(&format!(" --page {}", sh(p)));
         }
-        if let Some(q) = &args.query {
+        if let Some(q) = &args.entry.query {
             replay.push_str(&format!(" --query {}", sh(q)));
         }
         for t in &entry.taps {
             replay.push_str(&format!(" --tap {}", sh(t)));
         }
-        if let Some(p) = &args.profile {
+        if let Some(p) = &args.entry.profile {
             replay.push_str(&format!(" --profile {p}"));
         }
-        for s in &args.state {
+        for s in &args.entry.state {
             replay.push_str(&format!(" --state {}", sh(s)));
         }
-        for s in &args.system {
+        for s in &args.entry.system {
             replay.push_str(&format!(" --system {}", sh(s)));
         }
         let runner = RuntimeRunner {
@@ -311,7 +258,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(path) = &args.html {
         let title = format!(
             "{} {}",
-            args.project.to_string_lossy(),
+            args.entry.project.to_string_lossy(),
             reports
                 .iter()
                 .map(|(l, _)| l.as_str())

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod db;
+mod entry;
 mod error;
 mod explore;
 mod output;

@@ -1,0 +1,120 @@
+//! The entry flags `run` and `explore` share (DESIGN.md: explore takes run's entry flags):
+//! the project, where to start, what to tap, starting states, the profile and the limits.
+
+use std::path::PathBuf;
+
+use miniperm_core::{OsPermission, Profile, Subject, Value};
+use miniperm_runtime::{Limits, Project, RunConfig};
+
+use crate::error::CliError;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct EntryArgs {
+    /// The project folder (the one holding app.json)
+    pub project: PathBuf,
+    /// The page to open [default: the first page of app.json]
+    #[arg(long, value_name = "ROUTE")]
+    pub page: Option<String>,
+    /// The page's query, k=v&k2=v2
+    #[arg(long, value_name = "K=V&...")]
+    pub query: Option<String>,
+    /// A page method to call as a user tap (repeatable, in order); `open-type=openSetting` taps
+    /// the page's first <button open-type="openSetting">
+    #[arg(long, value_name = "HANDLER")]
+    pub tap: Vec<String>,
+    /// A starting scope state (repeatable): `run` writes it to the store before launch, `explore`
+    /// keeps it fixed instead of exploring it
+    #[arg(long, value_name = "SCOPE=unset|granted|denied")]
+    pub state: Vec<String>,
+    /// A starting OS permission of WeChat (repeatable), like --state
+    #[arg(long, value_name = "PERM=authorized|denied|not-determined")]
+    pub system: Vec<String>,
+    /// The client profile [default: miniperm.json's, else wechat]
+    #[arg(long, value_parser = Profile::NAMES)]
+    pub profile: Option<String>,
+    /// Wall time one dispatch may take before it is interrupted
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub timeout_ms: u64,
+    /// The JS heap cap of a run
+    #[arg(long, value_name = "MB", default_value_t = 64)]
+    pub memory_mb: usize,
+}
+
+pub(crate) fn bad(msg: String) -> CliError {
+    CliError::Usage(msg)
+}
+
+fn parse_state(s: &str) -> Result<(Subject, Value), CliError> {
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        bad(format!(
+            "malformed state `{s}` (expected SCOPE=unset|granted|denied)"
+        ))
+    })?;
+    let subject = Subject::parse(k.trim())?;
+    if matches!(subject, Subject::All | Subject::Os(_)) {
+        return Err(bad(format!(
+            "malformed state `{s}` (use --system for os permissions)"
+        )));
+    }
+    let value = Value::parse(v.trim()).ok_or_else(|| {
+        bad(format!(
+            "malformed state `{s}` (expected unset, granted or denied)"
+        ))
+    })?;
+    Ok((subject, value))
+}
+
+fn parse_system(s: &str) -> Result<(Subject, Value), CliError> {
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        bad(format!(
+            "malformed system state `{s}` (expected PERM=authorized|denied|not-determined)"
+        ))
+    })?;
+    let k = k.trim().trim_start_matches("os.");
+    let p = OsPermission::parse(k)
+        .ok_or_else(|| miniperm_core::CoreError::UnknownOsPermission(k.to_string()))?;
+    let value = Value::parse_os(v.trim()).ok_or_else(|| {
+        bad(format!(
+            "malformed system state `{s}` (expected authorized, denied or not-determined)"
+        ))
+    })?;
+    Ok((Subject::Os(p), value))
+}
+
+impl EntryArgs {
+    /// Checks every flag, loads the project and builds the run's configuration; the starting
+    /// states go into `initial`.
+    pub fn load(&self) -> Result<(Project, RunConfig), CliError> {
+        let mut initial = Vec::new();
+        for s in &self.state {
+            initial.push(parse_state(s)?);
+        }
+        for s in &self.system {
+            initial.push(parse_system(s)?);
+        }
+        if self.timeout_ms == 0 {
+            return Err(bad("`--timeout-ms` must be at least 1".into()));
+        }
+        if self.memory_mb == 0 || self.memory_mb > 4096 {
+            return Err(bad(format!(
+                "`--memory-mb {}` is out of range (1 to 4096)",
+                self.memory_mb
+            )));
+        }
+        let project = Project::load(&self.project).map_err(|e| bad(e.to_string()))?;
+        let mut cfg = RunConfig::new(&project);
+        if let Some(p) = &self.profile {
+            cfg.profile = Profile::by_name(p)?;
+        }
+        cfg.page = self.page.clone();
+        cfg.query = self.query.clone();
+        cfg.taps = self.tap.clone();
+        cfg.initial = initial;
+        cfg.limits = Limits {
+            dispatch_ms: self.timeout_ms,
+            memory_bytes: self.memory_mb * 1024 * 1024,
+            ..Limits::default()
+        };
+        Ok((project, cfg))
+    }
+}
