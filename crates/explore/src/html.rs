@@ -91,8 +91,9 @@ fn draw(node: &Node, col: f64, depth: usize, svg: &mut Svg) -> f64 {
                     y + BOX_H,
                     y + BOX_H + 25.0,
                     y2 - 25.0,
-                    (x + cx) / 2.0,
-                    y + BOX_H + 27.0,
+                    // Near the child, so sibling labels do not crowd at the parent.
+                    x * 0.3 + cx * 0.7,
+                    y2 - 12.0,
                     esc(&clip(&e.answers.join(" | "), 34)),
                 ));
             }
@@ -128,8 +129,12 @@ fn finding_row(f: &Finding) -> String {
         esc(&f.code),
         esc(&f.message),
         esc(&f.rule),
-        esc(&f.state.join(" ")),
-        esc(&f.answers.join(",")),
+        if f.state.is_empty() {
+            "fresh".to_string()
+        } else {
+            esc(&f.state.join(" "))
+        },
+        esc(&f.answers.join(", ")),
         esc(&f.replay),
     )
 }
@@ -160,7 +165,7 @@ body{{font:14px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans
 h1{{font-size:20px;margin:0 0 4px}} h2{{font-size:16px;margin:28px 0 8px}} h3{{font-size:13px;font-weight:600;color:#4a5568;margin:18px 0 6px}}
 .summary{{color:#4a5568}} .ok{{color:#1e7b34}}
 table{{border-collapse:collapse;width:100%;background:#fff}} th,td{{border:1px solid #d9dee7;padding:6px 8px;text-align:left;vertical-align:top}}
-th{{background:#f1f4f8}} code{{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}} .cmd{{word-break:break-all}}
+th{{background:#f1f4f8}} code{{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}} .cmd{{overflow-wrap:anywhere}} td:last-child{{min-width:24em}} td{{overflow-wrap:anywhere}} td:first-child{{white-space:nowrap;overflow-wrap:normal}}
 .scroll{{overflow-x:auto;background:#fff;border:1px solid #d9dee7;border-radius:6px;padding:6px}}
 svg .t{{font-size:12px;text-anchor:middle;fill:#1d2433}} svg .s{{font-size:11px;text-anchor:middle;fill:#4a5568}} svg .bad{{fill:#b42318;font-weight:600}}
 svg .a{{font-size:11px;text-anchor:middle;fill:#2f4f7f}} svg .edge{{fill:none;stroke:#8a94a6;stroke-width:1.4}}
