@@ -76,7 +76,13 @@ pub fn drive(
                 }
                 if let Then::Fail(f) = r.then {
                     out.result = Err(f);
-                    out.rule = f.rule();
+                    // The answer settled it: name the rule of the UI that was answered.
+                    out.rule = match ask {
+                        Ask::ScopePrompt { .. } => "R5",
+                        Ask::PrivacyListener { .. } => "R26",
+                        Ask::PrivacyPopup { .. } => "R28",
+                        Ask::OsPrompt { .. } => "D12",
+                    };
                     return Ok(out);
                 }
             }
