@@ -15,8 +15,13 @@ pub(crate) const PRELUDE: &str = include_str!("prelude.js");
 /// Our own bytecode, produced only by [`compile`].
 pub(crate) struct PreludeBytecode(Vec<u8>);
 
+/// The prelude as a module whose default export is its factory. The names of the unsupported
+/// APIs are baked in as one string constant (split once per run in the prelude) rather than sent
+/// as JSON with every run's config; on the same line as the factory, so its line numbers stay
+/// those of prelude.js.
 fn module_source() -> String {
-    format!("export default {PRELUDE};")
+    let names = crate::UNSUPPORTED.join(" ");
+    format!("const UNSUPPORTED = \"{names}\"; export default {PRELUDE};")
 }
 
 /// Compiles the prelude to bytecode.

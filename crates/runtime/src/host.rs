@@ -679,7 +679,6 @@ fn install<'js>(
         "appid": project.appid(),
         "envVersion": cfg.channel.as_str(),
         "firstPage": first,
-        "unsupported": crate::UNSUPPORTED,
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {

@@ -545,7 +545,7 @@
     if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
     return later(api, opts, false, { errMsg: api + ':fail not supported' });
   }
-  var names = CFG.unsupported;
+  var names = UNSUPPORTED.split(' '); // the module's constant (bytecode.rs)
   for (var ui = 0; ui < names.length; ui++) {
     if (!hasOwn.call(wx, names[ui])) wx[names[ui]] = unsupported.bind(null, names[ui]);
   }
