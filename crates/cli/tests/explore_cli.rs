@@ -101,52 +101,29 @@ fn json_document_and_html_report() {
 
 #[test]
 fn strict_and_deny_make_findings_fail() {
-    let o = bin()
-        .args([
-            "explore",
-            "examples/classic",
-            "--tap",
-            "onLocate",
-            "--strict",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let o = bin()
-        .args([
-            "explore",
-            "examples/classic",
-            "--tap",
-            "onLocate",
-            "--deny",
-            "nag-loop",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "no nag-loop in classic");
-    let o = bin()
-        .args([
-            "explore",
-            "examples/classic",
-            "--tap",
-            "onLocate",
-            "--deny",
-            "no-retry-after-settings",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let o = bin()
-        .args([
-            "explore",
-            "examples/corrected",
-            "--tap",
-            "onLocate",
-            "--strict",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let cases: [(&[&str], i32, &str); 4] = [
+        (&["examples/classic", "--strict"], 1, "classic has findings"),
+        (
+            &["examples/classic", "--deny", "nag-loop"],
+            0,
+            "no nag-loop in classic",
+        ),
+        (
+            &["examples/classic", "--deny", "no-retry-after-settings"],
+            1,
+            "classic's defect",
+        ),
+        (&["examples/corrected", "--strict"], 0, "corrected is clean"),
+    ];
+    for (args, code, why) in cases {
+        let o = bin()
+            .arg("explore")
+            .args(args)
+            .args(["--tap", "onLocate"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{why}: {}", stdout(&o));
+    }
 }
 
 #[test]
