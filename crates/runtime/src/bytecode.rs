@@ -11,6 +11,8 @@ use rquickjs::module::WriteOptions;
 use rquickjs::{Ctx, Function, Module};
 
 pub(crate) const PRELUDE: &str = include_str!("prelude.js");
+/// The simulated APIs, spliced into the prelude's closure at its `/* @sim */` marker.
+pub(crate) const SIM: &str = include_str!("sim.js");
 
 /// Our own bytecode, produced only by [`compile`].
 pub(crate) struct PreludeBytecode(Vec<u8>);
@@ -21,7 +23,8 @@ pub(crate) struct PreludeBytecode(Vec<u8>);
 /// those of prelude.js.
 fn module_source() -> String {
     let names = crate::UNSUPPORTED.join(" ");
-    format!("const UNSUPPORTED = \"{names}\"; export default {PRELUDE};")
+    let prelude = PRELUDE.replacen("/* @sim */", SIM, 1);
+    format!("const UNSUPPORTED = \"{names}\"; export default {prelude};")
 }
 
 /// Compiles the prelude to bytecode.

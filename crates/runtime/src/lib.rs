@@ -24,11 +24,14 @@ mod bytecode;
 mod esm;
 mod event;
 mod host;
+mod mocks;
 mod project;
+mod sim;
 mod user;
 
 pub use event::{EndReason, Event, render_human};
 pub use host::{Limits, RunConfig, RunError, RunOutcome, run};
+pub use mocks::MockError;
 pub use project::{Button, LoadError, PageInfo, Project, TapTarget};
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,

@@ -539,6 +539,7 @@
     };
     return q;
   });
+  /* @sim */
   // Every other WeChat API: present, and failing as unsupported.
   function unsupported(api, opts) {
     N.unsupported(api);

@@ -33,6 +33,8 @@ pub enum LoadError {
     BadProfile(String),
     #[error("the javascript engine failed to start: {0}")]
     Engine(String),
+    #[error(transparent)]
+    BadMock(#[from] crate::mocks::MockError),
 }
 
 /// A button with an `open-type` in a page's WXML.
@@ -86,6 +88,8 @@ pub(crate) struct Inner {
     pub page_info: BTreeMap<String, PageInfo>,
     /// The prelude's bytecode, compiled once per project load.
     pub prelude: Option<crate::bytecode::PreludeBytecode>,
+    /// miniperm.json `mocks` and the project's file list, for the simulated APIs.
+    pub sim: crate::sim::Sim,
 }
 
 /// A loaded project. Cheap to clone; `Send + Sync`: share it across threads, one run per thread.
@@ -387,6 +391,7 @@ impl Project {
             .is_some_and(|a| a.iter().any(|m| m.as_str() == Some("location")));
 
         let mut profile = None;
+        let mut mocks = crate::mocks::Mocks::default();
         let mp = dir.join("miniperm.json");
         if mp.is_file() {
             let j = parse_json(&read(&mp)?, "miniperm.json")?;
@@ -403,6 +408,9 @@ impl Project {
                     return Err(LoadError::BadProfile(p.to_string()));
                 }
                 profile = Some(p.to_string());
+            }
+            if let Some(m) = j.get("mocks") {
+                mocks = crate::mocks::Mocks::parse(m)?;
             }
         }
         let folder = std::fs::canonicalize(dir)
@@ -461,6 +469,10 @@ impl Project {
                 files,
                 page_info,
                 prelude,
+                sim: crate::sim::Sim {
+                    mocks,
+                    assets: crate::sim::assets(dir),
+                },
             }),
         })
     }

@@ -342,6 +342,30 @@ pub(super) fn install<'js>(
         )
         .map_err(e)?;
     }
+    {
+        // sim.js: miniperm.json mocks (warning `unmocked` once per API and URL) and project files
+        let p = project.clone();
+        let sh = shared.clone();
+        n.set(
+            "mock",
+            Function::new(ctx.clone(), move |api: String, key: String| {
+                let r = p.inner.sim.mocks.answer(&api, &key);
+                if let crate::mocks::Reply::Default(_, w) = &r {
+                    sh.borrow_mut().warn("unmocked", w.clone());
+                }
+                crate::mocks::reply_json(&r)
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+        let p = project.clone();
+        n.set(
+            "asset",
+            Function::new(ctx.clone(), move |path: String| p.inner.sim.is_asset(&path))
+                .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
     let cfg_json = json!({
         "pages": project.pages(),
         "tabs": project.tab_pages(),
