@@ -9,7 +9,8 @@
     var MAX_STORE = 10 * 1024 * 1024; // bytes in wxfile://usr and saved files
     var NOMINAL = 51200; // size of a simulated image or download
     var AUDIO_SECONDS = 3; // every audio source plays for 3 s of virtual time
-    var files = {}; // path -> { bytes: Uint8Array|null, size, image, time, saved }
+    // path -> { bytes: Uint8Array|null, text: string|null (written as utf8), size, image, time, saved }
+    var files = {};
     var dirs = {};
     dirs[USR] = 0;
     var stored = 0;
@@ -121,6 +122,7 @@
 
     // ------------------------------------------------------------ bytes and encodings
     function utf8Length(s) {
+      if (!/[^\x00-\x7f]/.test(s)) return s.length;
       var n = 0;
       for (var i = 0; i < s.length; i++) {
         var c = s.charCodeAt(i);
@@ -238,6 +240,11 @@
         isDirectory: function () { return dir; }, isFile: function () { return !dir; },
       };
     }
+    function bytesOf(f) {
+      if (f.bytes) return f.bytes;
+      if (typeof f.text === 'string') return utf8(f.text);
+      return new Uint8Array(f.size);
+    }
     function done(res, sync) { return { ok: true, res: res || {}, sync: sync }; }
     function no(err) { return { ok: false, err: err }; }
     function noent(verb, p) { return no('no such file or directory, ' + verb + ' ' + p); }
@@ -268,15 +275,21 @@
       var add = sizeOf(data, enc);
       var size = add + (append && old ? old.size : 0);
       if (!room(p, size)) return no(FULL);
+      var e = enc === undefined ? 'utf8' : String(enc).toLowerCase();
+      if (typeof data === 'string' && (e === 'utf8' || e === 'utf-8') && (!append || (old && typeof old.text === 'string'))) {
+        // text stays text: no byte copy of a big string
+        put(p, { bytes: null, text: append ? old.text + data : data, size: size, image: null });
+        return done();
+      }
       var b = toBytes(data, enc);
       if (append && old) {
-        var prev = old.bytes || new Uint8Array(old.size);
+        var prev = bytesOf(old);
         var both = new Uint8Array(prev.length + b.length);
         both.set(prev, 0);
         both.set(b, prev.length);
         b = both;
       }
-      put(p, { bytes: b, size: b.length, image: null });
+      put(p, { bytes: b, text: null, size: b.length, image: null });
       return done();
     }
     var FS = {
@@ -286,8 +299,11 @@
         var f = fileAt(o.filePath);
         if (!f) return noent('open', p);
         if (o.encoding !== undefined && ENCODINGS.indexOf(String(o.encoding).toLowerCase()) < 0) return no('invalid encoding: ' + o.encoding);
-        var b = f.bytes || new Uint8Array(f.size);
-        if (o.position !== undefined || o.length !== undefined) {
+        var whole = o.position === undefined && o.length === undefined;
+        var e = o.encoding === undefined ? '' : String(o.encoding).toLowerCase();
+        if (whole && typeof f.text === 'string' && (e === 'utf8' || e === 'utf-8')) return done({ data: f.text }, f.text);
+        var b = bytesOf(f);
+        if (!whole) {
           var from = Math.max(0, Number(o.position) || 0);
           var len = o.length === undefined ? b.length - from : Math.max(0, Number(o.length) || 0);
           if (from + len > b.length) return no('the value of "position" + "length" is out of range');
@@ -372,7 +388,7 @@
         var bad = writable(d, 'copyFile');
         if (bad) return bad;
         if (!room(d, src.size)) return no(FULL);
-        put(d, { bytes: src.bytes ? src.bytes.slice() : null, size: src.size, image: src.image });
+        put(d, { bytes: src.bytes ? src.bytes.slice() : null, text: typeof src.text === 'string' ? src.text : null, size: src.size, image: src.image });
         return done();
       }],
       rename: [['oldPath', 'newPath'], function (o) {
@@ -396,7 +412,7 @@
         if (!room(to, src.size)) return no(FULL);
         var from = norm(o.tempFilePath);
         if (hasOwn.call(files, from) && !counts(from)) drop(from);
-        put(to, { bytes: src.bytes, size: src.size, image: src.image, saved: true });
+        put(to, { bytes: src.bytes, text: typeof src.text === 'string' ? src.text : null, size: src.size, image: src.image, saved: true });
         return done({ savedFilePath: to }, to);
       }],
       getFileInfo: [['filePath'], function (o) {
@@ -463,7 +479,7 @@
       if (!room(to, src.size)) return later('saveFile', o, false, fail('saveFile', FULL));
       var from = norm(o.tempFilePath);
       if (hasOwn.call(files, from) && !counts(from)) drop(from);
-      put(to, { bytes: src.bytes, size: src.size, image: src.image, saved: true });
+      put(to, { bytes: src.bytes, text: typeof src.text === 'string' ? src.text : null, size: src.size, image: src.image, saved: true });
       return reply('saveFile', o, mocked('saveFile', 'saveFile', '', { savedFilePath: to }));
     });
     def('getSavedFileList', function (o) {
@@ -595,6 +611,7 @@
       var pos = 0;
       var ready = false;
       var destroyed = false;
+      var broken = false; // the source failed to load: it errs once
       var timer = 0;
       function fire(n, res) {
         ls[n].slice().forEach(function (f) {
@@ -605,8 +622,8 @@
       function stopTimer() { if (timer) { clearTimer(timer); timer = 0; } }
       function playable() { return isNet(src) || exists(src); }
       function load() {
-        if (destroyed || !src || ready) return ready;
-        if (!playable()) { fire('Error', { errCode: 10003, errMsg: 'file error' }); return false; }
+        if (destroyed || !src || ready || broken) return ready;
+        if (!playable()) { broken = true; fire('Error', { errCode: 10003, errMsg: 'file error' }); return false; }
         ready = true;
         fire('Canplay');
         return true;
@@ -632,6 +649,7 @@
           state = 'idle';
           pos = 0;
           ready = false;
+          broken = false;
           if (src) post(function () { if (load() && a.autoplay) start(); });
         },
       });
