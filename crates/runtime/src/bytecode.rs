@@ -17,10 +17,11 @@ pub(crate) const SIM: &str = include_str!("sim.js");
 /// Our own bytecode, produced only by [`compile`].
 pub(crate) struct PreludeBytecode(Vec<u8>);
 
-/// The prelude as a module whose default export is its factory. The names of the unsupported
-/// APIs are baked in as one string constant (split once per run in the prelude) rather than sent
-/// as JSON with every run's config; on the same line as the factory, so its line numbers stay
-/// those of prelude.js.
+/// The prelude as a module whose default export is its factory, with sim.js spliced in at its
+/// `/* @sim */` marker (inside the factory's closure, before the unsupported stubs). The names of
+/// the unsupported APIs are baked in as one string constant (split once per run in the prelude)
+/// rather than sent as JSON with every run's config; on the same line as the factory, so its line
+/// numbers stay those of prelude.js up to the marker.
 fn module_source() -> String {
     let names = crate::UNSUPPORTED.join(" ");
     let prelude = PRELUDE.replacen("/* @sim */", SIM, 1);
@@ -59,6 +60,14 @@ pub(crate) fn parse<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Function<'js>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sim_is_spliced_at_its_one_marker() {
+        assert_eq!(super::PRELUDE.matches("/* @sim */").count(), 1);
+        let src = super::module_source();
+        assert!(!src.contains("/* @sim */"));
+        assert!(src.contains(super::SIM));
+    }
+
     #[test]
     fn the_prelude_compiles() {
         let rt = rquickjs::Runtime::new().unwrap();

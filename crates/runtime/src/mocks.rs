@@ -549,4 +549,25 @@ mod tests {
             "malformed mock `mocks.request[0].method` in miniperm.json: unknown method `FETCH` (expected one of GET, POST, PUT, DELETE, HEAD, OPTIONS, TRACE, CONNECT)"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_url_matches_itself_and_its_prefix_star(url in "https://[a-z]{1,8}\\.com(/[a-z0-9?=&]{0,6}){0,4}", cut in 0usize..40) {
+            let b = url.as_bytes();
+            proptest::prop_assert!(glob(b, b));
+            let cut = cut.min(b.len());
+            let mut p = b[..cut].to_vec();
+            p.push(b'*');
+            proptest::prop_assert!(glob(&p, b));
+        }
+
+        #[test]
+        fn an_inner_star_stays_in_its_segment(a in "[a-z]{1,6}", seg in "[a-z0-9]{0,6}", rest in "[a-z]{1,6}") {
+            let url = format!("https://x.com/{a}/{seg}/{rest}");
+            let pat = format!("https://x.com/{a}/*/{rest}");
+            proptest::prop_assert!(glob(pat.as_bytes(), url.as_bytes()));
+            let deeper = format!("https://x.com/{a}/{seg}/y/{rest}");
+            proptest::prop_assert!(!glob(pat.as_bytes(), deeper.as_bytes()));
+        }
+    }
 }

@@ -218,3 +218,69 @@ fn runs_are_deterministic() {
     let b = sim("pages/poster/poster", &["onShare"], "allow");
     assert_eq!(transcript(&a), transcript(&b));
 }
+
+#[test]
+fn promises_tasks_and_bad_urls() {
+    let o = sim("pages/misc/misc", &["promises"], "");
+    assert_eq!(
+        logs(&o),
+        vec![
+            // each await resumes when its result is delivered, in call order
+            "await 小明",
+            "caught request:fail timeout",
+            "task function",
+            "ftp fail request:fail invalid url \"ftp://x\"",
+        ]
+    );
+}
+
+#[test]
+fn downloads_into_usr_and_fs_errors() {
+    let o = sim("pages/misc/misc", &["files"], "");
+    assert_eq!(o.exit_code, 0, "{:?}", errors(&o));
+    assert_eq!(
+        logs(&o),
+        vec![
+            "to wxfile://usr/avatar.jpg true",
+            // an async file operation acts when called; only its callback waits
+            "left [\"avatar.jpg\",\"copy.jpg\"]",
+            "outside fail downloadFile:fail permission denied, open /etc/passwd",
+            "copy ok {\"errMsg\":\"copyFile:ok\"}",
+            "rename fail rename:fail no such file or directory, rename wxfile://usr/deep/copy.jpg",
+            "mkdir ok {\"errMsg\":\"mkdir:ok\"}",
+            "mkdir again fail mkdir:fail file already exists, mkdir wxfile://usr/deep",
+            "write buffer ok {\"errMsg\":\"writeFile:ok\"}",
+            "bytes 2 aGk=",
+            "base64 ok {\"errMsg\":\"readFile:ok\",\"data\":\"aGk=\"}",
+            "rmdir fail rmdir:fail directory not empty, rmdir wxfile://usr/deep",
+            "rmdir -r ok {\"errMsg\":\"rmdir:ok\"}",
+            "write tmp fail writeFile:fail permission denied, open wxfile://tmp/x.txt",
+        ]
+    );
+}
+
+#[test]
+fn saved_files_and_small_apis() {
+    let o = sim("pages/misc/misc", &["saved", "small"], "");
+    assert_eq!(o.exit_code, 0, "{:?}", errors(&o));
+    let l = logs(&o);
+    assert_eq!(
+        l,
+        vec![
+            "no canvas fail canvasToTempFilePath:fail canvas is empty",
+            "save missing fail saveFile:fail tempFilePath file not exist",
+            "saved 1 true",
+            "remove ok {\"errMsg\":\"removeSavedFile:ok\"}",
+            "remove again fail removeSavedFile:fail file not exist",
+            "cloudID {\"cloudID\":\"abc\"}",
+            "net ok {\"errMsg\":\"getNetworkType:ok\",\"networkType\":\"wifi\",\"signalStrength\":100,\"hasSystemProxy\":false}",
+            "compress ok {\"errMsg\":\"compressImage:ok\",\"tempFilePath\":\"wxfile://tmp/compress-3.jpg\"}",
+            "open ok {\"errMsg\":\"openLocation:ok\"}",
+            "open bad fail openLocation:fail parameter error: parameter.latitude should be Number instead of String;",
+            "session ok {\"errMsg\":\"checkSession:ok\"}",
+        ]
+    );
+    let t = transcript(&o);
+    assert!(t.contains("call VideoContext.seek {\"value\":10}"), "{t}");
+    assert!(!t.contains("not-supported"), "{t}");
+}
