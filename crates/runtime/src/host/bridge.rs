@@ -159,6 +159,12 @@ pub(super) fn install<'js>(
                     return;
                 }
                 let gesture = s.gesture;
+                // The transcript records the call when the program makes it, not when the host
+                // gets round to answering it (issue 7: order as the program did things).
+                s.push(Event::Call {
+                    api: api.clone(),
+                    args: args.clone(),
+                });
                 s.incoming.push_back(Incoming {
                     id: id as u32,
                     api,
@@ -348,6 +354,7 @@ pub(super) fn install<'js>(
         "appid": project.appid(),
         "envVersion": cfg.channel.as_str(),
         "firstPage": first,
+        "seed": cfg.seed,
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {
