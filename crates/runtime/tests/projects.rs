@@ -1,0 +1,188 @@
+//! Real project layouts: the devtools TypeScript template (project.config.json +
+//! miniprogramRoot), resolveAlias, subpackages, miniprogram_npm, ES modules, requirePlugin.
+mod common;
+use std::path::PathBuf;
+
+use common::*;
+use miniperm_runtime::{EndReason, Event, LoadError, Project};
+use miniperm_store::{ConsentStore, MemoryStore};
+
+fn dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn ui_scopes(o: &miniperm_runtime::RunOutcome) -> Vec<String> {
+    o.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Ui { ui, detail } => Some(format!(
+                "{ui} {}",
+                detail.get("scope").and_then(|s| s.as_str()).unwrap_or("")
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_devtools_typescript_template_runs_from_its_root_folder() {
+    let p = Project::load(&dir("tstemplate")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.appid(), "wx1234567890abcdef");
+    assert!(p.root().ends_with("miniprogram"), "{:?}", p.root());
+    assert_eq!(p.pages(), ["pages/index/index"]);
+    let mut store = MemoryStore::new();
+    let o = try_run_with(&p, &mut store, &[], "", |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        o.events
+            .iter()
+            .filter(|e| matches!(e, Event::Error { .. }))
+            .count(),
+        0,
+        "{}",
+        transcript(&o)
+    );
+    assert_eq!(
+        ui_scopes(&o),
+        vec!["authorize scope.userLocation"],
+        "{}",
+        transcript(&o)
+    );
+    assert!(matches!(
+        o.events.last(),
+        Some(Event::End {
+            reason: EndReason::AwaitingAnswer,
+            ..
+        })
+    ));
+    // The answer is recorded under the appid of project.config.json, not the folder name.
+    let o = try_run_with(&p, &mut store, &[], "allow", |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        logs(&o)
+            .iter()
+            .any(|l| l.starts_with("located ") && l.ends_with(" string")),
+        "{}",
+        transcript(&o)
+    );
+    assert!(
+        !store
+            .log("default", "wx1234567890abcdef")
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        store
+            .log("default", "tstemplate")
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        store
+            .log("default", "miniprogram")
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_app_json_folder_of_the_template_finds_the_config_one_level_up() {
+    let p = Project::load(&dir("tstemplate/miniprogram")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.appid(), "wx1234567890abcdef");
+}
+
+#[test]
+fn an_error_stack_in_typescript_names_the_original_line() {
+    let p = fixture_at("tstemplate");
+    let o = go(&p, &["onShareAppMessage"], "deny");
+    let stack = o
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Error { message, stack } if message.contains("nothing to share") => {
+                Some(stack.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{}", transcript(&o)));
+    assert!(stack.contains("pages/index/index.ts:63"), "{stack}");
+    // Line 1 of the generated code holds the require of the import on line 3.
+    assert_eq!(p.original_position("pages/index/index.ts", 1, 200).0, 3);
+}
+
+fn fixture_at(name: &str) -> Project {
+    Project::load(&dir(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn alias_npm_esm_template_literal_and_require_plugin() {
+    let p = fixture_at("devshapes");
+    assert_eq!(p.appid(), "wxdevshapes00001");
+    let o = go(&p, &[], "");
+    assert_eq!(
+        logs(&o),
+        vec!["paid 12.50 CNY 2 lines, CNY object 0"],
+        "{}",
+        transcript(&o)
+    );
+    let warn = o.events.iter().find_map(|e| match e {
+        Event::Warning { code, message } if code == "not-supported" => Some(message.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        warn.as_deref(),
+        Some("requirePlugin(`mapPlugin`) is not supported by miniperm: plugins are not simulated")
+    );
+    assert_eq!(o.exit_code, 0);
+    assert_eq!(
+        p.resolve_alias("@/utils/format").as_deref(),
+        Some("/utils/format")
+    );
+    assert_eq!(
+        p.resolve_alias("~/utils/tpl").as_deref(),
+        Some("/utils/tpl")
+    );
+    assert_eq!(p.resolve_alias("./x"), None);
+}
+
+#[test]
+fn a_subpackage_page_opens_and_finds_miniprogram_npm_upwards() {
+    let p = fixture_at("devshapes");
+    assert_eq!(p.pages(), ["pages/index/index", "pkgA/pages/detail/detail"]);
+    let o = run_with(&p, &[], "", |c| {
+        c.page = Some("pkgA/pages/detail/detail".into());
+        c.query = Some("id=7".into());
+    });
+    assert_eq!(logs(&o), vec!["detail 7 0.99 CNY"], "{}", transcript(&o));
+}
+
+#[test]
+fn wxml_and_wxs_sources_are_listed() {
+    let p = fixture_at("devshapes");
+    let wxml: Vec<&str> = p.files_with_ext("wxml").map(|(f, _)| f).collect();
+    assert_eq!(
+        wxml,
+        ["pages/index/index.wxml", "pkgA/pages/detail/detail.wxml"]
+    );
+    assert!(p.files_with_ext("wxml").all(|(_, t)| t.contains("<view>")));
+    assert_eq!(p.files_with_ext("wxs").count(), 0);
+}
+
+#[test]
+fn a_folder_without_app_json_or_config_is_a_clear_error() {
+    let tmp = std::env::temp_dir().join(format!("miniperm-noroot-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&tmp);
+    let e = Project::load(&tmp).unwrap_err();
+    assert!(matches!(e, LoadError::NoAppJson(_)), "{e}");
+    std::fs::write(
+        tmp.join("project.config.json"),
+        r#"{"miniprogramRoot": "src/", "appid": "wx1"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let e = Project::load(&tmp).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`project.config.json` names miniprogramRoot `src/` but `src/` holds no app.json"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
