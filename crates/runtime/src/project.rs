@@ -156,6 +156,8 @@ struct Walk {
     /// The canonical project root: symbolic links must stay inside it.
     canon: PathBuf,
     visited: Vec<PathBuf>,
+    /// Linked folders, walked after every real folder (a file is read under its real path).
+    linked: Vec<PathBuf>,
     out: Vec<(String, PathBuf)>,
 }
 
@@ -184,7 +186,8 @@ fn walk(root: &Path, dir: &Path, w: &mut Walk) -> Result<(), LoadError> {
         let Ok(meta) = std::fs::symlink_metadata(&p) else {
             continue;
         };
-        let (is_dir, is_file, len) = if meta.file_type().is_symlink() {
+        let link = meta.file_type().is_symlink();
+        let (is_dir, is_file, len) = if link {
             let target = std::fs::canonicalize(&p).map_err(|e| unreadable(&p, e))?;
             if !target.starts_with(&w.canon) {
                 return Err(LoadError::OutsideRoot(rel));
@@ -194,13 +197,12 @@ fn walk(root: &Path, dir: &Path, w: &mut Walk) -> Result<(), LoadError> {
         } else {
             (meta.is_dir(), meta.is_file(), meta.len())
         };
-        if is_dir {
-            // A link back into the project must not walk a folder twice (or forever).
-            let canon = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
-            if w.visited.contains(&canon) {
-                continue;
+        if is_dir && link {
+            w.linked.push(p);
+        } else if is_dir {
+            if let Ok(canon) = std::fs::canonicalize(&p) {
+                w.visited.push(canon);
             }
-            w.visited.push(canon);
             walk(root, &p, w)?;
         } else if is_file && wanted(&name) {
             if w.out.len() >= MAX_FILES {
@@ -574,12 +576,22 @@ impl Project {
             .unwrap_or_else(|| "app".to_string());
         let appid = config_appid.unwrap_or(folder);
 
+        let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let mut w = Walk {
-            canon: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
-            visited: Vec::new(),
+            canon: canon.clone(),
+            visited: vec![canon],
+            linked: Vec::new(),
             out: Vec::new(),
         };
         walk(dir, dir, &mut w)?;
+        // A link back into the project must not walk a folder twice (or forever).
+        while let Some(p) = w.linked.pop() {
+            let canon = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            if !w.visited.contains(&canon) {
+                w.visited.push(canon);
+                walk(dir, &p, &mut w)?;
+            }
+        }
         let mut files = HashMap::new();
         let mut maps = HashMap::new();
         let mut texts = BTreeMap::new();

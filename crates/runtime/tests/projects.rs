@@ -186,3 +186,86 @@ fn a_folder_without_app_json_or_config_is_a_clear_error() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A throwaway project folder with one page.
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("miniperm-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("pages/index")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(d.join("app.json"), r#"{"pages": ["pages/index/index"]}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(d.join("pages/index/index.js"), "Page({})").unwrap_or_else(|e| panic!("{e}"));
+    d
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_a_load_error_naming_it() {
+    let d = scratch("big");
+    let big = format!("var s = '{}'\n", "x".repeat(8 * 1024 * 1024));
+    std::fs::write(d.join("big.js"), big).unwrap_or_else(|e| panic!("{e}"));
+    let e = Project::load(&d).unwrap_err();
+    assert_eq!(e.to_string(), "`big.js` is larger than the 8 MiB limit");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_project_is_a_load_error_and_one_inside_is_read() {
+    let d = scratch("link");
+    let outside = scratch("link-target");
+    std::os::unix::fs::symlink(&d, d.join("pages/self")).unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink(d.join("pages"), d.join("alias-pages"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Err(e) = Project::load(&d) {
+        panic!("{e}");
+    }
+    std::os::unix::fs::symlink(outside.join("app.json"), d.join("secret.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = Project::load(&d).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`secret.json` is a symbolic link to a place outside the project"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+    let _ = std::fs::remove_dir_all(&outside);
+}
+
+#[test]
+fn typescript_pages_and_dts_files() {
+    let d = scratch("ts");
+    std::fs::remove_file(d.join("pages/index/index.js")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        d.join("pages/index/index.ts"),
+        "import { twice } from '../../lib'\nconst n: number = twice(21)\nPage({ onLoad() { console.log(`n=${n as number}`) } })\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(d.join("lib")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        d.join("lib/index.ts"),
+        "export const twice = (x: number): number => x * 2\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // A declaration file is never loaded (it would not even run).
+    std::fs::write(
+        d.join("lib/index.d.ts"),
+        "export declare const twice: (x: number) => number\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        d.join("app.ts"),
+        "App<{ ready: boolean }>({ ready: true as boolean })\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = Project::load(&d).unwrap_or_else(|e| panic!("{e}"));
+    let o = go(&p, &[], "");
+    assert_eq!(logs(&o), vec!["n=42"], "{}", transcript(&o));
+    std::fs::write(d.join("pages/index/index.ts"), "let a: = 1\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = Project::load(&d).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("syntax error in `pages/index/index.ts` line 1, column "),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
