@@ -282,3 +282,53 @@ fn snapshots() {
         )
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Module pieces, each at most once (an export name may not repeat), in any order.
+    fn pieces() -> impl Strategy<Value = Vec<&'static str>> {
+        let all = vec![
+            "import a from './a'\n",
+            "import { b, c as d } from \"./b\"\n",
+            "export const e = 1\n",
+            "export function f() {\n  return 1\n}\n",
+            "export { e as g }\n",
+            "export * from './h'\n",
+            "const t = `\nimport x from 'y'\n`\n",
+            "// export default 1\n",
+            "console.log(\"import z from 'z'\")\n",
+            "var k = import('./k')\n",
+            "\n",
+            "let v = 2; v++\n",
+        ];
+        let n = all.len();
+        prop::sample::subsequence(all, 0..=n).prop_shuffle()
+    }
+
+    proptest! {
+        #[test]
+        fn module_conversion_keeps_lines_and_literal_text(parts in pieces()) {
+            let src: String = parts.concat();
+            let out = transform("p.js", &src, Lang::Js).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(out.code.matches('\n').count(), src.matches('\n').count());
+            prop_assert_eq!(
+                out.code.matches("import x from 'y'").count(),
+                src.matches("import x from 'y'").count()
+            );
+            prop_assert!(!out.code.contains("\nimport a") && !out.code.contains("\nexport "));
+            // Every line of the output maps to a line of the source.
+            for l in 1..=out.code.lines().count() as u32 {
+                let (ol, _) = out.map.original(l, 1);
+                prop_assert!(ol >= 1 && ol as usize <= src.lines().count().max(1));
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(src in "\\PC{0,80}") {
+            let _ = transform("a.js", &src, Lang::Js);
+            let _ = transform("a.ts", &src, Lang::Ts);
+        }
+    }
+}

@@ -916,6 +916,76 @@ mod tests {
         assert_eq!(a.handler.as_deref(), Some("onAgree"));
     }
 
+    fn tstemplate() -> Project {
+        let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tstemplate");
+        Project::load(&d).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn map_stack_rewrites_only_transformed_files() {
+        let p = tstemplate();
+        let m = p
+            .inner
+            .maps
+            .get("pages/index/index.ts")
+            .cloned()
+            .unwrap_or_default();
+        let (l, c) = m.original(3, 1);
+        let stack = "    at locate (pages/index/index.ts:3:1)\n    at xpages/index/index.ts:3:1\n    at pages/index/index.ts:3\n    at f (other.js:3:1)";
+        let out = p.map_stack(stack);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("    at locate (pages/index/index.ts:{l}:{c})")
+        );
+        assert_eq!(lines[1], "    at xpages/index/index.ts:3:1");
+        assert_eq!(lines[2], format!("    at pages/index/index.ts:{l}"));
+        assert_eq!(lines[3], "    at f (other.js:3:1)");
+    }
+
+    #[test]
+    fn alias_longest_prefix_wins() {
+        let p = tstemplate();
+        let mut inner = Inner {
+            root: p.inner.root.clone(),
+            appid: String::new(),
+            pages: Vec::new(),
+            tabs: Vec::new(),
+            manifest: Manifest::default(),
+            profile: None,
+            files: HashMap::new(),
+            maps: HashMap::new(),
+            texts: BTreeMap::new(),
+            aliases: vec![
+                ("@/*".into(), "/*".into()),
+                ("@/comp/*".into(), "components/*".into()),
+                ("lodash".into(), "/vendor/lodash.js".into()),
+            ],
+            page_info: BTreeMap::new(),
+            prelude: None,
+        };
+        inner
+            .files
+            .insert("components/card/index.js".into(), Source::Json("{}".into()));
+        let p = Project {
+            inner: Arc::new(inner),
+        };
+        assert_eq!(p.resolve_alias("@/utils/a").as_deref(), Some("/utils/a"));
+        assert_eq!(
+            p.resolve_alias("@/comp/card").as_deref(),
+            Some("/components/card")
+        );
+        assert_eq!(
+            p.resolve_alias("lodash").as_deref(),
+            Some("/vendor/lodash.js")
+        );
+        assert_eq!(p.resolve_alias("lodash/fp"), None);
+        assert_eq!(
+            p.resolve("pages/x/x.js", "@/comp/card").as_deref(),
+            Some("components/card/index.js")
+        );
+    }
+
     #[test]
     fn normalize_paths() {
         assert_eq!(normalize("pages/a/../b/./c").as_deref(), Some("pages/b/c"));
