@@ -2,18 +2,24 @@
 //! (and of `import(…)` expressions anywhere). Every edit keeps the number of lines, so only the
 //! columns of edited lines move; the edits are recorded as [`Point`]s for the [`LineMap`].
 //!
-//! Exports are live: a getter per exported name is defined before the body runs (hoisted
-//! functions are visible to import cycles at once). Imports are bound once, when the `require`
-//! statement runs, the way the project's own loader always did.
+//! Bindings are live both ways, as in ES modules: a getter per exported name is defined before
+//! the body runs (hoisted functions are visible to import cycles at once), and every reference
+//! to an imported name reads the exporting module's `exports` when it runs (`__m$1.name`), so a
+//! value assigned later, or a `const` of a module still loading in a cycle, is seen when used.
 //!
 //! [`LineMap`]: crate::LineMap
 
+use std::collections::HashMap;
+
+use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Declaration, ExportDefaultDeclarationKind, ImportDeclarationSpecifier, ModuleExportName,
     Program, Statement,
 };
+use oxc_semantic::{Semantic, SemanticBuilder};
 use oxc_span::{GetSpan, Span};
 use oxc_syntax::module_record::ModuleRecord;
+use oxc_syntax::symbol::SymbolId;
 
 use crate::linemap::{Lines, Point};
 
@@ -63,6 +69,10 @@ struct State {
     edits: Vec<Edit>,
     getters: String,
     n: usize,
+    /// Imported bindings: symbol → the expression reading it (`__m$1.name`).
+    imports: HashMap<SymbolId, String>,
+    /// The same by local name (for `export { local }` of an imported binding).
+    import_names: HashMap<String, String>,
 }
 
 impl State {
@@ -88,8 +98,20 @@ impl State {
     }
 }
 
-fn interop(m: &str) -> String {
-    format!("{m} && {m}.__esModule ? {m}.default : {m}")
+/// `m.name`, or `m["name"]` when the name is not an identifier.
+fn member(m: &str, name: &str) -> String {
+    let ident = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    if ident {
+        format!("{m}.{name}")
+    } else {
+        format!("{m}[{}]", js_str(name))
+    }
 }
 
 /// Converts module syntax; `None` when the program has none (the source stays as it is).
@@ -109,8 +131,30 @@ pub(crate) fn convert(
         return Ok(None);
     }
     let mut st = State::default();
+    // Semantic analysis binds the imported names to their references.
+    let has_imports = program
+        .body
+        .iter()
+        .any(|s| matches!(s, Statement::ImportDeclaration(_)));
+    let semantic = has_imports.then(|| {
+        SemanticBuilder::new()
+            .with_build_nodes(true)
+            .build(program)
+            .semantic
+    });
+    // Imports first: exports of imported names read them through the module object.
     for stmt in &program.body {
-        module_statement(src, stmt, &mut st);
+        if let Statement::ImportDeclaration(_) = stmt {
+            module_statement(src, stmt, &mut st);
+        }
+    }
+    for stmt in &program.body {
+        if !matches!(stmt, Statement::ImportDeclaration(_)) {
+            module_statement(src, stmt, &mut st);
+        }
+    }
+    if let Some(semantic) = &semantic {
+        rewrite_references(semantic, &mut st);
     }
     // `import(x)` → a promise of `require(x)`, skipping one nested in another.
     let mut last_end = 0;
@@ -157,31 +201,42 @@ fn module_statement(src: &str, stmt: &Statement<'_>, st: &mut State) {
             }
             let m = st.module_var();
             let mut s = format!("var {m} = require({spec});");
+            let mut default_var: Option<String> = None;
             for sp in specifiers {
-                match sp {
-                    ImportDeclarationSpecifier::ImportDefaultSpecifier(x) => {
-                        s.push_str(&format!(
-                            " var {} = {};",
-                            x.local.name.as_str(),
-                            interop(&m)
-                        ));
-                    }
+                let (local, imported) = match sp {
+                    ImportDeclarationSpecifier::ImportDefaultSpecifier(x) => (&x.local, None),
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(x) => {
+                        // The namespace is the module's exports object itself.
                         s.push_str(&format!(" var {} = {m};", x.local.name.as_str()));
+                        continue;
                     }
                     ImportDeclarationSpecifier::ImportSpecifier(x) => {
                         if x.import_kind.is_type() {
                             continue;
                         }
-                        let imported = export_name(&x.imported);
-                        let local = x.local.name.as_str();
-                        if imported == "default" {
-                            s.push_str(&format!(" var {local} = {};", interop(&m)));
-                        } else {
-                            s.push_str(&format!(" var {local} = {m}[{}];", js_str(&imported)));
-                        }
+                        let name = export_name(&x.imported);
+                        (&x.local, (name != "default").then_some(name))
                     }
+                };
+                let read = match imported {
+                    Some(name) => member(&m, &name),
+                    None => {
+                        // babel's interop: `default` of an ES module, else the whole exports.
+                        let d = default_var.get_or_insert_with(|| {
+                            let d = format!("{m}d");
+                            s.push_str(&format!(
+                                " var {d} = {m} && {m}.__esModule ? {m} : {{ default: {m} }};"
+                            ));
+                            d
+                        });
+                        format!("{d}.default")
+                    }
+                };
+                if let Some(sym) = local.symbol_id.get() {
+                    st.imports.insert(sym, read.clone());
                 }
+                st.import_names
+                    .insert(local.name.as_str().to_string(), read);
             }
             st.replace(src, d.span, s);
         }
@@ -221,7 +276,9 @@ fn module_statement(src: &str, stmt: &Statement<'_>, st: &mut State) {
         Statement::ExportNamedDeclaration(d) => {
             if !d.export_kind.is_type() {
                 for s in d.specifiers.iter().filter(|s| !s.export_kind.is_type()) {
-                    st.getter(&export_name(&s.exported), &export_name(&s.local));
+                    let local = export_name(&s.local);
+                    let read = st.import_names.get(&local).cloned().unwrap_or(local);
+                    st.getter(&export_name(&s.exported), &read);
                 }
             }
             st.replace(src, d.span, String::new());
@@ -297,6 +354,34 @@ fn module_statement(src: &str, stmt: &Statement<'_>, st: &mut State) {
         Statement::TSNamespaceExportDeclaration(d) => st.replace(src, d.span, String::new()),
         _ => {}
     }
+}
+
+/// Every read of an imported binding becomes a read of the module object (`{ a }` →
+/// `{ a: __m$1.a }`). A call `a()` becomes `__m$1.a()`: its `this` is the exports object, not
+/// undefined; babel's `(0, __m$1.a)()` would need a semicolon before a line starting with it.
+fn rewrite_references(semantic: &Semantic<'_>, st: &mut State) {
+    let nodes = semantic.nodes();
+    let mut edits = Vec::new();
+    for (sym, read) in &st.imports {
+        for r in semantic.scoping().get_resolved_references(*sym) {
+            let node = r.node_id();
+            let AstKind::IdentifierReference(id) = nodes.kind(node) else {
+                continue;
+            };
+            let text = match nodes.parent_kind(node) {
+                AstKind::ObjectProperty(p) if p.shorthand => {
+                    format!("{}: {read}", id.name.as_str())
+                }
+                _ => read.clone(),
+            };
+            edits.push(Edit {
+                start: id.span.start as usize,
+                end: id.span.end as usize,
+                text,
+            });
+        }
+    }
+    st.edits.extend(edits);
 }
 
 /// The edited text and its points (generated → `src` positions).

@@ -41,19 +41,35 @@ fn module_syntax_table() {
             "import a from './x'\n",
             &[
                 "var __m$1 = require(\"./x\");",
-                "var a = __m$1 && __m$1.__esModule ? __m$1.default : __m$1;",
+                "var __m$1d = __m$1 && __m$1.__esModule ? __m$1 : { default: __m$1 };",
             ],
             &[],
         ),
         (
-            "import { b as c, d } from './x'\n",
-            &["var c = __m$1[\"b\"];", "var d = __m$1[\"d\"];"],
+            "import { b as c, d } from './x'\nc(d, { d }, c`t`)\n",
+            &["__m$1.b(__m$1.d, { d: __m$1.d }, __m$1.b`t`)"],
+            &["var c", "var d"],
+        ),
+        (
+            "import { 'a-b' as ab } from './x'\nab\n",
+            &["__m$1[\"a-b\"]"],
+            &[],
+        ),
+        (
+            "import { x } from './x'\nfunction f(x) { return x }\nexport { x as y }\n",
+            &[
+                "function f(x) { return x }",
+                "get: function () { return __m$1.x; }",
+            ],
             &[],
         ),
         ("import * as ns from './x'\n", &["var ns = __m$1;"], &[]),
         (
-            "import { default as q } from './x'\n",
-            &["var q = __m$1 && __m$1.__esModule"],
+            "import { default as q } from './x'\nq.go()\n",
+            &[
+                "var __m$1d = __m$1 && __m$1.__esModule",
+                "__m$1d.default.go()",
+            ],
             &[],
         ),
         (
@@ -197,7 +213,7 @@ fn typescript_is_stripped() {
         ),
         (
             "import { util } from './u'\nutil()\n",
-            &["require(\"./u\")", "var util = __m$1[\"util\"];"],
+            &["require(\"./u\")", "__m$1.util()"],
             &[],
         ),
         (
@@ -238,7 +254,7 @@ fn line_map_points_back() {
     let src = "import a from './a'\nfunction f() {\n  throw new Error(a)\n}\nexport { f }\n";
     let o = transform("m.js", src, Lang::Js).unwrap_or_else(|e| panic!("{e}"));
     let line3 = o.code.lines().nth(2).unwrap_or("");
-    assert_eq!(line3, "  throw new Error(a)");
+    assert_eq!(line3, "  throw new Error(__m$1d.default)");
     assert_eq!(o.map.original(3, 3), (3, 3));
     assert_eq!(o.map.original(1, 2), (1, 1));
     // TypeScript: codegen reformats; the map finds the original line.
@@ -302,6 +318,7 @@ mod props {
             "var k = import('./k')\n",
             "\n",
             "let v = 2; v++\n",
+            "b()\nc()\n",
         ];
         let n = all.len();
         prop::sample::subsequence(all, 0..=n).prop_shuffle()

@@ -269,3 +269,29 @@ fn typescript_pages_and_dts_files() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn imported_bindings_are_live_and_const_cycles_load() {
+    let d = scratch("live");
+    let w = |f: &str, t: &str| std::fs::write(d.join(f), t).unwrap_or_else(|e| panic!("{e}"));
+    w(
+        "counter.js",
+        "export let count = 0\nexport function inc() {\n  count++\n}\n",
+    );
+    w(
+        "a.js",
+        "import { B } from './b'\nexport const A = 'a'\nexport const readB = () => B\n",
+    );
+    w(
+        "b.js",
+        "import { A } from './a'\nexport const B = 'b'\nexport const readA = () => A\n",
+    );
+    w(
+        "pages/index/index.js",
+        "import { count, inc } from '../../counter'\nimport { readB } from '../../a'\nimport { readA } from '../../b'\ninc()\ninc()\nPage({ onLoad() { console.log('count', count, { count }.count, readB(), readA()) } })\n",
+    );
+    let p = Project::load(&d).unwrap_or_else(|e| panic!("{e}"));
+    let o = go(&p, &[], "");
+    assert_eq!(logs(&o), vec!["count 2 2 b a"], "{}", transcript(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
