@@ -20,6 +20,11 @@ pub enum LoadError {
         .0.display()
     )]
     NoAppJson(PathBuf),
+    #[error(
+        "`{}` is not a mini-program project: no app.json, and its project.config.json names no miniprogramRoot",
+        .0.display()
+    )]
+    NoRootInConfig(PathBuf),
     #[error("`{config}` names miniprogramRoot `{root}` but `{root}` holds no app.json")]
     NoMiniprogramRoot { config: String, root: String },
     #[error("cannot read `{}`: {reason}", .path.display())]
@@ -297,7 +302,8 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
                 })
             }
         }
-        _ => Err(LoadError::NoAppJson(dir.to_path_buf())),
+        Some((_, None)) => Err(LoadError::NoRootInConfig(dir.to_path_buf())),
+        None => Err(LoadError::NoAppJson(dir.to_path_buf())),
     }
 }
 

@@ -184,6 +184,14 @@ fn a_folder_without_app_json_or_config_is_a_clear_error() {
         e.to_string(),
         "`project.config.json` names miniprogramRoot `src/` but `src/` holds no app.json"
     );
+    std::fs::write(tmp.join("project.config.json"), r#"{"appid": "wx1"}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = Project::load(&tmp).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("no app.json, and its project.config.json names no miniprogramRoot"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -294,4 +302,23 @@ fn imported_bindings_are_live_and_const_cycles_load() {
     let o = go(&p, &[], "");
     assert_eq!(logs(&o), vec!["count 2 2 b a"], "{}", transcript(&o));
     let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn the_private_project_config_overrides_the_appid() {
+    let d = scratch("private");
+    std::fs::write(d.join("project.config.json"), r#"{"appid": "wxshared"}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fixture_path(&d).appid(), "wxshared");
+    std::fs::write(
+        d.join("project.private.config.json"),
+        r#"{"appid": "wxmine"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fixture_path(&d).appid(), "wxmine");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn fixture_path(d: &std::path::Path) -> Project {
+    Project::load(d).unwrap_or_else(|e| panic!("{e}"))
 }
