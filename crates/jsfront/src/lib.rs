@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use oxc_allocator::Allocator;
 use oxc_codegen::{Codegen, CodegenOptions};
 use oxc_diagnostics::OxcDiagnostic;
-use oxc_parser::Parser;
+use oxc_parser::{ParseOptions, Parser};
 use oxc_semantic::SemanticBuilder;
 use oxc_span::SourceType;
 use oxc_transformer::{TransformOptions, Transformer};
@@ -121,9 +121,19 @@ pub fn transform(file: &str, source: &str, lang: Lang) -> Result<Output, Transfo
     })
 }
 
+/// The body runs inside a function, so a top-level `return` is valid (as in Node and devtools).
+fn parse_options() -> ParseOptions {
+    ParseOptions {
+        allow_return_outside_function: true,
+        ..ParseOptions::default()
+    }
+}
+
 fn transform_js(file: &str, source: &str) -> Result<Output, TransformError> {
     let alloc = Allocator::default();
-    let ret = Parser::new(&alloc, source, SourceType::unambiguous()).parse();
+    let ret = Parser::new(&alloc, source, SourceType::unambiguous())
+        .with_options(parse_options())
+        .parse();
     if let Some(d) = ret.diagnostics.errors().next() {
         return Err(diagnostic_error(file, source, d, None));
     }
@@ -142,7 +152,9 @@ fn transform_js(file: &str, source: &str) -> Result<Output, TransformError> {
 
 fn transform_ts(file: &str, source: &str) -> Result<Output, TransformError> {
     let alloc = Allocator::default();
-    let ret = Parser::new(&alloc, source, SourceType::ts()).parse();
+    let ret = Parser::new(&alloc, source, SourceType::ts())
+        .with_options(parse_options())
+        .parse();
     if let Some(d) = ret.diagnostics.errors().next() {
         return Err(diagnostic_error(file, source, d, None));
     }
@@ -194,7 +206,9 @@ fn transform_ts(file: &str, source: &str) -> Result<Output, TransformError> {
     let stripped = cg.code;
     let token_map = LineMap::new(Vec::new(), tokens.clone());
     let alloc2 = Allocator::default();
-    let ret2 = Parser::new(&alloc2, &stripped, SourceType::unambiguous()).parse();
+    let ret2 = Parser::new(&alloc2, &stripped, SourceType::unambiguous())
+        .with_options(parse_options())
+        .parse();
     if let Some(d) = ret2.diagnostics.errors().next() {
         return Err(diagnostic_error(file, &stripped, d, Some(&token_map)));
     }

@@ -25,6 +25,7 @@ fn plain_script_is_byte_identical() {
         "\u{feff}Page({ data: {} })",
         "const s = `\nimport x from 'y'\nexport default 1\n`\n",
         "const s = \"import x from 'y'\"; const t = 'export { a }'\n",
+        "if (typeof wx === 'undefined') return\nmodule.exports = wx\n",
     ] {
         let o = transform("t.js", src, Lang::Js).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(o.code, src);
