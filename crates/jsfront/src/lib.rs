@@ -174,7 +174,10 @@ fn transform_ts(file: &str, source: &str) -> Result<Output, TransformError> {
         .build(&program)
         .semantic
         .into_scoping();
-    let options = TransformOptions::default();
+    // Devtools compiles TypeScript with `useDefineForClassFields` off: a field without an
+    // initializer (`name!: string`) declares a type only and creates no own property.
+    let mut options = TransformOptions::default();
+    options.typescript.remove_class_fields_without_initializer = true;
     let tr = Transformer::new(&alloc, Path::new(file), &options)
         .build_with_scoping(scoping, &mut program);
     if let Some(d) = tr.diagnostics.errors().next() {

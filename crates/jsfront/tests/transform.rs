@@ -198,6 +198,16 @@ fn typescript_is_stripped() {
             &["private"],
         ),
         (
+            "class F extends Base { name!: string; n = 1 }\n",
+            &["class F extends Base", "n = 1"],
+            &["name"],
+        ),
+        (
+            "import x = require('./x')\nconst foo = x.a\nexport = foo\n",
+            &["const x = require(\"./x\")", "module.exports = foo"],
+            &[],
+        ),
+        (
             "abstract class B { abstract f(): void }\n",
             &["class B"],
             &["abstract"],
