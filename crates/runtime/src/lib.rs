@@ -21,7 +21,6 @@
 #![deny(unsafe_code)] // one audited exception: `bytecode::load` (see its docs)
 
 mod bytecode;
-mod esm;
 mod event;
 mod host;
 mod project;

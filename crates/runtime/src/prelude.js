@@ -250,7 +250,10 @@
     m.loaded = true;
     return m.exports;
   }
-  G.__interop = function (m) { return m && m.__esModule ? m.default : m; };
+  G.requirePlugin = function (name) {
+    N.warn('not-supported', 'requirePlugin(`' + String(name) + '`) is not supported by miniperm: plugins are not simulated');
+    return {};
+  };
 
   // ---------------------------------------------------------------- App, Page, Component, Behavior
   var app = null;
@@ -360,7 +363,7 @@
     if (!defs[route]) {
       loadingRoute = route;
       var threw = false;
-      try { loadModule(route + '.js'); } catch (e) { threw = true; reportError(e); }
+      try { loadModule(N.resolve('', '/' + route) || route + '.js'); } catch (e) { threw = true; reportError(e); }
       loadingRoute = null;
       if (!defs[route]) {
         // The file ran but never registered the page: WeChat shows nothing and reports it.
@@ -625,7 +628,7 @@
   function top() { return stack[stack.length - 1]; }
   return {
     launch: function (path, query) {
-      try { loadModule('app.js'); } catch (e) { reportError(e); }
+      try { loadModule(N.resolve('', '/app') || 'app.js'); } catch (e) { reportError(e); }
       var a = app || (app = {});
       var opts = { path: path, query: query || {}, scene: 1001, referrerInfo: {} };
       if (typeof a.onLaunch === 'function') guard(a.onLaunch, a, [opts]);

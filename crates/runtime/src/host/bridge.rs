@@ -200,10 +200,11 @@ pub(super) fn install<'js>(
     }
     {
         let sh = shared.clone();
+        let p = project.clone();
         n.set(
             "uncaught",
             Function::new(ctx.clone(), move |msg: String, stack: String| {
-                sh.borrow_mut().error(msg, stack);
+                sh.borrow_mut().error(msg, p.map_stack(&stack));
             })
             .map_err(e)?,
         )

@@ -112,12 +112,13 @@ impl<'js> Driver<'_, 'js> {
                 };
                 self.sh
                     .borrow_mut()
-                    .error(m, ex.stack().unwrap_or_default());
+                    .error(m, self.project.map_stack(&ex.stack().unwrap_or_default()));
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
             }
             Err(CaughtError::Value(v)) => {
                 let (m, s) = describe_value(&self.ctx, &v);
+                let s = self.project.map_stack(&s);
                 self.sh.borrow_mut().error(format!("Uncaught {m}"), s);
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
