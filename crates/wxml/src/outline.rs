@@ -6,6 +6,9 @@ use crate::render::{Node, Tree};
 
 fn attr_text(v: &Value) -> String {
     match v {
+        Value::String(s) if s.is_empty() || s.contains(char::is_whitespace) || s.contains(']') => {
+            format!("{s:?}")
+        }
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }

@@ -171,7 +171,7 @@ impl<'a> P<'a> {
     }
 
     fn starts(&self, pat: &str) -> bool {
-        self.s[self.i..].starts_with(pat)
+        self.b[self.i..].starts_with(pat.as_bytes())
     }
 
     fn skip_ws(&mut self) {

@@ -253,40 +253,60 @@ pub fn find_all(tree: &Tree, sel: &Selector) -> Vec<Path> {
 const MAX_LABEL: usize = 24;
 
 /// A short selector for each visible element that has a tap binding or is a
-/// `<button open-type=…>`: `#id`, else `text=…`, else `tag.class` (or `open-type=…`).
+/// `<button open-type=…>`: `#id`, else `text=…`, else `tag.class` (or `open-type=…`, or the
+/// tag). Each selector is checked to find its element (the first candidate that does wins; an
+/// element none of whose candidates parse is left out).
 pub fn tappable(tree: &Tree) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    fn go(nodes: &[Node], out: &mut Vec<String>) {
-        for n in nodes {
+    fn candidates(n: &Node, open_type: Option<String>) -> Vec<String> {
+        let mut c = Vec::new();
+        if !n.id.is_empty() {
+            c.push(format!("#{}", n.id));
+        }
+        let text = n.visible_text();
+        let text = text.trim();
+        if !text.is_empty() {
+            let label: String = text.chars().take(MAX_LABEL).collect();
+            c.push(format!("text={label}"));
+        }
+        for class in &n.classes {
+            c.push(format!("{}.{class}", n.tag));
+        }
+        if let Some(o) = open_type {
+            c.push(format!("open-type={o}"));
+        }
+        c.push(n.tag.clone());
+        c
+    }
+    fn go(tree: &Tree, nodes: &[Node], path: &mut Path, out: &mut Vec<String>) {
+        for (i, n) in nodes.iter().enumerate() {
             if !n.visible {
                 continue;
             }
+            path.push(i);
             let open_type = (n.tag == "button")
                 .then(|| n.attrs.get("open-type").map(js_string))
                 .flatten()
                 .filter(|s| !s.is_empty());
             if n.tag != "#text" && (n.has_event("tap") || open_type.is_some()) {
-                let text = n.visible_text();
-                let text = text.trim();
-                let s = if !n.id.is_empty() {
-                    format!("#{}", n.id)
-                } else if !text.is_empty() {
-                    let label: String = text.chars().take(MAX_LABEL).collect();
-                    format!("text={label}")
-                } else if let Some(c) = n.classes.first() {
-                    format!("{}.{c}", n.tag)
-                } else if let Some(o) = open_type {
-                    format!("open-type={o}")
-                } else {
-                    n.tag.clone()
-                };
-                if !out.contains(&s) {
-                    out.push(s);
+                let parsed: Vec<(String, Selector)> = candidates(n, open_type)
+                    .into_iter()
+                    .filter_map(|c| Selector::parse(&c).ok().map(|s| (c, s)))
+                    .collect();
+                let exact = parsed
+                    .iter()
+                    .find(|(_, s)| find(tree, s).as_deref() == Some(path.as_slice()));
+                let any = exact.or_else(|| parsed.iter().find(|(_, s)| find(tree, s).is_some()));
+                if let Some((c, _)) = any
+                    && !out.contains(c)
+                {
+                    out.push(c.clone());
                 }
             }
-            go(&n.children, out);
+            go(tree, &n.children, path, out);
+            path.pop();
         }
     }
-    go(&tree.roots, &mut out);
+    go(tree, &tree.roots, &mut Vec::new(), &mut out);
     out
 }
