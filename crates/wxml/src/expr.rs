@@ -469,16 +469,19 @@ impl Parser {
 
     fn binary(&mut self, min: u8) -> Result<Expr, ExprError> {
         let mut lhs = self.unary()?;
+        // each operator folded here deepens the (left-leaning) tree: count it
+        let mut folded = 0;
         while let Some((op, prec)) = self.binop() {
             if prec <= min {
                 break;
             }
             self.bump();
             self.enter()?;
+            folded += 1;
             let rhs = self.binary(prec)?;
-            self.depth -= 1;
             lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
         }
+        self.depth -= folded;
         Ok(lhs)
     }
 
@@ -504,7 +507,10 @@ impl Parser {
 
     fn postfix(&mut self) -> Result<Expr, ExprError> {
         let mut e = self.primary()?;
+        let mut folded = 0;
         loop {
+            self.enter()?;
+            folded += 1;
             if self.eat(".") {
                 match self.bump() {
                     Tok::Ident(name) => {
@@ -539,6 +545,7 @@ impl Parser {
                 self.expect(")")?;
                 e = Expr::Call { module, func, args };
             } else {
+                self.depth -= folded;
                 return Ok(e);
             }
         }
@@ -1062,8 +1069,17 @@ mod tests {
             let e = Expr::parse(src).unwrap_err();
             assert!(e.message.contains(msg), "{src}: {}", e.message);
         }
-        let deep = "(".repeat(1000) + "1" + &")".repeat(1000);
-        assert!(Expr::parse(&deep).is_err());
+        for deep in [
+            "(".repeat(1000) + "1" + &")".repeat(1000),
+            "1".to_string() + &" + 1".repeat(20_000),
+            "a".to_string() + &".b".repeat(20_000),
+            "!".repeat(20_000) + "a",
+            "a ? ".repeat(5_000) + "1" + &" : 2".repeat(5_000),
+        ] {
+            let e = Expr::parse(&deep).unwrap_err();
+            assert_eq!(e.message, "expression nested too deeply");
+        }
+        assert!(Expr::parse(&("1".to_string() + &" + 1".repeat(100))).is_ok());
         let e = Expr::parse("m.f(a, 'x')").unwrap();
         let mut mods = Vec::new();
         e.modules(&mut mods);

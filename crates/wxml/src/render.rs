@@ -179,6 +179,39 @@ pub struct Tree {
 pub type Path = Vec<usize>;
 
 impl Tree {
+    /// The instance keys of every custom component in the tree (hidden ones too), in document
+    /// order: after a re-render, instances no longer listed were removed.
+    pub fn instances(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        fn go(nodes: &[Node], out: &mut Vec<String>) {
+            for n in nodes {
+                if let Some(k) = &n.component {
+                    out.push(k.clone());
+                }
+                go(&n.children, out);
+            }
+        }
+        go(&self.roots, &mut out);
+        out
+    }
+
+    /// The path of the node hosting the component instance `key` (where its `triggerEvent`
+    /// lands, on the host's `bind:NAME`).
+    pub fn find_component(&self, key: &str) -> Option<Path> {
+        fn go(nodes: &[Node], key: &str, path: &mut Path) -> bool {
+            for (i, n) in nodes.iter().enumerate() {
+                path.push(i);
+                if n.component.as_deref() == Some(key) || go(&n.children, key, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        let mut path = Vec::new();
+        go(&self.roots, key, &mut path).then_some(path)
+    }
+
     pub fn get(&self, path: &[usize]) -> Option<&Node> {
         let (first, rest) = path.split_first()?;
         let mut n = self.roots.get(*first)?;

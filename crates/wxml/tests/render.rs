@@ -200,6 +200,9 @@ fn component_keys_inside_for_and_nested_components() {
     let tree = render_with(&files, PAGE, json!({"ids": [5, 6]}), &mut host);
     let keys: Vec<&str> = host.instances.iter().map(|(k, _, _)| k.as_str()).collect();
     assert_eq!(keys, ["/0[k=5]", "/0[k=5]/0/0", "/0[k=6]", "/0[k=6]/0/0"]);
+    assert_eq!(tree.instances(), keys);
+    assert_eq!(tree.find_component("/0[k=6]/0/0"), Some(vec![1, 0, 0]));
+    assert_eq!(tree.find_component("/9"), None);
     insta::assert_snapshot!("component_keys", outline(&tree));
 }
 
@@ -301,4 +304,47 @@ fn missing_page_and_plugin_components_warn() {
     let tree = render(&t, "pages/none/none.wxml", &json!({}), &mut host);
     assert!(tree.roots.is_empty());
     assert_eq!(host.warnings, ["no WXML `pages/none/none.wxml`"]);
+}
+
+#[test]
+fn big_loops_are_cut_with_warnings() {
+    let (out, host) = page(r#"<text wx:for="{{100000}}">{{item}}</text>"#, json!({}));
+    assert_eq!(out.lines().count(), miniperm_wxml::MAX_FOR);
+    assert_eq!(host.warnings.len(), 1);
+    assert!(host.warnings[0].contains("cut at"), "{:?}", host.warnings);
+
+    let (out, host) = page(
+        r#"<view wx:for="{{list}}"><view wx:for="{{list}}">x</view></view>"#,
+        json!({"list": vec![0; 1000]}),
+    );
+    assert!(out.lines().count() <= miniperm_wxml::MAX_NODES);
+    assert!(
+        host.warnings
+            .iter()
+            .any(|w| w.contains("render stopped after")),
+        "{:?}",
+        host.warnings
+    );
+}
+
+#[test]
+fn chains_templates_in_loops_and_raw_values() {
+    let src = r#"
+<template name="row"><text>{{item.n}}</text></template>
+<template is="row" wx:for="{{rows}}" data="{{item}}"/>
+<view wx:for="{{rows}}">r</view>
+<text wx:else>dangling else renders</text>
+<text wx:if="{{0}}">zero</text>
+<text wx:elif="{{''}}">empty</text>
+<text wx:elif="{{[]}}">array is truthy</text>
+<text wx:else>never</text>
+<view wx:if="{{obj}}" data-obj="{{obj}}" title="{{obj}}" mixed="a{{obj}}b{{nul}}{{undef}}"/>
+"#;
+    let data = json!({"rows": [{"n": 1}, {"n": 2}], "obj": {"k": [1, true]}, "nul": null});
+    let mut host = FakeHost::default();
+    let tree = render_with(&[(PAGE, src)], PAGE, data, &mut host);
+    insta::assert_snapshot!("chains", outline(&tree));
+    let v = tree.roots.last().unwrap();
+    assert_eq!(v.dataset["obj"], json!({"k": [1, true]}));
+    assert_eq!(v.attrs["mixed"], json!("a[object Object]b"));
 }
