@@ -348,3 +348,11 @@ fn chains_templates_in_loops_and_raw_values() {
     assert_eq!(v.dataset["obj"], json!({"k": [1, true]}));
     assert_eq!(v.attrs["mixed"], json!("a[object Object]b"));
 }
+
+#[test]
+fn deep_pages_are_cut_not_overflowed() {
+    let src = "<view class=\"{{a + 1}}\">".repeat(250) + &"</view>".repeat(250);
+    let (out, host) = page(&src, json!({"a": 1}));
+    assert_eq!(out.lines().count(), miniperm_wxml::MAX_DEPTH + 1);
+    assert_eq!(host.warnings.len(), 1, "{:?}", host.warnings);
+}
