@@ -21,7 +21,6 @@
 #![deny(unsafe_code)] // one audited exception: `bytecode::load` (see its docs)
 
 mod bytecode;
-mod esm;
 mod event;
 mod host;
 mod mocks;
@@ -30,7 +29,7 @@ mod sim;
 mod user;
 
 pub use event::{EndReason, Event, render_human};
-pub use host::{Limits, RunConfig, RunError, RunOutcome, run};
+pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;
 pub use project::{Button, LoadError, PageInfo, Project, TapTarget};
 pub use user::{

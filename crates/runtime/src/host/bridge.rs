@@ -159,6 +159,12 @@ pub(super) fn install<'js>(
                     return;
                 }
                 let gesture = s.gesture;
+                // The transcript records the call when the program makes it, not when the host
+                // gets round to answering it (issue 7: order as the program did things).
+                s.push(Event::Call {
+                    api: api.clone(),
+                    args: args.clone(),
+                });
                 s.incoming.push_back(Incoming {
                     id: id as u32,
                     api,
@@ -194,10 +200,11 @@ pub(super) fn install<'js>(
     }
     {
         let sh = shared.clone();
+        let p = project.clone();
         n.set(
             "uncaught",
             Function::new(ctx.clone(), move |msg: String, stack: String| {
-                sh.borrow_mut().error(msg, stack);
+                sh.borrow_mut().error(msg, p.map_stack(&stack));
             })
             .map_err(e)?,
         )
@@ -372,6 +379,7 @@ pub(super) fn install<'js>(
         "appid": project.appid(),
         "envVersion": cfg.channel.as_str(),
         "firstPage": first,
+        "seed": cfg.seed,
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {

@@ -6,7 +6,6 @@ use super::*;
 use miniperm_core::{Api, Fail, Outcome, Profile, Request, decide, setting_result};
 use serde_json::{Map, Value as Json, json};
 
-use crate::event::Event;
 use crate::user::UiRequest;
 
 pub(super) fn is_picker(api: &str) -> bool {
@@ -54,10 +53,6 @@ impl<'js> Driver<'_, 'js> {
             args,
             gesture,
         } = inc;
-        self.push(Event::Call {
-            api: api.clone(),
-            args: args.clone(),
-        });
         let now = self.now();
         match api.as_str() {
             "getSetting" => {

@@ -112,12 +112,13 @@ impl<'js> Driver<'_, 'js> {
                 };
                 self.sh
                     .borrow_mut()
-                    .error(m, ex.stack().unwrap_or_default());
+                    .error(m, self.project.map_stack(&ex.stack().unwrap_or_default()));
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
             }
             Err(CaughtError::Value(v)) => {
                 let (m, s) = describe_value(&self.ctx, &v);
+                let s = self.project.map_stack(&s);
                 self.sh.borrow_mut().error(format!("Uncaught {m}"), s);
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
@@ -351,7 +352,8 @@ impl<'js> Driver<'_, 'js> {
 
     pub(super) fn meta(&self) -> EventMeta {
         EventMeta {
-            at: self.now(),
+            // The log's time is the host's clock, never the program's virtual clock.
+            at: (self.cfg.stamp)(),
             user: self.cfg.user.clone(),
             app: self.appid.clone(),
             channel: self.cfg.channel,
@@ -371,8 +373,10 @@ impl<'js> Driver<'_, 'js> {
             .collect();
         let stored = self.store.append(evs)?;
         let mut sh = self.sh.borrow_mut();
+        let now = sh.now;
         for e in &stored {
-            sh.state.apply(e);
+            // Inside the run, time is virtual (R28's privacy gap counts on it).
+            sh.state.apply_change(e.scope, e.to, e.via, now);
         }
         Ok(())
     }

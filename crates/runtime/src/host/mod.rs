@@ -30,6 +30,11 @@ use crate::user::User;
 /// Virtual time between the end of one dispatch and the next tap.
 const TAP_GAP_MS: i64 = 1000;
 
+/// The virtual clock's default start: 2026-01-01T00:00:00Z.
+pub const DEFAULT_NOW_MS: i64 = 1_767_225_600_000;
+/// `Math.random`'s default seed.
+pub const DEFAULT_SEED: u32 = 1;
+
 /// Per-run limits (issue 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -69,8 +74,21 @@ pub struct RunConfig {
     /// What getLocation returns: (latitude, longitude).
     pub location: (f64, f64),
     pub limits: Limits,
-    /// The virtual clock's start, in ms.
+    /// The virtual clock's start, in ms since the Unix epoch (`Date`, `performance.now`, timers).
     pub now_ms: i64,
+    /// The seed of `Math.random` (the same seed gives the same numbers).
+    pub seed: u32,
+    /// The clock that stamps consent events (`at`): the host's wall clock by default. The
+    /// program's virtual clock never reaches the log.
+    pub stamp: fn() -> i64,
+}
+
+/// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
+pub fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 impl RunConfig {
@@ -87,7 +105,9 @@ impl RunConfig {
             system: SystemSwitches::default(),
             location: (23.129_163, 113.264_435),
             limits: Limits::default(),
-            now_ms: 1_767_225_600_000,
+            now_ms: DEFAULT_NOW_MS,
+            seed: DEFAULT_SEED,
+            stamp: system_ms,
         }
     }
 }
@@ -172,9 +192,12 @@ pub fn run(
     };
     let appid = project.appid().to_string();
     let mut state = store.state(&cfg.user, &appid)?;
+    // A privacy refusal stored by an earlier run is older than R28's gap: the gap counts on this
+    // run's virtual clock, which does not continue the earlier run's.
+    state.privacy_refused_at = None;
     if !cfg.initial.is_empty() {
         let meta = EventMeta {
-            at: cfg.now_ms,
+            at: (cfg.stamp)(),
             user: cfg.user.clone(),
             app: appid.clone(),
             channel: cfg.channel,
@@ -213,7 +236,7 @@ pub fn run(
             ));
         }
         for e in store.append(evs)? {
-            state.apply(&e);
+            state.apply_change(e.scope, e.to, e.via, cfg.now_ms);
         }
     }
 
