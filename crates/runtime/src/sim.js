@@ -292,7 +292,9 @@
       put(p, { bytes: b, text: null, size: b.length, image: null });
       return done();
     }
-    var FS = {
+    // The file operations: [sync argument names, run(o) -> {ok, res, sync} | {ok: false, err}].
+    // Built on the first getFileSystemManager, not on every run.
+    function fsTable() { return {
       readFile: [['filePath', 'encoding', 'position', 'length'], function (o) {
         var p = norm(o.filePath);
         if (isDir(p)) return no('illegal operation on a directory, open ' + p);
@@ -431,7 +433,7 @@
         drop(p);
         return done();
       }],
-    };
+    }; }
     var NO_SYNC = { getSavedFileList: 1, removeSavedFile: 1 };
     // The call event's copy of the options: file contents shown as their size only.
     function shown(o) {
@@ -444,6 +446,7 @@
     var fsm = null;
     function makeFs() {
       var m = {};
+      var FS = fsTable();
       Object.keys(FS).forEach(function (name) {
         var spec = FS[name];
         var api = 'FileSystemManager.' + name;
