@@ -284,3 +284,35 @@ fn saved_files_and_small_apis() {
     assert!(t.contains("call VideoContext.seek {\"value\":10}"), "{t}");
     assert!(!t.contains("not-supported"), "{t}");
 }
+
+#[test]
+fn audio_pause_seek_stop_on_the_virtual_clock() {
+    let o = sim("pages/misc/misc", &["media"], "");
+    assert_eq!(
+        logs(&o),
+        vec![
+            "play at 0",
+            "pause at 1",
+            "seeked 2",
+            "play at 2",
+            "stop 0 true"
+        ]
+    );
+}
+
+#[test]
+fn file_bytes_encodings_and_trees() {
+    let o = sim("pages/misc/misc", &["bytes"], "");
+    assert_eq!(
+        logs(&o),
+        vec![
+            "slice cde",
+            "hex 616263646566",
+            "appended abcdefg",
+            "readFileSync:fail the value of \"position\" + \"length\" is out of range",
+            "writeFileSync:fail invalid encoding: klingon",
+            "tree // /d/ /d/e/ /t.txt", // the root is "/", a directory
+            "info 7",
+        ]
+    );
+}
