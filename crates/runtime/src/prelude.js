@@ -288,14 +288,184 @@
     cur[segs[segs.length - 1]] = value;
   }
 
+  // Rust re-renders the page after the program changed what it shows.
+  function markDirty() { N.dirty(); }
   function makeSetData(inst) {
     return function (patch, cb) {
       if (patch && typeof patch === 'object') {
         for (var k in patch) if (hasOwn.call(patch, k)) setPath(inst.data, k, clone(patch[k]));
+        if (inst.__observers) runObservers(inst, Object.keys(patch));
       }
+      markDirty();
       emitExact('data', { route: inst.route, patch: patch || {} });
       if (typeof cb === 'function') post(function () { guard(cb, inst); });
     };
+  }
+
+  // ---------------------------------------------------------------- custom components
+  // Instances live in `comps` by key (the page's key + the render position, from Rust's render
+  // tree). Rust creates and updates them while it renders (`instance`), tells each one which
+  // handlers its host element binds (`hostEvents`), and detaches the ones a render no longer has.
+  var comps = {};
+  var wxsModules = {};
+  var pageSeq = 0;
+  function typeDefault(type) {
+    if (type === String) return '';
+    if (type === Number) return 0;
+    if (type === Boolean) return false;
+    if (type === Array) return [];
+    if (type === Object) return null;
+    return null;
+  }
+  function coerce(type, v) {
+    if (v === undefined) return v;
+    if (type === String) return v === null ? '' : typeof v === 'string' ? v : String(v);
+    if (type === Number) { var n = Number(v); return isNaN(n) ? 0 : n; }
+    if (type === Boolean) return !!v;
+    return v;
+  }
+  function propSpec(spec) {
+    if (typeof spec === 'function' || spec === null) return { type: spec, value: typeDefault(spec), observer: null };
+    if (spec && typeof spec === 'object') {
+      var type = hasOwn.call(spec, 'type') ? spec.type : null;
+      return {
+        type: type,
+        value: hasOwn.call(spec, 'value') ? clone(spec.value) : typeDefault(type),
+        observer: spec.observer,
+      };
+    }
+    return { type: null, value: spec === undefined ? null : spec, observer: null };
+  }
+  function flattenBehaviors(o, out, seen) {
+    var bs = Array.isArray(o.behaviors) ? o.behaviors : [];
+    for (var i = 0; i < bs.length; i++) {
+      var b = bs[i];
+      if (!b || typeof b !== 'object' || seen.indexOf(b) >= 0) continue;
+      seen.push(b);
+      flattenBehaviors(b, out, seen);
+      out.push(b);
+    }
+    out.push(o);
+    return out;
+  }
+  var LIFETIMES = ['created', 'attached', 'ready', 'moved', 'detached', 'error'];
+  function makeComponent(route, o, query) {
+    var parts = flattenBehaviors(o, [], []);
+    var inst = { data: {}, is: route, id: '', dataset: {} };
+    var life = {};
+    LIFETIMES.forEach(function (n) { life[n] = []; });
+    var hooks = {};
+    var props = {};
+    var observers = [];
+    var pageLt = { show: [], hide: [], resize: [] };
+    parts.forEach(function (b) {
+      if (!b || typeof b !== 'object') return;
+      var d = clone(b.data) || {};
+      for (var k in d) inst.data[k] = d[k];
+      var ps = b.properties || {};
+      for (var p in ps) {
+        var spec = propSpec(ps[p]);
+        props[p] = spec;
+        inst.data[p] = clone(spec.value);
+      }
+      var m = b.methods || {};
+      for (var name in m) { inst[name] = m[name]; hooks[name] = m[name]; }
+      var lt = b.lifetimes || {};
+      LIFETIMES.forEach(function (n) {
+        var f = lt[n] || b[n];
+        if (typeof f === 'function') life[n].push(f);
+      });
+      var obs = b.observers || {};
+      for (var expr in obs) if (typeof obs[expr] === 'function') observers.push({ fields: expr.split(',').map(function (s) { return s.trim(); }), fn: obs[expr] });
+      var pl = b.pageLifetimes || {};
+      ['show', 'hide', 'resize'].forEach(function (n) { if (typeof pl[n] === 'function') pageLt[n].push(pl[n]); });
+    });
+    // A component opened as a page (its route in app.json): the query fills its properties.
+    if (query) for (var q in query) if (hasOwn.call(props, q)) inst.data[q] = coerce(props[q].type, query[q]);
+    inst.properties = inst.data;
+    inst.__life = life;
+    inst.__hooks = hooks;
+    inst.__props = props;
+    inst.__observers = observers;
+    inst.__pageLt = pageLt;
+    inst.__events = {};
+    if (pageLt.show.length && !hooks.onShow) hooks.onShow = function () { var s = this; pageLt.show.forEach(function (f) { guard(f, s); }); };
+    if (pageLt.hide.length && !hooks.onHide) hooks.onHide = function () { var s = this; pageLt.hide.forEach(function (f) { guard(f, s); }); };
+    inst.triggerEvent = function (name, detail, options) { triggerEvent(inst, name, detail, options || {}); };
+    return inst;
+  }
+  function fieldValue(data, path) {
+    var segs = parsePath(path.replace(/\.\*\*$/, ''));
+    var cur = data;
+    for (var i = 0; i < segs.length; i++) { if (cur === null || cur === undefined) return undefined; cur = cur[segs[i]]; }
+    return cur;
+  }
+  function touches(field, key) {
+    if (field === '**') return true;
+    var f = field.replace(/\.\*\*$/, '');
+    if (key === f) return true;
+    var under = key.indexOf(f) === 0 && (key.charAt(f.length) === '.' || key.charAt(f.length) === '[');
+    var over = f.indexOf(key) === 0 && (f.charAt(key.length) === '.' || f.charAt(key.length) === '[');
+    return under || over;
+  }
+  function runObservers(inst, keys) {
+    var obs = inst.__observers;
+    if (!obs || !obs.length || !keys.length) return;
+    obs.forEach(function (o) {
+      var hit = o.fields.some(function (f) { return keys.some(function (k) { return touches(f, k); }); });
+      if (hit) guard(o.fn, inst, o.fields.map(function (f) { return f === '**' ? inst.data : fieldValue(inst.data, f); }));
+    });
+  }
+  function triggerEvent(inst, name, detail, options) {
+    var b = inst.__events[name];
+    emit('trigger', { component: inst.is, event: name, detail: detail === undefined ? {} : detail });
+    if (!b) return;
+    var owner = ownerOf(b.owner);
+    if (!owner) return;
+    var f = owner.__hooks[b.handler];
+    if (typeof f !== 'function') {
+      N.warn('no-handler', 'component `' + inst.is + '` triggered `' + name + '` but its host has no method `' + b.handler + '`');
+      return;
+    }
+    var target = { id: inst.id, dataset: inst.dataset };
+    var ev = { type: name, timeStamp: N.now(), target: target, currentTarget: target, detail: detail === undefined ? {} : detail, mark: {} };
+    guard(f, owner, [ev]);
+  }
+  // The instance whose WXML produced a node: "" is the page on top, else a component key.
+  function ownerOf(key) { return key ? comps[key] : top(); }
+  function componentDef(def) {
+    if (!defs[def]) {
+      loadingRoute = def;
+      try { loadModule(N.resolve('', '/' + def) || def + '.js'); } catch (e) { reportError(e); }
+      loadingRoute = null;
+      if (!defs[def]) {
+        N.warn('not-a-component', '`' + def + '` does not call Component(): it renders as a plain element');
+        defs[def] = { kind: 'missing', opts: {} };
+      }
+    }
+    return defs[def];
+  }
+  function setProps(inst, props) {
+    var changed = [];
+    for (var p in props) {
+      if (!hasOwn.call(inst.__props, p)) continue;
+      var spec = inst.__props[p];
+      var v = coerce(spec.type, clone(props[p]));
+      var old = inst.data[p];
+      if (JSONstringify(old) === JSONstringify(v) && old === v) continue;
+      if (JSONstringify(old) === JSONstringify(v) && typeof v === 'object') continue;
+      inst.data[p] = v;
+      changed.push(p);
+      if (typeof spec.observer === 'function') guard(spec.observer, inst, [v, old]);
+      else if (typeof spec.observer === 'string' && typeof inst[spec.observer] === 'function') guard(inst[spec.observer], inst, [v, old]);
+    }
+    runObservers(inst, changed);
+  }
+  function detachComp(key) {
+    var c = comps[key];
+    if (!c) return;
+    delete comps[key];
+    life(c, 'detached');
   }
 
   function instantiate(route, query) {
@@ -309,42 +479,20 @@
       inst.data = clone(o.data) || {};
       inst.__hooks = inst;
     } else {
-      var behaviors = Array.isArray(o.behaviors) ? o.behaviors : [];
-      var parts = behaviors.concat([o]);
-      inst = { data: {}, properties: {} };
-      var life = { created: [], attached: [], ready: [], detached: [] };
-      var hooks = {};
-      parts.forEach(function (b) {
-        if (!b || typeof b !== 'object') return;
-        var d = clone(b.data) || {};
-        for (var k in d) inst.data[k] = d[k];
-        var props = b.properties || {};
-        for (var p in props) {
-          var spec = props[p];
-          var v = spec && typeof spec === 'object' && hasOwn.call(spec, 'value') ? spec.value : null;
-          if (query && hasOwn.call(query, p)) v = query[p];
-          inst.data[p] = v;
-          inst.properties[p] = v;
-        }
-        var m = b.methods || {};
-        for (var name in m) { inst[name] = m[name]; hooks[name] = m[name]; }
-        var lt = b.lifetimes || {};
-        ['created', 'attached', 'ready', 'detached'].forEach(function (n) {
-          var f = lt[n] || b[n];
-          if (typeof f === 'function') life[n].push(f);
-        });
-      });
-      inst.__life = life;
-      inst.__hooks = hooks;
-      var pl = o.pageLifetimes || {};
-      if (typeof pl.show === 'function' && !hooks.onShow) hooks.onShow = pl.show;
-      if (typeof pl.hide === 'function' && !hooks.onHide) hooks.onHide = pl.hide;
+      inst = makeComponent(route, o, query);
     }
+    if (def.kind === 'page') inst.__key = 'p' + (++pageSeq);
     inst.route = route;
     inst.__route__ = route;
     inst.options = query || {};
     inst.setData = makeSetData(inst);
-    inst.selectComponent = function () { return null; };
+    inst.selectComponent = function (sel) {
+      var keys = JSONparse(N.select(inst.__key || '', String(sel), false));
+      return keys.length ? comps[keys[0]] || null : null;
+    };
+    inst.selectAllComponents = function (sel) {
+      return JSONparse(N.select(inst.__key || '', String(sel), true)).map(function (k) { return comps[k]; }).filter(Boolean);
+    };
     inst.createSelectorQuery = function () { return wx.createSelectorQuery(); };
     return inst;
   }
@@ -383,6 +531,7 @@
     life(inst, 'created');
     life(inst, 'attached');
     stack.push(inst);
+    markDirty();
     pageEvent('load', inst);
     hook(inst, 'onLoad', query || {});
     pageEvent('show', inst);
@@ -393,10 +542,33 @@
     return inst;
   }
   function registered(inst) { return !defs[inst.route] || !defs[inst.route].missing; }
-  function hidePage(inst) { if (registered(inst)) { pageEvent('hide', inst); hook(inst, 'onHide'); } }
-  function showPage(inst) { if (registered(inst)) { pageEvent('show', inst); hook(inst, 'onShow'); } }
+  // The components rendered on a page (keys start with the page's key).
+  function pageComps(inst) {
+    var out = [];
+    var pre = inst.__key || '';
+    if (!pre) return out;
+    for (var k in comps) if (k.indexOf(pre + '/') === 0) out.push(k);
+    return out.sort();
+  }
+  function pageLifetime(inst, name) {
+    pageComps(inst).forEach(function (k) {
+      var c = comps[k];
+      if (c) c.__pageLt[name].forEach(function (f) { guard(f, c); });
+    });
+  }
+  function hidePage(inst) {
+    if (registered(inst)) { pageEvent('hide', inst); hook(inst, 'onHide'); pageLifetime(inst, 'hide'); }
+  }
+  function showPage(inst) {
+    markDirty();
+    if (registered(inst)) { pageEvent('show', inst); hook(inst, 'onShow'); pageLifetime(inst, 'show'); }
+  }
   function unloadPage(inst) {
-    if (registered(inst)) { pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached'); }
+    if (registered(inst)) {
+      pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached');
+      pageComps(inst).forEach(detachComp);
+    }
+    markDirty();
   }
 
   // ---------------------------------------------------------------- navigation
@@ -653,6 +825,92 @@
       return true;
     },
     deliver: function (id, okk, resJson) { settle(id, okk, JSONparse(resJson)); },
+    // ---- render tree (Rust renders the page's WXML and drives the components)
+    pageData: function () {
+      var t = top();
+      if (!t || (defs[t.route] && defs[t.route].missing)) return '';
+      return safeJson({ key: t.__key, route: t.route, data: t.data });
+    },
+    instance: function (key, def, propsJson) {
+      var t = top();
+      if (!t) return '';
+      var full = t.__key + key;
+      var c = comps[full];
+      var props = JSONparse(propsJson);
+      if (!c) {
+        var d = componentDef(def);
+        if (d.kind !== 'component') return '';
+        c = instantiate(def, null);
+        c.__key = full;
+        comps[full] = c;
+        setProps(c, props);
+        life(c, 'created');
+        life(c, 'attached');
+        life(c, 'ready');
+      } else {
+        setProps(c, props);
+      }
+      return safeJson(c.data);
+    },
+    hostEvents: function (key, id, datasetJson, eventsJson) {
+      var t = top();
+      var c = t && comps[t.__key + key];
+      if (!c) return;
+      c.id = id;
+      c.dataset = JSONparse(datasetJson);
+      var evs = JSONparse(eventsJson);
+      for (var n in evs) evs[n].owner = evs[n].owner ? t.__key + evs[n].owner : '';
+      c.__events = evs;
+    },
+    prune: function (keysJson) {
+      var t = top();
+      if (!t) return;
+      var keep = {};
+      JSONparse(keysJson).forEach(function (k) { keep[t.__key + k] = true; });
+      pageComps(t).forEach(function (k) { if (!keep[k]) detachComp(k); });
+    },
+    hasMethod: function (owner, name) {
+      var o = owner ? comps[top().__key + owner] : top();
+      return !!o && typeof o.__hooks[name] === 'function';
+    },
+    invoke: function (owner, name, eventJson) {
+      var o = owner ? comps[top().__key + owner] : top();
+      if (!o || typeof o.__hooks[name] !== 'function') return false;
+      var ev = JSONparse(eventJson);
+      ev.timeStamp = N.now();
+      guard(o.__hooks[name], o, [ev]);
+      return true;
+    },
+    // A WXS function called from a binding: `src` modules load like any module, inline ones
+    // are compiled once per run.
+    wxs: function (id, src, code, func, argsJson) {
+      var m = wxsModules[id];
+      if (!m) {
+        m = { exports: {} };
+        var file = id.slice(0, id.indexOf('#'));
+        try {
+          if (!code) {
+            m.exports = loadModule(src);
+          } else {
+            var f = new Function('module', 'exports', 'require', code);
+            f.call(m.exports, m, m.exports, function (spec) { return loadModule(N.resolve(file, spec) || spec); });
+          }
+        } catch (e) { reportError(e); }
+        wxsModules[id] = m;
+      }
+      var fn = m.exports && m.exports[func];
+      if (typeof fn !== 'function') return '';
+      try { return exactJson(fn.apply(null, JSONparse(argsJson))); } catch (e) { reportError(e); return ''; }
+    },
+    camera: function (owner, handler, id, datasetJson) {
+      native('<camera>', {}, function (okk, res) {
+        if (okk || !handler) return;
+        var o = owner ? comps[top().__key + owner] : top();
+        if (!o || typeof o.__hooks[handler] !== 'function') return;
+        var target = { id: id, dataset: JSONparse(datasetJson) };
+        guard(o.__hooks[handler], o, [{ type: 'error', timeStamp: N.now(), target: target, currentTarget: target, detail: res, mark: {} }]);
+      });
+    },
     task: function (id) { var f = tasks[id]; delete tasks[id]; if (f) guard(f); },
     nextTimer: function () { var i = earliest(); return i < 0 ? -1 : timers[i].at; },
     fireTimer: function () {

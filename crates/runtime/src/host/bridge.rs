@@ -22,6 +22,7 @@ pub(super) enum Job {
     },
     Task(u32),
     Handler {
+        owner: String,
         name: String,
         event: Json,
     },
@@ -50,6 +51,13 @@ pub(super) struct Shared {
     pub(super) rejections: Vec<String>,
     /// Set with `limit`: the interrupt handler then stops the JS that is running.
     pub(super) stop: Rc<Cell<bool>>,
+    /// The program changed data since the last render.
+    pub(super) dirty: bool,
+    /// The current page's last render, and its route.
+    pub(super) tree: Option<Rc<miniperm_wxml::Tree>>,
+    pub(super) tree_route: String,
+    /// The `<camera>` elements on screen at the last render.
+    pub(super) cameras: HashSet<String>,
 }
 
 /// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
@@ -171,6 +179,33 @@ pub(super) fn install<'js>(
                     args,
                     gesture,
                 });
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "dirty",
+            Function::new(ctx.clone(), move || {
+                sh.borrow_mut().dirty = true;
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "select",
+            Function::new(ctx.clone(), move |owner: String, sel: String, all: bool| {
+                let s = sh.borrow();
+                let keys = match (&s.tree, miniperm_wxml::Selector::parse(&sel)) {
+                    (Some(tree), Ok(sel)) => render::select_components(tree, &owner, &sel, all),
+                    _ => Vec::new(),
+                };
+                serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
             })
             .map_err(e)?,
         )

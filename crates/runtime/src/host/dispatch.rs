@@ -38,10 +38,11 @@ pub(super) fn ok_res(api: &str) -> Map<String, Json> {
 
 /// The API name in errMsg: RecorderManager failures read `operateRecorder:fail ...`.
 pub(super) fn err_name(api: &str) -> &str {
-    if api == "RecorderManager.start" {
-        "operateRecorder"
-    } else {
-        api
+    match api {
+        "RecorderManager.start" => "operateRecorder",
+        // the <camera> component reports through binderror
+        "<camera>" => "insertCamera",
+        _ => api,
     }
 }
 
@@ -128,7 +129,7 @@ impl<'js> Driver<'_, 'js> {
             _ => {
                 let req = if api == "authorize" {
                     Request::authorize(args.get("scope").and_then(Json::as_str), gesture, now)
-                } else if let Some(a) = Api::parse(&api) {
+                } else if let Some(a) = Api::parse(if api == "<camera>" { "camera" } else { &api }) {
                     Request::api(a, gesture, now)
                 } else {
                     self.sh.borrow_mut().warn(

@@ -5,11 +5,13 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod render;
 mod uiqueue;
 
 use bridge::*;
 use dispatch::*;
 use driver::*;
+use render::*;
 use uiqueue::*;
 
 use std::cell::{Cell, RefCell};
@@ -78,6 +80,8 @@ pub struct RunConfig {
     pub now_ms: i64,
     /// The seed of `Math.random` (the same seed gives the same numbers).
     pub seed: u32,
+    /// Add a `render` event (the page's render tree) after each settle (`--render`).
+    pub render: bool,
     /// The clock that stamps consent events (`at`): the host's wall clock by default. The
     /// program's virtual clock never reaches the log.
     pub stamp: fn() -> i64,
@@ -107,6 +111,7 @@ impl RunConfig {
             limits: Limits::default(),
             now_ms: DEFAULT_NOW_MS,
             seed: DEFAULT_SEED,
+            render: false,
             stamp: system_ms,
         }
     }
@@ -130,6 +135,14 @@ pub enum RunError {
     NoHandler { route: String, handler: String },
     #[error("page `{route}` has no `<button open-type=\"{open_type}\">`")]
     NoButton { route: String, open_type: String },
+    #[error("nothing visible on page `{route}` matches `{selector}`; tappable: {tappable}")]
+    NotVisible {
+        selector: String,
+        route: String,
+        tappable: String,
+    },
+    #[error("bad selector `{selector}`: {reason}")]
+    BadSelector { selector: String, reason: String },
     #[error("answer `{answer}` does not fit {ui}")]
     AnswerMismatch { answer: String, ui: String },
     #[error("answer `{answer}`: {reason}")]

@@ -22,7 +22,7 @@ pub(super) enum Pending {
     },
     Settings {
         id: Option<u32>,
-        button: Option<String>,
+        button: Option<Target>,
         with_subscriptions: bool,
     },
     Modal {
@@ -114,12 +114,13 @@ impl<'js> Driver<'_, 'js> {
                 if let Some(id) = id {
                     self.deliver(id, true, res.clone(), true);
                 }
-                if let Some(name) = button {
-                    let ev = tap_event("opensetting", "", json!({}), res);
-                    self.sh
-                        .borrow_mut()
-                        .jobs
-                        .push_back(Job::Handler { name, event: ev });
+                if let Some(t) = button {
+                    let ev = open_event("opensetting", &t, res);
+                    self.sh.borrow_mut().jobs.push_back(Job::Handler {
+                        owner: t.owner,
+                        name: t.handler,
+                        event: ev,
+                    });
                 }
             }
             Pending::Engine {
@@ -209,21 +210,11 @@ impl<'js> Driver<'_, 'js> {
                 _ => Answer::Disagree,
             };
             if let (Ask::PrivacyListener { .. }, Answer::Agree) = (ask, answer) {
-                let route = self.current_route()?;
-                let button = self
-                    .project
-                    .page_info(&route)
-                    .and_then(|i| i.agree_privacy.clone());
-                if let Some(b) = button
-                    && let Some(h) = b.handler
-                {
-                    let ev = tap_event(
-                        "agreeprivacyauthorization",
-                        &b.id,
-                        json!({}),
-                        json!({"errMsg": "agreePrivacyAuthorization:ok"}),
-                    );
-                    self.with_gesture("handler", (h, ev.to_string()))?;
+                // The user's agree is a tap on the page's agree button (R26, R29).
+                if let Some(t) = self.agree_button()? {
+                    let detail = json!({"errMsg": "agreePrivacyAuthorization:ok"});
+                    let ev = open_event("agreeprivacyauthorization", &t, detail);
+                    self.invoke(&t.owner, &t.handler, ev)?;
                     self.microtasks()?;
                 }
             }
