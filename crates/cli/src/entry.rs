@@ -38,6 +38,30 @@ pub struct EntryArgs {
     /// The JS heap cap of a run
     #[arg(long, value_name = "MB", default_value_t = 64)]
     pub memory_mb: usize,
+    /// Seed of the mini-program's `Math.random` (runs are deterministic: the same command prints
+    /// the same transcript)
+    #[arg(long, value_name = "N", default_value_t = miniperm_runtime::DEFAULT_SEED)]
+    pub seed: u32,
+    /// Start of the virtual clock the mini-program sees (`Date`, `performance.now`, timers):
+    /// RFC 3339 like 2026-01-01T08:00:00Z, or milliseconds since the Unix epoch
+    #[arg(long, value_name = "TIME", default_value = "2026-01-01T00:00:00Z")]
+    pub now: String,
+}
+
+/// `--now`: RFC 3339 (UTC or with an offset) or milliseconds since the Unix epoch.
+pub(crate) fn parse_now(s: &str) -> Result<i64, CliError> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse::<i64>()
+            .map_err(|_| bad(format!("`--now {s}` is out of range")));
+    }
+    let ts = t.parse::<jiff::Timestamp>().map_err(|_| {
+        bad(format!(
+            "malformed time `{s}` (expected RFC 3339 like 2026-01-01T08:00:00Z, or epoch milliseconds)"
+        ))
+    })?;
+    Ok(ts.as_millisecond())
 }
 
 pub(crate) fn bad(msg: String) -> CliError {
@@ -101,6 +125,7 @@ impl EntryArgs {
                 self.memory_mb
             )));
         }
+        let now_ms = parse_now(&self.now)?;
         let project = Project::load(&self.project).map_err(|e| bad(e.to_string()))?;
         let mut cfg = RunConfig::new(&project);
         if let Some(p) = &self.profile {
@@ -110,6 +135,8 @@ impl EntryArgs {
         cfg.query = self.query.clone();
         cfg.taps = self.tap.clone();
         cfg.initial = initial;
+        cfg.seed = self.seed;
+        cfg.now_ms = now_ms;
         cfg.limits = Limits {
             dispatch_ms: self.timeout_ms,
             memory_bytes: self.memory_mb * 1024 * 1024,

@@ -9,7 +9,6 @@ use miniperm_runtime::{ScriptedUser, parse_answers, render_human};
 use crate::db::{Access, DbArgs};
 use crate::entry::{EntryArgs, bad};
 use crate::error::{CliError, EXIT_CODES_HELP};
-use crate::output::now_ms;
 
 /// Run a mini-program project headless: launch, open a page, tap handlers, answer each native
 /// UI from --answers, print the transcript
@@ -60,7 +59,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(l) = location {
         cfg.location = l;
     }
-    cfg.now_ms = now_ms();
 
     let (_, mut store) = args.db.open(Access::Write)?;
     let mut user = ScriptedUser::new(answers);

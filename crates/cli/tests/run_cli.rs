@@ -319,3 +319,45 @@ fn bad_input_is_one_line_and_exit_2() {
         "answer `settings:scope.camera=on`",
     );
 }
+
+#[test]
+fn the_same_command_prints_the_same_bytes() {
+    let truth = fixture("truth");
+    let args = |seed: &'static str, now: &'static str| {
+        vec![
+            "run",
+            "PROJECT",
+            "--tap",
+            "onRandom",
+            "--ephemeral",
+            "--seed",
+            seed,
+            "--now",
+            now,
+        ]
+    };
+    let go = |seed, now| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args(seed, now);
+        a[1] = truth.as_str();
+        let o = miniperm(dir.path(), &a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o.stdout
+    };
+    let first = go("1", "2026-03-01T08:00:00+08:00");
+    assert_eq!(first, go("1", "2026-03-01T08:00:00+08:00"));
+    assert!(String::from_utf8_lossy(&first).contains("2026-03-01T00:00:00.000Z"));
+    assert_ne!(first, go("2", "2026-03-01T08:00:00+08:00"));
+    assert_eq!(go("1", "1772323200000"), first);
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
+        &["run", &truth, "--ephemeral", "--now", "yesterday"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("malformed time `yesterday`"),
+        "{}",
+        stderr(&o)
+    );
+}

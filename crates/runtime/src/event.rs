@@ -98,8 +98,45 @@ const BLUE: &str = "\x1b[34m";
 const MAGENTA: &str = "\x1b[35m";
 const CYAN: &str = "\x1b[36m";
 
+/// True for the JSON encoding of JavaScript's `undefined`: `{"$undefined": true}`.
+pub fn is_undefined(v: &Json) -> bool {
+    matches!(v, Json::Object(m) if m.len() == 1 && m.get("$undefined") == Some(&Json::Bool(true)))
+}
+
+/// Compact JSON, except that the encoding of `undefined` prints as `undefined`.
 fn compact(v: &Json) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    let mut out = String::new();
+    write_compact(v, &mut out);
+    out
+}
+
+fn write_compact(v: &Json, out: &mut String) {
+    match v {
+        _ if is_undefined(v) => out.push_str("undefined"),
+        Json::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_compact(x, out);
+            }
+            out.push(']');
+        }
+        Json::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                write_compact(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
+    }
 }
 
 fn text(v: Option<&Json>) -> String {
@@ -110,9 +147,35 @@ fn text(v: Option<&Json>) -> String {
     }
 }
 
+/// Makes a string from a project safe for a terminal: control characters (ESC, BEL, CR, line
+/// breaks, C1 controls, bidi overrides) are shown as escapes, so a page can neither drive the
+/// terminal nor forge a transcript line.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// The readable transcript line(s) for one event; ANSI colours only when `color`.
 pub fn render_human(event: &Event, color: bool) -> String {
     let paint = |c: &str, s: String| {
+        let s = escape_controls(&s);
         if color { format!("{c}{s}{RESET}") } else { s }
     };
     match event {
@@ -132,7 +195,7 @@ pub fn render_human(event: &Event, color: bool) -> String {
                 other => format!(" {}", compact(other)),
             };
             let prefix = if api.contains('.') { "" } else { "wx." };
-            format!("  call {prefix}{api}{a}")
+            escape_controls(&format!("  call {prefix}{api}{a}"))
         }
         Event::Ui { ui, detail } => {
             let line = match ui.as_str() {
@@ -213,17 +276,18 @@ pub fn render_human(event: &Event, color: bool) -> String {
             match level.as_str() {
                 "error" => paint(RED, line),
                 "warn" => paint(YELLOW, line),
-                _ => line,
+                _ => escape_controls(&line),
             }
         }
         Event::Warning { code, message } => paint(YELLOW, format!("  warning {code}: {message}")),
         Event::Error { message, stack } => {
-            let mut s = format!("  error {message}");
+            // Each piece is escaped on its own: the line breaks between stack frames are ours.
+            let mut s = format!("  error {}", escape_controls(message));
             for l in stack.lines().filter(|l| !l.trim().is_empty()) {
                 s.push_str("\n        ");
-                s.push_str(l.trim());
+                s.push_str(&escape_controls(l.trim()));
             }
-            paint(RED, s)
+            if color { format!("{RED}{s}{RESET}") } else { s }
         }
         Event::End { reason, ui } => {
             let s = match ui {

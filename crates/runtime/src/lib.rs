@@ -28,7 +28,7 @@ mod project;
 mod user;
 
 pub use event::{EndReason, Event, render_human};
-pub use host::{Limits, RunConfig, RunError, RunOutcome, run};
+pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use project::{Button, LoadError, PageInfo, Project, TapTarget};
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,

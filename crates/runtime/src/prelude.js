@@ -34,7 +34,39 @@
       return 'null';
     }
   }
+  // JSON for the transcript that keeps `undefined` distinct from `null` (the unset-versus-denied
+  // distinction): an undefined value is written as {"$undefined": true}; functions and symbols are
+  // left out as in JSON.
+  var UNDEF = { $undefined: true };
+  function exactReplacer(k, x) {
+    if (x === undefined) return UNDEF;
+    if (typeof x === 'function' || typeof x === 'symbol') return undefined;
+    if (typeof x === 'bigint') return String(x);
+    return x;
+  }
+  function exactJson(v) {
+    var top = v === undefined ? UNDEF : v;
+    try {
+      var fast = JSONstringify(top, exactReplacer);
+      return fast === undefined ? 'null' : fast;
+    } catch (e) { /* a cycle: the careful path below */ }
+    var seen = [];
+    try {
+      var s = JSONstringify(top, function (k, x) {
+        x = exactReplacer(k, x);
+        if (x && typeof x === 'object' && x !== UNDEF) {
+          if (seen.indexOf(x) >= 0) return '[Circular]';
+          seen.push(x);
+        }
+        return x;
+      });
+      return s === undefined ? 'null' : s;
+    } catch (e) {
+      return 'null';
+    }
+  }
   function emit(type, fields) { N.emit(type, safeJson(fields)); }
+  function emitExact(type, fields) { N.emit(type, exactJson(fields)); }
   function reportError(e) {
     var msg, stack = '';
     if (e && typeof e === 'object') {
@@ -117,7 +149,7 @@
   function native(api, opts, handle) {
     var t = track(api, opts);
     if (handle) pending[t[0]].handle = handle;
-    N.call(t[0], api, safeJson(opts === undefined ? {} : opts));
+    N.call(t[0], api, opts === undefined ? '{}' : exactJson(opts));
     return t[1];
   }
 
@@ -127,9 +159,9 @@
       var args = [];
       for (var i = 0; i < arguments.length; i++) {
         var a = arguments[i];
-        args.push(a instanceof Error ? String(a) : a === undefined ? null : a);
+        args.push(a instanceof Error ? String(a) : a);
       }
-      emit('log', { level: level, args: args });
+      emitExact('log', { level: level, args: args });
     };
   }
   G.console = {
@@ -166,8 +198,30 @@
   G.setInterval = function (fn, d) { return addTimer(fn, d, [].slice.call(arguments, 2), true); };
   G.clearTimeout = clearTimer;
   G.clearInterval = clearTimer;
-  var realNow = Date.now;
-  Date.now = function () { return N.now(); };
+  // Time is the virtual clock (it starts at the run's `now`): `Date.now()`, `new Date()`,
+  // `Date()` and `performance.now()` all read it, so the same command gives the same transcript.
+  var RealDate = Date;
+  var VDate = function Date() {
+    var a = [].slice.call(arguments);
+    if (!new.target) return new RealDate(N.now()).toString();
+    return Reflect.construct(RealDate, a.length ? a : [N.now()], new.target);
+  };
+  VDate.prototype = RealDate.prototype;
+  VDate.now = function now() { return N.now(); };
+  VDate.parse = RealDate.parse;
+  VDate.UTC = RealDate.UTC;
+  G.Date = VDate;
+  var clockStart = N.now();
+  G.performance = { now: function () { return N.now() - clockStart; }, timeOrigin: clockStart };
+  // Math.random from the run's seed (mulberry32): deterministic, and different seeds differ.
+  var seed = (CFG.seed >>> 0) || 0x9e3779b9;
+  Math.random = function random() {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    var r = seed;
+    r = Math.imul(r ^ (r >>> 15), r | 1);
+    r ^= r + Math.imul(r ^ (r >>> 7), r | 61);
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
 
   // ---------------------------------------------------------------- loader (CommonJS; ESM is rewritten to it)
   var modules = {};
@@ -239,7 +293,7 @@
       if (patch && typeof patch === 'object') {
         for (var k in patch) if (hasOwn.call(patch, k)) setPath(inst.data, k, clone(patch[k]));
       }
-      emit('data', { route: inst.route, patch: patch || {} });
+      emitExact('data', { route: inst.route, patch: patch || {} });
       if (typeof cb === 'function') post(function () { guard(cb, inst); });
     };
   }
@@ -305,14 +359,27 @@
   function loadPage(route) {
     if (!defs[route]) {
       loadingRoute = route;
-      try { loadModule(route + '.js'); } catch (e) { reportError(e); }
+      var threw = false;
+      try { loadModule(route + '.js'); } catch (e) { threw = true; reportError(e); }
       loadingRoute = null;
+      if (!defs[route]) {
+        // The file ran but never registered the page: WeChat shows nothing and reports it.
+        defs[route] = { kind: 'page', opts: {}, missing: true };
+        if (!threw) {
+          reportError(new Error('Page[' + route + '] not found. May be caused by: 1. Forgot to add page route in app.json. ' +
+            '2. Invoking Page() in async task.'));
+        }
+      }
     }
-    if (!defs[route]) { defs[route] = { kind: 'page', opts: {} }; }
   }
   function openPage(route, query) {
     loadPage(route);
     var inst = instantiate(route, query);
+    if (defs[route].missing) {
+      // An unregistered page is on the stack (navigation still works) but has no lifecycle.
+      stack.push(inst);
+      return inst;
+    }
     life(inst, 'created');
     life(inst, 'attached');
     stack.push(inst);
@@ -325,9 +392,12 @@
     hook(inst, 'onReady');
     return inst;
   }
-  function hidePage(inst) { pageEvent('hide', inst); hook(inst, 'onHide'); }
-  function showPage(inst) { pageEvent('show', inst); hook(inst, 'onShow'); }
-  function unloadPage(inst) { pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached'); }
+  function registered(inst) { return !defs[inst.route] || !defs[inst.route].missing; }
+  function hidePage(inst) { if (registered(inst)) { pageEvent('hide', inst); hook(inst, 'onHide'); } }
+  function showPage(inst) { if (registered(inst)) { pageEvent('show', inst); hook(inst, 'onShow'); } }
+  function unloadPage(inst) {
+    if (registered(inst)) { pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached'); }
+  }
 
   // ---------------------------------------------------------------- navigation
   var pagesList = CFG.pages;

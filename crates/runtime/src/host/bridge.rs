@@ -1,0 +1,367 @@
+//! The JS bridge: the state Rust and the prelude share during a run, and the `N.*` functions
+//! the prelude calls.
+
+use super::*;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
+
+use miniperm_core::AppState;
+use rquickjs::{Ctx, Function, Object};
+use serde_json::{Map, Value as Json, json};
+
+use crate::event::Event;
+use crate::project::{Project, Source};
+
+pub(super) enum Job {
+    Deliver {
+        id: u32,
+        ok: bool,
+        res: Json,
+        gesture: bool,
+    },
+    Task(u32),
+    Handler {
+        name: String,
+        event: Json,
+    },
+    Location(Json),
+}
+
+pub(super) struct Incoming {
+    pub(super) id: u32,
+    pub(super) api: String,
+    pub(super) args: Json,
+    pub(super) gesture: bool,
+}
+
+#[derive(Default)]
+pub(super) struct Shared {
+    pub(super) events: Vec<Event>,
+    pub(super) now: i64,
+    pub(super) gesture: bool,
+    pub(super) jobs: VecDeque<Job>,
+    pub(super) incoming: VecDeque<Incoming>,
+    pub(super) privacy_listener: bool,
+    pub(super) state: AppState,
+    pub(super) errors: u32,
+    pub(super) limit: Option<String>,
+    pub(super) warned: HashSet<String>,
+    pub(super) rejections: Vec<String>,
+    /// Set with `limit`: the interrupt handler then stops the JS that is running.
+    pub(super) stop: Rc<Cell<bool>>,
+}
+
+/// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
+pub(super) const MAX_EVENTS: usize = 200_000;
+pub(super) const MAX_QUEUED: usize = 100_000;
+
+impl Shared {
+    /// Records an event; past the cap the run is ended with `limit`.
+    pub(super) fn push(&mut self, ev: Event) {
+        if self.events.len() >= MAX_EVENTS {
+            if self.limit.is_none() {
+                self.limit = Some(format!("the run produced more than {MAX_EVENTS} events"));
+                self.stop.set(true);
+            }
+            return;
+        }
+        self.events.push(ev);
+    }
+
+    pub(super) fn queue_full(&mut self) -> bool {
+        let full = self.incoming.len() + self.jobs.len() >= MAX_QUEUED;
+        if full && self.limit.is_none() {
+            self.limit = Some(format!(
+                "more than {MAX_QUEUED} api calls and results waiting at once"
+            ));
+            self.stop.set(true);
+        }
+        full
+    }
+
+    pub(super) fn warn(&mut self, code: &str, message: String) {
+        if self.warned.insert(format!("{code}\u{0}{message}")) {
+            self.push(Event::Warning {
+                code: code.to_string(),
+                message,
+            });
+        }
+    }
+
+    pub(super) fn error(&mut self, message: String, stack: String) {
+        if message.contains("out of memory") {
+            self.limit = Some("the run went over its memory limit".into());
+            self.stop.set(true);
+            return;
+        }
+        self.errors += 1;
+        self.push(Event::Error { message, stack });
+    }
+}
+
+pub(super) fn describe_value<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>) -> (String, String) {
+    if let Some(o) = v.as_object() {
+        let msg: Option<String> = o.get("message").ok();
+        let name: Option<String> = o.get("name").ok();
+        let stack: Option<String> = o.get("stack").ok();
+        if let Some(m) = msg {
+            let m = match name {
+                Some(n) if !n.is_empty() => format!("{n}: {m}"),
+                _ => m,
+            };
+            return (m, stack.unwrap_or_default());
+        }
+    }
+    let s = ctx
+        .json_stringify(v.clone())
+        .ok()
+        .flatten()
+        .and_then(|s| s.to_string().ok())
+        .unwrap_or_else(|| "undefined".into());
+    (s, String::new())
+}
+
+pub(super) fn install<'js>(
+    ctx: &Ctx<'js>,
+    project: &Project,
+    cfg: &RunConfig,
+    shared: &Rc<RefCell<Shared>>,
+    first: &str,
+) -> Result<Object<'js>, String> {
+    let e = |e: rquickjs::Error| e.to_string();
+    let n = Object::new(ctx.clone()).map_err(e)?;
+    {
+        let sh = shared.clone();
+        n.set(
+            "emit",
+            Function::new(ctx.clone(), move |ty: String, json: String| {
+                let mut fields: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
+                if let Json::Object(m) = &mut fields {
+                    m.insert("type".into(), Json::String(ty));
+                    if let Ok(ev) = serde_json::from_value::<Event>(fields) {
+                        sh.borrow_mut().push(ev);
+                    }
+                }
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "call",
+            Function::new(ctx.clone(), move |id: f64, api: String, json: String| {
+                let args: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
+                let mut s = sh.borrow_mut();
+                if s.queue_full() {
+                    return;
+                }
+                let gesture = s.gesture;
+                // The transcript records the call when the program makes it, not when the host
+                // gets round to answering it (issue 7: order as the program did things).
+                s.push(Event::Call {
+                    api: api.clone(),
+                    args: args.clone(),
+                });
+                s.incoming.push_back(Incoming {
+                    id: id as u32,
+                    api,
+                    args,
+                    gesture,
+                });
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "task",
+            Function::new(ctx.clone(), move |id: f64| {
+                let mut s = sh.borrow_mut();
+                if !s.queue_full() {
+                    s.jobs.push_back(Job::Task(id as u32));
+                }
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "now",
+            Function::new(ctx.clone(), move || sh.borrow().now as f64).map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "uncaught",
+            Function::new(ctx.clone(), move |msg: String, stack: String| {
+                sh.borrow_mut().error(msg, stack);
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "unsupported",
+            Function::new(ctx.clone(), move |api: String| {
+                let mut s = sh.borrow_mut();
+                s.push(Event::Call {
+                    api: api.clone(),
+                    args: Json::Object(Map::new()),
+                });
+                s.warn(
+                    "not-supported",
+                    format!("wx.{api} is not supported by miniperm: it fails with `{api}:fail not supported`"),
+                );
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "warn",
+            Function::new(ctx.clone(), move |code: String, message: String| {
+                sh.borrow_mut().warn(&code, message);
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "privacyListener",
+            Function::new(ctx.clone(), move |on: bool| {
+                sh.borrow_mut().privacy_listener = on;
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let p = project.clone();
+        n.set(
+            "resolve",
+            Function::new(ctx.clone(), move |from: String, spec: String| {
+                p.resolve(&from, &spec).unwrap_or_default()
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let p = project.clone();
+        n.set(
+            "load",
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, path: String| -> rquickjs::Result<rquickjs::Value<'js>> {
+                    match p.inner.files.get(&path) {
+                        Some(Source::Js(src)) => {
+                            let mut opts = rquickjs::context::EvalOptions::default();
+                            opts.global = true;
+                            opts.strict = false;
+                            opts.filename = Some(path.clone());
+                            ctx.eval_with_options(src.as_str(), opts)
+                        }
+                        Some(Source::Json(t)) => {
+                            rquickjs::String::from_str(ctx.clone(), t).map(|s| s.into_value())
+                        }
+                        None => Err(rquickjs::Exception::throw_reference(
+                            &ctx,
+                            &format!("module `{path}` is not defined"),
+                        )),
+                    }
+                },
+            )
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        let manifest = project.manifest().clone();
+        let profile = cfg.profile.clone();
+        let system = cfg.system;
+        n.set(
+            "query",
+            Function::new(ctx.clone(), move |name: String| {
+                let s = sh.borrow();
+                let v = match name.as_str() {
+                    "privacySetting" => {
+                        let (need, contract) = manifest.privacy_setting(&s.state);
+                        json!({"needAuthorization": need, "privacyContractName": contract})
+                    }
+                    "appAuthorizeSetting" => {
+                        let mut m = Map::new();
+                        for p in miniperm_core::OsPermission::ALL {
+                            m.insert(
+                                p.authorize_setting_field().to_string(),
+                                Json::String(s.state.os(p).os_str().to_string()),
+                            );
+                        }
+                        m.insert("locationReducedAccuracy".into(), Json::Bool(false));
+                        Json::Object(m)
+                    }
+                    "systemSetting" => json!({
+                        "bluetoothEnabled": system.bluetooth_enabled,
+                        "locationEnabled": system.location_enabled,
+                        "wifiEnabled": system.wifi_enabled,
+                        "deviceOrientation": "portrait",
+                    }),
+                    _ => {
+                        let android = profile.name.contains("android");
+                        let b = profile.base_lib;
+                        json!({
+                            "brand": if android { "Android" } else { "devtools" },
+                            "model": if android { "Android Phone" } else { "iPhone 12/13 (Pro)" },
+                            "platform": if android { "android" } else { "ios" },
+                            "system": if android { "Android 14" } else { "iOS 17.0" },
+                            "version": "8.0.50",
+                            "SDKVersion": format!("{}.{}.{}", b.0, b.1, b.2),
+                            "language": "zh_CN",
+                            "pixelRatio": 3,
+                            "screenWidth": 390, "screenHeight": 844,
+                            "windowWidth": 390, "windowHeight": 844,
+                            "statusBarHeight": 47,
+                            "locationEnabled": system.location_enabled,
+                            "bluetoothEnabled": system.bluetooth_enabled,
+                            "wifiEnabled": system.wifi_enabled,
+                        })
+                    }
+                };
+                v.to_string()
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    let cfg_json = json!({
+        "pages": project.pages(),
+        "tabs": project.tab_pages(),
+        "appid": project.appid(),
+        "envVersion": cfg.channel.as_str(),
+        "firstPage": first,
+        "seed": cfg.seed,
+    });
+    let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
+    let f: Function = match &project.inner.prelude {
+        Some(bc) => crate::bytecode::load(ctx, bc),
+        None => crate::bytecode::parse(ctx),
+    }
+    .map_err(e)?;
+    let h: Object = f.call((n, cfg_obj)).map_err(e)?;
+    Ok(h)
+}

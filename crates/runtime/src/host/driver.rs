@@ -1,0 +1,382 @@
+//! The driver loop: launch, taps, run to idle (microtasks, API calls, results, timers, the
+//! native-UI queue), limits, commits to the store.
+
+use super::*;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta, Subject, Value, Via};
+use miniperm_store::ConsentStore;
+use rquickjs::function::IntoArgs;
+use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
+use serde_json::{Value as Json, json};
+
+use crate::event::{EndReason, Event};
+use crate::project::{Project, parse_query};
+use crate::user::User;
+
+pub(super) struct Driver<'a, 'js> {
+    pub(super) ctx: Ctx<'js>,
+    pub(super) h: Object<'js>,
+    pub(super) sh: Rc<RefCell<Shared>>,
+    pub(super) project: &'a Project,
+    pub(super) cfg: &'a RunConfig,
+    pub(super) store: &'a mut dyn ConsentStore,
+    pub(super) user: &'a mut dyn User,
+    pub(super) uiq: VecDeque<Pending>,
+    pub(super) deadline: Rc<Cell<Option<Instant>>>,
+    pub(super) interrupted: Rc<Cell<bool>>,
+    pub(super) timer_fires: u32,
+    pub(super) appid: String,
+}
+
+pub(super) fn tap_event(ty: &str, id: &str, dataset: Json, detail: Json) -> Json {
+    let target = json!({"id": id, "dataset": dataset, "offsetLeft": 0, "offsetTop": 0});
+    json!({
+        "type": ty,
+        "target": target,
+        "currentTarget": target,
+        "detail": detail,
+        "touches": [],
+        "changedTouches": [],
+        "mark": {},
+    })
+}
+
+impl<'js> Driver<'_, 'js> {
+    pub(super) fn now(&self) -> i64 {
+        self.sh.borrow().now
+    }
+
+    pub(super) fn push(&self, ev: Event) {
+        self.sh.borrow_mut().push(ev);
+    }
+
+    pub(super) fn state(&self) -> AppState {
+        self.sh.borrow().state
+    }
+
+    pub(super) fn env(&self) -> Env<'_> {
+        Env {
+            profile: &self.cfg.profile,
+            manifest: self.project.manifest(),
+            privacy_listener: self.sh.borrow().privacy_listener,
+            system: self.cfg.system,
+        }
+    }
+
+    pub(super) fn arm(&mut self) {
+        self.timer_fires = 0;
+        self.deadline.set(Some(
+            Instant::now() + Duration::from_millis(self.cfg.limits.dispatch_ms),
+        ));
+    }
+
+    pub(super) fn check(&self) -> Result<(), Halt> {
+        if self.interrupted.get() {
+            let ms = self.cfg.limits.dispatch_ms;
+            self.sh.borrow_mut().warn(
+                "limit",
+                format!("a dispatch ran longer than {ms} ms and was interrupted"),
+            );
+            return Err(Halt::End(EndReason::Limit, None));
+        }
+        let limit = self.sh.borrow_mut().limit.take();
+        if let Some(m) = limit {
+            self.sh.borrow_mut().warn("limit", m);
+            return Err(Halt::End(EndReason::Limit, None));
+        }
+        Ok(())
+    }
+
+    /// Calls a host function of the prelude; a JS exception becomes an `error` event.
+    pub(super) fn js<A: IntoArgs<'js>>(
+        &mut self,
+        name: &str,
+        args: A,
+    ) -> Result<rquickjs::Value<'js>, Halt> {
+        let f: Function = self.h.get(name)?;
+        let r = f.call::<A, rquickjs::Value>(args).catch(&self.ctx);
+        self.check()?;
+        match r {
+            Ok(v) => Ok(v),
+            Err(CaughtError::Exception(ex)) => {
+                let msg = ex.message().unwrap_or_default();
+                let name: String = ex.get("name").unwrap_or_default();
+                let m = if name.is_empty() {
+                    msg
+                } else {
+                    format!("{name}: {msg}")
+                };
+                self.sh
+                    .borrow_mut()
+                    .error(m, ex.stack().unwrap_or_default());
+                self.check()?;
+                Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
+            }
+            Err(CaughtError::Value(v)) => {
+                let (m, s) = describe_value(&self.ctx, &v);
+                self.sh.borrow_mut().error(format!("Uncaught {m}"), s);
+                self.check()?;
+                Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
+            }
+            Err(CaughtError::Error(e)) => Err(Halt::Fail(RunError::Engine(e.to_string()))),
+        }
+    }
+
+    pub(super) fn with_gesture<A: IntoArgs<'js>>(
+        &mut self,
+        name: &str,
+        args: A,
+    ) -> Result<rquickjs::Value<'js>, Halt> {
+        self.sh.borrow_mut().gesture = true;
+        let r = self.js(name, args);
+        self.sh.borrow_mut().gesture = false;
+        r
+    }
+
+    pub(super) fn microtasks(&mut self) -> Result<(), Halt> {
+        while self.ctx.execute_pending_job() {
+            self.check()?;
+        }
+        self.check()?;
+        let rej = std::mem::take(&mut self.sh.borrow_mut().rejections);
+        for m in rej {
+            // WeChat reports these to onUnhandledRejection; the run goes on.
+            self.sh.borrow_mut().warn(
+                "unhandled-rejection",
+                format!("a promise was rejected and nothing handles it: {m}"),
+            );
+        }
+        self.check()
+    }
+
+    pub(super) fn go(&mut self, route: &str) -> Result<(), Halt> {
+        self.arm();
+        let query = self.cfg.query.clone().unwrap_or_default();
+        let q = Json::Object(parse_query(&query)).to_string();
+        let qv: rquickjs::Value = self.ctx.json_parse(q.clone())?;
+        self.js("launch", (route.to_string(), qv))?;
+        self.js("open", (route.to_string(), q))?;
+        self.settle()?;
+        for tap in self.cfg.taps.clone() {
+            // A user takes a moment between taps.
+            self.sh.borrow_mut().now += TAP_GAP_MS;
+            self.arm();
+            self.tap(&tap)?;
+            self.settle()?;
+        }
+        self.deadline.set(None);
+        Ok(())
+    }
+
+    pub(super) fn current_route(&mut self) -> Result<String, Halt> {
+        let v = self.js("route", ())?;
+        Ok(v.as_string()
+            .and_then(|s| s.to_string().ok())
+            .unwrap_or_default())
+    }
+
+    pub(super) fn tap(&mut self, tap: &str) -> Result<(), Halt> {
+        let route = self.current_route()?;
+        let info = self.project.page_info(&route).cloned().unwrap_or_default();
+        if let Some(ot) = tap.strip_prefix("open-type=") {
+            let button = match ot {
+                "openSetting" => info.open_setting.clone(),
+                "agreePrivacyAuthorization" => info.agree_privacy.clone(),
+                _ => None,
+            };
+            let Some(button) = button else {
+                return Err(Halt::Fail(RunError::NoButton {
+                    route,
+                    open_type: ot.to_string(),
+                }));
+            };
+            self.push(Event::Tap {
+                route: route.clone(),
+                handler: tap.to_string(),
+            });
+            if ot == "openSetting" {
+                self.uiq.push_back(Pending::Settings {
+                    id: None,
+                    button: button.handler.clone(),
+                    with_subscriptions: false,
+                });
+            } else {
+                // R29: tapping the agree button records consent for every declared type.
+                let st = self.state();
+                let changes: Vec<Change> = self
+                    .project
+                    .manifest()
+                    .declared_types()
+                    .iter()
+                    .filter(|t| !st.privacy_granted(**t))
+                    .map(|t| Change {
+                        subject: Subject::Privacy(*t),
+                        from: Value::Unset,
+                        to: Value::Granted,
+                        via: Via::Prompt,
+                        gesture: true,
+                        api: Some("agreePrivacyAuthorization".into()),
+                        notice: None,
+                    })
+                    .collect();
+                self.commit(changes)?;
+                if let Some(hname) = button.handler {
+                    let ev = tap_event(
+                        "agreeprivacyauthorization",
+                        &button.id,
+                        json!({}),
+                        json!({"errMsg": "agreePrivacyAuthorization:ok"}),
+                    );
+                    self.with_gesture("handler", (hname, ev.to_string()))?;
+                }
+            }
+            return Ok(());
+        }
+        let has: bool = {
+            let v = self.js("hasHandler", (tap.to_string(),))?;
+            v.as_bool().unwrap_or(false)
+        };
+        if !has && self.sh.borrow().errors > 0 {
+            // The page threw while loading: that error is the story, not the missing method.
+            self.sh.borrow_mut().warn(
+                "tap-skipped",
+                format!("`{tap}` was not tapped: page `{route}` has no such method after an uncaught error"),
+            );
+            return Ok(());
+        }
+        if !has {
+            return Err(Halt::Fail(RunError::NoHandler {
+                route,
+                handler: tap.to_string(),
+            }));
+        }
+        let target = info.taps.iter().find(|t| t.handler == tap);
+        let dataset = target
+            .map(|t| json!(t.dataset))
+            .unwrap_or_else(|| json!({}));
+        let id = target.map(|t| t.id.clone()).unwrap_or_default();
+        let ev = tap_event("tap", &id, dataset, json!({"x": 0, "y": 0}));
+        self.with_gesture("tap", (tap.to_string(), ev.to_string()))?;
+        Ok(())
+    }
+
+    /// Runs to idle: microtasks, API calls, results, due timers, the next native UI, later
+    /// timers on the virtual clock.
+    pub(super) fn settle(&mut self) -> Result<(), Halt> {
+        loop {
+            self.check()?;
+            self.microtasks()?;
+            let inc = self.sh.borrow_mut().incoming.pop_front();
+            if let Some(inc) = inc {
+                self.incoming(inc)?;
+                continue;
+            }
+            let job = self.sh.borrow_mut().jobs.pop_front();
+            if let Some(job) = job {
+                self.job(job)?;
+                continue;
+            }
+            let next = self.js("nextTimer", ())?.as_number().unwrap_or(-1.0);
+            let now = self.now();
+            if next >= 0.0 && (next as i64) <= now {
+                self.fire_timer()?;
+                continue;
+            }
+            if let Some(p) = self.uiq.pop_front() {
+                self.head(p)?;
+                continue;
+            }
+            if next >= 0.0 {
+                self.sh.borrow_mut().now = next as i64;
+                self.fire_timer()?;
+                continue;
+            }
+            return Ok(());
+        }
+    }
+
+    pub(super) fn fire_timer(&mut self) -> Result<(), Halt> {
+        self.timer_fires += 1;
+        if self.timer_fires > self.cfg.limits.max_timer_fires {
+            let n = self.cfg.limits.max_timer_fires;
+            self.sh.borrow_mut().warn(
+                "limit",
+                format!("more than {n} timer firings in one dispatch (a timer that never stops)"),
+            );
+            return Err(Halt::End(EndReason::Limit, None));
+        }
+        self.js("fireTimer", ())?;
+        Ok(())
+    }
+
+    pub(super) fn job(&mut self, job: Job) -> Result<(), Halt> {
+        match job {
+            Job::Deliver {
+                id,
+                ok,
+                res,
+                gesture,
+            } => {
+                if gesture {
+                    self.with_gesture("deliver", (id, ok, res.to_string()))?;
+                } else {
+                    self.js("deliver", (id, ok, res.to_string()))?;
+                }
+            }
+            Job::Task(id) => {
+                self.js("task", (id,))?;
+            }
+            Job::Handler { name, event } => {
+                self.with_gesture("handler", (name, event.to_string()))?;
+            }
+            Job::Location(res) => {
+                self.js("location", (res.to_string(),))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn deliver(&self, id: u32, ok: bool, res: Json, gesture: bool) {
+        self.sh.borrow_mut().jobs.push_back(Job::Deliver {
+            id,
+            ok,
+            res,
+            gesture,
+        });
+    }
+
+    pub(super) fn meta(&self) -> EventMeta {
+        EventMeta {
+            // The log's time is the host's clock, never the program's virtual clock.
+            at: (self.cfg.stamp)(),
+            user: self.cfg.user.clone(),
+            app: self.appid.clone(),
+            channel: self.cfg.channel,
+            profile: self.cfg.profile.name.clone(),
+        }
+    }
+
+    /// Appends changes to the store before anything in JS sees their effect.
+    pub(super) fn commit(&mut self, changes: Vec<Change>) -> Result<(), Halt> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let meta = self.meta();
+        let evs = changes
+            .into_iter()
+            .map(|c| ConsentEvent::new(&meta, c))
+            .collect();
+        let stored = self.store.append(evs)?;
+        let mut sh = self.sh.borrow_mut();
+        let now = sh.now;
+        for e in &stored {
+            // Inside the run, time is virtual (R28's privacy gap counts on it).
+            sh.state.apply_change(e.scope, e.to, e.via, now);
+        }
+        Ok(())
+    }
+}

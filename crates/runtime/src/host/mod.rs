@@ -1,0 +1,338 @@
+//! One run: a fresh QuickJS runtime, the prelude, the app and its first page, then each tap run
+//! to idle. Rust owns the order of everything asynchronous (API results, timers, native UIs);
+//! the JS side only registers callbacks and reports events.
+
+mod bridge;
+mod dispatch;
+mod driver;
+mod uiqueue;
+
+use bridge::*;
+use dispatch::*;
+use driver::*;
+use uiqueue::*;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Instant;
+
+use miniperm_core::{
+    Change, Channel, ConsentEvent, EventMeta, Profile, Subject, SystemSwitches, Value, Via,
+};
+use miniperm_store::{ConsentStore, StoreError};
+use rquickjs::{Context, Ctx, Runtime};
+
+use crate::event::{EndReason, Event};
+use crate::project::Project;
+use crate::user::User;
+
+/// Virtual time between the end of one dispatch and the next tap.
+const TAP_GAP_MS: i64 = 1000;
+
+/// The virtual clock's default start: 2026-01-01T00:00:00Z.
+pub const DEFAULT_NOW_MS: i64 = 1_767_225_600_000;
+/// `Math.random`'s default seed.
+pub const DEFAULT_SEED: u32 = 1;
+
+/// Per-run limits (issue 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall time one dispatch (launch, a tap) may take, run to idle included.
+    pub dispatch_ms: u64,
+    /// The JS heap cap of one run.
+    pub memory_bytes: usize,
+    /// Timer firings per dispatch before the run ends with `limit` (a runaway `setInterval`).
+    pub max_timer_fires: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            dispatch_ms: 2000,
+            memory_bytes: 64 * 1024 * 1024,
+            max_timer_fires: 10_000,
+        }
+    }
+}
+
+/// Everything one run takes besides the project, the store and the user.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The page to open (default: the first page of app.json).
+    pub page: Option<String>,
+    /// Its query, `a=1&b=2`.
+    pub query: Option<String>,
+    /// Handlers to tap in order; `open-type=openSetting` taps the page's openSetting button.
+    pub taps: Vec<String>,
+    pub profile: Profile,
+    pub user: String,
+    pub channel: Channel,
+    /// Starting states (`--state`, `--system`), appended as `host` events before launch.
+    pub initial: Vec<(Subject, Value)>,
+    pub system: SystemSwitches,
+    /// What getLocation returns: (latitude, longitude).
+    pub location: (f64, f64),
+    pub limits: Limits,
+    /// The virtual clock's start, in ms since the Unix epoch (`Date`, `performance.now`, timers).
+    pub now_ms: i64,
+    /// The seed of `Math.random` (the same seed gives the same numbers).
+    pub seed: u32,
+    /// The clock that stamps consent events (`at`): the host's wall clock by default. The
+    /// program's virtual clock never reaches the log.
+    pub stamp: fn() -> i64,
+}
+
+/// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
+pub fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl RunConfig {
+    /// Defaults for a project: its profile, user `default`, channel develop, no taps.
+    pub fn new(project: &Project) -> RunConfig {
+        RunConfig {
+            page: None,
+            query: None,
+            taps: Vec::new(),
+            profile: project.profile(),
+            user: "default".into(),
+            channel: Channel::Develop,
+            initial: Vec::new(),
+            system: SystemSwitches::default(),
+            location: (23.129_163, 113.264_435),
+            limits: Limits::default(),
+            now_ms: DEFAULT_NOW_MS,
+            seed: DEFAULT_SEED,
+            stamp: system_ms,
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub events: Vec<Event>,
+    pub end: EndReason,
+    /// 0 idle or awaiting an answer, 1 an uncaught error in mini-program code or a limit.
+    pub exit_code: i32,
+}
+
+/// Why a run could not be carried out (bad input or a store failure); never a JS error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("page `{0}` is not in app.json")]
+    NoSuchPage(String),
+    #[error("page `{route}` has no method `{handler}` to tap")]
+    NoHandler { route: String, handler: String },
+    #[error("page `{route}` has no `<button open-type=\"{open_type}\">`")]
+    NoButton { route: String, open_type: String },
+    #[error("answer `{answer}` does not fit {ui}")]
+    AnswerMismatch { answer: String, ui: String },
+    #[error("answer `{answer}`: {reason}")]
+    BadSetting { answer: String, reason: String },
+    #[error("scope `{0}` cannot be set as a starting state")]
+    BadInitial(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the javascript engine failed: {0}")]
+    Engine(String),
+}
+
+impl RunError {
+    /// True when the caller's input is at fault (CLI exit code 2).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            RunError::Store(e) => e.is_bad_input(),
+            RunError::Engine(_) => false,
+            _ => true,
+        }
+    }
+}
+
+enum Halt {
+    End(EndReason, Option<String>),
+    Fail(RunError),
+}
+
+impl From<StoreError> for Halt {
+    fn from(e: StoreError) -> Halt {
+        Halt::Fail(RunError::Store(e))
+    }
+}
+
+impl From<rquickjs::Error> for Halt {
+    fn from(e: rquickjs::Error) -> Halt {
+        Halt::Fail(RunError::Engine(e.to_string()))
+    }
+}
+
+/// Runs a project once: launch, open the page, dispatch each tap, run to idle after each.
+pub fn run(
+    project: &Project,
+    cfg: &RunConfig,
+    store: &mut dyn ConsentStore,
+    user: &mut dyn User,
+) -> Result<RunOutcome, RunError> {
+    let route = match &cfg.page {
+        Some(p) => {
+            let p = p
+                .trim_start_matches('/')
+                .trim_end_matches(".js")
+                .to_string();
+            if !project.pages().contains(&p) {
+                return Err(RunError::NoSuchPage(p));
+            }
+            p
+        }
+        None => project.pages().first().cloned().unwrap_or_default(),
+    };
+    let appid = project.appid().to_string();
+    let mut state = store.state(&cfg.user, &appid)?;
+    // A privacy refusal stored by an earlier run is older than R28's gap: the gap counts on this
+    // run's virtual clock, which does not continue the earlier run's.
+    state.privacy_refused_at = None;
+    if !cfg.initial.is_empty() {
+        let meta = EventMeta {
+            at: (cfg.stamp)(),
+            user: cfg.user.clone(),
+            app: appid.clone(),
+            channel: cfg.channel,
+            profile: cfg.profile.name.clone(),
+        };
+        let mut evs = Vec::new();
+        let mut next = state;
+        for (subject, to) in &cfg.initial {
+            if matches!(subject, Subject::All) {
+                return Err(RunError::BadInitial("*".into()));
+            }
+            let from = match subject {
+                Subject::Scope(s) => next.scope(*s),
+                Subject::Os(p) => next.os(*p),
+                Subject::Privacy(t) => {
+                    if next.privacy_granted(*t) {
+                        Value::Granted
+                    } else {
+                        Value::Unset
+                    }
+                }
+                Subject::All => Value::Unset,
+            };
+            next.apply_change(*subject, *to, Via::Host, cfg.now_ms);
+            evs.push(ConsentEvent::new(
+                &meta,
+                Change {
+                    subject: *subject,
+                    from,
+                    to: *to,
+                    via: Via::Host,
+                    gesture: false,
+                    api: None,
+                    notice: None,
+                },
+            ));
+        }
+        for e in store.append(evs)? {
+            state.apply_change(e.scope, e.to, e.via, cfg.now_ms);
+        }
+    }
+
+    let rt = Runtime::new().map_err(|e| RunError::Engine(e.to_string()))?;
+    rt.set_memory_limit(cfg.limits.memory_bytes);
+    rt.set_max_stack_size(512 * 1024);
+    // Collect only when a run has really grown: a short run then never pays for a GC pass.
+    rt.set_gc_threshold(cfg.limits.memory_bytes.min(16 * 1024 * 1024) / 2);
+    let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+    let interrupted = Rc::new(Cell::new(false));
+    let stop = Rc::new(Cell::new(false));
+    {
+        let deadline = deadline.clone();
+        let interrupted = interrupted.clone();
+        let stop = stop.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            if interrupted.get() || stop.get() {
+                return true;
+            }
+            match deadline.get() {
+                Some(d) if Instant::now() >= d => {
+                    interrupted.set(true);
+                    true
+                }
+                _ => false,
+            }
+        })));
+    }
+    let shared = Rc::new(RefCell::new(Shared {
+        now: cfg.now_ms,
+        state,
+        stop,
+        ..Shared::default()
+    }));
+    {
+        let sh = shared.clone();
+        rt.set_host_promise_rejection_tracker(Some(Box::new(
+            move |ctx: Ctx<'_>, _promise, reason, handled| {
+                let mut s = sh.borrow_mut();
+                if handled {
+                    s.rejections.pop();
+                } else {
+                    let (m, _) = describe_value(&ctx, &reason);
+                    s.rejections.push(m);
+                }
+            },
+        )));
+    }
+    let ctx = Context::full(&rt).map_err(|e| RunError::Engine(e.to_string()))?;
+    shared.borrow_mut().events.push(Event::Launch {
+        appid: appid.clone(),
+        profile: cfg.profile.name.clone(),
+        user: cfg.user.clone(),
+    });
+
+    let result: Result<Option<(EndReason, Option<String>)>, RunError> = ctx.with(|ctx| {
+        let h = match install(&ctx, project, cfg, &shared, &route) {
+            Ok(h) => h,
+            Err(e) => return Err(RunError::Engine(e)),
+        };
+        let mut d = Driver {
+            ctx: ctx.clone(),
+            h,
+            sh: shared.clone(),
+            project,
+            cfg,
+            store,
+            user,
+            uiq: VecDeque::new(),
+            deadline: deadline.clone(),
+            interrupted: interrupted.clone(),
+            timer_fires: 0,
+            appid: appid.clone(),
+        };
+        match d.go(&route) {
+            Ok(()) => Ok(None),
+            Err(Halt::End(r, ui)) => Ok(Some((r, ui))),
+            Err(Halt::Fail(e)) => Err(e),
+        }
+    });
+    let halted = result?;
+    let mut sh = shared.borrow_mut();
+    let (end, ui) = match halted {
+        Some(x) => x,
+        None if sh.errors > 0 => (EndReason::Error, None),
+        None => (EndReason::Idle, None),
+    };
+    let exit_code = match end {
+        EndReason::Idle | EndReason::AwaitingAnswer if sh.errors == 0 => 0,
+        _ => 1,
+    };
+    sh.events.push(Event::End { reason: end, ui });
+    let events = std::mem::take(&mut sh.events);
+    Ok(RunOutcome {
+        events,
+        end,
+        exit_code,
+    })
+}

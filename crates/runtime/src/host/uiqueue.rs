@@ -1,0 +1,331 @@
+//! The native-UI queue: one UI at a time, first in first out (D9, D14); prompts, modals,
+//! action sheets, pickers and the settings page, each answered by the `User`.
+
+use super::*;
+
+use miniperm_core::{
+    Answer, Ask, Fail, Outcome, Request, SettingsPage, Then, apply_settings, decide, resolve,
+    setting_result,
+};
+use serde_json::{Map, Value as Json, json};
+
+use crate::event::{EndReason, Event};
+use crate::user::{PrivacySource, UiAnswer, UiRequest};
+
+pub(super) enum Pending {
+    Engine {
+        id: u32,
+        api: String,
+        req: Request,
+        picker: bool,
+        args: Json,
+    },
+    Settings {
+        id: Option<u32>,
+        button: Option<String>,
+        with_subscriptions: bool,
+    },
+    Modal {
+        id: u32,
+        ui: UiRequest,
+    },
+    Sheet {
+        id: u32,
+        ui: UiRequest,
+    },
+}
+
+impl<'js> Driver<'_, 'js> {
+    /// Shows a UI and takes the user's answer (events `ui` and `answer`).
+    pub(super) fn ask(&mut self, ui: &UiRequest) -> Result<UiAnswer, Halt> {
+        self.push(ui_event(ui));
+        let Some(a) = self.user.answer(ui) else {
+            return Err(Halt::End(
+                EndReason::AwaitingAnswer,
+                Some(ui.kind().to_string()),
+            ));
+        };
+        if !ui.fits(&a) {
+            return Err(Halt::Fail(RunError::AnswerMismatch {
+                answer: a.to_string(),
+                ui: ui.describe(),
+            }));
+        }
+        self.push(Event::Answer {
+            ui: ui.kind().to_string(),
+            answer: a.to_string(),
+        });
+        Ok(a)
+    }
+
+    pub(super) fn head(&mut self, p: Pending) -> Result<(), Halt> {
+        match p {
+            Pending::Modal { id, ui } => {
+                let a = self.ask(&ui)?;
+                let confirm = matches!(a, UiAnswer::Confirm | UiAnswer::ConfirmWith(_));
+                let mut m = ok_res("showModal");
+                m.insert("confirm".into(), json!(confirm));
+                m.insert("cancel".into(), json!(!confirm));
+                if let UiRequest::Modal { editable: true, .. } = ui {
+                    let text = match &a {
+                        UiAnswer::ConfirmWith(t) => t.clone(),
+                        _ => String::new(),
+                    };
+                    m.insert("content".into(), json!(text));
+                }
+                self.deliver(id, true, Json::Object(m), true);
+            }
+            Pending::Sheet { id, ui } => match self.ask(&ui)? {
+                UiAnswer::Sheet(n) => {
+                    let mut m = ok_res("showActionSheet");
+                    m.insert("tapIndex".into(), json!(n));
+                    self.deliver(id, true, Json::Object(m), true);
+                }
+                _ => self.deliver(
+                    id,
+                    false,
+                    json!({"errMsg": "showActionSheet:fail cancel"}),
+                    true,
+                ),
+            },
+            Pending::Settings {
+                id,
+                button,
+                with_subscriptions,
+            } => {
+                let page = SettingsPage::new(&self.state(), self.project.manifest());
+                let ui = UiRequest::Settings { page };
+                // The settings page is a native page pushed over the mini-program's page.
+                self.js("cover", ())?;
+                let a = self.ask(&ui)?;
+                if let UiAnswer::Settings(changes) = &a {
+                    let c = apply_settings(&self.state(), self.project.manifest(), changes, true)
+                        .map_err(|e| {
+                        Halt::Fail(RunError::BadSetting {
+                            answer: a.to_string(),
+                            reason: e.to_string(),
+                        })
+                    })?;
+                    self.commit(c)?;
+                }
+                let res = setting_result(&self.state(), "openSetting", with_subscriptions);
+                // Back on the page: onShow runs (no gesture), then the result arrives.
+                self.js("uncover", ())?;
+                if let Some(id) = id {
+                    self.deliver(id, true, res.clone(), true);
+                }
+                if let Some(name) = button {
+                    let ev = tap_event("opensetting", "", json!({}), res);
+                    self.sh
+                        .borrow_mut()
+                        .jobs
+                        .push_back(Job::Handler { name, event: ev });
+                }
+            }
+            Pending::Engine {
+                id,
+                api,
+                req,
+                picker,
+                args,
+            } => self.engine(id, &api, req, picker, &args)?,
+        }
+        Ok(())
+    }
+
+    /// An engine call at the head of the UI queue: decide again (D9: a scope decided while it
+    /// waited is answered without a second prompt), ask, resolve, append, until settled.
+    pub(super) fn engine(
+        &mut self,
+        id: u32,
+        api: &str,
+        req: Request,
+        picker: bool,
+        args: &Json,
+    ) -> Result<(), Halt> {
+        let name = err_name(api);
+        for _ in 0..8 {
+            let req = Request {
+                now: self.now(),
+                ..req
+            };
+            let d = decide(&req, &self.state(), &self.env());
+            self.note(&d, &req)?;
+            let ask = match d.outcome {
+                Outcome::Allow => {
+                    if picker {
+                        let ui = UiRequest::Picker {
+                            api: api.to_string(),
+                        };
+                        if self.ask(&ui)? == UiAnswer::Pick {
+                            self.succeed(id, api, args, false);
+                        } else {
+                            self.deliver(
+                                id,
+                                false,
+                                json!({"errMsg": format!("{api}:fail cancel")}),
+                                false,
+                            );
+                        }
+                    } else {
+                        self.succeed(id, api, args, false);
+                    }
+                    return Ok(());
+                }
+                Outcome::Fail(f) => {
+                    self.deliver(id, false, fail_res(f, &self.cfg.profile, name), false);
+                    return Ok(());
+                }
+                Outcome::Ask(a) => a,
+            };
+            let ui = match ask {
+                Ask::ScopePrompt {
+                    scope,
+                    with_privacy,
+                } => UiRequest::Authorize {
+                    scope,
+                    desc: self.project.manifest().desc(scope).map(str::to_string),
+                    with_privacy,
+                },
+                Ask::OsPrompt { permission } => UiRequest::System { permission },
+                Ask::PrivacyListener { referrer } => {
+                    self.js("privacy", (referrer.as_str().to_string(),))?;
+                    self.microtasks()?;
+                    UiRequest::Privacy {
+                        referrer: referrer.as_str().to_string(),
+                        source: PrivacySource::Listener,
+                    }
+                }
+                Ask::PrivacyPopup { referrer } => UiRequest::Privacy {
+                    referrer: referrer.as_str().to_string(),
+                    source: PrivacySource::Popup,
+                },
+            };
+            let a = self.ask(&ui)?;
+            let answer = match a {
+                UiAnswer::Allow => Answer::Allow,
+                UiAnswer::Deny => Answer::Deny,
+                UiAnswer::Agree => Answer::Agree,
+                _ => Answer::Disagree,
+            };
+            if let (Ask::PrivacyListener { .. }, Answer::Agree) = (ask, answer) {
+                let route = self.current_route()?;
+                let button = self
+                    .project
+                    .page_info(&route)
+                    .and_then(|i| i.agree_privacy.clone());
+                if let Some(b) = button
+                    && let Some(h) = b.handler
+                {
+                    let ev = tap_event(
+                        "agreeprivacyauthorization",
+                        &b.id,
+                        json!({}),
+                        json!({"errMsg": "agreePrivacyAuthorization:ok"}),
+                    );
+                    self.with_gesture("handler", (h, ev.to_string()))?;
+                    self.microtasks()?;
+                }
+            }
+            let r = resolve(&ask, answer, &req, &self.state(), &self.env()).map_err(|e| {
+                Halt::Fail(RunError::AnswerMismatch {
+                    answer: a.to_string(),
+                    ui: e.to_string(),
+                })
+            })?;
+            self.commit(r.changes)?;
+            if let Then::Fail(f) = r.then {
+                self.deliver(id, false, fail_res(f, &self.cfg.profile, name), false);
+                return Ok(());
+            }
+        }
+        self.deliver(
+            id,
+            false,
+            fail_res(Fail::NotSupported, &self.cfg.profile, name),
+            false,
+        );
+        Ok(())
+    }
+}
+
+pub(super) fn ui_event(ui: &UiRequest) -> Event {
+    let mut d = Map::new();
+    match ui {
+        UiRequest::Authorize {
+            scope,
+            desc,
+            with_privacy,
+        } => {
+            d.insert("scope".into(), json!(scope.as_str()));
+            if let Some(s) = desc {
+                d.insert("desc".into(), json!(s));
+            }
+            if *with_privacy {
+                d.insert("withPrivacy".into(), json!(true));
+            }
+        }
+        UiRequest::System { permission } => {
+            d.insert("permission".into(), json!(permission.as_str()));
+        }
+        UiRequest::Privacy { referrer, source } => {
+            d.insert("referrer".into(), json!(referrer));
+            d.insert("source".into(), json!(source));
+        }
+        UiRequest::Modal {
+            title,
+            content,
+            show_cancel,
+            cancel_text,
+            confirm_text,
+            editable,
+            ..
+        } => {
+            d.insert("title".into(), json!(title));
+            d.insert("content".into(), json!(content));
+            d.insert("showCancel".into(), json!(show_cancel));
+            d.insert("confirmText".into(), json!(confirm_text));
+            d.insert("cancelText".into(), json!(cancel_text));
+            if *editable {
+                d.insert("editable".into(), json!(true));
+            }
+        }
+        UiRequest::ActionSheet { items } => {
+            d.insert("items".into(), json!(items));
+        }
+        UiRequest::Settings { page } => {
+            let rows: Vec<Json> = page
+                .rows
+                .iter()
+                .map(|r| {
+                    let state = match r.control {
+                        miniperm_core::settings::Control::Switch { on, locked } => {
+                            if locked {
+                                "on (locked)".to_string()
+                            } else if on {
+                                "on".to_string()
+                            } else {
+                                "off".to_string()
+                            }
+                        }
+                        miniperm_core::settings::Control::Location { selected } => {
+                            serde_json::to_value(selected)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default()
+                        }
+                    };
+                    json!({"scope": r.scope.as_str(), "label": r.label.zh, "state": state})
+                })
+                .collect();
+            d.insert("rows".into(), Json::Array(rows));
+        }
+        UiRequest::Picker { api } => {
+            d.insert("api".into(), json!(api));
+        }
+    }
+    Event::Ui {
+        ui: ui.kind().to_string(),
+        detail: d,
+    }
+}
