@@ -253,6 +253,14 @@ fn bad_input_is_one_line_and_exit_2() {
         "malformed answer `maybe`",
     );
     bad(
+        &["run", &classic, "--ephemeral", "--base-lib", "2.x"],
+        "malformed base library `2.x` (expected MAJOR.MINOR.PATCH like 2.32.3)",
+    );
+    bad(
+        &["explore", &classic, "--base-lib", "3"],
+        "malformed base library `3`",
+    );
+    bad(
         &["run", &classic, "--ephemeral", "--page", "pages/nope/nope"],
         "page `pages/nope/nope` is not in app.json",
     );

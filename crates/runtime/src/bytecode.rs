@@ -15,13 +15,50 @@ pub(crate) const PRELUDE: &str = include_str!("prelude.js");
 /// Our own bytecode, produced only by [`compile`].
 pub(crate) struct PreludeBytecode(Vec<u8>);
 
-/// The prelude as a module whose default export is its factory. The names of the unsupported
-/// APIs are baked in as one string constant (split once per run in the prelude) rather than sent
-/// as JSON with every run's config; on the same line as the factory, so its line numbers stay
-/// those of prelude.js.
+/// The prelude as a module whose default export is its factory. The `wx` API table
+/// ([`miniperm_core::wxapi`]) is baked in as one string constant (split once per run in the
+/// prelude) rather than sent as JSON with every run's config; on the same line as the factory,
+/// so its line numbers stay those of prelude.js.
 fn module_source() -> String {
-    let names = crate::UNSUPPORTED.join(" ");
-    format!("const UNSUPPORTED = \"{names}\"; export default {PRELUDE};")
+    format!(
+        "const APIS = \"{}\"; export default {PRELUDE};",
+        api_table()
+    )
+}
+
+/// The table as `name,shape,handling,since` rows separated by spaces: shape `s` sync, `c`
+/// callback, `l` listener, `f` factory, `n` namespace; handling `e` engine, `u` native-ui, `p`
+/// picker, `l` local, `s` simulated, `m` mocked, `x` not-supported; since as `a*1e6+b*1e3+c`,
+/// empty for every base library.
+pub(crate) fn api_table() -> String {
+    use miniperm_core::wxapi::{Handling, Shape};
+    let mut out = String::with_capacity(miniperm_core::wxapi::ROWS.len() * 28);
+    for r in miniperm_core::wxapi::rows() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let shape = match r.shape {
+            Shape::Sync => 's',
+            Shape::Callback => 'c',
+            Shape::Listener => 'l',
+            Shape::Factory => 'f',
+            Shape::Namespace => 'n',
+        };
+        let handling = match r.handling {
+            Handling::Engine => 'e',
+            Handling::NativeUi => 'u',
+            Handling::Picker => 'p',
+            Handling::Local => 'l',
+            Handling::Simulated => 's',
+            Handling::Mocked => 'm',
+            Handling::NotSupported => 'x',
+        };
+        let since = r.since.map_or(String::new(), |(a, b, c)| {
+            (u32::from(a) * 1_000_000 + u32::from(b) * 1_000 + u32::from(c)).to_string()
+        });
+        out.push_str(&format!("{},{shape},{handling},{since}", r.name));
+    }
+    out
 }
 
 /// Compiles the prelude to bytecode.
@@ -56,6 +93,15 @@ pub(crate) fn parse<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Function<'js>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_baked_table_is_one_js_string_literal() {
+        let t = super::api_table();
+        assert!(!t.contains(['"', '\\', '\n']));
+        assert!(t.contains("getPrivacySetting,c,l,2032003"));
+        assert!(t.contains("scanCode,c,x,1000000"));
+        assert_eq!(t.split(' ').count(), miniperm_core::wxapi::ROWS.len());
+    }
+
     #[test]
     fn the_prelude_compiles() {
         let rt = rquickjs::Runtime::new().unwrap();

@@ -465,7 +465,10 @@
         while (stack.length) unloadPage(stack.pop());
         openPage(target.route, api === 'switchTab' ? {} : target.query);
       }
-      settle(t[0], true, { errMsg: api + ':ok' });
+      var done = { errMsg: api + ':ok' };
+      // navigateTo's result carries the opened page's event channel (no messages are simulated)
+      if (api === 'navigateTo') done.eventChannel = { emit: function () {}, on: function () {}, once: function () {}, off: function () {} };
+      settle(t[0], true, done);
     });
     return t[1];
   }
@@ -473,17 +476,21 @@
   // ---------------------------------------------------------------- wx
   var wx = {};
   function def(name, fn) { wx[name] = fn; }
-  // engine-decided and native-UI APIs: Rust answers
-  ['authorize', 'getSetting', 'openSetting', 'requirePrivacyAuthorize', 'showModal', 'showActionSheet',
-   'getLocation', 'getFuzzyLocation', 'startLocationUpdate', 'startLocationUpdateBackground',
-   'saveImageToPhotosAlbum', 'saveVideoToPhotosAlbum', 'startRecord', 'getWeRunData',
-   'openBluetoothAdapter', 'addPhoneContact', 'addPhoneCalendar', 'addPhoneRepeatCalendar',
-   'chooseLocation', 'choosePoi', 'chooseAddress', 'chooseImage', 'chooseMedia', 'chooseInvoiceTitle',
-   'chooseInvoice', 'getUserProfile', 'getUserInfo', 'getClipboardData', 'setClipboardData',
-   'requestSubscribeMessage', 'joinVoIPChat', 'createBLEPeripheralServer'
-  ].forEach(function (api) {
-    wx[api] = nativeCall.bind(null, api);
-  });
+  // The API table (bytecode.rs bakes APIS from miniperm_core::wxapi): name -> [shape, handling,
+  // since]; `since` as a*1e6+b*1e3+c (0: every base library). CFG.baseLib is the run's.
+  var TABLE = {};
+  var tableRows = APIS.split(' ');
+  for (var ti = 0; ti < tableRows.length; ti++) {
+    var tf = tableRows[ti].split(',');
+    TABLE[tf[0]] = [tf[1], tf[2], +tf[3]];
+  }
+  var baseLib = CFG.baseLib;
+  function present(row) { return row[2] <= baseLib; }
+  // engine-decided, native-UI and picker callback APIs: Rust answers
+  for (var tn in TABLE) {
+    var tr = TABLE[tn];
+    if (tr[0] === 'c' && (tr[1] === 'e' || tr[1] === 'u' || tr[1] === 'p')) wx[tn] = nativeCall.bind(null, tn);
+  }
   def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
   def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
   def('getPrivacySetting', function (opts) {
@@ -503,17 +510,37 @@
   def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
   def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSONparse(N.query('appAuthorizeSetting')); });
   def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSONparse(N.query('systemSetting')); });
-  function systemInfo() { return JSONparse(N.query('systemInfo')); }
-  def('getSystemInfoSync', function () { return systemInfo(); });
-  def('getWindowInfo', function () { return systemInfo(); });
-  def('getDeviceInfo', function () { return systemInfo(); });
-  def('getAppBaseInfo', function () { return systemInfo(); });
-  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo())); });
-  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo())); });
-  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' } }; });
-  def('getLaunchOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
-  def('getEnterOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
-  def('canIUse', function () { return true; });
+  // each API's own fields of the device/app/window info (Rust picks them by the table)
+  function systemInfo(api) { return JSONparse(N.query('systemInfo:' + api)); }
+  def('getSystemInfoSync', function () { return systemInfo('getSystemInfoSync'); });
+  def('getWindowInfo', function () { return systemInfo('getWindowInfo'); });
+  def('getDeviceInfo', function () { return systemInfo('getDeviceInfo'); });
+  def('getAppBaseInfo', function () { return systemInfo('getAppBaseInfo'); });
+  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo('getSystemInfo'))); });
+  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo('getSystemInfoAsync'))); });
+  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' }, plugin: {} }; });
+  function launchOptions() {
+    return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {}, apiCategory: 'default', forwardMaterials: [], hostExtraData: {} };
+  }
+  def('getLaunchOptionsSync', launchOptions);
+  def('getEnterOptionsSync', launchOptions);
+  // `api`, `api.member`, `api.success.field`, `component.attribute.value`: from the table and the
+  // run's base library (components: present at every base library miniperm models).
+  var COMPONENTS = {};
+  ('view scroll-view swiper swiper-item movable-area movable-view cover-view cover-image icon progress ' +
+   'rich-text text button checkbox checkbox-group editor form input keyboard-accessory label picker ' +
+   'picker-view picker-view-column radio radio-group slider switch textarea navigator ' +
+   'functional-page-navigator audio camera image live-player live-pusher video voip-room map canvas ' +
+   'web-view ad ad-custom official-account open-data page-meta navigation-bar match-media ' +
+   'page-container share-element grid-view list-view sticky-header sticky-section root-portal ' +
+   'channel-live channel-video store-product').split(' ').forEach(function (c) { COMPONENTS[c] = true; });
+  def('canIUse', function (schema) {
+    var s = String(schema === undefined ? '' : schema);
+    if (hasOwn.call(TABLE, s)) return present(TABLE[s]);
+    var first = s.split('.')[0];
+    if (s.indexOf('.') > 0 && hasOwn.call(COMPONENTS, first)) return true;
+    return hasOwn.call(TABLE, first) && present(TABLE[first]);
+  });
   def('nextTick', function (fn) { if (typeof fn === 'function') resolved().then(function () { guard(fn); }); });
   // UI without an answer
   def('showToast', function (opts) {
@@ -585,14 +612,14 @@
         native('RecorderManager.start', o, function (okk, res) {
           if (okk) {
             startedAt = N.now();
-            fire('start');
+            fire('start', { errMsg: 'start:ok' });
             autoStop = addTimer(function () { stop(false); }, max, [], false);
           } else fire('error', res);
         });
       },
       stop: function () { stop(true); },
-      pause: function () { post(function () { fire('pause'); }); },
-      resume: function () { post(function () { fire('resume'); }); },
+      pause: function () { post(function () { fire('pause', { errMsg: 'pause:ok' }); }); },
+      resume: function () { post(function () { fire('resume', { errMsg: 'resume:ok' }); }); },
     };
     Object.keys(ls).forEach(function (n) {
       recorder['on' + n.charAt(0).toUpperCase() + n.slice(1)] = function (f) { if (typeof f === 'function') ls[n].push(f); };
@@ -609,15 +636,37 @@
     };
     return q;
   });
-  // Every other WeChat API: present, and failing as unsupported.
-  function unsupported(api, opts) {
-    N.unsupported(api);
-    if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
-    return later(api, opts, false, { errMsg: api + ':fail not supported' });
+  // Every other API of the table: present, behaving as its shape allows and warning once.
+  function stub(api, shape) {
+    if (shape === 'c') {
+      return function (opts) { N.unsupported(api, shape); return later(api, opts, false, { errMsg: api + ':fail not supported' }); };
+    }
+    if (shape === 'f') {
+      return function () {
+        N.unsupported(api, shape);
+        return new Proxy({}, {
+          get: function (t, k) {
+            if (typeof k !== 'string' || k === 'then') return undefined;
+            return function () { N.unsupported(api + '().' + k, 's'); };
+          },
+        });
+      };
+    }
+    return function () { N.unsupported(api, shape); };
   }
-  var names = UNSUPPORTED.split(' '); // the module's constant (bytecode.rs)
-  for (var ui = 0; ui < names.length; ui++) {
-    if (!hasOwn.call(wx, names[ui])) wx[names[ui]] = unsupported.bind(null, names[ui]);
+  for (var sn in TABLE) {
+    var srow = TABLE[sn];
+    var dot = sn.indexOf('.');
+    var owner = wx;
+    var key = sn;
+    if (dot > 0) {
+      owner = wx[sn.slice(0, dot)];
+      key = sn.slice(dot + 1);
+      if (!owner || typeof owner !== 'object') continue;
+    }
+    if (!present(srow)) { delete owner[key]; continue; }
+    if (hasOwn.call(owner, key)) continue;
+    owner[key] = srow[0] === 'n' ? {} : stub(sn, srow[0]);
   }
   G.wx = wx;
 
