@@ -476,21 +476,19 @@
   // ---------------------------------------------------------------- wx
   var wx = {};
   function def(name, fn) { wx[name] = fn; }
-  // The API table (bytecode.rs bakes APIS from miniperm_core::wxapi): name -> [shape, handling,
-  // since]; `since` as a*1e6+b*1e3+c (0: every base library). CFG.baseLib is the run's.
-  var TABLE = {};
-  var tableRows = APIS.split(' ');
-  for (var ti = 0; ti < tableRows.length; ti++) {
-    var tf = tableRows[ti].split(',');
-    TABLE[tf[0]] = [tf[1], tf[2], +tf[3]];
-  }
+  // The API table, baked by bytecode.rs from miniperm_core::wxapi: APIS is ` name,shape,
+  // handling,since ` rows (since as a*1e6+b*1e3+c, empty: every base library), NATIVE the
+  // callback APIs Rust answers, DATED `name,since` of the APIs defined below that need a base
+  // library. CFG.baseLib is the run's. Rows are read on demand: a run pays only for what it uses.
   var baseLib = CFG.baseLib;
-  function present(row) { return row[2] <= baseLib; }
-  // engine-decided, native-UI and picker callback APIs: Rust answers
-  for (var tn in TABLE) {
-    var tr = TABLE[tn];
-    if (tr[0] === 'c' && (tr[1] === 'e' || tr[1] === 'u' || tr[1] === 'p')) wx[tn] = nativeCall.bind(null, tn);
+  function present(since) { return !(since > baseLib); }
+  function row(name) {
+    var i = APIS.indexOf(' ' + name + ',');
+    if (i < 0) return null;
+    return APIS.slice(i + 1, APIS.indexOf(' ', i + 1)).split(',');
   }
+  // engine-decided, native-UI and picker callback APIs: Rust answers
+  NATIVE.split(' ').forEach(function (api) { wx[api] = nativeCall.bind(null, api); });
   def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
   def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
   def('getPrivacySetting', function (opts) {
@@ -536,10 +534,12 @@
    'channel-live channel-video store-product').split(' ').forEach(function (c) { COMPONENTS[c] = true; });
   def('canIUse', function (schema) {
     var s = String(schema === undefined ? '' : schema);
-    if (hasOwn.call(TABLE, s)) return present(TABLE[s]);
+    var r = row(s);
+    if (r) return present(+r[3]);
     var first = s.split('.')[0];
     if (s.indexOf('.') > 0 && hasOwn.call(COMPONENTS, first)) return true;
-    return hasOwn.call(TABLE, first) && present(TABLE[first]);
+    r = row(first);
+    return !!r && present(+r[3]);
   });
   def('nextTick', function (fn) { if (typeof fn === 'function') resolved().then(function () { guard(fn); }); });
   // UI without an answer
@@ -654,21 +654,38 @@
     }
     return function () { N.unsupported(api, shape); };
   }
-  for (var sn in TABLE) {
-    var srow = TABLE[sn];
-    var dot = sn.indexOf('.');
-    var owner = wx;
-    var key = sn;
-    if (dot > 0) {
-      owner = wx[sn.slice(0, dot)];
-      key = sn.slice(dot + 1);
-      if (!owner || typeof owner !== 'object') continue;
+  // the APIs defined above that this base library does not have yet
+  DATED.split(' ').forEach(function (e) {
+    var f = e.split(',');
+    if (!present(+f[1])) delete wx[f[0]];
+  });
+  // Every other API of the table is an own property of `wx` made on first touch (get, `in`,
+  // a descriptor, or listing the keys, which makes them all): `wx` is a proxy over the object
+  // above, so a run pays only for the APIs it touches. Namespaces (`wx.cloud`) work the same way.
+  function lazy(target, prefix) {
+    function make(t, k) {
+      if (hasOwn.call(t, k)) return true;
+      var r = row(prefix + k);
+      if (!r || !present(+r[3])) return false;
+      t[k] = r[1] === 'n' ? lazy({}, prefix + k + '.') : stub(prefix + k, r[1]);
+      return true;
     }
-    if (!present(srow)) { delete owner[key]; continue; }
-    if (hasOwn.call(owner, key)) continue;
-    owner[key] = srow[0] === 'n' ? {} : stub(sn, srow[0]);
+    return new Proxy(target, {
+      get: function (t, k, recv) { if (typeof k === 'string') make(t, k); return Reflect.get(t, k, recv); },
+      has: function (t, k) { return (typeof k === 'string' && make(t, k)) || k in t; },
+      getOwnPropertyDescriptor: function (t, k) { if (typeof k === 'string') make(t, k); return Reflect.getOwnPropertyDescriptor(t, k); },
+      ownKeys: function (t) {
+        var rows = APIS.split(' ');
+        for (var i = 0; i < rows.length; i++) {
+          var n = rows[i].slice(0, rows[i].indexOf(','));
+          if (n.length > prefix.length && n.indexOf(prefix) === 0 && n.indexOf('.', prefix.length) < 0) make(t, n.slice(prefix.length));
+        }
+        return Reflect.ownKeys(t);
+      },
+    });
   }
-  G.wx = wx;
+  G.wx = lazy(wx, '');
+
 
   // ---------------------------------------------------------------- host entry points (called from Rust)
   function top() { return stack[stack.length - 1]; }

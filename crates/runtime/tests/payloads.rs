@@ -215,7 +215,8 @@ fn the_base_library_decides_what_wx_has_and_what_can_i_use_says() {
         logs(&old),
         [
             "undefined undefined function",
-            "false true true false false true false"
+            "false true true false false true false",
+            "false false true true true function false"
         ]
     );
     let new = run_with(&p, &["presence"], "", |c| c.base_lib = Some((2, 32, 3)));
@@ -223,7 +224,8 @@ fn the_base_library_decides_what_wx_has_and_what_can_i_use_says() {
         logs(&new),
         [
             "function function function",
-            "true true true false true true false"
+            "true true true false true true false",
+            "true true true true true function false"
         ]
     );
     // the profile's base library when the run gives none
