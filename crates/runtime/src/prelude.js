@@ -483,6 +483,7 @@
   var baseLib = CFG.baseLib;
   function present(since) { return !(since > baseLib); }
   function row(name) {
+    if (!name || name.indexOf(' ') >= 0 || name.indexOf(',') >= 0) return null;
     var i = APIS.indexOf(' ' + name + ',');
     if (i < 0) return null;
     return APIS.slice(i + 1, APIS.indexOf(' ', i + 1)).split(',');
@@ -646,7 +647,7 @@
         N.unsupported(api, shape);
         return new Proxy({}, {
           get: function (t, k) {
-            if (typeof k !== 'string' || k === 'then') return undefined;
+            if (typeof k !== 'string' || k === 'then' || k === 'toJSON') return undefined;
             return function () { N.unsupported(api + '().' + k, 's'); };
           },
         });

@@ -215,7 +215,7 @@ fn the_base_library_decides_what_wx_has_and_what_can_i_use_says() {
         logs(&old),
         [
             "undefined undefined function",
-            "false true true false false true false",
+            "false true true false false true false false false",
             "false false true true true function false"
         ]
     );
@@ -224,7 +224,7 @@ fn the_base_library_decides_what_wx_has_and_what_can_i_use_says() {
         logs(&new),
         [
             "function function function",
-            "true true true false true true false",
+            "true true true false true true false false false",
             "true true true true true function false"
         ]
     );
