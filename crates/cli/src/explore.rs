@@ -164,6 +164,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         if let Some(p) = &args.entry.profile {
             replay.push_str(&format!(" --profile {p}"));
         }
+        if let Some((a, b, c)) = base.base_lib {
+            replay.push_str(&format!(" --base-lib {a}.{b}.{c}"));
+        }
         for s in &args.entry.state {
             replay.push_str(&format!(" --state {}", sh(s)));
         }

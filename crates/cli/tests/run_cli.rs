@@ -165,6 +165,29 @@ fn os_denied_and_state_flags() {
 }
 
 #[test]
+fn base_lib_flag_decides_what_wx_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |base: &str| {
+        let o = miniperm(
+            dir.path(),
+            &[
+                "run",
+                &fixture("wxtable"),
+                "--ephemeral",
+                "--tap",
+                "presence",
+                "--base-lib",
+                base,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(run("2.19.0").contains("undefined undefined function"));
+    assert!(run("2.32.3").contains("function function function"));
+}
+
+#[test]
 fn location_flag_takes_negative_coordinates() {
     let dir = tempfile::tempdir().unwrap();
     let o = miniperm(
@@ -251,6 +274,14 @@ fn bad_input_is_one_line_and_exit_2() {
     bad(
         &["run", &classic, "--ephemeral", "--answers", "deny,maybe"],
         "malformed answer `maybe`",
+    );
+    bad(
+        &["run", &classic, "--ephemeral", "--base-lib", "2.x"],
+        "malformed base library `2.x` (expected MAJOR.MINOR.PATCH like 2.32.3)",
+    );
+    bad(
+        &["explore", &classic, "--base-lib", "3"],
+        "malformed base library `3`",
     );
     bad(
         &["run", &classic, "--ephemeral", "--page", "pages/nope/nope"],

@@ -5,6 +5,7 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod payload;
 mod uiqueue;
 
 use bridge::*;
@@ -81,6 +82,9 @@ pub struct RunConfig {
     /// The clock that stamps consent events (`at`): the host's wall clock by default. The
     /// program's virtual clock never reaches the log.
     pub stamp: fn() -> i64,
+    /// The base library of the run (`--base-lib`); `None`: the profile's. APIs newer than it
+    /// are absent from `wx` and `wx.canIUse` answers for it.
+    pub base_lib: Option<(u16, u16, u16)>,
 }
 
 /// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
@@ -108,7 +112,16 @@ impl RunConfig {
             now_ms: DEFAULT_NOW_MS,
             seed: DEFAULT_SEED,
             stamp: system_ms,
+            base_lib: None,
         }
+    }
+
+    /// The run's base library: [`RunConfig::base_lib`], else the profile's.
+    pub fn effective_base_lib(&self) -> (u16, u16, u16) {
+        self.base_lib.unwrap_or({
+            let b = self.profile.base_lib;
+            (b.0, b.1, b.2)
+        })
     }
 }
 
@@ -177,6 +190,17 @@ pub fn run(
     store: &mut dyn ConsentStore,
     user: &mut dyn User,
 ) -> Result<RunOutcome, RunError> {
+    // A run's own base library replaces the profile's, for the engine's decisions too.
+    let overridden;
+    let cfg = match cfg.base_lib {
+        Some((a, b, c)) if cfg.profile.base_lib != miniperm_core::BaseLib(a, b, c) => {
+            let mut o = cfg.clone();
+            o.profile.base_lib = miniperm_core::BaseLib(a, b, c);
+            overridden = o;
+            &overridden
+        }
+        _ => cfg,
+    };
     let route = match &cfg.page {
         Some(p) => {
             let p = p

@@ -66,13 +66,15 @@ impl<'js> Driver<'_, 'js> {
                 let mut m = ok_res("showModal");
                 m.insert("confirm".into(), json!(confirm));
                 m.insert("cancel".into(), json!(!confirm));
-                if let UiRequest::Modal { editable: true, .. } = ui {
-                    let text = match &a {
-                        UiAnswer::ConfirmWith(t) => t.clone(),
-                        _ => String::new(),
-                    };
-                    m.insert("content".into(), json!(text));
-                }
+                // `content`: the typed text of an editable modal, else empty (the typings
+                // require the field)
+                let text = match (&ui, &a) {
+                    (UiRequest::Modal { editable: true, .. }, UiAnswer::ConfirmWith(t)) => {
+                        t.clone()
+                    }
+                    _ => String::new(),
+                };
+                m.insert("content".into(), json!(text));
                 self.deliver(id, true, Json::Object(m), true);
             }
             Pending::Sheet { id, ui } => match self.ask(&ui)? {
