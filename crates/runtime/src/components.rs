@@ -111,7 +111,10 @@ mod tests {
     #[test]
     fn extensions_are_stripped_from_files_only() {
         assert_eq!(strip_ext("components/a/a.js"), "components/a/a");
-        assert_eq!(strip_ext("miniprogram_npm/x.y/index.ts"), "miniprogram_npm/x.y/index");
+        assert_eq!(
+            strip_ext("miniprogram_npm/x.y/index.ts"),
+            "miniprogram_npm/x.y/index"
+        );
         assert_eq!(strip_ext("a.b/c"), "a.b/c");
     }
 }

@@ -165,7 +165,11 @@ fn outline(nodes: &Json, depth: usize, out: &mut Vec<String>) {
         }
         let mut line = format!("{pad}{tag}");
         if let Some(Json::Object(attrs)) = n.get("attrs") {
-            if let Some(id) = attrs.get("id").and_then(Json::as_str).filter(|s| !s.is_empty()) {
+            if let Some(id) = attrs
+                .get("id")
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 line.push_str(&format!("#{id}"));
             }
             if let Some(c) = attrs.get("class").and_then(Json::as_str) {

@@ -250,7 +250,10 @@
     m.loaded = true;
     return m.exports;
   }
-  G.__interop = function (m) { return m && m.__esModule ? m.default : m; };
+  G.requirePlugin = function (name) {
+    N.warn('not-supported', 'requirePlugin(`' + String(name) + '`) is not supported by miniperm: plugins are not simulated');
+    return {};
+  };
 
   // ---------------------------------------------------------------- App, Page, Component, Behavior
   var app = null;
@@ -508,7 +511,7 @@
     if (!defs[route]) {
       loadingRoute = route;
       var threw = false;
-      try { loadModule(route + '.js'); } catch (e) { threw = true; reportError(e); }
+      try { loadModule(N.resolve('', '/' + route) || route + '.js'); } catch (e) { threw = true; reportError(e); }
       loadingRoute = null;
       if (!defs[route]) {
         // The file ran but never registered the page: WeChat shows nothing and reports it.
@@ -637,7 +640,10 @@
         while (stack.length) unloadPage(stack.pop());
         openPage(target.route, api === 'switchTab' ? {} : target.query);
       }
-      settle(t[0], true, { errMsg: api + ':ok' });
+      var done = { errMsg: api + ':ok' };
+      // navigateTo's result carries the opened page's event channel (no messages are simulated)
+      if (api === 'navigateTo') done.eventChannel = { emit: function () {}, on: function () {}, once: function () {}, off: function () {} };
+      settle(t[0], true, done);
     });
     return t[1];
   }
@@ -645,17 +651,20 @@
   // ---------------------------------------------------------------- wx
   var wx = {};
   function def(name, fn) { wx[name] = fn; }
-  // engine-decided and native-UI APIs: Rust answers
-  ['authorize', 'getSetting', 'openSetting', 'requirePrivacyAuthorize', 'showModal', 'showActionSheet',
-   'getLocation', 'getFuzzyLocation', 'startLocationUpdate', 'startLocationUpdateBackground',
-   'saveImageToPhotosAlbum', 'saveVideoToPhotosAlbum', 'startRecord', 'getWeRunData',
-   'openBluetoothAdapter', 'addPhoneContact', 'addPhoneCalendar', 'addPhoneRepeatCalendar',
-   'chooseLocation', 'choosePoi', 'chooseAddress', 'chooseImage', 'chooseMedia', 'chooseInvoiceTitle',
-   'chooseInvoice', 'getUserProfile', 'getUserInfo', 'getClipboardData', 'setClipboardData',
-   'requestSubscribeMessage', 'joinVoIPChat', 'createBLEPeripheralServer'
-  ].forEach(function (api) {
-    wx[api] = nativeCall.bind(null, api);
-  });
+  // The API table, baked by bytecode.rs from miniperm_core::wxapi: APIS is ` name,shape,
+  // handling,since ` rows (since as a*1e6+b*1e3+c, empty: every base library), NATIVE the
+  // callback APIs Rust answers, DATED `name,since` of the APIs defined below that need a base
+  // library. CFG.baseLib is the run's. Rows are read on demand: a run pays only for what it uses.
+  var baseLib = CFG.baseLib;
+  function present(since) { return !(since > baseLib); }
+  function row(name) {
+    if (!name || name.indexOf(' ') >= 0 || name.indexOf(',') >= 0) return null;
+    var i = APIS.indexOf(' ' + name + ',');
+    if (i < 0) return null;
+    return APIS.slice(i + 1, APIS.indexOf(' ', i + 1)).split(',');
+  }
+  // engine-decided, native-UI and picker callback APIs: Rust answers
+  NATIVE.split(' ').forEach(function (api) { wx[api] = nativeCall.bind(null, api); });
   def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
   def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
   def('getPrivacySetting', function (opts) {
@@ -675,17 +684,39 @@
   def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
   def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSONparse(N.query('appAuthorizeSetting')); });
   def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSONparse(N.query('systemSetting')); });
-  function systemInfo() { return JSONparse(N.query('systemInfo')); }
-  def('getSystemInfoSync', function () { return systemInfo(); });
-  def('getWindowInfo', function () { return systemInfo(); });
-  def('getDeviceInfo', function () { return systemInfo(); });
-  def('getAppBaseInfo', function () { return systemInfo(); });
-  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo())); });
-  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo())); });
-  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' } }; });
-  def('getLaunchOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
-  def('getEnterOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
-  def('canIUse', function () { return true; });
+  // each API's own fields of the device/app/window info (Rust picks them by the table)
+  function systemInfo(api) { return JSONparse(N.query('systemInfo:' + api)); }
+  def('getSystemInfoSync', function () { return systemInfo('getSystemInfoSync'); });
+  def('getWindowInfo', function () { return systemInfo('getWindowInfo'); });
+  def('getDeviceInfo', function () { return systemInfo('getDeviceInfo'); });
+  def('getAppBaseInfo', function () { return systemInfo('getAppBaseInfo'); });
+  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo('getSystemInfo'))); });
+  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo('getSystemInfoAsync'))); });
+  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' }, plugin: {} }; });
+  function launchOptions() {
+    return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {}, apiCategory: 'default', forwardMaterials: [], hostExtraData: {} };
+  }
+  def('getLaunchOptionsSync', launchOptions);
+  def('getEnterOptionsSync', launchOptions);
+  // `api`, `api.member`, `api.success.field`, `component.attribute.value`: from the table and the
+  // run's base library (components: present at every base library miniperm models).
+  var COMPONENTS = {};
+  ('view scroll-view swiper swiper-item movable-area movable-view cover-view cover-image icon progress ' +
+   'rich-text text button checkbox checkbox-group editor form input keyboard-accessory label picker ' +
+   'picker-view picker-view-column radio radio-group slider switch textarea navigator ' +
+   'functional-page-navigator audio camera image live-player live-pusher video voip-room map canvas ' +
+   'web-view ad ad-custom official-account open-data page-meta navigation-bar match-media ' +
+   'page-container share-element grid-view list-view sticky-header sticky-section root-portal ' +
+   'channel-live channel-video store-product').split(' ').forEach(function (c) { COMPONENTS[c] = true; });
+  def('canIUse', function (schema) {
+    var s = String(schema === undefined ? '' : schema);
+    var r = row(s);
+    if (r) return present(+r[3]);
+    var first = s.split('.')[0];
+    if (s.indexOf('.') > 0 && hasOwn.call(COMPONENTS, first)) return true;
+    r = row(first);
+    return !!r && present(+r[3]);
+  });
   def('nextTick', function (fn) { if (typeof fn === 'function') resolved().then(function () { guard(fn); }); });
   // UI without an answer
   def('showToast', function (opts) {
@@ -757,14 +788,14 @@
         native('RecorderManager.start', o, function (okk, res) {
           if (okk) {
             startedAt = N.now();
-            fire('start');
+            fire('start', { errMsg: 'start:ok' });
             autoStop = addTimer(function () { stop(false); }, max, [], false);
           } else fire('error', res);
         });
       },
       stop: function () { stop(true); },
-      pause: function () { post(function () { fire('pause'); }); },
-      resume: function () { post(function () { fire('resume'); }); },
+      pause: function () { post(function () { fire('pause', { errMsg: 'pause:ok' }); }); },
+      resume: function () { post(function () { fire('resume', { errMsg: 'resume:ok' }); }); },
     };
     Object.keys(ls).forEach(function (n) {
       recorder['on' + n.charAt(0).toUpperCase() + n.slice(1)] = function (f) { if (typeof f === 'function') ls[n].push(f); };
@@ -781,23 +812,62 @@
     };
     return q;
   });
-  // Every other WeChat API: present, and failing as unsupported.
-  function unsupported(api, opts) {
-    N.unsupported(api);
-    if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
-    return later(api, opts, false, { errMsg: api + ':fail not supported' });
+  // Every other API of the table: present, behaving as its shape allows and warning once.
+  function stub(api, shape) {
+    if (shape === 'c') {
+      return function (opts) { N.unsupported(api, shape); return later(api, opts, false, { errMsg: api + ':fail not supported' }); };
+    }
+    if (shape === 'f') {
+      return function () {
+        N.unsupported(api, shape);
+        return new Proxy({}, {
+          get: function (t, k) {
+            if (typeof k !== 'string' || k === 'then' || k === 'toJSON') return undefined;
+            return function () { N.unsupported(api + '().' + k, 's'); };
+          },
+        });
+      };
+    }
+    return function () { N.unsupported(api, shape); };
   }
-  var names = UNSUPPORTED.split(' '); // the module's constant (bytecode.rs)
-  for (var ui = 0; ui < names.length; ui++) {
-    if (!hasOwn.call(wx, names[ui])) wx[names[ui]] = unsupported.bind(null, names[ui]);
+  // the APIs defined above that this base library does not have yet
+  DATED.split(' ').forEach(function (e) {
+    var f = e.split(',');
+    if (!present(+f[1])) delete wx[f[0]];
+  });
+  // Every other API of the table is an own property of `wx` made on first touch (get, `in`,
+  // a descriptor, or listing the keys, which makes them all): `wx` is a proxy over the object
+  // above, so a run pays only for the APIs it touches. Namespaces (`wx.cloud`) work the same way.
+  function lazy(target, prefix) {
+    function make(t, k) {
+      if (hasOwn.call(t, k)) return true;
+      var r = row(prefix + k);
+      if (!r || !present(+r[3])) return false;
+      t[k] = r[1] === 'n' ? lazy({}, prefix + k + '.') : stub(prefix + k, r[1]);
+      return true;
+    }
+    return new Proxy(target, {
+      get: function (t, k, recv) { if (typeof k === 'string') make(t, k); return Reflect.get(t, k, recv); },
+      has: function (t, k) { return (typeof k === 'string' && make(t, k)) || k in t; },
+      getOwnPropertyDescriptor: function (t, k) { if (typeof k === 'string') make(t, k); return Reflect.getOwnPropertyDescriptor(t, k); },
+      ownKeys: function (t) {
+        var rows = APIS.split(' ');
+        for (var i = 0; i < rows.length; i++) {
+          var n = rows[i].slice(0, rows[i].indexOf(','));
+          if (n.length > prefix.length && n.indexOf(prefix) === 0 && n.indexOf('.', prefix.length) < 0) make(t, n.slice(prefix.length));
+        }
+        return Reflect.ownKeys(t);
+      },
+    });
   }
-  G.wx = wx;
+  G.wx = lazy(wx, '');
+
 
   // ---------------------------------------------------------------- host entry points (called from Rust)
   function top() { return stack[stack.length - 1]; }
   return {
     launch: function (path, query) {
-      try { loadModule('app.js'); } catch (e) { reportError(e); }
+      try { loadModule(N.resolve('', '/app') || 'app.js'); } catch (e) { reportError(e); }
       var a = app || (app = {});
       var opts = { path: path, query: query || {}, scene: 1001, referrerInfo: {} };
       if (typeof a.onLaunch === 'function') guard(a.onLaunch, a, [opts]);

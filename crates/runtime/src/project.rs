@@ -1,5 +1,7 @@
-//! A mini-program project read once: app.json, the sources (rewritten to one CommonJS shape and
-//! syntax-checked), page WXML (tap handlers, open-type buttons), miniperm.json, the appid.
+//! A mini-program project read once, as devtools opens it: project.config.json (appid,
+//! miniprogramRoot), app.json (pages, subpackages, resolveAlias, permission), the sources (`.js`
+//! and `.ts` through `miniperm_jsfront` to one CommonJS shape, then syntax-checked by QuickJS),
+//! WXML and WXS texts, page WXML (tap handlers, open-type buttons), miniperm.json.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -8,27 +10,46 @@ use std::sync::Arc;
 use miniperm_core::{Manifest, Privacy, Profile, Scope};
 use serde_json::{Map, Value as Json};
 
-use crate::esm;
+use miniperm_jsfront::{Lang, LineMap};
 
 /// Why a project cannot be loaded. Messages are one line, lowercase, input in backticks.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("`{}` is not a mini-program project: no app.json", .0.display())]
+    #[error(
+        "`{}` is not a mini-program project: no app.json and no project.config.json",
+        .0.display()
+    )]
     NoAppJson(PathBuf),
+    #[error(
+        "`{}` is not a mini-program project: no app.json, and its project.config.json names no miniprogramRoot",
+        .0.display()
+    )]
+    NoRootInConfig(PathBuf),
+    #[error("`{config}` names miniprogramRoot `{root}` but `{root}` holds no app.json")]
+    NoMiniprogramRoot { config: String, root: String },
     #[error("cannot read `{}`: {reason}", .path.display())]
     Unreadable { path: PathBuf, reason: String },
     #[error("malformed `{file}`: {reason}")]
     BadJson { file: String, reason: String },
+    #[error("malformed wxml: {0}")]
+    Wxml(String),
     #[error("app.json lists no pages")]
     NoPages,
     #[error("page `{0}` is listed in app.json but `{0}.js` does not exist")]
     MissingPage(String),
-    #[error("syntax error in `{file}` line {line}: {message}")]
+    #[error("syntax error in `{file}` line {line}, column {column}: {message}")]
     Syntax {
         file: String,
         line: u32,
+        column: u32,
         message: String,
     },
+    #[error("`{file}` is larger than the {limit} limit")]
+    TooLarge { file: String, limit: &'static str },
+    #[error("the project has more than {limit} files: `{file}` is past the limit")]
+    TooManyFiles { file: String, limit: usize },
+    #[error("`{0}` is a symbolic link to a place outside the project")]
+    OutsideRoot(String),
     #[error("unknown profile `{0}` in miniperm.json (expected wechat or wechat-android)")]
     BadProfile(String),
     #[error("the javascript engine failed to start: {0}")]
@@ -83,9 +104,17 @@ pub(crate) struct Inner {
     pub manifest: Manifest,
     pub profile: Option<String>,
     pub files: HashMap<String, Source>,
+    /// Line maps of the transformed `.js`/`.ts` files (plain scripts have none).
+    pub maps: HashMap<String, LineMap>,
+    /// WXML and WXS sources by path.
+    pub texts: BTreeMap<String, String>,
+    /// app.json `resolveAlias`: (key, target) as written.
+    pub aliases: Vec<(String, String)>,
     pub page_info: BTreeMap<String, PageInfo>,
     /// The prelude's bytecode, compiled once per project load.
     pub prelude: Option<crate::bytecode::PreludeBytecode>,
+    /// Parsed WXML and resolved `usingComponents`, set once right after loading.
+    pub render: std::sync::OnceLock<crate::components::RenderData>,
 }
 
 /// A loaded project. Cheap to clone; `Send + Sync`: share it across threads, one run per thread.
@@ -106,6 +135,9 @@ impl std::fmt::Debug for Project {
 
 const MAX_FILES: usize = 5000;
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+const MAX_FILE_BYTES_TEXT: &str = "8 MiB";
+/// The wrapper's head: on the first line, so the body's line numbers are the file's.
+const HEAD: &str = "(function (require, module, exports, __filename, __dirname) {";
 
 fn read(path: &Path) -> Result<String, LoadError> {
     std::fs::read_to_string(path).map_err(|e| LoadError::Unreadable {
@@ -121,49 +153,173 @@ fn parse_json(text: &str, file: &str) -> Result<Json, LoadError> {
     })
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), LoadError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| LoadError::Unreadable {
-        path: dir.to_path_buf(),
+/// Files the loader reads, by extension (`.d.ts` and folders of types are left out).
+fn wanted(name: &str) -> bool {
+    [".js", ".ts", ".json", ".wxml", ".wxs"]
+        .iter()
+        .any(|e| name.ends_with(e))
+        && !name.ends_with(".d.ts")
+}
+
+struct Walk {
+    /// The canonical project root: symbolic links must stay inside it.
+    canon: PathBuf,
+    visited: Vec<PathBuf>,
+    /// Linked folders, walked after every real folder (a file is read under its real path).
+    linked: Vec<PathBuf>,
+    out: Vec<(String, PathBuf)>,
+}
+
+fn rel_of(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn walk(root: &Path, dir: &Path, w: &mut Walk) -> Result<(), LoadError> {
+    let unreadable = |path: &Path, e: std::io::Error| LoadError::Unreadable {
+        path: path.to_path_buf(),
         reason: e.to_string().to_lowercase(),
-    })?;
+    };
+    let rd = std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))?;
     let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
-        if out.len() >= MAX_FILES {
-            return Ok(());
-        }
         let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') || name == "node_modules" {
+        if name.starts_with('.') || name == "node_modules" || name == "typings" {
             continue;
         }
         let p = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            walk(root, &p, out)?;
-        } else if ft.is_file()
-            && (name.ends_with(".js") || name.ends_with(".json") || name.ends_with(".wxml"))
-            && e.metadata()
-                .map(|m| m.len() <= MAX_FILE_BYTES)
-                .unwrap_or(false)
-        {
-            let rel = p
-                .strip_prefix(root)
-                .unwrap_or(&p)
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, p));
+        let rel = rel_of(root, &p);
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let link = meta.file_type().is_symlink();
+        let (is_dir, is_file, len) = if link {
+            let target = std::fs::canonicalize(&p).map_err(|e| unreadable(&p, e))?;
+            if !target.starts_with(&w.canon) {
+                return Err(LoadError::OutsideRoot(rel));
+            }
+            let m = std::fs::metadata(&target).map_err(|e| unreadable(&p, e))?;
+            (m.is_dir(), m.is_file(), m.len())
+        } else {
+            (meta.is_dir(), meta.is_file(), meta.len())
+        };
+        if is_dir && link {
+            w.linked.push(p);
+        } else if is_dir {
+            if let Ok(canon) = std::fs::canonicalize(&p) {
+                w.visited.push(canon);
+            }
+            walk(root, &p, w)?;
+        } else if is_file && wanted(&name) {
+            if w.out.len() >= MAX_FILES {
+                return Err(LoadError::TooManyFiles {
+                    file: rel,
+                    limit: MAX_FILES,
+                });
+            }
+            if len > MAX_FILE_BYTES {
+                return Err(LoadError::TooLarge {
+                    file: rel,
+                    limit: MAX_FILE_BYTES_TEXT,
+                });
+            }
+            w.out.push((rel, p));
         }
     }
     Ok(())
 }
 
-pub(crate) fn wrap(src: &str) -> String {
+/// A source file as the CommonJS wrapper expression, with its line map when it was transformed.
+pub(crate) fn compile(file: &str, src: &str) -> Result<(String, Option<LineMap>), LoadError> {
     let src = src.trim_start_matches('\u{feff}');
-    let head = "(function (require, module, exports, __filename, __dirname) {";
-    match esm::rewrite(src) {
-        Some(r) => format!("{head}{}{}\n}})", r.prelude, r.body),
-        None => format!("{head}{src}\n}})"),
+    let out =
+        miniperm_jsfront::transform(file, src, Lang::of(file)).map_err(|e| LoadError::Syntax {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })?;
+    let map = (!out.map.is_identity()).then_some(out.map);
+    Ok((wrap(&out.code), map))
+}
+
+/// The wrapper around a CommonJS body.
+pub(crate) fn wrap(body: &str) -> String {
+    format!("{HEAD}{body}\n}})")
+}
+
+/// app.json / project.config.json folder resolution: (folder holding app.json, appid from
+/// project.config.json (and project.private.config.json), if any).
+/// A project config's (appid, miniprogramRoot).
+type ConfigIds = (Option<String>, Option<String>);
+
+fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
+    // A config's (appid, miniprogramRoot); the private config overrides the shared one.
+    let config = |folder: &Path| -> Result<Option<ConfigIds>, LoadError> {
+        let mut found = None;
+        for name in ["project.config.json", "project.private.config.json"] {
+            let path = folder.join(name);
+            if !path.is_file() {
+                continue;
+            }
+            let j = parse_json(&read(&path)?, name)?;
+            let get = |k: &str| {
+                j.get(k)
+                    .and_then(Json::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            let (appid, root): ConfigIds = found.unwrap_or_default();
+            found = Some((get("appid").or(appid), get("miniprogramRoot").or(root)));
+        }
+        Ok(found)
+    };
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if dir.join("app.json").is_file() {
+        if let Some((appid, _)) = config(dir)? {
+            return Ok((dir.to_path_buf(), appid));
+        }
+        // The devtools template: project.config.json one level up names this folder.
+        if let Some(parent) = dir.parent()
+            && let Some((appid, Some(root))) = config(parent)?
+            && same(&parent.join(&root), dir)
+        {
+            return Ok((dir.to_path_buf(), appid));
+        }
+        return Ok((dir.to_path_buf(), None));
     }
+    match config(dir)? {
+        Some((appid, Some(root))) => {
+            let folder = dir.join(&root);
+            if folder.join("app.json").is_file() {
+                Ok((folder, appid))
+            } else {
+                Err(LoadError::NoMiniprogramRoot {
+                    config: "project.config.json".into(),
+                    root,
+                })
+            }
+        }
+        Some((_, None)) => Err(LoadError::NoRootInConfig(dir.to_path_buf())),
+        None => Err(LoadError::NoAppJson(dir.to_path_buf())),
+    }
+}
+
+fn str_list(v: Option<&Json>) -> Vec<String> {
+    v.and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Json::as_str)
+                .map(|s| s.trim_start_matches('/').to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn scan_wxml(route: &str, text: &str) -> PageInfo {
@@ -310,43 +466,62 @@ fn parse_attrs(s: &str) -> Vec<(String, String)> {
     out
 }
 
-fn line_of(stack: &str, file: &str) -> u32 {
+fn line_of(stack: &str, file: &str) -> (u32, u32) {
     // QuickJS: "    at pages/x.js:12:5" or "SyntaxError: ... \n    at file:line:col"
+    let num = |s: &str| -> Option<u32> {
+        let n: String = s.chars().take_while(char::is_ascii_digit).collect();
+        n.parse().ok()
+    };
     for l in stack.lines() {
         if let Some(i) = l.find(file) {
             let rest = &l[i + file.len()..];
-            if let Some(r) = rest.strip_prefix(':') {
-                let n: String = r.chars().take_while(char::is_ascii_digit).collect();
-                if let Ok(n) = n.parse() {
-                    return n;
-                }
+            if let Some(r) = rest.strip_prefix(':')
+                && let Some(n) = num(r)
+            {
+                let col = r.split_once(':').and_then(|(_, c)| num(c)).unwrap_or(0);
+                return (n, col);
             }
         }
     }
-    0
+    (0, 0)
 }
 
 impl Project {
     /// Reads and checks a project folder. Syntax errors are reported with file and line.
+    ///
+    /// `dir` is the folder holding app.json, or the folder holding a project.config.json whose
+    /// `miniprogramRoot` names it (the devtools layout).
     pub fn load(dir: &Path) -> Result<Project, LoadError> {
-        let app_json_path = dir.join("app.json");
-        if !app_json_path.is_file() {
-            return Err(LoadError::NoAppJson(dir.to_path_buf()));
-        }
-        let app = parse_json(&read(&app_json_path)?, "app.json")?;
-        let pages: Vec<String> = app
-            .get("pages")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Json::as_str)
-                    .map(|s| s.trim_start_matches('/').to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (root, config_appid) = locate(dir)?;
+        let dir = root.as_path();
+        let app = parse_json(&read(&dir.join("app.json"))?, "app.json")?;
+        let mut pages = str_list(app.get("pages"));
         if pages.is_empty() {
             return Err(LoadError::NoPages);
         }
+        // Subpackages (also independent ones): their pages are routes under their root.
+        let subs = app.get("subpackages").or_else(|| app.get("subPackages"));
+        for sp in subs.and_then(Json::as_array).into_iter().flatten() {
+            let Some(r) = sp.get("root").and_then(Json::as_str) else {
+                continue;
+            };
+            let r = r.trim_matches('/');
+            for p in str_list(sp.get("pages")) {
+                let route = if r.is_empty() { p } else { format!("{r}/{p}") };
+                if !pages.contains(&route) {
+                    pages.push(route);
+                }
+            }
+        }
+        let aliases: Vec<(String, String)> = app
+            .get("resolveAlias")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
         let tabs: Vec<String> = app
             .pointer("/tabBar/list")
             .and_then(Json::as_array)
@@ -409,38 +584,49 @@ impl Project {
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
             .unwrap_or_else(|| "app".to_string());
-        let mut appid = folder;
-        let pc = dir.join("project.config.json");
-        if pc.is_file()
-            && let Ok(j) = parse_json(&read(&pc)?, "project.config.json")
-            && let Some(a) = j.get("appid").and_then(Json::as_str)
-            && !a.is_empty()
-        {
-            appid = a.to_string();
-        }
+        let appid = config_appid.unwrap_or(folder);
 
-        let mut list = Vec::new();
-        walk(dir, dir, &mut list)?;
+        let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let mut w = Walk {
+            canon: canon.clone(),
+            visited: vec![canon],
+            linked: Vec::new(),
+            out: Vec::new(),
+        };
+        walk(dir, dir, &mut w)?;
+        // A link back into the project must not walk a folder twice (or forever).
+        while let Some(p) = w.linked.pop() {
+            let canon = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            if !w.visited.contains(&canon) {
+                w.visited.push(canon);
+                walk(dir, &p, &mut w)?;
+            }
+        }
         let mut files = HashMap::new();
-        let mut wxml = HashMap::new();
-        for (rel, path) in list {
-            if rel.ends_with(".js") {
-                files.insert(rel, Source::Js(wrap(&read(&path)?)));
+        let mut maps = HashMap::new();
+        let mut texts = BTreeMap::new();
+        for (rel, path) in w.out {
+            if rel.ends_with(".js") || rel.ends_with(".ts") {
+                let (code, map) = compile(&rel, &read(&path)?)?;
+                if let Some(m) = map {
+                    maps.insert(rel.clone(), m);
+                }
+                files.insert(rel, Source::Js(code));
             } else if rel.ends_with(".json") {
                 files.insert(rel, Source::Json(read(&path)?));
             } else {
-                wxml.insert(rel, read(&path)?);
+                texts.insert(rel, read(&path)?);
             }
         }
-        if !files.contains_key("app.js") {
+        if !files.contains_key("app.js") && !files.contains_key("app.ts") {
             files.insert("app.js".into(), Source::Js(wrap("App({})")));
         }
         let mut page_info = BTreeMap::new();
         for p in &pages {
-            if !files.contains_key(&format!("{p}.js")) {
+            if !files.contains_key(&format!("{p}.js")) && !files.contains_key(&format!("{p}.ts")) {
                 return Err(LoadError::MissingPage(p.clone()));
             }
-            let info = match wxml.get(&format!("{p}.wxml")) {
+            let info = match texts.get(&format!("{p}.wxml")) {
                 Some(t) => scan_wxml(p, t),
                 None => PageInfo {
                     route: p.clone(),
@@ -449,8 +635,8 @@ impl Project {
             };
             page_info.insert(p.clone(), info);
         }
-        let prelude = check_syntax(&files)?;
-        Ok(Project {
+        let prelude = check_syntax(&files, &maps)?;
+        let project = Project {
             inner: Arc::new(Inner {
                 root: dir.to_path_buf(),
                 appid,
@@ -459,10 +645,45 @@ impl Project {
                 manifest,
                 profile,
                 files,
+                maps,
+                texts,
+                aliases,
                 page_info,
                 prelude,
+                render: std::sync::OnceLock::new(),
             }),
-        })
+        };
+        let rd = crate::components::RenderData::build(
+            &project,
+            project.files_with_ext("wxml"),
+            &project.inner.files,
+            &app,
+        )?;
+        let _ = project.inner.render.set(rd);
+        Ok(project)
+    }
+
+    /// Every WXML file parsed (`None` only while loading).
+    pub(crate) fn templates(&self) -> Option<&miniperm_wxml::Templates> {
+        self.inner.render.get().map(|r| &r.templates)
+    }
+
+    /// True when the project has any WXML to render.
+    pub(crate) fn has_wxml(&self) -> bool {
+        self.templates().is_some_and(|t| t.paths().next().is_some())
+    }
+
+    /// The component a custom tag names in a WXML file (`usingComponents` of the file's JSON,
+    /// then app.json's); `Err` says why it cannot be used (a plugin, a missing path).
+    pub(crate) fn component_for(
+        &self,
+        owner_file: &str,
+        tag: &str,
+    ) -> Result<Option<String>, String> {
+        match self.inner.render.get() {
+            Some(r) => r.component(owner_file, tag),
+            None => Ok(None),
+        }
     }
 
     pub fn appid(&self) -> &str {
@@ -473,7 +694,8 @@ impl Project {
         &self.inner.root
     }
 
-    /// The pages of app.json, in order (the first is the default entry).
+    /// The pages of app.json, in order (the first is the default entry), then the pages of its
+    /// subpackages as routes under their roots (`pkgA/pages/x`).
     pub fn pages(&self) -> &[String] {
         &self.inner.pages
     }
@@ -507,8 +729,104 @@ impl Project {
             .unwrap_or_default()
     }
 
+    /// The sources of one kind (`"wxml"`, `"wxs"`), by path relative to the app.json folder,
+    /// in path order.
+    pub fn files_with_ext<'a>(&'a self, ext: &str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let suffix = format!(".{}", ext.trim_start_matches('.'));
+        self.inner
+            .texts
+            .iter()
+            .filter(move |(k, _)| k.ends_with(&suffix))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// app.json `resolveAlias` applied to a module or component path: the root-absolute path
+    /// (`/utils/x`) it stands for, or `None` when no alias matches. A key ending in `*` is a
+    /// prefix; the longest matching key wins.
+    pub fn resolve_alias(&self, spec: &str) -> Option<String> {
+        let mut best: Option<(usize, String)> = None;
+        for (k, v) in &self.inner.aliases {
+            let hit = match (k.strip_suffix('*'), v.strip_suffix('*')) {
+                (Some(kp), Some(vp)) => spec.strip_prefix(kp).map(|rest| format!("{vp}{rest}")),
+                _ => (spec == k).then(|| v.clone()),
+            };
+            if let Some(t) = hit
+                && best.as_ref().is_none_or(|(len, _)| k.len() > *len)
+            {
+                best = Some((k.len(), format!("/{}", t.trim_start_matches('/'))));
+            }
+        }
+        best.map(|(_, t)| t)
+    }
+
+    /// The original (line, column) of a position in a loaded file's wrapped source (1-based, as
+    /// QuickJS reports them). Untransformed files map to themselves, less the wrapper's head on
+    /// the first line.
+    pub fn original_position(&self, file: &str, line: u32, col: u32) -> (u32, u32) {
+        let col = if line == 1 {
+            col.saturating_sub(HEAD.len() as u32).max(1)
+        } else {
+            col
+        };
+        match self.inner.maps.get(file) {
+            Some(m) => m.original(line, col),
+            None => (line, col),
+        }
+    }
+
+    /// A QuickJS stack with every `file:line:col` (or `file:line`) of a transformed file
+    /// rewritten to the original position.
+    pub(crate) fn map_stack(&self, stack: &str) -> String {
+        if self.inner.maps.is_empty() {
+            return stack.to_string();
+        }
+        let mut out = String::with_capacity(stack.len());
+        for (i, line) in stack.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&self.map_frame(line));
+        }
+        out
+    }
+
+    fn map_frame(&self, line: &str) -> String {
+        for file in self.inner.maps.keys() {
+            let Some(at) = line.find(&format!("{file}:")) else {
+                continue;
+            };
+            let before = line[..at].chars().next_back();
+            if before.is_some_and(|c| !(c == ' ' || c == '(' || c == '@')) {
+                continue;
+            }
+            let rest = &line[at + file.len() + 1..];
+            let num = |s: &str| -> (Option<u32>, usize) {
+                let n: String = s.chars().take_while(char::is_ascii_digit).collect();
+                (n.parse().ok(), n.len())
+            };
+            let (Some(l), llen) = num(rest) else { continue };
+            let after_line = &rest[llen..];
+            let (col, clen) = match after_line.strip_prefix(':') {
+                Some(r) => match num(r) {
+                    (Some(c), n) => (Some(c), n + 1),
+                    _ => (None, 0),
+                },
+                None => (None, 0),
+            };
+            let (ol, oc) = self.original_position(file, l, col.unwrap_or(1));
+            let pos = match col {
+                Some(_) => format!("{ol}:{oc}"),
+                None => ol.to_string(),
+            };
+            return format!("{}{file}:{pos}{}", &line[..at], &after_line[clen..]);
+        }
+        line.to_string()
+    }
+
     pub(crate) fn resolve(&self, from: &str, spec: &str) -> Option<String> {
         let dir = from.rfind('/').map_or("", |i| &from[..i]);
+        let aliased = self.resolve_alias(spec);
+        let spec = aliased.as_deref().unwrap_or(spec);
         let mut bases: Vec<String> = Vec::new();
         if let Some(abs) = spec.strip_prefix('/') {
             bases.push(abs.to_string());
@@ -516,19 +834,29 @@ impl Project {
             bases.push(format!("{dir}/{spec}"));
         } else {
             bases.push(format!("{dir}/{spec}"));
+            // miniprogram_npm, from the requiring file's folder up to the root.
+            let mut d = dir;
+            loop {
+                bases.push(format!("{d}/miniprogram_npm/{spec}"));
+                if d.is_empty() {
+                    break;
+                }
+                d = d.rfind('/').map_or("", |i| &d[..i]);
+            }
             bases.push(spec.to_string());
-            bases.push(format!("miniprogram_npm/{spec}"));
         }
         for b in bases {
             let Some(norm) = normalize(&b) else { continue };
             for cand in [
                 norm.clone(),
                 format!("{norm}.js"),
+                format!("{norm}.ts"),
                 format!("{norm}.json"),
                 format!("{norm}/index.js"),
+                format!("{norm}/index.ts"),
                 format!("{norm}/index.json"),
             ] {
-                if self.inner.files.contains_key(&cand) {
+                if !cand.ends_with(".d.ts") && self.inner.files.contains_key(&cand) {
                     return Some(cand);
                 }
             }
@@ -553,6 +881,7 @@ fn normalize(p: &str) -> Option<String> {
 
 fn check_syntax(
     files: &HashMap<String, Source>,
+    maps: &HashMap<String, LineMap>,
 ) -> Result<Option<crate::bytecode::PreludeBytecode>, LoadError> {
     use rquickjs::{CatchResultExt, Context, Function, Runtime};
     let rt = Runtime::new().map_err(|e| LoadError::Engine(e.to_string()))?;
@@ -578,10 +907,15 @@ fn check_syntax(
                     ),
                     other => (other.to_string(), String::new()),
                 };
-                let line = line_of(&stack, name).max(line_of(&message, name));
+                let (line, col) = line_of(&stack, name).max(line_of(&message, name));
+                let (line, column) = match maps.get(name) {
+                    Some(m) if line > 0 => m.original(line, col),
+                    _ => (line, col),
+                };
                 return Err(LoadError::Syntax {
                     file: name.clone(),
                     line,
+                    column,
                     message: message.to_lowercase(),
                 });
             }
@@ -622,6 +956,77 @@ mod tests {
         let a = i.agree_privacy.unwrap();
         assert_eq!(a.id, "agree");
         assert_eq!(a.handler.as_deref(), Some("onAgree"));
+    }
+
+    fn tstemplate() -> Project {
+        let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tstemplate");
+        Project::load(&d).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn map_stack_rewrites_only_transformed_files() {
+        let p = tstemplate();
+        let m = p
+            .inner
+            .maps
+            .get("pages/index/index.ts")
+            .cloned()
+            .unwrap_or_default();
+        let (l, c) = m.original(3, 1);
+        let stack = "    at locate (pages/index/index.ts:3:1)\n    at xpages/index/index.ts:3:1\n    at pages/index/index.ts:3\n    at f (other.js:3:1)";
+        let out = p.map_stack(stack);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("    at locate (pages/index/index.ts:{l}:{c})")
+        );
+        assert_eq!(lines[1], "    at xpages/index/index.ts:3:1");
+        assert_eq!(lines[2], format!("    at pages/index/index.ts:{l}"));
+        assert_eq!(lines[3], "    at f (other.js:3:1)");
+    }
+
+    #[test]
+    fn alias_longest_prefix_wins() {
+        let p = tstemplate();
+        let mut inner = Inner {
+            root: p.inner.root.clone(),
+            appid: String::new(),
+            pages: Vec::new(),
+            tabs: Vec::new(),
+            manifest: Manifest::default(),
+            profile: None,
+            files: HashMap::new(),
+            maps: HashMap::new(),
+            texts: BTreeMap::new(),
+            aliases: vec![
+                ("@/*".into(), "/*".into()),
+                ("@/comp/*".into(), "components/*".into()),
+                ("lodash".into(), "/vendor/lodash.js".into()),
+            ],
+            page_info: BTreeMap::new(),
+            prelude: None,
+            render: std::sync::OnceLock::new(),
+        };
+        inner
+            .files
+            .insert("components/card/index.js".into(), Source::Json("{}".into()));
+        let p = Project {
+            inner: Arc::new(inner),
+        };
+        assert_eq!(p.resolve_alias("@/utils/a").as_deref(), Some("/utils/a"));
+        assert_eq!(
+            p.resolve_alias("@/comp/card").as_deref(),
+            Some("/components/card")
+        );
+        assert_eq!(
+            p.resolve_alias("lodash").as_deref(),
+            Some("/vendor/lodash.js")
+        );
+        assert_eq!(p.resolve_alias("lodash/fp"), None);
+        assert_eq!(
+            p.resolve("pages/x/x.js", "@/comp/card").as_deref(),
+            Some("components/card/index.js")
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ fn a_wx_if_swap_is_driven_by_text_selectors_only() {
     let t = transcript(&o);
     let l = logs(&o);
     assert!(l.contains(&"tapped from main".to_string()), "{t}");
-    assert!(l.contains(&"location failed getLocation:fail auth deny".to_string()), "{t}");
+    assert!(
+        l.contains(&"location failed getLocation:fail auth deny".to_string()),
+        "{t}"
+    );
     // after the settings page, bindopensetting retried and the location arrived
     assert!(t.contains("ui  settings"), "{t}");
     assert!(
@@ -51,7 +54,10 @@ fn the_hidden_button_cannot_be_tapped() {
     assert!(matches!(e, RunError::NotVisible { .. }), "{e}");
     let m = e.to_string();
     assert!(m.contains("`text=去设置`"), "{m}");
-    assert!(m.contains("text=开启定位"), "the error lists what is tappable: {m}");
+    assert!(
+        m.contains("text=开启定位"),
+        "the error lists what is tappable: {m}"
+    );
     assert!(e.is_bad_input());
 }
 
@@ -92,18 +98,33 @@ fn a_component_trigger_event_reaches_the_page_handler_with_its_detail() {
     let l = logs(&o);
     let t = transcript(&o);
     assert!(l.contains(&"overlay attached".to_string()), "{t}");
-    assert!(l.contains(&"overlay shown for scope.userLocation".to_string()), "{t}");
-    assert!(l.contains(&"overlay retry scope.userLocation".to_string()), "{t}");
+    assert!(
+        l.contains(&"overlay shown for scope.userLocation".to_string()),
+        "{t}"
+    );
+    assert!(
+        l.contains(&"overlay retry scope.userLocation".to_string()),
+        "{t}"
+    );
 }
 
 #[test]
 fn a_camera_prompts_when_it_renders_and_binderror_reaches_the_component() {
-    let o = run_with(&fx(), &[], "deny", |c| c.page = Some("pages/camera/camera".into()));
+    let o = run_with(&fx(), &[], "deny", |c| {
+        c.page = Some("pages/camera/camera".into())
+    });
     let t = transcript(&o);
     assert!(t.contains("ui  authorize scope.camera"), "{t}");
     let l = logs(&o);
-    assert!(l.contains(&"[components/camera-panel/camera-panel] camera error".to_string()), "{t}");
-    assert!(l.iter().any(|x| x.starts_with("camera blocked: insertCamera:fail")), "{t}");
+    assert!(
+        l.contains(&"[components/camera-panel/camera-panel] camera error".to_string()),
+        "{t}"
+    );
+    assert!(
+        l.iter()
+            .any(|x| x.starts_with("camera blocked: insertCamera:fail")),
+        "{t}"
+    );
     // the settings button only appears after setData; then selectComponent reopens the camera
     let o = run_with(
         &fx(),
@@ -112,7 +133,10 @@ fn a_camera_prompts_when_it_renders_and_binderror_reaches_the_component() {
         |c| c.page = Some("pages/camera/camera".into()),
     );
     let t = transcript(&o);
-    assert!(logs(&o).contains(&"camera setting now true".to_string()), "{t}");
+    assert!(
+        logs(&o).contains(&"camera setting now true".to_string()),
+        "{t}"
+    );
     // the camera shows again with the scope granted: no second prompt, no error
     assert_eq!(t.matches("ui  authorize scope.camera").count(), 1, "{t}");
     assert_eq!(t.matches("camera error").count(), 1, "{t}");
@@ -134,9 +158,7 @@ fn a_camera_with_the_scope_granted_does_not_prompt() {
 
 #[test]
 fn a_privacy_popup_component_answers_the_listener() {
-    let o = run_with(&fx(), &["onLocate"], "agree,allow", |c| {
-        c.page = Some("pages/privacy/privacy".into())
-    });
+    let o = go(&fixture("render_privacy"), &["onLocate"], "agree,allow");
     let t = transcript(&o);
     let l = logs(&o);
     assert!(l.contains(&"page heard agree".to_string()), "{t}");

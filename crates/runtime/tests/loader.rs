@@ -60,7 +60,7 @@ fn a_syntax_error_names_file_and_line() {
     assert!(matches!(e, LoadError::Syntax { line: 5, .. }), "{e}");
     let msg = e.to_string();
     assert!(
-        msg.starts_with("syntax error in `pages/index/index.js` line 5:"),
+        msg.starts_with("syntax error in `pages/index/index.js` line 5, column 15:"),
         "{msg}"
     );
     assert!(!msg.contains('\n'));
@@ -70,7 +70,11 @@ fn a_syntax_error_names_file_and_line() {
 fn no_app_json_is_a_one_line_error() {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let e = Project::load(&p).unwrap_err();
-    assert!(e.to_string().contains("no app.json"), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("no app.json and no project.config.json"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -235,10 +235,11 @@ pub(super) fn install<'js>(
     }
     {
         let sh = shared.clone();
+        let p = project.clone();
         n.set(
             "uncaught",
             Function::new(ctx.clone(), move |msg: String, stack: String| {
-                sh.borrow_mut().error(msg, stack);
+                sh.borrow_mut().error(msg, p.map_stack(&stack));
             })
             .map_err(e)?,
         )
@@ -248,7 +249,7 @@ pub(super) fn install<'js>(
         let sh = shared.clone();
         n.set(
             "unsupported",
-            Function::new(ctx.clone(), move |api: String| {
+            Function::new(ctx.clone(), move |api: String, shape: String| {
                 let mut s = sh.borrow_mut();
                 s.push(Event::Call {
                     api: api.clone(),
@@ -256,7 +257,7 @@ pub(super) fn install<'js>(
                 });
                 s.warn(
                     "not-supported",
-                    format!("wx.{api} is not supported by miniperm: it fails with `{api}:fail not supported`"),
+                    payload::not_supported_message(&api, &shape),
                 );
             })
             .map_err(e)?,
@@ -329,6 +330,7 @@ pub(super) fn install<'js>(
         let sh = shared.clone();
         let manifest = project.manifest().clone();
         let profile = cfg.profile.clone();
+        let base_lib = cfg.effective_base_lib();
         let system = cfg.system;
         n.set(
             "query",
@@ -339,43 +341,22 @@ pub(super) fn install<'js>(
                         let (need, contract) = manifest.privacy_setting(&s.state);
                         json!({"needAuthorization": need, "privacyContractName": contract})
                     }
-                    "appAuthorizeSetting" => {
-                        let mut m = Map::new();
-                        for p in miniperm_core::OsPermission::ALL {
-                            m.insert(
-                                p.authorize_setting_field().to_string(),
-                                Json::String(s.state.os(p).os_str().to_string()),
-                            );
-                        }
-                        m.insert("locationReducedAccuracy".into(), Json::Bool(false));
-                        Json::Object(m)
-                    }
+                    "appAuthorizeSetting" => payload::app_authorize_setting(&s.state),
                     "systemSetting" => json!({
                         "bluetoothEnabled": system.bluetooth_enabled,
                         "locationEnabled": system.location_enabled,
                         "wifiEnabled": system.wifi_enabled,
                         "deviceOrientation": "portrait",
                     }),
-                    _ => {
-                        let android = profile.name.contains("android");
-                        let b = profile.base_lib;
-                        json!({
-                            "brand": if android { "Android" } else { "devtools" },
-                            "model": if android { "Android Phone" } else { "iPhone 12/13 (Pro)" },
-                            "platform": if android { "android" } else { "ios" },
-                            "system": if android { "Android 14" } else { "iOS 17.0" },
-                            "version": "8.0.50",
-                            "SDKVersion": format!("{}.{}.{}", b.0, b.1, b.2),
-                            "language": "zh_CN",
-                            "pixelRatio": 3,
-                            "screenWidth": 390, "screenHeight": 844,
-                            "windowWidth": 390, "windowHeight": 844,
-                            "statusBarHeight": 47,
-                            "locationEnabled": system.location_enabled,
-                            "bluetoothEnabled": system.bluetooth_enabled,
-                            "wifiEnabled": system.wifi_enabled,
-                        })
-                    }
+                    other => payload::system_info(
+                        other
+                            .strip_prefix("systemInfo:")
+                            .unwrap_or("getSystemInfoSync"),
+                        &profile,
+                        base_lib,
+                        &system,
+                        &s.state,
+                    ),
                 };
                 v.to_string()
             })
@@ -383,6 +364,8 @@ pub(super) fn install<'js>(
         )
         .map_err(e)?;
     }
+    let bl = cfg.effective_base_lib();
+    let base_lib_num = u32::from(bl.0) * 1_000_000 + u32::from(bl.1) * 1_000 + u32::from(bl.2);
     let cfg_json = json!({
         "pages": project.pages(),
         "tabs": project.tab_pages(),
@@ -390,6 +373,7 @@ pub(super) fn install<'js>(
         "envVersion": cfg.channel.as_str(),
         "firstPage": first,
         "seed": cfg.seed,
+        "baseLib": base_lib_num,
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {

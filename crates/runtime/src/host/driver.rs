@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta, Subject, Value, Via};
+use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta};
 use miniperm_store::ConsentStore;
 use rquickjs::function::IntoArgs;
 use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
@@ -112,12 +112,13 @@ impl<'js> Driver<'_, 'js> {
                 };
                 self.sh
                     .borrow_mut()
-                    .error(m, ex.stack().unwrap_or_default());
+                    .error(m, self.project.map_stack(&ex.stack().unwrap_or_default()));
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
             }
             Err(CaughtError::Value(v)) => {
                 let (m, s) = describe_value(&self.ctx, &v);
+                let s = self.project.map_stack(&s);
                 self.sh.borrow_mut().error(format!("Uncaught {m}"), s);
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
@@ -216,16 +217,28 @@ impl<'js> Driver<'_, 'js> {
                 return Err(Halt::Fail(RunError::NoHandler {
                     route,
                     handler: tap.to_string(),
+                    hint: String::new(),
                 }));
             }
-        }
-        if !self.page_renders(&route) {
-            if let Some(ot) = tap.strip_prefix("open-type=") {
-                return Err(Halt::Fail(RunError::NoButton {
+            // Not a method: maybe a tag on the page (`--tap button`).
+            return match self.tap_selector(tap) {
+                Err(Halt::Fail(RunError::NotVisible {
+                    route, tappable, ..
+                })) => Err(Halt::Fail(RunError::NoHandler {
                     route,
-                    open_type: ot.to_string(),
-                }));
-            }
+                    handler: tap.to_string(),
+                    hint: format!(" and nothing visible matches it; tappable: {tappable}"),
+                })),
+                other => other,
+            };
+        }
+        if !self.page_renders(&route)
+            && let Some(ot) = tap.strip_prefix("open-type=")
+        {
+            return Err(Halt::Fail(RunError::NoButton {
+                route,
+                open_type: ot.to_string(),
+            }));
         }
         self.tap_selector(tap)
     }
@@ -233,7 +246,31 @@ impl<'js> Driver<'_, 'js> {
     fn page_renders(&self, route: &str) -> bool {
         self.project
             .templates()
-            .is_some_and(|t| t.contains(&format!("{route}.wxml")))
+            .is_some_and(|t| t.get(&format!("{route}.wxml")).is_some())
+    }
+
+    /// Runs what is ready now (microtasks, calls, results, renders) without timers and without
+    /// taking the next native UI.
+    pub(super) fn drain(&mut self) -> Result<(), Halt> {
+        loop {
+            self.check()?;
+            self.microtasks()?;
+            let inc = self.sh.borrow_mut().incoming.pop_front();
+            if let Some(inc) = inc {
+                self.incoming(inc)?;
+                continue;
+            }
+            let job = self.sh.borrow_mut().jobs.pop_front();
+            if let Some(job) = job {
+                self.job(job)?;
+                continue;
+            }
+            if self.sh.borrow().dirty {
+                self.render_if_dirty()?;
+                continue;
+            }
+            return Ok(());
+        }
     }
 
     /// Runs to idle: microtasks, API calls, results, due timers, the next native UI, later

@@ -5,6 +5,7 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod payload;
 mod render;
 mod uiqueue;
 
@@ -85,6 +86,9 @@ pub struct RunConfig {
     /// The clock that stamps consent events (`at`): the host's wall clock by default. The
     /// program's virtual clock never reaches the log.
     pub stamp: fn() -> i64,
+    /// The base library of the run (`--base-lib`); `None`: the profile's. APIs newer than it
+    /// are absent from `wx` and `wx.canIUse` answers for it.
+    pub base_lib: Option<(u16, u16, u16)>,
 }
 
 /// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
@@ -113,7 +117,16 @@ impl RunConfig {
             seed: DEFAULT_SEED,
             render: false,
             stamp: system_ms,
+            base_lib: None,
         }
+    }
+
+    /// The run's base library: [`RunConfig::base_lib`], else the profile's.
+    pub fn effective_base_lib(&self) -> (u16, u16, u16) {
+        self.base_lib.unwrap_or({
+            let b = self.profile.base_lib;
+            (b.0, b.1, b.2)
+        })
     }
 }
 
@@ -124,6 +137,8 @@ pub struct RunOutcome {
     pub end: EndReason,
     /// 0 idle or awaiting an answer, 1 an uncaught error in mini-program code or a limit.
     pub exit_code: i32,
+    /// With `render`: a selector for each element a user could tap on the final page.
+    pub tappable: Vec<String>,
 }
 
 /// Why a run could not be carried out (bad input or a store failure); never a JS error.
@@ -131,8 +146,13 @@ pub struct RunOutcome {
 pub enum RunError {
     #[error("page `{0}` is not in app.json")]
     NoSuchPage(String),
-    #[error("page `{route}` has no method `{handler}` to tap")]
-    NoHandler { route: String, handler: String },
+    #[error("page `{route}` has no method `{handler}` to tap{hint}")]
+    NoHandler {
+        route: String,
+        handler: String,
+        /// What is tappable instead, when the page renders (`; tappable: …`).
+        hint: String,
+    },
     #[error("page `{route}` has no `<button open-type=\"{open_type}\">`")]
     NoButton { route: String, open_type: String },
     #[error("nothing visible on page `{route}` matches `{selector}`; tappable: {tappable}")]
@@ -190,6 +210,17 @@ pub fn run(
     store: &mut dyn ConsentStore,
     user: &mut dyn User,
 ) -> Result<RunOutcome, RunError> {
+    // A run's own base library replaces the profile's, for the engine's decisions too.
+    let overridden;
+    let cfg = match cfg.base_lib {
+        Some((a, b, c)) if cfg.profile.base_lib != miniperm_core::BaseLib(a, b, c) => {
+            let mut o = cfg.clone();
+            o.profile.base_lib = miniperm_core::BaseLib(a, b, c);
+            overridden = o;
+            &overridden
+        }
+        _ => cfg,
+    };
     let route = match &cfg.page {
         Some(p) => {
             let p = p
@@ -343,9 +374,14 @@ pub fn run(
     };
     sh.events.push(Event::End { reason: end, ui });
     let events = std::mem::take(&mut sh.events);
+    let tappable = match (&sh.tree, cfg.render) {
+        (Some(t), true) => miniperm_wxml::tappable(t),
+        _ => Vec::new(),
+    };
     Ok(RunOutcome {
         events,
         end,
         exit_code,
+        tappable,
     })
 }

@@ -93,10 +93,7 @@ impl miniperm_wxml::Host for JsHost<'_, '_, '_> {
         let id = format!("{file}#{module}");
         let src = m.src.unwrap_or_default();
         let code = m.code.unwrap_or_default();
-        match self
-            .d
-            .js("wxs", (id, src, code, func.to_string(), args))
-        {
+        match self.d.js("wxs", (id, src, code, func.to_string(), args)) {
             Ok(v) => {
                 let s = v
                     .as_string()
@@ -194,7 +191,7 @@ impl<'js> Driver<'_, 'js> {
         let Some(templates) = project.templates() else {
             return Ok(());
         };
-        if !templates.contains(&file) {
+        if templates.get(&file).is_none() {
             self.sh.borrow_mut().tree = None;
             return Ok(());
         }
@@ -257,10 +254,7 @@ impl<'js> Driver<'_, 'js> {
         }
         // A <camera> asks for scope.camera when it first shows (binderror on a denial).
         for c in new_cameras {
-            self.js(
-                "camera",
-                (c.owner, c.handler, c.id, c.dataset.to_string()),
-            )?;
+            self.js("camera", (c.owner, c.handler, c.id, c.dataset.to_string()))?;
         }
         Ok(())
     }
@@ -309,7 +303,8 @@ impl<'js> Driver<'_, 'js> {
                 tappable: "nothing (the page has no rendered WXML)".into(),
             }));
         };
-        let Some(chain) = miniperm_wxml::find_chain(&tree, &sel) else {
+        let found = miniperm_wxml::find(&tree, &sel);
+        let Some(path) = found else {
             let list = miniperm_wxml::tappable(&tree);
             return Err(Halt::Fail(RunError::NotVisible {
                 selector: text.to_string(),
@@ -325,7 +320,12 @@ impl<'js> Driver<'_, 'js> {
             route: route.clone(),
             handler: text.to_string(),
         });
-        let chain: Vec<Node> = chain.into_iter().cloned().collect();
+        // root first
+        let chain: Vec<Node> = miniperm_wxml::ancestors(&tree, &path)
+            .into_iter()
+            .rev()
+            .cloned()
+            .collect();
         self.dispatch_tap(&chain)
     }
 
@@ -426,13 +426,18 @@ impl<'js> Driver<'_, 'js> {
                 self.agree_privacy()?;
                 if let Some(t) = target("agreeprivacyauthorization") {
                     let detail = json!({"errMsg": "agreePrivacyAuthorization:ok"});
-                    self.invoke(&t.owner, &t.handler, open_event("agreeprivacyauthorization", &t, detail))?;
+                    self.invoke(
+                        &t.owner,
+                        &t.handler,
+                        open_event("agreeprivacyauthorization", &t, detail),
+                    )?;
                 }
             }
             "getPhoneNumber" | "getRealtimePhoneNumber" => {
                 let ev = kind.to_lowercase();
                 if let Some(t) = target(&ev) {
-                    let detail = json!({"errMsg": format!("{kind}:ok"), "code": "miniperm-phone-code"});
+                    let detail =
+                        json!({"errMsg": format!("{kind}:ok"), "code": "miniperm-phone-code"});
                     self.invoke(&t.owner, &t.handler, open_event(&ev, &t, detail))?;
                 }
             }
@@ -521,25 +526,29 @@ impl<'js> Driver<'_, 'js> {
             .collect();
         self.commit(changes)
     }
-
 }
 
 /// The components selected from `owner`'s part of the tree (selectComponent).
-pub(super) fn select_components(tree: &Tree, owner: &str, sel: &Selector, all: bool) -> Vec<String> {
-        let mut out = Vec::new();
-        for chain in chains(tree) {
-            let Some(n) = chain.last() else { continue };
-            if n.owner == owner
-                && let Some(k) = &n.component
-                && sel.matches(n)
-            {
-                out.push(k.clone());
-                if !all {
-                    break;
-                }
+pub(super) fn select_components(
+    tree: &Tree,
+    owner: &str,
+    sel: &Selector,
+    all: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for chain in chains(tree) {
+        let Some(n) = chain.last() else { continue };
+        if n.owner == owner
+            && let Some(k) = &n.component
+            && sel.matches(n)
+        {
+            out.push(k.clone());
+            if !all {
+                break;
             }
         }
-        out
+    }
+    out
 }
 
 /// The event an open-type button's own handler gets.

@@ -66,13 +66,15 @@ impl<'js> Driver<'_, 'js> {
                 let mut m = ok_res("showModal");
                 m.insert("confirm".into(), json!(confirm));
                 m.insert("cancel".into(), json!(!confirm));
-                if let UiRequest::Modal { editable: true, .. } = ui {
-                    let text = match &a {
-                        UiAnswer::ConfirmWith(t) => t.clone(),
-                        _ => String::new(),
-                    };
-                    m.insert("content".into(), json!(text));
-                }
+                // `content`: the typed text of an editable modal, else empty (the typings
+                // require the field)
+                let text = match (&ui, &a) {
+                    (UiRequest::Modal { editable: true, .. }, UiAnswer::ConfirmWith(t)) => {
+                        t.clone()
+                    }
+                    _ => String::new(),
+                };
+                m.insert("content".into(), json!(text));
                 self.deliver(id, true, Json::Object(m), true);
             }
             Pending::Sheet { id, ui } => match self.ask(&ui)? {
@@ -191,7 +193,9 @@ impl<'js> Driver<'_, 'js> {
                 Ask::OsPrompt { permission } => UiRequest::System { permission },
                 Ask::PrivacyListener { referrer } => {
                     self.js("privacy", (referrer.as_str().to_string(),))?;
-                    self.microtasks()?;
+                    // The page's own popup gets ready (its callbacks, its render) before the
+                    // user sees it and answers.
+                    self.drain()?;
                     UiRequest::Privacy {
                         referrer: referrer.as_str().to_string(),
                         source: PrivacySource::Listener,
