@@ -159,7 +159,9 @@ impl EntryArgs {
         cfg.initial = initial;
         cfg.seed = self.seed;
         cfg.now_ms = now_ms;
-        cfg.base_lib = base_lib;
+        if base_lib.is_some() {
+            cfg.base_lib = base_lib;
+        }
         cfg.limits = Limits {
             dispatch_ms: self.timeout_ms,
             memory_bytes: self.memory_mb * 1024 * 1024,

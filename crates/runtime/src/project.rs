@@ -113,6 +113,8 @@ pub(crate) struct Inner {
     pub page_info: BTreeMap<String, PageInfo>,
     /// The prelude's bytecode, compiled once per project load.
     pub prelude: Option<crate::bytecode::PreludeBytecode>,
+    /// project.config.json's `libVersion` (the base library devtools runs), when it is X.Y.Z.
+    pub lib_version: Option<(u16, u16, u16)>,
     /// Parsed WXML and resolved `usingComponents`, set once right after loading.
     pub render: std::sync::OnceLock<crate::components::RenderData>,
 }
@@ -247,16 +249,26 @@ pub(crate) fn compile(file: &str, src: &str) -> Result<(String, Option<LineMap>)
 }
 
 /// The wrapper around a CommonJS body.
+/// `X.Y.Z` as numbers; anything else (`latest`, `trial`) is `None`.
+pub fn parse_version(s: &str) -> Option<(u16, u16, u16)> {
+    let mut it = s.trim().split('.').map(|p| p.parse::<u16>().ok());
+    let v = (it.next()??, it.next()??, it.next()??);
+    it.next().is_none().then_some(v)
+}
+
 pub(crate) fn wrap(body: &str) -> String {
     format!("{HEAD}{body}\n}})")
 }
 
 /// app.json / project.config.json folder resolution: (folder holding app.json, appid from
 /// project.config.json (and project.private.config.json), if any).
-/// A project config's (appid, miniprogramRoot).
-type ConfigIds = (Option<String>, Option<String>);
+/// A project config's (appid, miniprogramRoot, libVersion).
+type ConfigIds = (Option<String>, Option<String>, Option<String>);
 
-fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
+/// Where app.json is, with the config's appid and libVersion.
+type Located = (PathBuf, Option<String>, Option<String>);
+
+fn locate(dir: &Path) -> Result<Located, LoadError> {
     // A config's (appid, miniprogramRoot); the private config overrides the shared one.
     let config = |folder: &Path| -> Result<Option<ConfigIds>, LoadError> {
         let mut found = None;
@@ -272,8 +284,12 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
             };
-            let (appid, root): ConfigIds = found.unwrap_or_default();
-            found = Some((get("appid").or(appid), get("miniprogramRoot").or(root)));
+            let (appid, root, lib): ConfigIds = found.unwrap_or_default();
+            found = Some((
+                get("appid").or(appid),
+                get("miniprogramRoot").or(root),
+                get("libVersion").or(lib),
+            ));
         }
         Ok(found)
     };
@@ -282,23 +298,23 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
         _ => false,
     };
     if dir.join("app.json").is_file() {
-        if let Some((appid, _)) = config(dir)? {
-            return Ok((dir.to_path_buf(), appid));
+        if let Some((appid, _, lib)) = config(dir)? {
+            return Ok((dir.to_path_buf(), appid, lib));
         }
         // The devtools template: project.config.json one level up names this folder.
         if let Some(parent) = dir.parent()
-            && let Some((appid, Some(root))) = config(parent)?
+            && let Some((appid, Some(root), lib)) = config(parent)?
             && same(&parent.join(&root), dir)
         {
-            return Ok((dir.to_path_buf(), appid));
+            return Ok((dir.to_path_buf(), appid, lib));
         }
-        return Ok((dir.to_path_buf(), None));
+        return Ok((dir.to_path_buf(), None, None));
     }
     match config(dir)? {
-        Some((appid, Some(root))) => {
+        Some((appid, Some(root), lib)) => {
             let folder = dir.join(&root);
             if folder.join("app.json").is_file() {
-                Ok((folder, appid))
+                Ok((folder, appid, lib))
             } else {
                 Err(LoadError::NoMiniprogramRoot {
                     config: "project.config.json".into(),
@@ -306,7 +322,7 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
                 })
             }
         }
-        Some((_, None)) => Err(LoadError::NoRootInConfig(dir.to_path_buf())),
+        Some((_, None, _)) => Err(LoadError::NoRootInConfig(dir.to_path_buf())),
         None => Err(LoadError::NoAppJson(dir.to_path_buf())),
     }
 }
@@ -492,7 +508,7 @@ impl Project {
     /// `dir` is the folder holding app.json, or the folder holding a project.config.json whose
     /// `miniprogramRoot` names it (the devtools layout).
     pub fn load(dir: &Path) -> Result<Project, LoadError> {
-        let (root, config_appid) = locate(dir)?;
+        let (root, config_appid, lib_version) = locate(dir)?;
         let dir = root.as_path();
         let app = parse_json(&read(&dir.join("app.json"))?, "app.json")?;
         let mut pages = str_list(app.get("pages"));
@@ -650,6 +666,7 @@ impl Project {
                 aliases,
                 page_info,
                 prelude,
+                lib_version: lib_version.as_deref().and_then(parse_version),
                 render: std::sync::OnceLock::new(),
             }),
         };
@@ -661,6 +678,11 @@ impl Project {
         )?;
         let _ = project.inner.render.set(rd);
         Ok(project)
+    }
+
+    /// project.config.json's `libVersion`, when it is a version (`X.Y.Z`).
+    pub fn lib_version(&self) -> Option<(u16, u16, u16)> {
+        self.inner.lib_version
     }
 
     /// Every WXML file parsed (`None` only while loading).
@@ -1005,6 +1027,7 @@ mod tests {
             ],
             page_info: BTreeMap::new(),
             prelude: None,
+            lib_version: None,
             render: std::sync::OnceLock::new(),
         };
         inner

@@ -86,7 +86,8 @@ pub struct RunConfig {
     /// The clock that stamps consent events (`at`): the host's wall clock by default. The
     /// program's virtual clock never reaches the log.
     pub stamp: fn() -> i64,
-    /// The base library of the run (`--base-lib`); `None`: the profile's. APIs newer than it
+    /// The base library of the run (`--base-lib`, else project.config.json's `libVersion`);
+    /// `None`: the profile's. APIs newer than it
     /// are absent from `wx` and `wx.canIUse` answers for it.
     pub base_lib: Option<(u16, u16, u16)>,
 }
@@ -117,7 +118,7 @@ impl RunConfig {
             seed: DEFAULT_SEED,
             render: false,
             stamp: system_ms,
-            base_lib: None,
+            base_lib: project.lib_version(),
         }
     }
 
