@@ -48,8 +48,9 @@ pub struct EntryArgs {
     /// RFC 3339 like 2026-01-01T08:00:00Z, or milliseconds since the Unix epoch
     #[arg(long, value_name = "TIME", default_value = "2026-01-01T00:00:00Z")]
     pub now: String,
-    /// The base library of the run, like 2.32.3 [default: project.config.json's libVersion, else the profile's]: APIs newer than it are
-    /// absent from `wx`, and `wx.canIUse` answers for it
+    /// The base library of the run, like 2.32.3 [default: project.config.json's libVersion,
+    /// else the profile's]: APIs newer than it are absent from `wx`, and `wx.canIUse` answers
+    /// for it
     #[arg(long, value_name = "X.Y.Z")]
     pub base_lib: Option<String>,
 }
