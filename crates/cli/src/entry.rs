@@ -18,9 +18,11 @@ pub struct EntryArgs {
     /// The page's query, k=v&k2=v2
     #[arg(long, value_name = "K=V&...")]
     pub query: Option<String>,
-    /// A page method to call as a user tap (repeatable, in order); `open-type=openSetting` taps
-    /// the page's first <button open-type="openSetting">
-    #[arg(long, value_name = "HANDLER")]
+    /// What to tap, in order (repeatable): a page method's name, or a selector on the rendered
+    /// page: `#id`, `.class`, `tag`, `tag[attr=value]`, `text=LABEL`, combinations such as
+    /// `button.primary`; `open-type=openSetting` is short for `button[open-type=openSetting]`.
+    /// Only visible elements can be tapped
+    #[arg(long, value_name = "TARGET")]
     pub tap: Vec<String>,
     /// A starting scope state (repeatable): `run` writes it to the store before launch, `explore`
     /// keeps it fixed instead of exploring it
@@ -46,6 +48,26 @@ pub struct EntryArgs {
     /// RFC 3339 like 2026-01-01T08:00:00Z, or milliseconds since the Unix epoch
     #[arg(long, value_name = "TIME", default_value = "2026-01-01T00:00:00Z")]
     pub now: String,
+    /// The base library of the run, like 2.32.3 [default: project.config.json's libVersion,
+    /// else the profile's]: APIs newer than it are absent from `wx`, and `wx.canIUse` answers
+    /// for it
+    #[arg(long, value_name = "X.Y.Z")]
+    pub base_lib: Option<String>,
+}
+
+/// `--base-lib`: `MAJOR.MINOR.PATCH`, each part a number.
+pub(crate) fn parse_base_lib(s: &str) -> Result<(u16, u16, u16), CliError> {
+    let t = s.trim();
+    let parts: Vec<&str> = t.split('.').collect();
+    let nums: Option<Vec<u16>> = parts.iter().map(|p| p.parse::<u16>().ok()).collect();
+    match nums.as_deref() {
+        Some(&[a, b, c]) if parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
+            Ok((a, b, c))
+        }
+        _ => Err(bad(format!(
+            "malformed base library `{s}` (expected MAJOR.MINOR.PATCH like 2.32.3)"
+        ))),
+    }
 }
 
 /// `--now`: RFC 3339 (UTC or with an offset) or milliseconds since the Unix epoch.
@@ -126,6 +148,7 @@ impl EntryArgs {
             )));
         }
         let now_ms = parse_now(&self.now)?;
+        let base_lib = self.base_lib.as_deref().map(parse_base_lib).transpose()?;
         let project = Project::load(&self.project).map_err(|e| bad(e.to_string()))?;
         let mut cfg = RunConfig::new(&project);
         if let Some(p) = &self.profile {
@@ -137,11 +160,40 @@ impl EntryArgs {
         cfg.initial = initial;
         cfg.seed = self.seed;
         cfg.now_ms = now_ms;
+        if base_lib.is_some() {
+            cfg.base_lib = base_lib;
+        }
         cfg.limits = Limits {
             dispatch_ms: self.timeout_ms,
             memory_bytes: self.memory_mb * 1024 * 1024,
             ..Limits::default()
         };
         Ok((project, cfg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_base_lib;
+
+    #[test]
+    fn base_lib_parses_three_numbers_only() {
+        assert_eq!(parse_base_lib("2.32.3").ok(), Some((2, 32, 3)));
+        assert_eq!(parse_base_lib(" 3.0.0 ").ok(), Some((3, 0, 0)));
+        for bad in [
+            "",
+            "2.32",
+            "2.32.3.1",
+            "2.x.3",
+            "+2.1.1",
+            "2..3",
+            "99999.0.0",
+        ] {
+            let e = parse_base_lib(bad).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("malformed base library `{bad}` (expected MAJOR.MINOR.PATCH like 2.32.3)")
+            );
+        }
     }
 }

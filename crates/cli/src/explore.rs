@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use miniperm_explore::runner::RuntimeRunner;
 use miniperm_explore::{CODES, Config, Report, explore};
+use miniperm_runtime::ScriptedUser;
+use miniperm_store::MemoryStore;
 
 use crate::entry::{EntryArgs, bad};
 use crate::error::{CliError, EXIT_CODES_HELP};
@@ -107,19 +109,26 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let entries: Vec<Entry> = if args.all {
         let mut v = Vec::new();
         for route in project.pages() {
-            for h in project.tap_handlers(route) {
+            // What a user can tap when the page has opened: the rendered page's elements, or
+            // the page's tap handlers when it has no WXML.
+            let mut cfg = base.clone();
+            cfg.page = Some(route.clone());
+            cfg.taps.clear();
+            cfg.render = true;
+            let mut store = MemoryStore::new();
+            let mut user = ScriptedUser::new(Vec::new());
+            let tappable = miniperm_runtime::run(&project, &cfg, &mut store, &mut user)
+                .map(|o| o.tappable)
+                .unwrap_or_default();
+            let taps = if tappable.is_empty() {
+                project.tap_handlers(route)
+            } else {
+                tappable
+            };
+            for t in taps {
                 v.push(Entry {
                     page: Some(route.clone()),
-                    taps: vec![h],
-                });
-            }
-            if project
-                .page_info(route)
-                .is_some_and(|p| p.open_setting.is_some())
-            {
-                v.push(Entry {
-                    page: Some(route.clone()),
-                    taps: vec!["open-type=openSetting".into()],
+                    taps: vec![t],
                 });
             }
         }
@@ -163,6 +172,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         }
         if let Some(p) = &args.entry.profile {
             replay.push_str(&format!(" --profile {p}"));
+        }
+        if let Some((a, b, c)) = base.base_lib {
+            replay.push_str(&format!(" --base-lib {a}.{b}.{c}"));
         }
         for s in &args.entry.state {
             replay.push_str(&format!(" --state {}", sh(s)));

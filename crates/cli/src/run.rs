@@ -33,6 +33,10 @@ pub struct Args {
     /// Print the transcript as JSON Lines, one event per line
     #[arg(long)]
     pub json: bool,
+    /// Add a `render` event after each settle: the page's visible elements (an indented outline
+    /// in the human transcript)
+    #[arg(long)]
+    pub render: bool,
     /// What getLocation returns
     #[arg(long, value_name = "LAT,LNG", allow_hyphen_values = true)]
     pub location: Option<String>,
@@ -54,6 +58,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let location = args.location.as_deref().map(parse_location).transpose()?;
     let (project, mut cfg) = args.entry.load()?;
     cfg.user = args.user.clone();
+    cfg.render = args.render;
     cfg.channel = Channel::parse(&args.channel)
         .ok_or_else(|| bad(format!("unknown channel `{}`", args.channel)))?;
     if let Some(l) = location {

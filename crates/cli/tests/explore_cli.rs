@@ -156,7 +156,29 @@ fn all_explores_every_tap_handler() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(
-        text.contains("== page pages/index/index tap onSave"),
+        text.contains("== page pages/index/index tap text=保存到相册"),
         "{text}"
     );
+}
+
+#[test]
+fn base_lib_reaches_the_runs_and_the_replay_line() {
+    let o = bin()
+        .args([
+            "explore",
+            "examples/classic",
+            "--tap",
+            "onLocate",
+            "--base-lib",
+            "2.30.0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let replay = text
+        .lines()
+        .find(|l| l.contains("replay:"))
+        .expect("a replay line");
+    assert!(replay.contains(" --base-lib 2.30.0"), "{replay}");
 }

@@ -165,6 +165,29 @@ fn os_denied_and_state_flags() {
 }
 
 #[test]
+fn base_lib_flag_decides_what_wx_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |base: &str| {
+        let o = miniperm(
+            dir.path(),
+            &[
+                "run",
+                &fixture("wxtable"),
+                "--ephemeral",
+                "--tap",
+                "presence",
+                "--base-lib",
+                base,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(run("2.19.0").contains("undefined undefined function"));
+    assert!(run("2.32.3").contains("function function function"));
+}
+
+#[test]
 fn location_flag_takes_negative_coordinates() {
     let dir = tempfile::tempdir().unwrap();
     let o = miniperm(
@@ -251,6 +274,14 @@ fn bad_input_is_one_line_and_exit_2() {
     bad(
         &["run", &classic, "--ephemeral", "--answers", "deny,maybe"],
         "malformed answer `maybe`",
+    );
+    bad(
+        &["run", &classic, "--ephemeral", "--base-lib", "2.x"],
+        "malformed base library `2.x` (expected MAJOR.MINOR.PATCH like 2.32.3)",
+    );
+    bad(
+        &["explore", &classic, "--base-lib", "3"],
+        "malformed base library `3`",
     );
     bad(
         &["run", &classic, "--ephemeral", "--page", "pages/nope/nope"],
@@ -360,4 +391,59 @@ fn the_same_command_prints_the_same_bytes() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn render_prints_the_outline_and_selectors_tap_what_is_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = fixture("render");
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &render,
+            "--ephemeral",
+            "--render",
+            "--tap",
+            "text=开启定位",
+            "--tap",
+            "text=去设置",
+            "--answers",
+            "deny,settings:scope.userLocation=on",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("  render pages/index/index\n    view.page"),
+        "{out}"
+    );
+    assert!(
+        out.contains("button.primary [open-type=openSetting]"),
+        "{out}"
+    );
+    // a hidden element is bad input that names the selector and what can be tapped
+    let o = miniperm(
+        dir.path(),
+        &["run", &render, "--ephemeral", "--tap", "text=去设置"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("`text=去设置`") && e.contains("tappable: text=开启定位"),
+        "{e}"
+    );
+    // --json carries the tree
+    let o = miniperm(
+        dir.path(),
+        &["run", &render, "--ephemeral", "--render", "--json"],
+    );
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.contains("\"type\":\"render\""))
+        .map(str::to_string)
+        .unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["route"], "pages/index/index");
+    assert_eq!(v["tree"][0]["tag"], "view");
 }

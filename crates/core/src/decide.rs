@@ -338,25 +338,13 @@ impl Decision {
     }
 }
 
-/// The base library an API appeared in (T1, T2).
+/// The base library an API appeared in (T1, T2), from the `wx` API table
+/// ([`crate::wxapi`]); names the table does not have (`RecorderManager.start`) and APIs it
+/// gives no version: every base library.
 pub fn api_since(api: Api) -> BaseLib {
-    match api {
-        Api::Authorize | Api::GetLocation => BaseLib(1, 2, 0),
-        Api::OpenSetting => BaseLib(1, 1, 0),
-        Api::GetFuzzyLocation => BaseLib(2, 25, 0),
-        Api::StartLocationUpdateBackground | Api::StartLocationUpdate | Api::OnLocationChange => {
-            BaseLib(2, 8, 0)
-        }
-        Api::AddPhoneCalendar | Api::AddPhoneRepeatCalendar => BaseLib(2, 15, 0),
-        Api::RequirePrivacyAuthorize => BaseLib(2, 32, 3),
-        Api::GetUserProfile => BaseLib(2, 10, 4),
-        Api::ChooseMedia => BaseLib(2, 10, 0),
-        Api::CreateVKSession => BaseLib(2, 20, 0),
-        Api::CreateBLEPeripheralServer => BaseLib(2, 10, 3),
-        Api::JoinVoIPChat => BaseLib(2, 7, 0),
-        Api::ChoosePoi => BaseLib(2, 26, 0),
-        _ => BaseLib(1, 0, 0),
-    }
+    crate::wxapi::lookup(api.as_str())
+        .and_then(|r| r.since)
+        .map_or(BaseLib(1, 0, 0), |(a, b, c)| BaseLib(a, b, c))
 }
 
 /// Runs the R36 pipeline. Pure: same inputs, same decision.

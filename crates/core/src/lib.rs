@@ -6,7 +6,8 @@
 //! * [`decide`]: the R36 pipeline, `decide(request, state, env) -> Decision`, and [`decide::resolve`]
 //!   for the user's answers;
 //! * [`settings`]: the settings page and the `getSetting` payload;
-//! * [`explain`]: the trail behind a scope's state.
+//! * [`explain`]: the trail behind a scope's state;
+//! * [`wxapi`]: the one table of `wx` APIs (shape, base library, handling, result fields).
 //!
 //! No I/O, no async, no JS or SQL types: callers own time (`now` is passed in), storage and UI.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod manifest;
 pub mod profile;
 pub mod settings;
 pub mod state;
+pub mod wxapi;
 
 pub use catalogue::{Api, InfoType, OsPermission, PromptKind, Scope, ScopeInfo};
 pub use decide::{

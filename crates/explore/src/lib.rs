@@ -133,12 +133,19 @@ fn replay_flags(start: &[(Subject, Value)]) -> String {
     out
 }
 
+/// An API whose outcome is a consent finding: a picker, or an engine-decided API that a scope
+/// or a privacy info type guards (the `wx` API table's handling column, then the catalogue).
 fn guarded(api: &str) -> bool {
-    api == "authorize"
-        || miniperm_core::catalogue::APIS
-            .iter()
-            .any(|a| a.name == api && (a.scope.is_some() || a.info.is_some()))
-        || api.starts_with("choose")
+    use miniperm_core::wxapi::{Handling, lookup};
+    match lookup(api).map(|r| r.handling) {
+        Some(Handling::Picker) => true,
+        Some(Handling::Engine) => {
+            api == "authorize"
+                || miniperm_core::catalogue::Api::lookup(api)
+                    .is_some_and(|a| a.scope.is_some() || a.info.is_some())
+        }
+        _ => false,
+    }
 }
 
 /// The (ui label, answer) steps of a transcript.
@@ -567,5 +574,31 @@ mod tests {
         let r = explore(&Fake, &cfg).unwrap();
         assert!(r.paths <= 2);
         assert!(r.truncated);
+    }
+}
+
+#[cfg(test)]
+mod guarded_tests {
+    #[test]
+    fn guarded_reads_the_api_table() {
+        for api in [
+            "authorize",
+            "getLocation",
+            "chooseImage",
+            "chooseAddress",
+            "getUserInfo",
+        ] {
+            assert!(super::guarded(api), "{api}");
+        }
+        for api in [
+            "getSetting",
+            "showModal",
+            "scanCode",
+            "chooseVideo",
+            "request",
+            "nope",
+        ] {
+            assert!(!super::guarded(api), "{api}");
+        }
     }
 }

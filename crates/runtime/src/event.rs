@@ -81,6 +81,12 @@ pub enum Event {
         message: String,
         stack: String,
     },
+    /// The page as it stands after a settle (`--render`): `tree` is a list of visible nodes
+    /// `{tag, attrs, text, children}`.
+    Render {
+        route: String,
+        tree: Json,
+    },
     End {
         reason: EndReason,
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -147,6 +153,51 @@ fn text(v: Option<&Json>) -> String {
     }
 }
 
+/// The indented outline of a `render` event's tree: one visible node a line.
+fn outline(nodes: &Json, depth: usize, out: &mut Vec<String>) {
+    let Some(list) = nodes.as_array() else { return };
+    for n in list {
+        let tag = n.get("tag").and_then(Json::as_str).unwrap_or("?");
+        let pad = "  ".repeat(depth);
+        if tag == "#text" {
+            out.push(format!("{pad}\"{}\"", text(n.get("text"))));
+            continue;
+        }
+        let mut line = format!("{pad}{tag}");
+        if let Some(Json::Object(attrs)) = n.get("attrs") {
+            if let Some(id) = attrs
+                .get("id")
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                line.push_str(&format!("#{id}"));
+            }
+            if let Some(c) = attrs.get("class").and_then(Json::as_str) {
+                for c in c.split_whitespace() {
+                    line.push('.');
+                    line.push_str(c);
+                }
+            }
+            let rest: Vec<String> = attrs
+                .iter()
+                .filter(|(k, _)| *k != "id" && *k != "class")
+                .map(|(k, v)| format!("{k}={}", text(Some(v))))
+                .collect();
+            if !rest.is_empty() {
+                line.push_str(&format!(" [{}]", rest.join(" ")));
+            }
+        }
+        let t = text(n.get("text"));
+        if !t.is_empty() {
+            line.push_str(&format!(" \"{t}\""));
+        }
+        out.push(line);
+        if let Some(c) = n.get("children") {
+            outline(c, depth + 1, out);
+        }
+    }
+}
+
 /// Makes a string from a project safe for a terminal: control characters (ESC, BEL, CR, line
 /// breaks, C1 controls, bidi overrides) are shown as escapes, so a page can neither drive the
 /// terminal nor forge a transcript line.
@@ -194,7 +245,11 @@ pub fn render_human(event: &Event, color: bool) -> String {
                 Json::Object(m) if m.is_empty() => String::new(),
                 other => format!(" {}", compact(other)),
             };
-            let prefix = if api.contains('.') { "" } else { "wx." };
+            let prefix = if api.contains('.') || api.starts_with('<') {
+                ""
+            } else {
+                "wx."
+            };
             escape_controls(&format!("  call {prefix}{api}{a}"))
         }
         Event::Ui { ui, detail } => {
@@ -288,6 +343,16 @@ pub fn render_human(event: &Event, color: bool) -> String {
                 s.push_str(&escape_controls(l.trim()));
             }
             if color { format!("{RED}{s}{RESET}") } else { s }
+        }
+        Event::Render { route, tree } => {
+            let mut s = paint(DIM, format!("  render {route}"));
+            let mut lines = Vec::new();
+            outline(tree, 2, &mut lines);
+            for l in lines {
+                s.push('\n');
+                s.push_str(&paint(DIM, l));
+            }
+            s
         }
         Event::End { reason, ui } => {
             let s = match ui {

@@ -291,14 +291,184 @@
     cur[segs[segs.length - 1]] = value;
   }
 
+  // Rust re-renders the page after the program changed what it shows.
+  function markDirty() { N.dirty(); }
   function makeSetData(inst) {
     return function (patch, cb) {
       if (patch && typeof patch === 'object') {
         for (var k in patch) if (hasOwn.call(patch, k)) setPath(inst.data, k, clone(patch[k]));
+        if (inst.__observers) runObservers(inst, Object.keys(patch));
       }
+      markDirty();
       emitExact('data', { route: inst.route, patch: patch || {} });
       if (typeof cb === 'function') post(function () { guard(cb, inst); });
     };
+  }
+
+  // ---------------------------------------------------------------- custom components
+  // Instances live in `comps` by key (the page's key + the render position, from Rust's render
+  // tree). Rust creates and updates them while it renders (`instance`), tells each one which
+  // handlers its host element binds (`hostEvents`), and detaches the ones a render no longer has.
+  var comps = {};
+  var wxsModules = {};
+  var pageSeq = 0;
+  function typeDefault(type) {
+    if (type === String) return '';
+    if (type === Number) return 0;
+    if (type === Boolean) return false;
+    if (type === Array) return [];
+    if (type === Object) return null;
+    return null;
+  }
+  function coerce(type, v) {
+    if (v === undefined) return v;
+    if (type === String) return v === null ? '' : typeof v === 'string' ? v : String(v);
+    if (type === Number) { var n = Number(v); return isNaN(n) ? 0 : n; }
+    if (type === Boolean) return !!v;
+    return v;
+  }
+  function propSpec(spec) {
+    if (typeof spec === 'function' || spec === null) return { type: spec, value: typeDefault(spec), observer: null };
+    if (spec && typeof spec === 'object') {
+      var type = hasOwn.call(spec, 'type') ? spec.type : null;
+      return {
+        type: type,
+        value: hasOwn.call(spec, 'value') ? clone(spec.value) : typeDefault(type),
+        observer: spec.observer,
+      };
+    }
+    return { type: null, value: spec === undefined ? null : spec, observer: null };
+  }
+  function flattenBehaviors(o, out, seen) {
+    var bs = Array.isArray(o.behaviors) ? o.behaviors : [];
+    for (var i = 0; i < bs.length; i++) {
+      var b = bs[i];
+      if (!b || typeof b !== 'object' || seen.indexOf(b) >= 0) continue;
+      seen.push(b);
+      flattenBehaviors(b, out, seen);
+      out.push(b);
+    }
+    out.push(o);
+    return out;
+  }
+  var LIFETIMES = ['created', 'attached', 'ready', 'moved', 'detached', 'error'];
+  function makeComponent(route, o, query) {
+    var parts = flattenBehaviors(o, [], []);
+    var inst = { data: {}, is: route, id: '', dataset: {} };
+    var life = {};
+    LIFETIMES.forEach(function (n) { life[n] = []; });
+    var hooks = {};
+    var props = {};
+    var observers = [];
+    var pageLt = { show: [], hide: [], resize: [] };
+    parts.forEach(function (b) {
+      if (!b || typeof b !== 'object') return;
+      var d = clone(b.data) || {};
+      for (var k in d) inst.data[k] = d[k];
+      var ps = b.properties || {};
+      for (var p in ps) {
+        var spec = propSpec(ps[p]);
+        props[p] = spec;
+        inst.data[p] = clone(spec.value);
+      }
+      var m = b.methods || {};
+      for (var name in m) { inst[name] = m[name]; hooks[name] = m[name]; }
+      var lt = b.lifetimes || {};
+      LIFETIMES.forEach(function (n) {
+        var f = lt[n] || b[n];
+        if (typeof f === 'function') life[n].push(f);
+      });
+      var obs = b.observers || {};
+      for (var expr in obs) if (typeof obs[expr] === 'function') observers.push({ fields: expr.split(',').map(function (s) { return s.trim(); }), fn: obs[expr] });
+      var pl = b.pageLifetimes || {};
+      ['show', 'hide', 'resize'].forEach(function (n) { if (typeof pl[n] === 'function') pageLt[n].push(pl[n]); });
+    });
+    // A component opened as a page (its route in app.json): the query fills its properties.
+    if (query) for (var q in query) if (hasOwn.call(props, q)) inst.data[q] = coerce(props[q].type, query[q]);
+    inst.properties = inst.data;
+    inst.__life = life;
+    inst.__hooks = hooks;
+    inst.__props = props;
+    inst.__observers = observers;
+    inst.__pageLt = pageLt;
+    inst.__events = {};
+    if (pageLt.show.length && !hooks.onShow) hooks.onShow = function () { var s = this; pageLt.show.forEach(function (f) { guard(f, s); }); };
+    if (pageLt.hide.length && !hooks.onHide) hooks.onHide = function () { var s = this; pageLt.hide.forEach(function (f) { guard(f, s); }); };
+    inst.triggerEvent = function (name, detail, options) { triggerEvent(inst, name, detail, options || {}); };
+    return inst;
+  }
+  function fieldValue(data, path) {
+    var segs = parsePath(path.replace(/\.\*\*$/, ''));
+    var cur = data;
+    for (var i = 0; i < segs.length; i++) { if (cur === null || cur === undefined) return undefined; cur = cur[segs[i]]; }
+    return cur;
+  }
+  function touches(field, key) {
+    if (field === '**') return true;
+    var f = field.replace(/\.\*\*$/, '');
+    if (key === f) return true;
+    var under = key.indexOf(f) === 0 && (key.charAt(f.length) === '.' || key.charAt(f.length) === '[');
+    var over = f.indexOf(key) === 0 && (f.charAt(key.length) === '.' || f.charAt(key.length) === '[');
+    return under || over;
+  }
+  function runObservers(inst, keys) {
+    var obs = inst.__observers;
+    if (!obs || !obs.length || !keys.length) return;
+    obs.forEach(function (o) {
+      var hit = o.fields.some(function (f) { return keys.some(function (k) { return touches(f, k); }); });
+      if (hit) guard(o.fn, inst, o.fields.map(function (f) { return f === '**' ? inst.data : fieldValue(inst.data, f); }));
+    });
+  }
+  function triggerEvent(inst, name, detail, options) {
+    var b = inst.__events[name];
+    emit('trigger', { component: inst.is, event: name, detail: detail === undefined ? {} : detail });
+    if (!b) return;
+    var owner = ownerOf(b.owner);
+    if (!owner) return;
+    var f = owner.__hooks[b.handler];
+    if (typeof f !== 'function') {
+      N.warn('no-handler', 'component `' + inst.is + '` triggered `' + name + '` but its host has no method `' + b.handler + '`');
+      return;
+    }
+    var target = { id: inst.id, dataset: inst.dataset };
+    var ev = { type: name, timeStamp: N.now(), target: target, currentTarget: target, detail: detail === undefined ? {} : detail, mark: {} };
+    guard(f, owner, [ev]);
+  }
+  // The instance whose WXML produced a node: "" is the page on top, else a component key.
+  function ownerOf(key) { return key ? comps[key] : top(); }
+  function componentDef(def) {
+    if (!defs[def]) {
+      loadingRoute = def;
+      try { loadModule(N.resolve('', '/' + def) || def + '.js'); } catch (e) { reportError(e); }
+      loadingRoute = null;
+      if (!defs[def]) {
+        N.warn('not-a-component', '`' + def + '` does not call Component(): it renders as a plain element');
+        defs[def] = { kind: 'missing', opts: {} };
+      }
+    }
+    return defs[def];
+  }
+  function setProps(inst, props) {
+    var changed = [];
+    for (var p in props) {
+      if (!hasOwn.call(inst.__props, p)) continue;
+      var spec = inst.__props[p];
+      var v = coerce(spec.type, clone(props[p]));
+      var old = inst.data[p];
+      if (JSONstringify(old) === JSONstringify(v) && old === v) continue;
+      if (JSONstringify(old) === JSONstringify(v) && typeof v === 'object') continue;
+      inst.data[p] = v;
+      changed.push(p);
+      if (typeof spec.observer === 'function') guard(spec.observer, inst, [v, old]);
+      else if (typeof spec.observer === 'string' && typeof inst[spec.observer] === 'function') guard(inst[spec.observer], inst, [v, old]);
+    }
+    runObservers(inst, changed);
+  }
+  function detachComp(key) {
+    var c = comps[key];
+    if (!c) return;
+    delete comps[key];
+    life(c, 'detached');
   }
 
   function instantiate(route, query) {
@@ -312,42 +482,20 @@
       inst.data = clone(o.data) || {};
       inst.__hooks = inst;
     } else {
-      var behaviors = Array.isArray(o.behaviors) ? o.behaviors : [];
-      var parts = behaviors.concat([o]);
-      inst = { data: {}, properties: {} };
-      var life = { created: [], attached: [], ready: [], detached: [] };
-      var hooks = {};
-      parts.forEach(function (b) {
-        if (!b || typeof b !== 'object') return;
-        var d = clone(b.data) || {};
-        for (var k in d) inst.data[k] = d[k];
-        var props = b.properties || {};
-        for (var p in props) {
-          var spec = props[p];
-          var v = spec && typeof spec === 'object' && hasOwn.call(spec, 'value') ? spec.value : null;
-          if (query && hasOwn.call(query, p)) v = query[p];
-          inst.data[p] = v;
-          inst.properties[p] = v;
-        }
-        var m = b.methods || {};
-        for (var name in m) { inst[name] = m[name]; hooks[name] = m[name]; }
-        var lt = b.lifetimes || {};
-        ['created', 'attached', 'ready', 'detached'].forEach(function (n) {
-          var f = lt[n] || b[n];
-          if (typeof f === 'function') life[n].push(f);
-        });
-      });
-      inst.__life = life;
-      inst.__hooks = hooks;
-      var pl = o.pageLifetimes || {};
-      if (typeof pl.show === 'function' && !hooks.onShow) hooks.onShow = pl.show;
-      if (typeof pl.hide === 'function' && !hooks.onHide) hooks.onHide = pl.hide;
+      inst = makeComponent(route, o, query);
     }
+    if (def.kind === 'page') inst.__key = 'p' + (++pageSeq);
     inst.route = route;
     inst.__route__ = route;
     inst.options = query || {};
     inst.setData = makeSetData(inst);
-    inst.selectComponent = function () { return null; };
+    inst.selectComponent = function (sel) {
+      var keys = JSONparse(N.select(inst.__key || '', String(sel), false));
+      return keys.length ? comps[keys[0]] || null : null;
+    };
+    inst.selectAllComponents = function (sel) {
+      return JSONparse(N.select(inst.__key || '', String(sel), true)).map(function (k) { return comps[k]; }).filter(Boolean);
+    };
     inst.createSelectorQuery = function () { return wx.createSelectorQuery(); };
     return inst;
   }
@@ -386,6 +534,7 @@
     life(inst, 'created');
     life(inst, 'attached');
     stack.push(inst);
+    markDirty();
     pageEvent('load', inst);
     hook(inst, 'onLoad', query || {});
     pageEvent('show', inst);
@@ -396,10 +545,33 @@
     return inst;
   }
   function registered(inst) { return !defs[inst.route] || !defs[inst.route].missing; }
-  function hidePage(inst) { if (registered(inst)) { pageEvent('hide', inst); hook(inst, 'onHide'); } }
-  function showPage(inst) { if (registered(inst)) { pageEvent('show', inst); hook(inst, 'onShow'); } }
+  // The components rendered on a page (keys start with the page's key).
+  function pageComps(inst) {
+    var out = [];
+    var pre = inst.__key || '';
+    if (!pre) return out;
+    for (var k in comps) if (k.indexOf(pre + '/') === 0) out.push(k);
+    return out.sort();
+  }
+  function pageLifetime(inst, name) {
+    pageComps(inst).forEach(function (k) {
+      var c = comps[k];
+      if (c) c.__pageLt[name].forEach(function (f) { guard(f, c); });
+    });
+  }
+  function hidePage(inst) {
+    if (registered(inst)) { pageEvent('hide', inst); hook(inst, 'onHide'); pageLifetime(inst, 'hide'); }
+  }
+  function showPage(inst) {
+    markDirty();
+    if (registered(inst)) { pageEvent('show', inst); hook(inst, 'onShow'); pageLifetime(inst, 'show'); }
+  }
   function unloadPage(inst) {
-    if (registered(inst)) { pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached'); }
+    if (registered(inst)) {
+      pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached');
+      pageComps(inst).forEach(detachComp);
+    }
+    markDirty();
   }
 
   // ---------------------------------------------------------------- navigation
@@ -468,7 +640,10 @@
         while (stack.length) unloadPage(stack.pop());
         openPage(target.route, api === 'switchTab' ? {} : target.query);
       }
-      settle(t[0], true, { errMsg: api + ':ok' });
+      var done = { errMsg: api + ':ok' };
+      // navigateTo's result carries the opened page's event channel (no messages are simulated)
+      if (api === 'navigateTo') done.eventChannel = { emit: function () {}, on: function () {}, once: function () {}, off: function () {} };
+      settle(t[0], true, done);
     });
     return t[1];
   }
@@ -476,17 +651,20 @@
   // ---------------------------------------------------------------- wx
   var wx = {};
   function def(name, fn) { wx[name] = fn; }
-  // engine-decided and native-UI APIs: Rust answers
-  ['authorize', 'getSetting', 'openSetting', 'requirePrivacyAuthorize', 'showModal', 'showActionSheet',
-   'getLocation', 'getFuzzyLocation', 'startLocationUpdate', 'startLocationUpdateBackground',
-   'saveImageToPhotosAlbum', 'saveVideoToPhotosAlbum', 'startRecord', 'getWeRunData',
-   'openBluetoothAdapter', 'addPhoneContact', 'addPhoneCalendar', 'addPhoneRepeatCalendar',
-   'chooseLocation', 'choosePoi', 'chooseAddress', 'chooseImage', 'chooseMedia', 'chooseInvoiceTitle',
-   'chooseInvoice', 'getUserProfile', 'getUserInfo', 'getClipboardData', 'setClipboardData',
-   'requestSubscribeMessage', 'joinVoIPChat', 'createBLEPeripheralServer'
-  ].forEach(function (api) {
-    wx[api] = nativeCall.bind(null, api);
-  });
+  // The API table, baked by bytecode.rs from miniperm_core::wxapi: APIS is ` name,shape,
+  // handling,since ` rows (since as a*1e6+b*1e3+c, empty: every base library), NATIVE the
+  // callback APIs Rust answers, DATED `name,since` of the APIs defined below that need a base
+  // library. CFG.baseLib is the run's. Rows are read on demand: a run pays only for what it uses.
+  var baseLib = CFG.baseLib;
+  function present(since) { return !(since > baseLib); }
+  function row(name) {
+    if (!name || name.indexOf(' ') >= 0 || name.indexOf(',') >= 0) return null;
+    var i = APIS.indexOf(' ' + name + ',');
+    if (i < 0) return null;
+    return APIS.slice(i + 1, APIS.indexOf(' ', i + 1)).split(',');
+  }
+  // engine-decided, native-UI and picker callback APIs: Rust answers
+  NATIVE.split(' ').forEach(function (api) { wx[api] = nativeCall.bind(null, api); });
   def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
   def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
   def('getPrivacySetting', function (opts) {
@@ -506,17 +684,39 @@
   def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
   def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSONparse(N.query('appAuthorizeSetting')); });
   def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSONparse(N.query('systemSetting')); });
-  function systemInfo() { return JSONparse(N.query('systemInfo')); }
-  def('getSystemInfoSync', function () { return systemInfo(); });
-  def('getWindowInfo', function () { return systemInfo(); });
-  def('getDeviceInfo', function () { return systemInfo(); });
-  def('getAppBaseInfo', function () { return systemInfo(); });
-  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo())); });
-  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo())); });
-  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' } }; });
-  def('getLaunchOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
-  def('getEnterOptionsSync', function () { return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {} }; });
-  def('canIUse', function () { return true; });
+  // each API's own fields of the device/app/window info (Rust picks them by the table)
+  function systemInfo(api) { return JSONparse(N.query('systemInfo:' + api)); }
+  def('getSystemInfoSync', function () { return systemInfo('getSystemInfoSync'); });
+  def('getWindowInfo', function () { return systemInfo('getWindowInfo'); });
+  def('getDeviceInfo', function () { return systemInfo('getDeviceInfo'); });
+  def('getAppBaseInfo', function () { return systemInfo('getAppBaseInfo'); });
+  def('getSystemInfo', function (opts) { return later('getSystemInfo', opts, true, ok('getSystemInfo', systemInfo('getSystemInfo'))); });
+  def('getSystemInfoAsync', function (opts) { return later('getSystemInfoAsync', opts, true, ok('getSystemInfoAsync', systemInfo('getSystemInfoAsync'))); });
+  def('getAccountInfoSync', function () { return { miniProgram: { appId: CFG.appid, envVersion: CFG.envVersion, version: '' }, plugin: {} }; });
+  function launchOptions() {
+    return { path: CFG.firstPage, query: {}, scene: 1001, referrerInfo: {}, apiCategory: 'default', forwardMaterials: [], hostExtraData: {} };
+  }
+  def('getLaunchOptionsSync', launchOptions);
+  def('getEnterOptionsSync', launchOptions);
+  // `api`, `api.member`, `api.success.field`, `component.attribute.value`: from the table and the
+  // run's base library (components: present at every base library miniperm models).
+  var COMPONENTS = {};
+  ('view scroll-view swiper swiper-item movable-area movable-view cover-view cover-image icon progress ' +
+   'rich-text text button checkbox checkbox-group editor form input keyboard-accessory label picker ' +
+   'picker-view picker-view-column radio radio-group slider switch textarea navigator ' +
+   'functional-page-navigator audio camera image live-player live-pusher video voip-room map canvas ' +
+   'web-view ad ad-custom official-account open-data page-meta navigation-bar match-media ' +
+   'page-container share-element grid-view list-view sticky-header sticky-section root-portal ' +
+   'channel-live channel-video store-product').split(' ').forEach(function (c) { COMPONENTS[c] = true; });
+  def('canIUse', function (schema) {
+    var s = String(schema === undefined ? '' : schema);
+    var r = row(s);
+    if (r) return present(+r[3]);
+    var first = s.split('.')[0];
+    if (s.indexOf('.') > 0 && hasOwn.call(COMPONENTS, first)) return true;
+    r = row(first);
+    return !!r && present(+r[3]);
+  });
   def('nextTick', function (fn) { if (typeof fn === 'function') resolved().then(function () { guard(fn); }); });
   // UI without an answer
   def('showToast', function (opts) {
@@ -588,14 +788,14 @@
         native('RecorderManager.start', o, function (okk, res) {
           if (okk) {
             startedAt = N.now();
-            fire('start');
+            fire('start', { errMsg: 'start:ok' });
             autoStop = addTimer(function () { stop(false); }, max, [], false);
           } else fire('error', res);
         });
       },
       stop: function () { stop(true); },
-      pause: function () { post(function () { fire('pause'); }); },
-      resume: function () { post(function () { fire('resume'); }); },
+      pause: function () { post(function () { fire('pause', { errMsg: 'pause:ok' }); }); },
+      resume: function () { post(function () { fire('resume', { errMsg: 'resume:ok' }); }); },
     };
     Object.keys(ls).forEach(function (n) {
       recorder['on' + n.charAt(0).toUpperCase() + n.slice(1)] = function (f) { if (typeof f === 'function') ls[n].push(f); };
@@ -613,17 +813,56 @@
     return q;
   });
   /* @sim */
-  // Every other WeChat API: present, and failing as unsupported.
-  function unsupported(api, opts) {
-    N.unsupported(api);
-    if (/Sync$/.test(api) || /^(on|off|create)[A-Z]/.test(api) || /Manager$|Context$/.test(api)) return undefined;
-    return later(api, opts, false, { errMsg: api + ':fail not supported' });
+  // Every other API of the table: present, behaving as its shape allows and warning once.
+  function stub(api, shape) {
+    if (shape === 'c') {
+      return function (opts) { N.unsupported(api, shape); return later(api, opts, false, { errMsg: api + ':fail not supported' }); };
+    }
+    if (shape === 'f') {
+      return function () {
+        N.unsupported(api, shape);
+        return new Proxy({}, {
+          get: function (t, k) {
+            if (typeof k !== 'string' || k === 'then' || k === 'toJSON') return undefined;
+            return function () { N.unsupported(api + '().' + k, 's'); };
+          },
+        });
+      };
+    }
+    return function () { N.unsupported(api, shape); };
   }
-  var names = UNSUPPORTED.split(' '); // the module's constant (bytecode.rs)
-  for (var ui = 0; ui < names.length; ui++) {
-    if (!hasOwn.call(wx, names[ui])) wx[names[ui]] = unsupported.bind(null, names[ui]);
+  // the APIs defined above that this base library does not have yet
+  DATED.split(' ').forEach(function (e) {
+    var f = e.split(',');
+    if (!present(+f[1])) delete wx[f[0]];
+  });
+  // Every other API of the table is an own property of `wx` made on first touch (get, `in`,
+  // a descriptor, or listing the keys, which makes them all): `wx` is a proxy over the object
+  // above, so a run pays only for the APIs it touches. Namespaces (`wx.cloud`) work the same way.
+  function lazy(target, prefix) {
+    function make(t, k) {
+      if (hasOwn.call(t, k)) return true;
+      var r = row(prefix + k);
+      if (!r || !present(+r[3])) return false;
+      t[k] = r[1] === 'n' ? lazy({}, prefix + k + '.') : stub(prefix + k, r[1]);
+      return true;
+    }
+    return new Proxy(target, {
+      get: function (t, k, recv) { if (typeof k === 'string') make(t, k); return Reflect.get(t, k, recv); },
+      has: function (t, k) { return (typeof k === 'string' && make(t, k)) || k in t; },
+      getOwnPropertyDescriptor: function (t, k) { if (typeof k === 'string') make(t, k); return Reflect.getOwnPropertyDescriptor(t, k); },
+      ownKeys: function (t) {
+        var rows = APIS.split(' ');
+        for (var i = 0; i < rows.length; i++) {
+          var n = rows[i].slice(0, rows[i].indexOf(','));
+          if (n.length > prefix.length && n.indexOf(prefix) === 0 && n.indexOf('.', prefix.length) < 0) make(t, n.slice(prefix.length));
+        }
+        return Reflect.ownKeys(t);
+      },
+    });
   }
-  G.wx = wx;
+  G.wx = lazy(wx, '');
+
 
   // ---------------------------------------------------------------- host entry points (called from Rust)
   function top() { return stack[stack.length - 1]; }
@@ -657,6 +896,92 @@
       return true;
     },
     deliver: function (id, okk, resJson) { settle(id, okk, JSONparse(resJson)); },
+    // ---- render tree (Rust renders the page's WXML and drives the components)
+    pageData: function () {
+      var t = top();
+      if (!t || (defs[t.route] && defs[t.route].missing)) return '';
+      return safeJson({ key: t.__key, route: t.route, data: t.data });
+    },
+    instance: function (key, def, propsJson) {
+      var t = top();
+      if (!t) return '';
+      var full = t.__key + key;
+      var c = comps[full];
+      var props = JSONparse(propsJson);
+      if (!c) {
+        var d = componentDef(def);
+        if (d.kind !== 'component') return '';
+        c = instantiate(def, null);
+        c.__key = full;
+        comps[full] = c;
+        setProps(c, props);
+        life(c, 'created');
+        life(c, 'attached');
+        life(c, 'ready');
+      } else {
+        setProps(c, props);
+      }
+      return safeJson(c.data);
+    },
+    hostEvents: function (key, id, datasetJson, eventsJson) {
+      var t = top();
+      var c = t && comps[t.__key + key];
+      if (!c) return;
+      c.id = id;
+      c.dataset = JSONparse(datasetJson);
+      var evs = JSONparse(eventsJson);
+      for (var n in evs) evs[n].owner = evs[n].owner ? t.__key + evs[n].owner : '';
+      c.__events = evs;
+    },
+    prune: function (keysJson) {
+      var t = top();
+      if (!t) return;
+      var keep = {};
+      JSONparse(keysJson).forEach(function (k) { keep[t.__key + k] = true; });
+      pageComps(t).forEach(function (k) { if (!keep[k]) detachComp(k); });
+    },
+    hasMethod: function (owner, name) {
+      var o = owner ? comps[top().__key + owner] : top();
+      return !!o && typeof o.__hooks[name] === 'function';
+    },
+    invoke: function (owner, name, eventJson) {
+      var o = owner ? comps[top().__key + owner] : top();
+      if (!o || typeof o.__hooks[name] !== 'function') return false;
+      var ev = JSONparse(eventJson);
+      ev.timeStamp = N.now();
+      guard(o.__hooks[name], o, [ev]);
+      return true;
+    },
+    // A WXS function called from a binding: `src` modules load like any module, inline ones
+    // are compiled once per run.
+    wxs: function (id, src, code, func, argsJson) {
+      var m = wxsModules[id];
+      if (!m) {
+        m = { exports: {} };
+        var file = id.slice(0, id.indexOf('#'));
+        try {
+          if (!code) {
+            m.exports = loadModule(src);
+          } else {
+            var f = new Function('module', 'exports', 'require', code);
+            f.call(m.exports, m, m.exports, function (spec) { return loadModule(N.resolve(file, spec) || spec); });
+          }
+        } catch (e) { reportError(e); }
+        wxsModules[id] = m;
+      }
+      var fn = m.exports && m.exports[func];
+      if (typeof fn !== 'function') return '';
+      try { return exactJson(fn.apply(null, JSONparse(argsJson))); } catch (e) { reportError(e); return ''; }
+    },
+    camera: function (owner, handler, id, datasetJson) {
+      native('<camera>', {}, function (okk, res) {
+        if (okk || !handler) return;
+        var o = owner ? comps[top().__key + owner] : top();
+        if (!o || typeof o.__hooks[handler] !== 'function') return;
+        var target = { id: id, dataset: JSONparse(datasetJson) };
+        guard(o.__hooks[handler], o, [{ type: 'error', timeStamp: N.now(), target: target, currentTarget: target, detail: res, mark: {} }]);
+      });
+    },
     task: function (id) { var f = tasks[id]; delete tasks[id]; if (f) guard(f); },
     nextTimer: function () { var i = earliest(); return i < 0 ? -1 : timers[i].at; },
     fireTimer: function () {

@@ -31,6 +31,8 @@ pub enum LoadError {
     Unreadable { path: PathBuf, reason: String },
     #[error("malformed `{file}`: {reason}")]
     BadJson { file: String, reason: String },
+    #[error("malformed wxml: {0}")]
+    Wxml(String),
     #[error("app.json lists no pages")]
     NoPages,
     #[error("page `{0}` is listed in app.json but `{0}.js` does not exist")]
@@ -115,6 +117,10 @@ pub(crate) struct Inner {
     pub prelude: Option<crate::bytecode::PreludeBytecode>,
     /// miniperm.json `mocks` and the project's file list, for the simulated APIs.
     pub sim: crate::sim::Sim,
+    /// project.config.json's `libVersion` (the base library devtools runs), when it is X.Y.Z.
+    pub lib_version: Option<(u16, u16, u16)>,
+    /// Parsed WXML and resolved `usingComponents`, set once right after loading.
+    pub render: std::sync::OnceLock<crate::components::RenderData>,
 }
 
 /// A loaded project. Cheap to clone; `Send + Sync`: share it across threads, one run per thread.
@@ -247,16 +253,26 @@ pub(crate) fn compile(file: &str, src: &str) -> Result<(String, Option<LineMap>)
 }
 
 /// The wrapper around a CommonJS body.
+/// `X.Y.Z` as numbers; anything else (`latest`, `trial`) is `None`.
+pub fn parse_version(s: &str) -> Option<(u16, u16, u16)> {
+    let mut it = s.trim().split('.').map(|p| p.parse::<u16>().ok());
+    let v = (it.next()??, it.next()??, it.next()??);
+    it.next().is_none().then_some(v)
+}
+
 pub(crate) fn wrap(body: &str) -> String {
     format!("{HEAD}{body}\n}})")
 }
 
 /// app.json / project.config.json folder resolution: (folder holding app.json, appid from
 /// project.config.json (and project.private.config.json), if any).
-/// A project config's (appid, miniprogramRoot).
-type ConfigIds = (Option<String>, Option<String>);
+/// A project config's (appid, miniprogramRoot, libVersion).
+type ConfigIds = (Option<String>, Option<String>, Option<String>);
 
-fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
+/// Where app.json is, with the config's appid and libVersion.
+type Located = (PathBuf, Option<String>, Option<String>);
+
+fn locate(dir: &Path) -> Result<Located, LoadError> {
     // A config's (appid, miniprogramRoot); the private config overrides the shared one.
     let config = |folder: &Path| -> Result<Option<ConfigIds>, LoadError> {
         let mut found = None;
@@ -272,8 +288,12 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
             };
-            let (appid, root): ConfigIds = found.unwrap_or_default();
-            found = Some((get("appid").or(appid), get("miniprogramRoot").or(root)));
+            let (appid, root, lib): ConfigIds = found.unwrap_or_default();
+            found = Some((
+                get("appid").or(appid),
+                get("miniprogramRoot").or(root),
+                get("libVersion").or(lib),
+            ));
         }
         Ok(found)
     };
@@ -282,23 +302,23 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
         _ => false,
     };
     if dir.join("app.json").is_file() {
-        if let Some((appid, _)) = config(dir)? {
-            return Ok((dir.to_path_buf(), appid));
+        if let Some((appid, _, lib)) = config(dir)? {
+            return Ok((dir.to_path_buf(), appid, lib));
         }
         // The devtools template: project.config.json one level up names this folder.
         if let Some(parent) = dir.parent()
-            && let Some((appid, Some(root))) = config(parent)?
+            && let Some((appid, Some(root), lib)) = config(parent)?
             && same(&parent.join(&root), dir)
         {
-            return Ok((dir.to_path_buf(), appid));
+            return Ok((dir.to_path_buf(), appid, lib));
         }
-        return Ok((dir.to_path_buf(), None));
+        return Ok((dir.to_path_buf(), None, None));
     }
     match config(dir)? {
-        Some((appid, Some(root))) => {
+        Some((appid, Some(root), lib)) => {
             let folder = dir.join(&root);
             if folder.join("app.json").is_file() {
-                Ok((folder, appid))
+                Ok((folder, appid, lib))
             } else {
                 Err(LoadError::NoMiniprogramRoot {
                     config: "project.config.json".into(),
@@ -306,7 +326,7 @@ fn locate(dir: &Path) -> Result<(PathBuf, Option<String>), LoadError> {
                 })
             }
         }
-        Some((_, None)) => Err(LoadError::NoRootInConfig(dir.to_path_buf())),
+        Some((_, None, _)) => Err(LoadError::NoRootInConfig(dir.to_path_buf())),
         None => Err(LoadError::NoAppJson(dir.to_path_buf())),
     }
 }
@@ -492,7 +512,7 @@ impl Project {
     /// `dir` is the folder holding app.json, or the folder holding a project.config.json whose
     /// `miniprogramRoot` names it (the devtools layout).
     pub fn load(dir: &Path) -> Result<Project, LoadError> {
-        let (root, config_appid) = locate(dir)?;
+        let (root, config_appid, lib_version) = locate(dir)?;
         let dir = root.as_path();
         let app = parse_json(&read(&dir.join("app.json"))?, "app.json")?;
         let mut pages = str_list(app.get("pages"));
@@ -640,7 +660,7 @@ impl Project {
             page_info.insert(p.clone(), info);
         }
         let prelude = check_syntax(&files, &maps)?;
-        Ok(Project {
+        let project = Project {
             inner: Arc::new(Inner {
                 root: dir.to_path_buf(),
                 appid,
@@ -658,8 +678,46 @@ impl Project {
                     mocks,
                     assets: crate::sim::assets(dir),
                 },
+                lib_version: lib_version.as_deref().and_then(parse_version),
+                render: std::sync::OnceLock::new(),
             }),
-        })
+        };
+        let rd = crate::components::RenderData::build(
+            &project,
+            project.files_with_ext("wxml"),
+            &project.inner.files,
+            &app,
+        )?;
+        let _ = project.inner.render.set(rd);
+        Ok(project)
+    }
+
+    /// project.config.json's `libVersion`, when it is a version (`X.Y.Z`).
+    pub fn lib_version(&self) -> Option<(u16, u16, u16)> {
+        self.inner.lib_version
+    }
+
+    /// Every WXML file parsed (`None` only while loading).
+    pub(crate) fn templates(&self) -> Option<&miniperm_wxml::Templates> {
+        self.inner.render.get().map(|r| &r.templates)
+    }
+
+    /// True when the project has any WXML to render.
+    pub(crate) fn has_wxml(&self) -> bool {
+        self.templates().is_some_and(|t| t.paths().next().is_some())
+    }
+
+    /// The component a custom tag names in a WXML file (`usingComponents` of the file's JSON,
+    /// then app.json's); `Err` says why it cannot be used (a plugin, a missing path).
+    pub(crate) fn component_for(
+        &self,
+        owner_file: &str,
+        tag: &str,
+    ) -> Result<Option<String>, String> {
+        match self.inner.render.get() {
+            Some(r) => r.component(owner_file, tag),
+            None => Ok(None),
+        }
     }
 
     pub fn appid(&self) -> &str {
@@ -982,6 +1040,8 @@ mod tests {
             page_info: BTreeMap::new(),
             prelude: None,
             sim: crate::sim::Sim::default(),
+            lib_version: None,
+            render: std::sync::OnceLock::new(),
         };
         inner
             .files

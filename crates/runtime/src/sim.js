@@ -440,7 +440,8 @@
       if (!o || !hasOwn.call(o, 'data')) return o;
       var c = {};
       for (var k in o) c[k] = o[k];
-      c.data = '<' + sizeOf(o.data, o.encoding) + ' bytes>';
+      var d = o.data;
+      c.data = typeof d === 'string' ? '<' + d.length + ' characters>' : '<' + sizeOf(d) + ' bytes>';
       return c;
     }
     var fsm = null;
@@ -859,7 +860,8 @@
       q.watch = function () { return { close: function () { return resolved(); } }; };
       return q;
     }
-    def('cloud', {
+    // the rest of wx.cloud (the table's rows) stays as the prelude's lazy stubs make it
+    def('cloud', lazy({
       init: function (o) { call('cloud.init', o); },
       callFunction: function (o) {
         o = o || {};
@@ -882,7 +884,7 @@
       getTempFileURL: cloudUnsupported('getTempFileURL'),
       deleteFile: cloudUnsupported('deleteFile'),
       callContainer: cloudUnsupported('callContainer'),
-    });
+    }, 'cloud.'));
 
     // ------------------------------------------------------------ event channels (navigateTo `events`)
     function side() { return { ls: [], peer: null }; }

@@ -170,7 +170,11 @@ fn missing_file_paths_fail_as_wechat() {
 
 #[test]
 fn file_system_manager() {
-    let o = sim("pages/files/files", &["notes", "big"], "");
+    // 11 MB of writes: a debug build on a loaded machine needs more than the default 2 s
+    let o = run_with(&fixture("sim"), &["notes", "big"], "", |c| {
+        c.page = Some("pages/files/files".into());
+        c.limits.dispatch_ms = 30_000;
+    });
     assert_eq!(
         logs(&o),
         vec![

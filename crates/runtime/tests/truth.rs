@@ -138,3 +138,14 @@ fn human_output_escapes_control_characters() {
     );
     assert!(t.contains("line1\\nline2"), "{t}");
 }
+
+#[test]
+fn project_lib_version_decides_availability_unless_overridden() {
+    let p = fixture("oldlib");
+    assert_eq!(p.lib_version(), Some((2, 30, 0)));
+    let t = transcript(&go(&p, &[], ""));
+    assert!(t.contains("log log: privacy api undefined false"), "{t}");
+    assert!(t.contains("log log: setting api function true"), "{t}");
+    let t = transcript(&run_with(&p, &[], "", |c| c.base_lib = Some((3, 15, 2))));
+    assert!(t.contains("log log: privacy api function true"), "{t}");
+}

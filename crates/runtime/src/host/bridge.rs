@@ -22,6 +22,7 @@ pub(super) enum Job {
     },
     Task(u32),
     Handler {
+        owner: String,
         name: String,
         event: Json,
     },
@@ -50,6 +51,13 @@ pub(super) struct Shared {
     pub(super) rejections: Vec<String>,
     /// Set with `limit`: the interrupt handler then stops the JS that is running.
     pub(super) stop: Rc<Cell<bool>>,
+    /// The program changed data since the last render.
+    pub(super) dirty: bool,
+    /// The current page's last render, and its route.
+    pub(super) tree: Option<Rc<miniperm_wxml::Tree>>,
+    pub(super) tree_route: String,
+    /// The `<camera>` elements on screen at the last render.
+    pub(super) cameras: HashSet<String>,
 }
 
 /// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
@@ -179,6 +187,33 @@ pub(super) fn install<'js>(
     {
         let sh = shared.clone();
         n.set(
+            "dirty",
+            Function::new(ctx.clone(), move || {
+                sh.borrow_mut().dirty = true;
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
+            "select",
+            Function::new(ctx.clone(), move |owner: String, sel: String, all: bool| {
+                let s = sh.borrow();
+                let keys = match (&s.tree, miniperm_wxml::Selector::parse(&sel)) {
+                    (Some(tree), Ok(sel)) => render::select_components(tree, &owner, &sel, all),
+                    _ => Vec::new(),
+                };
+                serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        n.set(
             "task",
             Function::new(ctx.clone(), move |id: f64| {
                 let mut s = sh.borrow_mut();
@@ -214,7 +249,7 @@ pub(super) fn install<'js>(
         let sh = shared.clone();
         n.set(
             "unsupported",
-            Function::new(ctx.clone(), move |api: String| {
+            Function::new(ctx.clone(), move |api: String, shape: String| {
                 let mut s = sh.borrow_mut();
                 s.push(Event::Call {
                     api: api.clone(),
@@ -222,7 +257,7 @@ pub(super) fn install<'js>(
                 });
                 s.warn(
                     "not-supported",
-                    format!("wx.{api} is not supported by miniperm: it fails with `{api}:fail not supported`"),
+                    payload::not_supported_message(&api, &shape),
                 );
             })
             .map_err(e)?,
@@ -295,6 +330,7 @@ pub(super) fn install<'js>(
         let sh = shared.clone();
         let manifest = project.manifest().clone();
         let profile = cfg.profile.clone();
+        let base_lib = cfg.effective_base_lib();
         let system = cfg.system;
         n.set(
             "query",
@@ -305,43 +341,22 @@ pub(super) fn install<'js>(
                         let (need, contract) = manifest.privacy_setting(&s.state);
                         json!({"needAuthorization": need, "privacyContractName": contract})
                     }
-                    "appAuthorizeSetting" => {
-                        let mut m = Map::new();
-                        for p in miniperm_core::OsPermission::ALL {
-                            m.insert(
-                                p.authorize_setting_field().to_string(),
-                                Json::String(s.state.os(p).os_str().to_string()),
-                            );
-                        }
-                        m.insert("locationReducedAccuracy".into(), Json::Bool(false));
-                        Json::Object(m)
-                    }
+                    "appAuthorizeSetting" => payload::app_authorize_setting(&s.state),
                     "systemSetting" => json!({
                         "bluetoothEnabled": system.bluetooth_enabled,
                         "locationEnabled": system.location_enabled,
                         "wifiEnabled": system.wifi_enabled,
                         "deviceOrientation": "portrait",
                     }),
-                    _ => {
-                        let android = profile.name.contains("android");
-                        let b = profile.base_lib;
-                        json!({
-                            "brand": if android { "Android" } else { "devtools" },
-                            "model": if android { "Android Phone" } else { "iPhone 12/13 (Pro)" },
-                            "platform": if android { "android" } else { "ios" },
-                            "system": if android { "Android 14" } else { "iOS 17.0" },
-                            "version": "8.0.50",
-                            "SDKVersion": format!("{}.{}.{}", b.0, b.1, b.2),
-                            "language": "zh_CN",
-                            "pixelRatio": 3,
-                            "screenWidth": 390, "screenHeight": 844,
-                            "windowWidth": 390, "windowHeight": 844,
-                            "statusBarHeight": 47,
-                            "locationEnabled": system.location_enabled,
-                            "bluetoothEnabled": system.bluetooth_enabled,
-                            "wifiEnabled": system.wifi_enabled,
-                        })
-                    }
+                    other => payload::system_info(
+                        other
+                            .strip_prefix("systemInfo:")
+                            .unwrap_or("getSystemInfoSync"),
+                        &profile,
+                        base_lib,
+                        &system,
+                        &s.state,
+                    ),
                 };
                 v.to_string()
             })
@@ -373,6 +388,8 @@ pub(super) fn install<'js>(
         )
         .map_err(e)?;
     }
+    let bl = cfg.effective_base_lib();
+    let base_lib_num = u32::from(bl.0) * 1_000_000 + u32::from(bl.1) * 1_000 + u32::from(bl.2);
     let cfg_json = json!({
         "pages": project.pages(),
         "tabs": project.tab_pages(),
@@ -380,6 +397,7 @@ pub(super) fn install<'js>(
         "envVersion": cfg.channel.as_str(),
         "firstPage": first,
         "seed": cfg.seed,
+        "baseLib": base_lib_num,
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {

@@ -9,16 +9,8 @@ use serde_json::{Map, Value as Json, json};
 use crate::user::UiRequest;
 
 pub(super) fn is_picker(api: &str) -> bool {
-    matches!(
-        api,
-        "chooseLocation"
-            | "choosePoi"
-            | "chooseAddress"
-            | "chooseImage"
-            | "chooseMedia"
-            | "chooseInvoiceTitle"
-            | "chooseInvoice"
-    )
+    miniperm_core::wxapi::lookup(api)
+        .is_some_and(|r| r.handling == miniperm_core::wxapi::Handling::Picker)
 }
 
 pub(super) fn fail_res(f: Fail, profile: &Profile, api: &str) -> Json {
@@ -38,10 +30,11 @@ pub(super) fn ok_res(api: &str) -> Map<String, Json> {
 
 /// The API name in errMsg: RecorderManager failures read `operateRecorder:fail ...`.
 pub(super) fn err_name(api: &str) -> &str {
-    if api == "RecorderManager.start" {
-        "operateRecorder"
-    } else {
-        api
+    match api {
+        "RecorderManager.start" => "operateRecorder",
+        // the <camera> component reports through binderror
+        "<camera>" => "insertCamera",
+        _ => api,
     }
 }
 
@@ -128,7 +121,8 @@ impl<'js> Driver<'_, 'js> {
             _ => {
                 let req = if api == "authorize" {
                     Request::authorize(args.get("scope").and_then(Json::as_str), gesture, now)
-                } else if let Some(a) = Api::parse(&api) {
+                } else if let Some(a) = Api::parse(if api == "<camera>" { "camera" } else { &api })
+                {
                     Request::api(a, gesture, now)
                 } else {
                     self.sh.borrow_mut().warn(
@@ -215,10 +209,15 @@ impl<'js> Driver<'_, 'js> {
                 m.insert("cloudID".into(), json!("miniperm-werun"));
             }
             "getUserProfile" | "getUserInfo" => {
-                m.insert(
-                    "userInfo".into(),
-                    json!({"nickName": "微信用户", "avatarUrl": "", "gender": 0, "country": "", "province": "", "city": "", "language": "zh_CN"}),
-                );
+                let user = json!({"nickName": "微信用户", "avatarUrl": "", "gender": 0, "country": "", "province": "", "city": "", "language": "zh_CN"});
+                // Placeholders in the shapes WeChat uses: `rawData` is the user info as JSON text;
+                // nothing here is signed or encrypted.
+                m.insert("rawData".into(), json!(user.to_string()));
+                m.insert("signature".into(), json!("miniperm-simulated-signature"));
+                m.insert("encryptedData".into(), json!(""));
+                m.insert("iv".into(), json!(""));
+                m.insert("cloudID".into(), json!(""));
+                m.insert("userInfo".into(), user);
             }
             "getClipboardData" => {
                 m.insert("data".into(), json!(""));
@@ -235,6 +234,22 @@ impl<'js> Driver<'_, 'js> {
                 m.insert("address".into(), json!("广东省广州市海珠区阅江西路222号"));
                 m.insert("latitude".into(), json!(lat));
                 m.insert("longitude".into(), json!(lng));
+                if api == "choosePoi" {
+                    // a precise place (type 2) in Guangzhou (city code 440100)
+                    m.insert("type".into(), json!(2));
+                    m.insert("city".into(), json!(440100));
+                }
+            }
+            "joinVoIPChat" => {
+                m.insert("errCode".into(), json!(0));
+                m.insert("openIdList".into(), json!([]));
+            }
+            "openBluetoothAdapter" => {
+                m.insert("errCode".into(), json!(0));
+            }
+            "createBLEPeripheralServer" => {
+                // a placeholder: the peripheral server's methods are not simulated
+                m.insert("server".into(), json!({}));
             }
             "chooseAddress" => {
                 for (k, v) in [
@@ -243,7 +258,9 @@ impl<'js> Driver<'_, 'js> {
                     ("provinceName", "广东省"),
                     ("cityName", "广州市"),
                     ("countyName", "海珠区"),
+                    ("streetName", "赤岗街道"),
                     ("detailInfo", "阅江西路222号"),
+                    ("detailInfoNew", "阅江西路222号"),
                     ("nationalCode", "440105"),
                     ("telNumber", "020-81234567"),
                 ] {
@@ -265,8 +282,9 @@ impl<'js> Driver<'_, 'js> {
                 );
             }
             "chooseInvoiceTitle" => {
+                // `type` 0 (a company) or 1 (a person): a number, as the typings give it
+                m.insert("type".into(), json!(0));
                 for (k, v) in [
-                    ("type", "0"),
                     ("title", "示例科技有限公司"),
                     ("taxNumber", "91440101MA5ABCDE1X"),
                     ("companyAddress", "广州市海珠区"),

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta, Subject, Value, Via};
+use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta};
 use miniperm_store::ConsentStore;
 use rquickjs::function::IntoArgs;
 use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
@@ -180,89 +180,97 @@ impl<'js> Driver<'_, 'js> {
             .unwrap_or_default())
     }
 
+    /// One `--tap`: a bare page-method name calls that method as a tap (as before); anything
+    /// else is a selector on the rendered page (DESIGN: taps on what the user sees).
     pub(super) fn tap(&mut self, tap: &str) -> Result<(), Halt> {
         let route = self.current_route()?;
-        let info = self.project.page_info(&route).cloned().unwrap_or_default();
-        if let Some(ot) = tap.strip_prefix("open-type=") {
-            let button = match ot {
-                "openSetting" => info.open_setting.clone(),
-                "agreePrivacyAuthorization" => info.agree_privacy.clone(),
-                _ => None,
+        let ident = !tap.is_empty()
+            && tap
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+            && !tap.starts_with(|c: char| c.is_ascii_digit());
+        if ident {
+            let has: bool = {
+                let v = self.js("hasHandler", (tap.to_string(),))?;
+                v.as_bool().unwrap_or(false)
             };
-            let Some(button) = button else {
-                return Err(Halt::Fail(RunError::NoButton {
+            if has {
+                let info = self.project.page_info(&route).cloned().unwrap_or_default();
+                let target = info.taps.iter().find(|t| t.handler == tap);
+                let dataset = target
+                    .map(|t| json!(t.dataset))
+                    .unwrap_or_else(|| json!({}));
+                let id = target.map(|t| t.id.clone()).unwrap_or_default();
+                let ev = tap_event("tap", &id, dataset, json!({"x": 0, "y": 0}));
+                self.with_gesture("tap", (tap.to_string(), ev.to_string()))?;
+                return Ok(());
+            }
+            if self.sh.borrow().errors > 0 {
+                // The page threw while loading: that error is the story, not the missing method.
+                self.sh.borrow_mut().warn(
+                    "tap-skipped",
+                    format!("`{tap}` was not tapped: page `{route}` has no such method after an uncaught error"),
+                );
+                return Ok(());
+            }
+            if !self.page_renders(&route) {
+                return Err(Halt::Fail(RunError::NoHandler {
                     route,
-                    open_type: ot.to_string(),
+                    handler: tap.to_string(),
+                    hint: String::new(),
                 }));
+            }
+            // Not a method: maybe a tag on the page (`--tap button`).
+            return match self.tap_selector(tap) {
+                Err(Halt::Fail(RunError::NotVisible {
+                    route, tappable, ..
+                })) => Err(Halt::Fail(RunError::NoHandler {
+                    route,
+                    handler: tap.to_string(),
+                    hint: format!(" and nothing visible matches it; tappable: {tappable}"),
+                })),
+                other => other,
             };
-            self.push(Event::Tap {
-                route: route.clone(),
-                handler: tap.to_string(),
-            });
-            if ot == "openSetting" {
-                self.uiq.push_back(Pending::Settings {
-                    id: None,
-                    button: button.handler.clone(),
-                    with_subscriptions: false,
-                });
-            } else {
-                // R29: tapping the agree button records consent for every declared type.
-                let st = self.state();
-                let changes: Vec<Change> = self
-                    .project
-                    .manifest()
-                    .declared_types()
-                    .iter()
-                    .filter(|t| !st.privacy_granted(**t))
-                    .map(|t| Change {
-                        subject: Subject::Privacy(*t),
-                        from: Value::Unset,
-                        to: Value::Granted,
-                        via: Via::Prompt,
-                        gesture: true,
-                        api: Some("agreePrivacyAuthorization".into()),
-                        notice: None,
-                    })
-                    .collect();
-                self.commit(changes)?;
-                if let Some(hname) = button.handler {
-                    let ev = tap_event(
-                        "agreeprivacyauthorization",
-                        &button.id,
-                        json!({}),
-                        json!({"errMsg": "agreePrivacyAuthorization:ok"}),
-                    );
-                    self.with_gesture("handler", (hname, ev.to_string()))?;
-                }
+        }
+        if !self.page_renders(&route)
+            && let Some(ot) = tap.strip_prefix("open-type=")
+        {
+            return Err(Halt::Fail(RunError::NoButton {
+                route,
+                open_type: ot.to_string(),
+            }));
+        }
+        self.tap_selector(tap)
+    }
+
+    fn page_renders(&self, route: &str) -> bool {
+        self.project
+            .templates()
+            .is_some_and(|t| t.get(&format!("{route}.wxml")).is_some())
+    }
+
+    /// Runs what is ready now (microtasks, calls, results, renders) without timers and without
+    /// taking the next native UI.
+    pub(super) fn drain(&mut self) -> Result<(), Halt> {
+        loop {
+            self.check()?;
+            self.microtasks()?;
+            let inc = self.sh.borrow_mut().incoming.pop_front();
+            if let Some(inc) = inc {
+                self.incoming(inc)?;
+                continue;
+            }
+            let job = self.sh.borrow_mut().jobs.pop_front();
+            if let Some(job) = job {
+                self.job(job)?;
+                continue;
+            }
+            if self.sh.borrow().dirty {
+                self.render_if_dirty()?;
+                continue;
             }
             return Ok(());
         }
-        let has: bool = {
-            let v = self.js("hasHandler", (tap.to_string(),))?;
-            v.as_bool().unwrap_or(false)
-        };
-        if !has && self.sh.borrow().errors > 0 {
-            // The page threw while loading: that error is the story, not the missing method.
-            self.sh.borrow_mut().warn(
-                "tap-skipped",
-                format!("`{tap}` was not tapped: page `{route}` has no such method after an uncaught error"),
-            );
-            return Ok(());
-        }
-        if !has {
-            return Err(Halt::Fail(RunError::NoHandler {
-                route,
-                handler: tap.to_string(),
-            }));
-        }
-        let target = info.taps.iter().find(|t| t.handler == tap);
-        let dataset = target
-            .map(|t| json!(t.dataset))
-            .unwrap_or_else(|| json!({}));
-        let id = target.map(|t| t.id.clone()).unwrap_or_default();
-        let ev = tap_event("tap", &id, dataset, json!({"x": 0, "y": 0}));
-        self.with_gesture("tap", (tap.to_string(), ev.to_string()))?;
-        Ok(())
     }
 
     /// Runs to idle: microtasks, API calls, results, due timers, the next native UI, later
@@ -287,6 +295,10 @@ impl<'js> Driver<'_, 'js> {
                 self.fire_timer()?;
                 continue;
             }
+            if self.sh.borrow().dirty {
+                self.render_if_dirty()?;
+                continue;
+            }
             if let Some(p) = self.uiq.pop_front() {
                 self.head(p)?;
                 continue;
@@ -296,7 +308,7 @@ impl<'js> Driver<'_, 'js> {
                 self.fire_timer()?;
                 continue;
             }
-            return Ok(());
+            return self.emit_render();
         }
     }
 
@@ -331,8 +343,8 @@ impl<'js> Driver<'_, 'js> {
             Job::Task(id) => {
                 self.js("task", (id,))?;
             }
-            Job::Handler { name, event } => {
-                self.with_gesture("handler", (name, event.to_string()))?;
+            Job::Handler { owner, name, event } => {
+                self.invoke(&owner, &name, event)?;
             }
             Job::Location(res) => {
                 self.js("location", (res.to_string(),))?;

@@ -5,11 +5,14 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod payload;
+mod render;
 mod uiqueue;
 
 use bridge::*;
 use dispatch::*;
 use driver::*;
+use render::*;
 use uiqueue::*;
 
 use std::cell::{Cell, RefCell};
@@ -78,9 +81,15 @@ pub struct RunConfig {
     pub now_ms: i64,
     /// The seed of `Math.random` (the same seed gives the same numbers).
     pub seed: u32,
+    /// Add a `render` event (the page's render tree) after each settle (`--render`).
+    pub render: bool,
     /// The clock that stamps consent events (`at`): the host's wall clock by default. The
     /// program's virtual clock never reaches the log.
     pub stamp: fn() -> i64,
+    /// The base library of the run (`--base-lib`, else project.config.json's `libVersion`);
+    /// `None`: the profile's. APIs newer than it
+    /// are absent from `wx` and `wx.canIUse` answers for it.
+    pub base_lib: Option<(u16, u16, u16)>,
 }
 
 /// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
@@ -107,8 +116,18 @@ impl RunConfig {
             limits: Limits::default(),
             now_ms: DEFAULT_NOW_MS,
             seed: DEFAULT_SEED,
+            render: false,
             stamp: system_ms,
+            base_lib: project.lib_version(),
         }
+    }
+
+    /// The run's base library: [`RunConfig::base_lib`], else the profile's.
+    pub fn effective_base_lib(&self) -> (u16, u16, u16) {
+        self.base_lib.unwrap_or({
+            let b = self.profile.base_lib;
+            (b.0, b.1, b.2)
+        })
     }
 }
 
@@ -119,6 +138,8 @@ pub struct RunOutcome {
     pub end: EndReason,
     /// 0 idle or awaiting an answer, 1 an uncaught error in mini-program code or a limit.
     pub exit_code: i32,
+    /// With `render`: a selector for each element a user could tap on the final page.
+    pub tappable: Vec<String>,
 }
 
 /// Why a run could not be carried out (bad input or a store failure); never a JS error.
@@ -126,10 +147,23 @@ pub struct RunOutcome {
 pub enum RunError {
     #[error("page `{0}` is not in app.json")]
     NoSuchPage(String),
-    #[error("page `{route}` has no method `{handler}` to tap")]
-    NoHandler { route: String, handler: String },
+    #[error("page `{route}` has no method `{handler}` to tap{hint}")]
+    NoHandler {
+        route: String,
+        handler: String,
+        /// What is tappable instead, when the page renders (`; tappable: …`).
+        hint: String,
+    },
     #[error("page `{route}` has no `<button open-type=\"{open_type}\">`")]
     NoButton { route: String, open_type: String },
+    #[error("nothing visible on page `{route}` matches `{selector}`; tappable: {tappable}")]
+    NotVisible {
+        selector: String,
+        route: String,
+        tappable: String,
+    },
+    #[error("bad selector `{selector}`: {reason}")]
+    BadSelector { selector: String, reason: String },
     #[error("answer `{answer}` does not fit {ui}")]
     AnswerMismatch { answer: String, ui: String },
     #[error("answer `{answer}`: {reason}")]
@@ -177,6 +211,17 @@ pub fn run(
     store: &mut dyn ConsentStore,
     user: &mut dyn User,
 ) -> Result<RunOutcome, RunError> {
+    // A run's own base library replaces the profile's, for the engine's decisions too.
+    let overridden;
+    let cfg = match cfg.base_lib {
+        Some((a, b, c)) if cfg.profile.base_lib != miniperm_core::BaseLib(a, b, c) => {
+            let mut o = cfg.clone();
+            o.profile.base_lib = miniperm_core::BaseLib(a, b, c);
+            overridden = o;
+            &overridden
+        }
+        _ => cfg,
+    };
     let route = match &cfg.page {
         Some(p) => {
             let p = p
@@ -330,9 +375,14 @@ pub fn run(
     };
     sh.events.push(Event::End { reason: end, ui });
     let events = std::mem::take(&mut sh.events);
+    let tappable = match (&sh.tree, cfg.render) {
+        (Some(t), true) => miniperm_wxml::tappable(t),
+        _ => Vec::new(),
+    };
     Ok(RunOutcome {
         events,
         end,
         exit_code,
+        tappable,
     })
 }

@@ -22,7 +22,7 @@ pub(super) enum Pending {
     },
     Settings {
         id: Option<u32>,
-        button: Option<String>,
+        button: Option<Target>,
         with_subscriptions: bool,
     },
     Modal {
@@ -66,13 +66,15 @@ impl<'js> Driver<'_, 'js> {
                 let mut m = ok_res("showModal");
                 m.insert("confirm".into(), json!(confirm));
                 m.insert("cancel".into(), json!(!confirm));
-                if let UiRequest::Modal { editable: true, .. } = ui {
-                    let text = match &a {
-                        UiAnswer::ConfirmWith(t) => t.clone(),
-                        _ => String::new(),
-                    };
-                    m.insert("content".into(), json!(text));
-                }
+                // `content`: the typed text of an editable modal, else empty (the typings
+                // require the field)
+                let text = match (&ui, &a) {
+                    (UiRequest::Modal { editable: true, .. }, UiAnswer::ConfirmWith(t)) => {
+                        t.clone()
+                    }
+                    _ => String::new(),
+                };
+                m.insert("content".into(), json!(text));
                 self.deliver(id, true, Json::Object(m), true);
             }
             Pending::Sheet { id, ui } => match self.ask(&ui)? {
@@ -114,12 +116,13 @@ impl<'js> Driver<'_, 'js> {
                 if let Some(id) = id {
                     self.deliver(id, true, res.clone(), true);
                 }
-                if let Some(name) = button {
-                    let ev = tap_event("opensetting", "", json!({}), res);
-                    self.sh
-                        .borrow_mut()
-                        .jobs
-                        .push_back(Job::Handler { name, event: ev });
+                if let Some(t) = button {
+                    let ev = open_event("opensetting", &t, res);
+                    self.sh.borrow_mut().jobs.push_back(Job::Handler {
+                        owner: t.owner,
+                        name: t.handler,
+                        event: ev,
+                    });
                 }
             }
             Pending::Engine {
@@ -190,7 +193,9 @@ impl<'js> Driver<'_, 'js> {
                 Ask::OsPrompt { permission } => UiRequest::System { permission },
                 Ask::PrivacyListener { referrer } => {
                     self.js("privacy", (referrer.as_str().to_string(),))?;
-                    self.microtasks()?;
+                    // The page's own popup gets ready (its callbacks, its render) before the
+                    // user sees it and answers.
+                    self.drain()?;
                     UiRequest::Privacy {
                         referrer: referrer.as_str().to_string(),
                         source: PrivacySource::Listener,
@@ -209,21 +214,11 @@ impl<'js> Driver<'_, 'js> {
                 _ => Answer::Disagree,
             };
             if let (Ask::PrivacyListener { .. }, Answer::Agree) = (ask, answer) {
-                let route = self.current_route()?;
-                let button = self
-                    .project
-                    .page_info(&route)
-                    .and_then(|i| i.agree_privacy.clone());
-                if let Some(b) = button
-                    && let Some(h) = b.handler
-                {
-                    let ev = tap_event(
-                        "agreeprivacyauthorization",
-                        &b.id,
-                        json!({}),
-                        json!({"errMsg": "agreePrivacyAuthorization:ok"}),
-                    );
-                    self.with_gesture("handler", (h, ev.to_string()))?;
+                // The user's agree is a tap on the page's agree button (R26, R29).
+                if let Some(t) = self.agree_button()? {
+                    let detail = json!({"errMsg": "agreePrivacyAuthorization:ok"});
+                    let ev = open_event("agreeprivacyauthorization", &t, detail);
+                    self.invoke(&t.owner, &t.handler, ev)?;
                     self.microtasks()?;
                 }
             }
