@@ -884,6 +884,7 @@
       getTempFileURL: cloudUnsupported('getTempFileURL'),
       deleteFile: cloudUnsupported('deleteFile'),
       callContainer: cloudUnsupported('callContainer'),
+      connectContainer: cloudUnsupported('connectContainer'),
     }, 'cloud.'));
 
     // ------------------------------------------------------------ event channels (navigateTo `events`)
