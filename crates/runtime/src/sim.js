@@ -805,7 +805,10 @@
           var e = ext(o.url, '');
           put(path, { bytes: null, size: NOMINAL, image: /^(png|jpe?g|gif|webp|bmp)$/.test(e) ? image(800, 600, imgType(o.url)) : null });
         }
+        // WeChat answers filePath when one was asked for, else tempFilePath (the typings call
+        // both required).
         if (dest) r[1].filePath = dest; else r[1].tempFilePath = path;
+        if (!r[1].profile) r[1].profile = { protocol: 'http/1.1', socketReused: false, sendBytesCount: 0, receivedBytedCount: NOMINAL };
       }
       return task(reply('downloadFile', o, r));
     });
@@ -827,7 +830,7 @@
     });
     def('getNetworkType', function (o) {
       call('getNetworkType', o);
-      return reply('getNetworkType', o, mocked('getNetworkType', 'getNetworkType', '', { networkType: 'wifi', signalStrength: 100, hasSystemProxy: false }));
+      return reply('getNetworkType', o, mocked('getNetworkType', 'getNetworkType', '', { networkType: 'wifi', signalStrength: 100, hasSystemProxy: false, weakNet: false }));
     });
     var netListeners = [];
     def('onNetworkStatusChange', function (f) {
