@@ -277,7 +277,7 @@ fn saved_files_and_small_apis() {
             "remove ok {\"errMsg\":\"removeSavedFile:ok\"}",
             "remove again fail removeSavedFile:fail file not exist",
             "cloudID {\"cloudID\":\"abc\"}",
-            "net ok {\"errMsg\":\"getNetworkType:ok\",\"networkType\":\"wifi\",\"signalStrength\":100,\"hasSystemProxy\":false}",
+            "net ok {\"errMsg\":\"getNetworkType:ok\",\"networkType\":\"wifi\",\"signalStrength\":100,\"hasSystemProxy\":false,\"weakNet\":false}",
             "compress ok {\"errMsg\":\"compressImage:ok\",\"tempFilePath\":\"wxfile://tmp/compress-3.jpg\"}",
             "open ok {\"errMsg\":\"openLocation:ok\"}",
             "open bad fail openLocation:fail parameter error: parameter.latitude should be Number instead of String;",
