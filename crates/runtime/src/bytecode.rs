@@ -1,91 +1,34 @@
 //! The prelude compiled once to QuickJS bytecode, loaded into every run's fresh runtime.
 //!
-//! Parsing the ~26 KB prelude costs ~2 ms per run; reading its bytecode ~0.2 ms. rquickjs marks
+//! Compiling the ~70 KB prelude (with sim.js and the baked API table) costs ~5 ms; reading its
+//! bytecode ~0.2 ms. build.rs compiles it at build time and embeds the bytes ([`embedded`]), so a
+//! process does not pay the compile at start; [`compile`] is the fallback. rquickjs marks
 //! bytecode loading `unsafe` because arbitrary bytes can crash the engine. This is the crate's
-//! only `unsafe` block: the bytes handed to it are always the output of [`compile`] (QuickJS's
-//! own writer, same build, same process) on miniperm's own prelude source, kept unchanged in the
-//! `Project`'s `Arc`. Mini-program sources are never loaded as bytecode.
+//! only `unsafe` block: the bytes handed to it are always QuickJS's own writer's output (at
+//! build time by build.rs, or by [`compile`]) on miniperm's own prelude source, by the one
+//! rquickjs Cargo.lock pins. Mini-program sources are never loaded as bytecode.
 #![allow(unsafe_code)]
 
 use rquickjs::module::WriteOptions;
 use rquickjs::{Ctx, Function, Module};
 
-pub(crate) const PRELUDE: &str = include_str!("prelude.js");
-/// The simulated APIs, spliced into the prelude's closure at its `/* @sim */` marker.
-pub(crate) const SIM: &str = include_str!("sim.js");
+pub(crate) use crate::bake::module_source;
+#[cfg(test)]
+pub(crate) use crate::bake::{Baked, PRELUDE, SIM};
 
-/// Our own bytecode, produced only by [`compile`].
-pub(crate) struct PreludeBytecode(Vec<u8>);
+/// Our own bytecode, produced only by [`compile`] or by build.rs (the same writer, same QuickJS).
+pub(crate) struct PreludeBytecode(std::borrow::Cow<'static, [u8]>);
 
-/// The prelude as a module whose default export is its factory, with sim.js spliced in at its
-/// `/* @sim */` marker (inside the factory's closure, before the table's stubs). The `wx` API
-/// table ([`miniperm_core::wxapi`]) is baked in as string constants (read on demand in the
-/// prelude) rather than sent as JSON with every run's config; on the same line as the factory,
-/// so its line numbers stay those of prelude.js up to the marker.
-fn module_source() -> String {
-    let t = Baked::new();
-    let prelude = PRELUDE.replacen("/* @sim */", SIM, 1);
-    format!(
-        "const APIS = \"{}\", NATIVE = \"{}\", DATED = \"{}\"; export default {prelude};",
-        t.apis, t.native, t.dated
-    )
-}
+/// The prelude compiled by build.rs (empty if the build script could not compile it).
+static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/prelude.qjsbc"));
 
-/// The table as the prelude reads it.
-pub(crate) struct Baked {
-    /// ` name,shape,handling,since ` rows between spaces (a leading and a trailing one): shape
-    /// `s` sync, `c` callback, `l` listener, `f` factory, `n` namespace; handling `e` engine, `u`
-    /// native-ui, `p` picker, `l` local, `s` simulated, `m` mocked, `x` not-supported; since as
-    /// `a*1e6+b*1e3+c`, empty for every base library.
-    pub(crate) apis: String,
-    /// The callback APIs Rust answers (engine, native-ui, picker), space-separated.
-    pub(crate) native: String,
-    /// `name,since` of the APIs miniperm implements that need a base library.
-    pub(crate) dated: String,
-}
-
-impl Baked {
-    pub(crate) fn new() -> Baked {
-        use miniperm_core::wxapi::{Handling, Shape};
-        let since = |r: &miniperm_core::wxapi::ApiRow| {
-            r.since.map_or(String::new(), |(a, b, c)| {
-                (u32::from(a) * 1_000_000 + u32::from(b) * 1_000 + u32::from(c)).to_string()
-            })
-        };
-        let mut apis = String::from(" ");
-        let mut native = Vec::new();
-        let mut dated = Vec::new();
-        for r in miniperm_core::wxapi::rows() {
-            let shape = match r.shape {
-                Shape::Sync => 's',
-                Shape::Callback => 'c',
-                Shape::Listener => 'l',
-                Shape::Factory => 'f',
-                Shape::Namespace => 'n',
-            };
-            let handling = match r.handling {
-                Handling::Engine => 'e',
-                Handling::NativeUi => 'u',
-                Handling::Picker => 'p',
-                Handling::Local => 'l',
-                Handling::Simulated => 's',
-                Handling::Mocked => 'm',
-                Handling::NotSupported => 'x',
-            };
-            apis.push_str(&format!("{},{shape},{handling},{} ", r.name, since(r)));
-            if r.shape == Shape::Callback && matches!(handling, 'e' | 'u' | 'p') {
-                native.push(r.name);
-            }
-            if r.handling != Handling::NotSupported && r.since.is_some() {
-                dated.push(format!("{},{}", r.name, since(r)));
-            }
-        }
-        Baked {
-            apis,
-            native: native.join(" "),
-            dated: dated.join(" "),
-        }
+/// The build-time bytecode, if this build's QuickJS loads it (checked by loading it once).
+pub(crate) fn embedded(ctx: &Ctx<'_>) -> Option<PreludeBytecode> {
+    if EMBEDDED.is_empty() {
+        return None;
     }
+    let bc = PreludeBytecode(std::borrow::Cow::Borrowed(EMBEDDED));
+    load(ctx, &bc).ok().map(|_| bc)
 }
 
 /// Compiles the prelude to bytecode.
@@ -98,13 +41,14 @@ pub(crate) fn compile(ctx: &Ctx<'_>) -> rquickjs::Result<PreludeBytecode> {
         strip_debug: true,
         ..WriteOptions::default()
     };
-    Ok(PreludeBytecode(m.write(opts)?))
+    Ok(PreludeBytecode(std::borrow::Cow::Owned(m.write(opts)?)))
 }
 
 /// Loads the prelude's factory function from its bytecode.
 pub(crate) fn load<'js>(ctx: &Ctx<'js>, bc: &PreludeBytecode) -> rquickjs::Result<Function<'js>> {
-    // SAFETY: `bc` can only be built by `compile` above, from QuickJS's own bytecode writer in
-    // this same build; the bytes are copied on read (JS_READ_OBJ_ROM_DATA is a no-op in
+    // SAFETY: `bc` can only be built by `compile` above or by build.rs, both QuickJS's own
+    // bytecode writer (the same rquickjs, pinned by Cargo.lock) on miniperm's own prelude source,
+    // never bytes from a project or from disk at run time; the bytes are copied on read (JS_READ_OBJ_ROM_DATA is a no-op in
     // QuickJS-ng), so nothing borrows them after this call.
     let m = unsafe { Module::load(ctx.clone(), &bc.0) }?;
     let (m, _promise) = m.eval()?;

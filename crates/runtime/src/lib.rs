@@ -20,6 +20,7 @@
 //! crate's only `unsafe`, hence `deny(unsafe_code)` rather than `forbid`.
 #![deny(unsafe_code)] // one audited exception: `bytecode::load` (see its docs)
 
+mod bake;
 mod bytecode;
 mod components;
 mod event;

@@ -954,7 +954,7 @@ fn check_syntax(
                 });
             }
         }
-        Ok(crate::bytecode::compile(&ctx).ok())
+        Ok(crate::bytecode::embedded(&ctx).or_else(|| crate::bytecode::compile(&ctx).ok()))
     })
 }
 
