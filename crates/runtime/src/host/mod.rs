@@ -5,6 +5,7 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod guard;
 mod uiqueue;
 
 use bridge::*;
@@ -268,7 +269,8 @@ pub fn run(
     let shared = Rc::new(RefCell::new(Shared {
         now: cfg.now_ms,
         state,
-        stop,
+        stop: stop.clone(),
+        host_cap: cfg.limits.memory_bytes,
         ..Shared::default()
     }));
     {
@@ -280,7 +282,7 @@ pub fn run(
                     s.rejections.pop();
                 } else {
                     let (m, _) = describe_value(&ctx, &reason);
-                    s.rejections.push(m);
+                    s.rejected(m);
                 }
             },
         )));
@@ -293,6 +295,8 @@ pub fn run(
     });
 
     let result: Result<Option<(EndReason, Option<String>)>, RunError> = ctx.with(|ctx| {
+        guard::install(&ctx, deadline.clone(), interrupted.clone())
+            .map_err(|e| RunError::Engine(e.to_string()))?;
         let h = match install(&ctx, project, cfg, &shared, &route) {
             Ok(h) => h,
             Err(e) => return Err(RunError::Engine(e)),
