@@ -283,6 +283,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
                 .collect(),
             truncated,
             starts: Vec::new(),
+            limit_paths: reports.iter().map(|(_, r)| r.limit_paths).sum(),
+            cut_paths: reports.iter().map(|(_, r)| r.cut_paths).sum(),
         };
         std::fs::write(path, miniperm_explore::html::render(&merged, &title)).map_err(|e| {
             CliError::Output(std::io::Error::new(
@@ -292,12 +294,35 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         })?;
     }
 
-    let fail = (args.strict && !all_findings.is_empty())
-        || all_findings
-            .iter()
-            .any(|(_, f)| args.deny.iter().any(|d| d == &f.code));
-    if fail {
+    let mut reasons = Vec::new();
+    if args.strict {
+        if !all_findings.is_empty() {
+            reasons.push(format!("{} findings", all_findings.len()));
+        }
+        if truncated {
+            reasons.push("the search was cut by --max-paths (not every path ran)".to_string());
+        }
+        let limits: usize = reports.iter().map(|(_, r)| r.limit_paths).sum();
+        if limits > 0 {
+            reasons.push(format!("{limits} paths ended in a limit"));
+        }
+        let cuts: usize = reports.iter().map(|(_, r)| r.cut_paths).sum();
+        if cuts > 0 {
+            reasons.push(format!(
+                "{cuts} paths were cut (the same ui kept coming back)"
+            ));
+        }
+    }
+    if all_findings
+        .iter()
+        .any(|(_, f)| args.deny.iter().any(|d| d == &f.code))
+    {
+        reasons.push("a finding named by --deny".to_string());
+    }
+    if !reasons.is_empty() {
         out.flush()?;
+        // Which check failed, on stderr so stdout stays the report.
+        eprintln!("miniperm: explore failed: {}", reasons.join("; "));
         std::process::exit(1);
     }
     Ok(())

@@ -90,6 +90,12 @@ pub struct Report {
     pub truncated: bool,
     /// Starting states explored, as labels.
     pub starts: Vec<String>,
+    /// Paths whose run ended with `limit` (a deadline, the memory cap, a runaway timer).
+    #[serde(skip)]
+    pub limit_paths: usize,
+    /// Paths cut because the same UI kept coming back.
+    #[serde(skip)]
+    pub cut_paths: usize,
 }
 
 impl Report {
@@ -399,8 +405,14 @@ fn assemble(
             &b.0.prefix,
         ))
     });
+    let (mut limit_paths, mut cut_paths) = (0, 0);
     for (spec, run) in sorted {
         let Ok(run) = run else { continue };
+        cut_paths += usize::from(run.cut);
+        limit_paths += usize::from(run.events.iter().any(|e| {
+            e.get("type").and_then(Json::as_str) == Some("end")
+                && e.get("reason").and_then(Json::as_str) == Some("limit")
+        }));
         let hits = analyse(&run.events);
         let mut leaf = Leaf::from_events(&run.events, guarded);
         if run.cut {
@@ -466,6 +478,8 @@ fn assemble(
     Report {
         paths,
         findings,
+        limit_paths,
+        cut_paths,
         starts: order.iter().map(|s| start_label(s)).collect(),
         branches: tree::merge_branches(branches),
         truncated,

@@ -53,6 +53,8 @@ pub(super) struct Shared {
     /// Bytes of payload (event fields, API arguments) the host keeps for the run, and their
     /// cap (the run's memory limit): host memory counts against `--memory-mb` too (issue 9).
     pub(super) host_bytes: usize,
+    /// The run has written consent to the store (starting states included).
+    pub(super) wrote: bool,
     pub(super) host_cap: usize,
 }
 
