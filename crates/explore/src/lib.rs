@@ -176,8 +176,45 @@ pub fn steps(events: &[Json]) -> Vec<(String, String)> {
     out
 }
 
+/// What the report needs of one finished run. Built in the worker as soon as the run ends, so
+/// the transcript is dropped right away: explore's memory then grows with the (small) digests
+/// and the tree, not with every transcript (issue 9; a chatty page's logs and `setData`
+/// payloads are never kept).
+struct Digest {
+    answers: Vec<String>,
+    hits: Vec<findings::Hit>,
+    leaf: Leaf,
+    steps: Vec<(String, String)>,
+    touched: BTreeSet<Subject>,
+    limit: bool,
+    cut: bool,
+}
+
+impl Digest {
+    fn of(run: PathRun) -> Digest {
+        let mut touched_now = BTreeSet::new();
+        touched(&run.events, &mut touched_now);
+        let mut leaf = Leaf::from_events(&run.events, guarded);
+        if run.cut {
+            leaf.end = "cut: the same UI kept coming back".into();
+        }
+        Digest {
+            hits: analyse(&run.events),
+            steps: steps(&run.events),
+            limit: run.events.iter().any(|e| {
+                e.get("type").and_then(Json::as_str) == Some("end")
+                    && e.get("reason").and_then(Json::as_str) == Some("limit")
+            }),
+            leaf,
+            touched: touched_now,
+            answers: run.answers,
+            cut: run.cut,
+        }
+    }
+}
+
 /// Finished runs with their specs.
-type Runs = Vec<(PathSpec, Result<PathRun, String>)>;
+type Runs = Vec<(PathSpec, Result<Digest, String>)>;
 
 struct Shared {
     queue: VecDeque<PathSpec>,
@@ -245,7 +282,11 @@ fn search(
                             }
                         }
                     }
-                    g.done.push((spec, result));
+                    drop(g);
+                    // Digest outside the lock: the transcript is dropped here.
+                    let digest = result.map(Digest::of);
+                    let Ok(mut g) = shared.lock() else { return };
+                    g.done.push((spec, digest));
                     g.in_flight -= 1;
                     progress(g.done.len());
                     cv.notify_all();
@@ -366,9 +407,9 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
         let offset = all.len();
         let (runs, cut) = search(runner, seeds, cfg, budget, &|n| tick(offset + n));
         truncated |= cut;
-        for (_, r) in &runs {
-            if let Ok(run) = r {
-                touched(&run.events, &mut seen);
+        for (_, r) in runs.iter() {
+            if let Ok(d) = r {
+                seen.extend(d.touched.iter().copied());
             }
         }
         all.extend(runs);
@@ -387,11 +428,7 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
     Ok(assemble(all, cfg, truncated))
 }
 
-fn assemble(
-    all: Vec<(PathSpec, Result<PathRun, String>)>,
-    cfg: &Config,
-    truncated: bool,
-) -> Report {
+fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
     let paths = all.len();
     let mut builders: BTreeMap<Vec<(Subject, Value)>, tree::Builder> = BTreeMap::new();
     let mut order: Vec<Vec<(Subject, Value)>> = Vec::new();
@@ -409,15 +446,9 @@ fn assemble(
     for (spec, run) in sorted {
         let Ok(run) = run else { continue };
         cut_paths += usize::from(run.cut);
-        limit_paths += usize::from(run.events.iter().any(|e| {
-            e.get("type").and_then(Json::as_str) == Some("end")
-                && e.get("reason").and_then(Json::as_str) == Some("limit")
-        }));
-        let hits = analyse(&run.events);
-        let mut leaf = Leaf::from_events(&run.events, guarded);
-        if run.cut {
-            leaf.end = "cut: the same UI kept coming back".into();
-        }
+        limit_paths += usize::from(run.limit);
+        let hits = run.hits;
+        let mut leaf = run.leaf;
         for h in &hits {
             leaf.findings.insert(h.code.to_string());
             let key = (h.code.to_string(), h.message.clone());
@@ -456,7 +487,7 @@ fn assemble(
         builders
             .entry(spec.start.clone())
             .or_default()
-            .insert(&steps(&run.events), leaf);
+            .insert(&run.steps, leaf);
     }
     let branches: Vec<Branch> = order
         .iter()
