@@ -46,17 +46,9 @@ pub struct Args {
     pub deny: Vec<String>,
 }
 
-/// Quotes a word for a POSIX shell when it needs it.
+/// Quotes a word for a POSIX shell (shlex, via [`miniperm_explore::shell_quote`]).
 fn sh(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    miniperm_explore::shell_quote(word)
 }
 
 /// One entry point: a page and its taps.
@@ -162,7 +154,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
             replay.push_str(&format!(" --tap {}", sh(t)));
         }
         if let Some(p) = &args.entry.profile {
-            replay.push_str(&format!(" --profile {p}"));
+            replay.push_str(&format!(" --profile {}", sh(p)));
         }
         for s in &args.entry.state {
             replay.push_str(&format!(" --state {}", sh(s)));

@@ -47,7 +47,12 @@ fn classic_tree_finding_and_replay() {
     );
     // The replay line, run as printed (with --json), shows the defect: settings switched on,
     // and no getLocation or authorize afterwards.
-    let words: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    // Read as a shell would (the line is shell-quoted).
+    let words: Vec<String> = shlex::split(&replay)
+        .expect("a well-quoted line")
+        .into_iter()
+        .skip(1)
+        .collect();
     let o = bin().args(&words).arg("--json").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let events: Vec<serde_json::Value> = stdout(&o)

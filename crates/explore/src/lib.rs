@@ -123,18 +123,30 @@ fn start_label(start: &[(Subject, Value)]) -> String {
         .join(", ")
 }
 
+/// Quotes one word for a POSIX shell (`shlex`), so a printed command runs as printed: an
+/// answer with `;`, spaces or quotes stays one argument. A NUL byte (which no argument can hold)
+/// is dropped.
+pub fn shell_quote(word: &str) -> String {
+    match shlex::try_quote(word) {
+        Ok(q) => q.into_owned(),
+        Err(_) => shlex::try_quote(&word.replace('\0', ""))
+            .map(|q| q.into_owned())
+            .unwrap_or_default(),
+    }
+}
+
 /// The replay flags for a starting state.
 fn replay_flags(start: &[(Subject, Value)]) -> String {
     let mut out = String::new();
     for (s, v) in start {
-        match s {
-            Subject::Os(p) => out.push_str(&format!(
-                " --system {}={}",
-                p.as_str(),
-                v.os_str().replace(' ', "-")
-            )),
-            other => out.push_str(&format!(" --state {}={}", other.key(), v.as_str())),
-        }
+        let (flag, value) = match s {
+            Subject::Os(p) => (
+                "--system",
+                format!("{}={}", p.as_str(), v.os_str().replace(' ', "-")),
+            ),
+            other => ("--state", format!("{}={}", other.key(), v.as_str())),
+        };
+        out.push_str(&format!(" {flag} {}", shell_quote(&value)));
     }
     out
 }
@@ -469,7 +481,7 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
                     if run.answers.is_empty() {
                         String::new()
                     } else {
-                        format!(" --answers {}", run.answers.join(","))
+                        format!(" --answers {}", shell_quote(&run.answers.join(",")))
                     }
                 ),
             };

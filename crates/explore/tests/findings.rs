@@ -93,7 +93,7 @@ fn classic_example_yields_no_retry_after_settings_with_a_replay_line() {
     );
     assert!(
         f.replay
-            .ends_with("--answers deny,confirm,settings:scope.userLocation=on --ephemeral"),
+            .ends_with("--answers 'deny,confirm,settings:scope.userLocation=on' --ephemeral"),
         "{}",
         f.replay
     );
