@@ -315,11 +315,16 @@ fn search(
     }
 }
 
-/// Starting states to try for the scopes and OS permissions a flow touched.
+/// Starting states to try for the scopes and OS permissions a flow touched, at most `cap` of
+/// them (each costs at least one path, so more could never run within the budget; building all
+/// of them first took ~400 MB for 7 scopes and their OS permissions). The flag says some were
+/// left out.
 fn combinations(
     touched: &BTreeSet<Subject>,
     fixed: &[(Subject, Value)],
-) -> Vec<Vec<(Subject, Value)>> {
+    cap: usize,
+) -> (Vec<Vec<(Subject, Value)>>, bool) {
+    let mut capped = false;
     let mut combos: Vec<Vec<(Subject, Value)>> = vec![fixed.to_vec()];
     for subject in touched {
         if fixed.iter().any(|(s, _)| s == subject) {
@@ -347,10 +352,15 @@ fn combinations(
                 }
                 next.push(c2);
             }
+            if next.len() > cap.max(1) {
+                capped = true;
+                break;
+            }
         }
+        next.truncate(cap.max(1));
         combos = next;
     }
-    combos
+    (combos, capped)
 }
 
 /// Subjects a transcript touched: scopes called or prompted, and the OS permission beneath.
@@ -429,7 +439,10 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
             truncated |= all.len() >= cfg.max_paths;
             break;
         }
-        starts = combinations(&seen, &cfg.fixed);
+        let (next, capped) =
+            combinations(&seen, &cfg.fixed, cfg.max_paths.saturating_sub(all.len()));
+        truncated |= capped;
+        starts = next;
     }
     if let Some(pb) = bar {
         pb.finish_and_clear();
