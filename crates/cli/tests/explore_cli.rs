@@ -1,5 +1,6 @@
 //! `miniperm explore` end to end: the classic example's finding, its replay line reproduced by
 //! `miniperm run`, the JSON document, the HTML report, `--strict` / `--deny`, bad input.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,6 @@
 //! `miniperm run`, as a user runs it: the README's done-when path, the persistent store, exit
 //! codes 0/1/2, JSON Lines, NO_COLOR.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

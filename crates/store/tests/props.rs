@@ -2,6 +2,7 @@
 //! * the stored state is the fold of the stored log, and of the events handed in;
 //! * a reset (or remove) returns every scope to Unset while the log only grows;
 //! * `getSetting`'s authSetting never lists an Unset scope.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use miniperm_core::catalogue::{InfoType, OsPermission};
 use miniperm_core::{
