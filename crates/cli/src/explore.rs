@@ -48,17 +48,9 @@ pub struct Args {
     pub deny: Vec<String>,
 }
 
-/// Quotes a word for a POSIX shell when it needs it.
+/// Quotes a word for a POSIX shell (shlex, via [`miniperm_explore::shell_quote`]).
 fn sh(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    miniperm_explore::shell_quote(word)
 }
 
 /// One entry point: a page and its taps.
@@ -171,7 +163,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
             replay.push_str(&format!(" --tap {}", sh(t)));
         }
         if let Some(p) = &args.entry.profile {
-            replay.push_str(&format!(" --profile {p}"));
+            replay.push_str(&format!(" --profile {}", sh(p)));
         }
         if let Some((a, b, c)) = base.base_lib {
             replay.push_str(&format!(" --base-lib {a}.{b}.{c}"));
@@ -295,6 +287,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
                 .collect(),
             truncated,
             starts: Vec::new(),
+            limit_paths: reports.iter().map(|(_, r)| r.limit_paths).sum(),
+            cut_paths: reports.iter().map(|(_, r)| r.cut_paths).sum(),
         };
         std::fs::write(path, miniperm_explore::html::render(&merged, &title)).map_err(|e| {
             CliError::Output(std::io::Error::new(
@@ -304,12 +298,35 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
         })?;
     }
 
-    let fail = (args.strict && !all_findings.is_empty())
-        || all_findings
-            .iter()
-            .any(|(_, f)| args.deny.iter().any(|d| d == &f.code));
-    if fail {
+    let mut reasons = Vec::new();
+    if args.strict {
+        if !all_findings.is_empty() {
+            reasons.push(format!("{} findings", all_findings.len()));
+        }
+        if truncated {
+            reasons.push("the search was cut by --max-paths (not every path ran)".to_string());
+        }
+        let limits: usize = reports.iter().map(|(_, r)| r.limit_paths).sum();
+        if limits > 0 {
+            reasons.push(format!("{limits} paths ended in a limit"));
+        }
+        let cuts: usize = reports.iter().map(|(_, r)| r.cut_paths).sum();
+        if cuts > 0 {
+            reasons.push(format!(
+                "{cuts} paths were cut (the same ui kept coming back)"
+            ));
+        }
+    }
+    if all_findings
+        .iter()
+        .any(|(_, f)| args.deny.iter().any(|d| d == &f.code))
+    {
+        reasons.push("a finding named by --deny".to_string());
+    }
+    if !reasons.is_empty() {
         out.flush()?;
+        // Which check failed, on stderr so stdout stays the report.
+        eprintln!("miniperm: explore failed: {}", reasons.join("; "));
         std::process::exit(1);
     }
     Ok(())

@@ -90,6 +90,12 @@ pub struct Report {
     pub truncated: bool,
     /// Starting states explored, as labels.
     pub starts: Vec<String>,
+    /// Paths whose run ended with `limit` (a deadline, the memory cap, a runaway timer).
+    #[serde(skip)]
+    pub limit_paths: usize,
+    /// Paths cut because the same UI kept coming back.
+    #[serde(skip)]
+    pub cut_paths: usize,
 }
 
 impl Report {
@@ -117,18 +123,30 @@ fn start_label(start: &[(Subject, Value)]) -> String {
         .join(", ")
 }
 
+/// Quotes one word for a POSIX shell (`shlex`), so a printed command runs as printed: an
+/// answer with `;`, spaces or quotes stays one argument. A NUL byte (which no argument can hold)
+/// is dropped.
+pub fn shell_quote(word: &str) -> String {
+    match shlex::try_quote(word) {
+        Ok(q) => q.into_owned(),
+        Err(_) => shlex::try_quote(&word.replace('\0', ""))
+            .map(|q| q.into_owned())
+            .unwrap_or_default(),
+    }
+}
+
 /// The replay flags for a starting state.
 fn replay_flags(start: &[(Subject, Value)]) -> String {
     let mut out = String::new();
     for (s, v) in start {
-        match s {
-            Subject::Os(p) => out.push_str(&format!(
-                " --system {}={}",
-                p.as_str(),
-                v.os_str().replace(' ', "-")
-            )),
-            other => out.push_str(&format!(" --state {}={}", other.key(), v.as_str())),
-        }
+        let (flag, value) = match s {
+            Subject::Os(p) => (
+                "--system",
+                format!("{}={}", p.as_str(), v.os_str().replace(' ', "-")),
+            ),
+            other => ("--state", format!("{}={}", other.key(), v.as_str())),
+        };
+        out.push_str(&format!(" {flag} {}", shell_quote(&value)));
     }
     out
 }
@@ -177,8 +195,45 @@ pub fn steps(events: &[Json]) -> Vec<(String, String)> {
     out
 }
 
+/// What the report needs of one finished run. Built in the worker as soon as the run ends, so
+/// the transcript is dropped right away: explore's memory then grows with the (small) digests
+/// and the tree, not with every transcript (issue 9; a chatty page's logs and `setData`
+/// payloads are never kept).
+struct Digest {
+    answers: Vec<String>,
+    hits: Vec<findings::Hit>,
+    leaf: Leaf,
+    steps: Vec<(String, String)>,
+    touched: BTreeSet<Subject>,
+    limit: bool,
+    cut: bool,
+}
+
+impl Digest {
+    fn of(run: PathRun) -> Digest {
+        let mut touched_now = BTreeSet::new();
+        touched(&run.events, &mut touched_now);
+        let mut leaf = Leaf::from_events(&run.events, guarded);
+        if run.cut {
+            leaf.end = "cut: the same UI kept coming back".into();
+        }
+        Digest {
+            hits: analyse(&run.events),
+            steps: steps(&run.events),
+            limit: run.events.iter().any(|e| {
+                e.get("type").and_then(Json::as_str) == Some("end")
+                    && e.get("reason").and_then(Json::as_str) == Some("limit")
+            }),
+            leaf,
+            touched: touched_now,
+            answers: run.answers,
+            cut: run.cut,
+        }
+    }
+}
+
 /// Finished runs with their specs.
-type Runs = Vec<(PathSpec, Result<PathRun, String>)>;
+type Runs = Vec<(PathSpec, Result<Digest, String>)>;
 
 struct Shared {
     queue: VecDeque<PathSpec>,
@@ -246,7 +301,11 @@ fn search(
                             }
                         }
                     }
-                    g.done.push((spec, result));
+                    drop(g);
+                    // Digest outside the lock: the transcript is dropped here.
+                    let digest = result.map(Digest::of);
+                    let Ok(mut g) = shared.lock() else { return };
+                    g.done.push((spec, digest));
                     g.in_flight -= 1;
                     progress(g.done.len());
                     cv.notify_all();
@@ -263,11 +322,16 @@ fn search(
     }
 }
 
-/// Starting states to try for the scopes and OS permissions a flow touched.
+/// Starting states to try for the scopes and OS permissions a flow touched, at most `cap` of
+/// them (each costs at least one path, so more could never run within the budget; building all
+/// of them first took ~400 MB for 7 scopes and their OS permissions). The flag says some were
+/// left out.
 fn combinations(
     touched: &BTreeSet<Subject>,
     fixed: &[(Subject, Value)],
-) -> Vec<Vec<(Subject, Value)>> {
+    cap: usize,
+) -> (Vec<Vec<(Subject, Value)>>, bool) {
+    let mut capped = false;
     let mut combos: Vec<Vec<(Subject, Value)>> = vec![fixed.to_vec()];
     for subject in touched {
         if fixed.iter().any(|(s, _)| s == subject) {
@@ -295,10 +359,15 @@ fn combinations(
                 }
                 next.push(c2);
             }
+            if next.len() > cap.max(1) {
+                capped = true;
+                break;
+            }
         }
+        next.truncate(cap.max(1));
         combos = next;
     }
-    combos
+    (combos, capped)
 }
 
 /// Subjects a transcript touched: scopes called or prompted, and the OS permission beneath.
@@ -367,9 +436,9 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
         let offset = all.len();
         let (runs, cut) = search(runner, seeds, cfg, budget, &|n| tick(offset + n));
         truncated |= cut;
-        for (_, r) in &runs {
-            if let Ok(run) = r {
-                touched(&run.events, &mut seen);
+        for (_, r) in runs.iter() {
+            if let Ok(d) = r {
+                seen.extend(d.touched.iter().copied());
             }
         }
         all.extend(runs);
@@ -377,7 +446,10 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
             truncated |= all.len() >= cfg.max_paths;
             break;
         }
-        starts = combinations(&seen, &cfg.fixed);
+        let (next, capped) =
+            combinations(&seen, &cfg.fixed, cfg.max_paths.saturating_sub(all.len()));
+        truncated |= capped;
+        starts = next;
     }
     if let Some(pb) = bar {
         pb.finish_and_clear();
@@ -388,11 +460,7 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
     Ok(assemble(all, cfg, truncated))
 }
 
-fn assemble(
-    all: Vec<(PathSpec, Result<PathRun, String>)>,
-    cfg: &Config,
-    truncated: bool,
-) -> Report {
+fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
     let paths = all.len();
     let mut builders: BTreeMap<Vec<(Subject, Value)>, tree::Builder> = BTreeMap::new();
     let mut order: Vec<Vec<(Subject, Value)>> = Vec::new();
@@ -406,13 +474,13 @@ fn assemble(
             &b.0.prefix,
         ))
     });
+    let (mut limit_paths, mut cut_paths) = (0, 0);
     for (spec, run) in sorted {
         let Ok(run) = run else { continue };
-        let hits = analyse(&run.events);
-        let mut leaf = Leaf::from_events(&run.events, guarded);
-        if run.cut {
-            leaf.end = "cut: the same UI kept coming back".into();
-        }
+        cut_paths += usize::from(run.cut);
+        limit_paths += usize::from(run.limit);
+        let hits = run.hits;
+        let mut leaf = run.leaf;
         for h in &hits {
             leaf.findings.insert(h.code.to_string());
             let key = (h.code.to_string(), h.message.clone());
@@ -433,7 +501,7 @@ fn assemble(
                     if run.answers.is_empty() {
                         String::new()
                     } else {
-                        format!(" --answers {}", run.answers.join(","))
+                        format!(" --answers {}", shell_quote(&run.answers.join(",")))
                     }
                 ),
             };
@@ -451,7 +519,7 @@ fn assemble(
         builders
             .entry(spec.start.clone())
             .or_default()
-            .insert(&steps(&run.events), leaf);
+            .insert(&run.steps, leaf);
     }
     let branches: Vec<Branch> = order
         .iter()
@@ -473,6 +541,8 @@ fn assemble(
     Report {
         paths,
         findings,
+        limit_paths,
+        cut_paths,
         starts: order.iter().map(|s| start_label(s)).collect(),
         branches: tree::merge_branches(branches),
         truncated,

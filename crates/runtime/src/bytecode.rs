@@ -7,6 +7,12 @@
 //! only `unsafe` block: the bytes handed to it are always QuickJS's own writer's output (at
 //! build time by build.rs, or by [`compile`]) on miniperm's own prelude source, by the one
 //! rquickjs Cargo.lock pins. Mini-program sources are never loaded as bytecode.
+//!
+//! The second audited block is [`check_script`]: the load-time syntax check compiles each
+//! mini-program file with `JS_EVAL_FLAG_COMPILE_ONLY`, which rquickjs's safe API offers only for
+//! modules (strict mode, which would refuse valid sloppy scripts). Compiling never runs code: a
+//! file that closes the loader's wrapper and loops at its top level is parsed, not executed
+//! (issue 9).
 #![allow(unsafe_code)]
 
 use rquickjs::module::WriteOptions;
@@ -53,6 +59,30 @@ pub(crate) fn load<'js>(ctx: &Ctx<'js>, bc: &PreludeBytecode) -> rquickjs::Resul
     let m = unsafe { Module::load(ctx.clone(), &bc.0) }?;
     let (m, _promise) = m.eval()?;
     m.get("default")
+}
+
+/// Compiles `src` as a sloppy global script WITHOUT running it: a syntax check that executes
+/// nothing. A syntax error is the context's pending exception (`Error::Exception`; use
+/// `.catch(ctx)` to read it).
+pub(crate) fn check_script(ctx: &Ctx<'_>, src: &str, file: &str) -> rquickjs::Result<()> {
+    use rquickjs::qjs;
+    let len = src.len();
+    let src = std::ffi::CString::new(src)?;
+    let name = std::ffi::CString::new(file)?;
+    let flags = (qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32;
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `raw` is the live context `ctx` borrows; both strings are NUL-terminated and
+    // outlive the call, and `len` is the source's length without the terminator. With
+    // COMPILE_ONLY, JS_Eval returns a new reference to the compiled function (never run) or
+    // JS_EXCEPTION with the error pending on the context; the reference is freed right here.
+    unsafe {
+        let v = qjs::JS_Eval(raw, src.as_ptr(), len as _, name.as_ptr(), flags);
+        if qjs::JS_IsException(v) {
+            return Err(rquickjs::Error::Exception);
+        }
+        qjs::JS_FreeValue(raw, v);
+    }
+    Ok(())
 }
 
 /// Without bytecode (used if compiling ever fails): parse the source.

@@ -1,4 +1,5 @@
 //! D9 / D14: one native UI at a time, first in first out; shared prompts; Promise style (R38).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_core::{OsPermission, Subject, Value};
