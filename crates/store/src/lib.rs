@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use miniperm_core::{AppState, ConsentEvent};
 
 pub use memory::MemoryStore;
-pub use sqlite::{APPLICATION_ID, SCHEMA_VERSION, SqliteStore};
+pub use sqlite::{APPLICATION_ID, DEFAULT_TENANT, KeyRow, SCHEMA_VERSION, SqliteStore};
 
 /// The contract every store keeps. (Implementations: see the modules of this crate.)
 ///

@@ -4,10 +4,10 @@
 //! miniperm's with `PRAGMA application_id` = [`APPLICATION_ID`]):
 //!
 //! * `events`: the consent log, append-only (triggers refuse UPDATE and DELETE);
-//! * `state(user, app, subject, value, seq)`: the current non-default entries of each
+//! * `state(tenant, user, app, subject, value, seq)`: the current non-default entries of each
 //!   (user, app), exactly [`AppState::entries`] of the fold of its events; `seq` is the event
 //!   that last wrote the row;
-//! * `apps(user, app, privacy_refused_at)`: one row per (user, app) with events, holding the
+//! * `apps(tenant, user, app, privacy_refused_at)`: one row per (user, app) with events, holding the
 //!   rest of [`AppState`] (the privacy-refusal time of R28). Written only when it changes.
 
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
 use crate::{ConsentStore, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a miniperm database: "mpr1".
 pub const APPLICATION_ID: i64 = 0x6d70_7231;
@@ -65,7 +65,55 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         privacy_refused_at INTEGER,
         PRIMARY KEY (user, app)
     ) WITHOUT ROWID;",
+    // 1 -> 2 (turn 2): tenants. Every row gains `tenant` (existing data is the CLI's, `dev`), the
+    // state and apps keys become (tenant, user, app, …), and `keys` holds the API keys, hashed.
+    "ALTER TABLE events ADD COLUMN tenant TEXT NOT NULL DEFAULT 'dev';
+    CREATE INDEX events_by_tenant_app ON events (tenant, user, app, seq);
+    CREATE TABLE state2 (
+        tenant  TEXT    NOT NULL,
+        user    TEXT    NOT NULL,
+        app     TEXT    NOT NULL,
+        subject TEXT    NOT NULL,
+        value   TEXT    NOT NULL,
+        seq     INTEGER NOT NULL,
+        PRIMARY KEY (tenant, user, app, subject)
+    ) WITHOUT ROWID;
+    INSERT INTO state2 SELECT 'dev', user, app, subject, value, seq FROM state;
+    DROP TABLE state;
+    ALTER TABLE state2 RENAME TO state;
+    CREATE TABLE apps2 (
+        tenant             TEXT    NOT NULL,
+        user               TEXT    NOT NULL,
+        app                TEXT    NOT NULL,
+        privacy_refused_at INTEGER,
+        PRIMARY KEY (tenant, user, app)
+    ) WITHOUT ROWID;
+    INSERT INTO apps2 SELECT 'dev', user, app, privacy_refused_at FROM apps;
+    DROP TABLE apps;
+    ALTER TABLE apps2 RENAME TO apps;
+    CREATE TABLE keys (
+        id      TEXT    PRIMARY KEY,
+        tenant  TEXT    NOT NULL,
+        hash    TEXT    NOT NULL UNIQUE,
+        created INTEGER NOT NULL,
+        revoked INTEGER
+    );",
 ];
+
+/// The tenant the CLI's own commands act as.
+pub const DEFAULT_TENANT: &str = "dev";
+
+/// One API key as stored: the secret itself is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    pub id: String,
+    pub tenant: String,
+    /// Lowercase hex SHA-256 of the secret.
+    pub hash: String,
+    /// Milliseconds since the Unix epoch.
+    pub created: i64,
+    pub revoked: Option<i64>,
+}
 
 /// WAL pages between automatic checkpoints (SQLite's default is 1000). Group commits touch many
 /// scattered pages of `state` and the log's index; checkpointing less often copies each page
@@ -80,6 +128,8 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The tenant the [`ConsentStore`] methods act as ([`DEFAULT_TENANT`] unless set).
+    tenant: String,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -128,7 +178,11 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection, path: PathBuf) -> Result<SqliteStore, StoreError> {
-        let mut store = SqliteStore { conn, path };
+        let mut store = SqliteStore {
+            conn,
+            path,
+            tenant: DEFAULT_TENANT.to_string(),
+        };
         store
             .conn
             .busy_timeout(Duration::from_secs(10))
@@ -212,6 +266,136 @@ impl SqliteStore {
         tx.commit().map_err(|e| sql_err(&path, e))
     }
 
+    /// The tenant the [`ConsentStore`] methods act as.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// Makes the [`ConsentStore`] methods act as `tenant` from now on.
+    pub fn set_tenant(&mut self, tenant: impl Into<String>) {
+        self.tenant = tenant.into();
+    }
+
+    /// The state of one (user, app) of `tenant`.
+    pub fn state_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+    ) -> Result<AppState, StoreError> {
+        read_state(&self.conn, &self.path, tenant, user, app).map(|(s, _)| s)
+    }
+
+    /// The consent log of one (user, app) of `tenant`.
+    pub fn log_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE tenant = ?1 AND user = ?2 AND app = ?3 ORDER BY seq"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut rows = st
+            .query(params![tenant, user, app])
+            .map_err(|e| sql_err(&self.path, e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| sql_err(&self.path, e))? {
+            out.push(event_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// [`ConsentStore::update`] for `tenant`: read and append in one IMMEDIATE transaction.
+    pub fn update_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
+    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let (state, known) = read_state(&tx, &path, tenant, user, app)?;
+        let events = changes(&state);
+        if events.is_empty() {
+            return Ok((state, events));
+        }
+        let out = append_in(&tx, &path, tenant, events, Some((user, app, state, known)))?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok((state, out))
+    }
+
+    /// Group commit across tenants: every `(tenant, batch)` in ONE transaction; each batch comes
+    /// back with its `seq`s. Either every batch is committed or none is.
+    pub fn append_batches_in(
+        &mut self,
+        batches: Vec<(String, Vec<ConsentEvent>)>,
+    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let mut out = Vec::with_capacity(batches.len());
+        for (tenant, events) in batches {
+            out.push(append_in(&tx, &path, &tenant, events, None)?);
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(out)
+    }
+
+    /// Stores a new API key (`hash`: hex SHA-256 of the secret).
+    pub fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO keys (id, tenant, hash, created, revoked) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.id, key.tenant, key.hash, key.created, key.revoked],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every key, oldest first.
+    pub fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, tenant, hash, created, revoked FROM keys ORDER BY created, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(KeyRow {
+                    id: r.get(0)?,
+                    tenant: r.get(1)?,
+                    hash: r.get(2)?,
+                    created: r.get(3)?,
+                    revoked: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Marks key `id` revoked at `at`. False when no unrevoked key has that id.
+    pub fn revoke_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                params![id, at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
     /// Where the database lives (`:memory:` for an in-memory one).
     pub fn path(&self) -> &Path {
         &self.path
@@ -237,9 +421,9 @@ impl SqliteStore {
     pub fn pairs(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT user, app FROM apps ORDER BY user, app")
+            .prepare_cached("SELECT user, app FROM apps WHERE tenant = ?1 ORDER BY user, app")
             .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        let mut rows = st.query([&self.tenant]).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let r = Reader {
@@ -268,8 +452,9 @@ impl SqliteStore {
         let orphans: i64 = self
             .conn
             .query_row(
-                "SELECT count(*) FROM (SELECT DISTINCT user, app FROM events) e
-                 WHERE NOT EXISTS (SELECT 1 FROM apps a WHERE a.user = e.user AND a.app = e.app)",
+                "SELECT count(*) FROM (SELECT DISTINCT tenant, user, app FROM events) e
+                 WHERE NOT EXISTS (SELECT 1 FROM apps a
+                     WHERE a.tenant = e.tenant AND a.user = e.user AND a.app = e.app)",
                 [],
                 |r| r.get(0),
             )
@@ -278,8 +463,8 @@ impl SqliteStore {
             let (user, app): (String, String) = self
                 .conn
                 .query_row(
-                    "SELECT user, app FROM events e WHERE NOT EXISTS
-                     (SELECT 1 FROM apps a WHERE a.user = e.user AND a.app = e.app) LIMIT 1",
+                    "SELECT user, app FROM events e WHERE NOT EXISTS (SELECT 1 FROM apps a
+                     WHERE a.tenant = e.tenant AND a.user = e.user AND a.app = e.app) LIMIT 1",
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -375,15 +560,20 @@ fn classify(path: &Path, app_id: i64, version: i64, objects: i64) -> Result<Foun
 fn read_state(
     conn: &Connection,
     path: &Path,
+    tenant: &str,
     user: &str,
     app: &str,
 ) -> Result<(AppState, bool), StoreError> {
     let mut entries = Vec::new();
     {
         let mut st = conn
-            .prepare_cached("SELECT subject, value FROM state WHERE user = ?1 AND app = ?2")
+            .prepare_cached(
+                "SELECT subject, value FROM state WHERE tenant = ?1 AND user = ?2 AND app = ?3",
+            )
             .map_err(|e| sql_err(path, e))?;
-        let mut rows = st.query(params![user, app]).map_err(|e| sql_err(path, e))?;
+        let mut rows = st
+            .query(params![tenant, user, app])
+            .map_err(|e| sql_err(path, e))?;
         while let Some(row) = rows.next().map_err(|e| sql_err(path, e))? {
             let mut r = Reader {
                 row,
@@ -400,9 +590,13 @@ fn read_state(
         }
     }
     let mut st = conn
-        .prepare_cached("SELECT privacy_refused_at FROM apps WHERE user = ?1 AND app = ?2")
+        .prepare_cached(
+            "SELECT privacy_refused_at FROM apps WHERE tenant = ?1 AND user = ?2 AND app = ?3",
+        )
         .map_err(|e| sql_err(path, e))?;
-    let mut rows = st.query(params![user, app]).map_err(|e| sql_err(path, e))?;
+    let mut rows = st
+        .query(params![tenant, user, app])
+        .map_err(|e| sql_err(path, e))?;
     let (refused, known) = match rows.next().map_err(|e| sql_err(path, e))? {
         Some(row) => (
             Reader {
@@ -422,6 +616,7 @@ fn read_state(
 fn write_state(
     conn: &Connection,
     path: &Path,
+    tenant: &str,
     user: &str,
     app: &str,
     t: &Touched,
@@ -432,28 +627,32 @@ fn write_state(
     for (subject, value) in &new {
         if old.get(subject) != Some(value) {
             conn.prepare_cached(
-                "INSERT INTO state (user, app, subject, value, seq) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (user, app, subject) DO UPDATE SET value = excluded.value, seq = excluded.seq",
+                "INSERT INTO state (tenant, user, app, subject, value, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant, user, app, subject) DO UPDATE SET value = excluded.value, seq = excluded.seq",
             )
-            .and_then(|mut st| st.execute(params![user, app, subject.key(), value.as_str(), seq]))
+            .and_then(|mut st| {
+                st.execute(params![tenant, user, app, subject.key(), value.as_str(), seq])
+            })
             .map_err(|e| sql_err(path, e))?;
         }
     }
     for subject in old.keys() {
         if !new.contains_key(subject) {
-            conn.prepare_cached("DELETE FROM state WHERE user = ?1 AND app = ?2 AND subject = ?3")
-                .and_then(|mut st| st.execute(params![user, app, subject.key()]))
-                .map_err(|e| sql_err(path, e))?;
+            conn.prepare_cached(
+                "DELETE FROM state WHERE tenant = ?1 AND user = ?2 AND app = ?3 AND subject = ?4",
+            )
+            .and_then(|mut st| st.execute(params![tenant, user, app, subject.key()]))
+            .map_err(|e| sql_err(path, e))?;
         }
     }
     if t.known && before.privacy_refused_at == after.privacy_refused_at {
         return Ok(());
     }
     conn.prepare_cached(
-        "INSERT INTO apps (user, app, privacy_refused_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (user, app) DO UPDATE SET privacy_refused_at = excluded.privacy_refused_at",
+        "INSERT INTO apps (tenant, user, app, privacy_refused_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tenant, user, app) DO UPDATE SET privacy_refused_at = excluded.privacy_refused_at",
     )
-    .and_then(|mut st| st.execute(params![user, app, after.privacy_refused_at]))
+    .and_then(|mut st| st.execute(params![tenant, user, app, after.privacy_refused_at]))
     .map_err(|e| sql_err(path, e))?;
     Ok(())
 }
@@ -473,6 +672,7 @@ struct Touched {
 fn append_in(
     tx: &Connection,
     path: &Path,
+    tenant: &str,
     events: Vec<ConsentEvent>,
     known_state: Option<(&str, &str, AppState, bool)>,
 ) -> Result<Vec<ConsentEvent>, StoreError> {
@@ -502,8 +702,8 @@ fn append_in(
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO events (at, user, app, channel, scope, from_state, to_state, via,
-                     gesture, api, notice, profile, engine_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     gesture, api, notice, profile, engine_version, tenant)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .map_err(|e| sql_err(path, e))?;
         for mut e in events {
@@ -511,7 +711,7 @@ fn append_in(
             let t = match touched.get_mut(&key) {
                 Some(t) => t,
                 None => {
-                    let (before, known) = read_state(tx, path, &e.user, &e.app)?;
+                    let (before, known) = read_state(tx, path, tenant, &e.user, &e.app)?;
                     touched.entry(key).or_insert(Touched {
                         known,
                         before,
@@ -536,6 +736,7 @@ fn append_in(
                     e.notice,
                     e.profile,
                     e.engine_version,
+                    tenant,
                 ])
                 .map_err(|e| sql_err(path, e))?;
             let seq = tx.last_insert_rowid();
@@ -547,7 +748,7 @@ fn append_in(
     }
     for ((user, app), t) in &touched {
         if t.seq > 0 {
-            write_state(tx, path, user, app, t)?;
+            write_state(tx, path, tenant, user, app, t)?;
         }
     }
     Ok(out)
@@ -563,9 +764,17 @@ impl ConsentStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_err(&path, e))?;
-        let out = append_in(&tx, &path, events, None)?;
+        let out = append_in(&tx, &path, &self.tenant, events, None)?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok(out)
+    }
+
+    fn append_batches(
+        &mut self,
+        batches: Vec<Vec<ConsentEvent>>,
+    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
+        let tenant = self.tenant.clone();
+        self.append_batches_in(batches.into_iter().map(|b| (tenant.clone(), b)).collect())
     }
 
     fn update(
@@ -574,40 +783,18 @@ impl ConsentStore for SqliteStore {
         app: &str,
         changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
     ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_err(&path, e))?;
-        let (state, known) = read_state(&tx, &path, user, app)?;
-        let events = changes(&state);
-        if events.is_empty() {
-            return Ok((state, events));
-        }
-        let out = append_in(&tx, &path, events, Some((user, app, state, known)))?;
-        tx.commit().map_err(|e| sql_err(&path, e))?;
-        Ok((state, out))
+        let tenant = self.tenant.clone();
+        self.update_in(&tenant, user, app, changes)
     }
 
     fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError> {
-        read_state(&self.conn, &self.path, user, app).map(|(s, _)| s)
+        let tenant = self.tenant.clone();
+        self.state_in(&tenant, user, app)
     }
 
     fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE user = ?1 AND app = ?2 ORDER BY seq"
-            ))
-            .map_err(|e| self.err(e))?;
-        let mut rows = st
-            .query(params![user, app])
-            .map_err(|e| sql_err(&self.path, e))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| sql_err(&self.path, e))? {
-            out.push(event_from_row(row)?);
-        }
-        Ok(out)
+        let tenant = self.tenant.clone();
+        self.log_in(&tenant, user, app)
     }
 }
 
@@ -702,7 +889,7 @@ mod tests {
         s.conn
             .execute_batch(
                 "DROP TRIGGER events_no_update; UPDATE events SET via = 'teleport';
-                 INSERT INTO state VALUES ('u', 'b', 'scope.nope', 'granted', 1);",
+                 INSERT INTO state VALUES ('dev', 'u', 'b', 'scope.nope', 'granted', 1);",
             )
             .unwrap();
         let e = s.log("u", "a").unwrap_err();
@@ -753,8 +940,8 @@ mod tests {
             Ok(Found::Ours(1))
         ));
         assert!(matches!(
-            classify(p, APPLICATION_ID, 2, 5),
-            Err(StoreError::NewerSchema { found: 2, .. })
+            classify(p, APPLICATION_ID, 3, 5),
+            Err(StoreError::NewerSchema { found: 3, .. })
         ));
         assert!(matches!(
             classify(p, 0, 0, 1),

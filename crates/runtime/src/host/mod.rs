@@ -5,9 +5,9 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod guard;
 mod payload;
 mod render;
-mod guard;
 mod uiqueue;
 
 use bridge::*;
