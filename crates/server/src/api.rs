@@ -1,0 +1,705 @@
+//! The `/v1` routes, their middleware (keys, rate limit, timeout, tracing, metrics) and the
+//! OpenAPI document generated from the handlers' annotations.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{MatchedPath, Path, Query, Request as HttpRequest, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post, put};
+use axum::{Extension, Json, Router};
+use miniperm_core::decide::answers_for;
+use miniperm_core::{
+    Answer, AppState, Ask, Change, Channel, ConsentEvent, Driven, Env, EventMeta, Manifest,
+    Request, Scope, SettingChange, SettingsPage, Subject, SystemSwitches, Value, Via,
+    apply_settings, auth_setting, drive, explain, setting_result,
+};
+use serde::Deserialize;
+use serde_json::{Value as JsonValue, json};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::error::ApiError;
+use crate::keys::hash_secret;
+use crate::{
+    BODY_LIMIT, PROMPT_TTL, Pending, REQUEST_TIMEOUT, Service, SettingsSession, new_id, now_ms,
+};
+
+/// The tenant a request acts as, set by the key check.
+#[derive(Debug, Clone)]
+pub struct Tenant(pub String);
+
+type Svc = State<Arc<Service>>;
+type Body<T> = Result<Json<T>, JsonRejection>;
+
+/// Every route of the service.
+pub fn router(svc: Arc<Service>) -> Router {
+    let v1 = Router::new()
+        .route("/v1/apps/{appid}/users/{user}/authorize", post(authorize))
+        .route("/v1/prompts/{id}", post(answer_prompt))
+        .route(
+            "/v1/apps/{appid}/users/{user}/setting",
+            get(get_setting).delete(clear_setting),
+        )
+        .route(
+            "/v1/apps/{appid}/users/{user}/setting/{scope}",
+            delete(remove_scope),
+        )
+        .route(
+            "/v1/apps/{appid}/users/{user}/settings-sessions",
+            post(open_session),
+        )
+        .route("/v1/settings-sessions/{id}", patch(patch_session))
+        .route("/v1/settings-sessions/{id}/close", post(close_session))
+        .route("/v1/apps/{appid}/users/{user}/log", get(get_log))
+        .route(
+            "/v1/apps/{appid}/users/{user}/explain/{scope}",
+            get(get_explain),
+        )
+        .route("/v1/apps/{appid}/manifest", put(put_manifest))
+        .route_layer(middleware::from_fn_with_state(svc.clone(), authenticate));
+    Router::new()
+        .merge(v1)
+        .route("/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(svc.clone(), observe))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(svc)
+}
+
+/// Tracing span, timeout and metrics around every matched route.
+async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "?".to_string(), |p| p.as_str().to_string());
+    let span = tracing::info_span!("request", %method, %route);
+    let res = {
+        let _g = span.enter();
+        tracing::debug!("start");
+        drop(_g);
+        match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::Unavailable.into_response(),
+        }
+    };
+    let status = res.status().as_u16();
+    let secs = start.elapsed().as_secs_f64();
+    span.in_scope(|| tracing::info!(status, ms = secs * 1000.0, "done"));
+    svc.metrics.request(&method, &route, status, secs);
+    res
+}
+
+/// The key check and the per-key rate limit. Open mode (loopback, no key created) acts as
+/// tenant `dev` without a key; a key, when sent, is always checked.
+async fn authenticate(
+    State(svc): Svc,
+    headers: HeaderMap,
+    mut req: HttpRequest,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let (who, tenant) = match bearer {
+        None if svc.open => (
+            "open".to_string(),
+            miniperm_store::DEFAULT_TENANT.to_string(),
+        ),
+        None => {
+            return Err(ApiError::Unauthorized(
+                "an api key is required: `Authorization: Bearer KEY`".into(),
+            ));
+        }
+        Some(secret) => {
+            let hash = hash_secret(secret);
+            let keys = svc.read(|s| s.keys())?;
+            match keys
+                .into_iter()
+                .find(|k| k.hash == hash && k.revoked.is_none())
+            {
+                Some(k) => (k.id, k.tenant),
+                None => return Err(ApiError::Unauthorized("unknown or revoked api key".into())),
+            }
+        }
+    };
+    svc.check_rate(&who)?;
+    req.extensions_mut().insert(Tenant(tenant));
+    Ok(next.run(req).await)
+}
+
+impl Service {
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut miniperm_store::SqliteStore) -> Result<T, miniperm_store::StoreError>,
+    ) -> Result<T, ApiError> {
+        let mut s = self.reader.lock().map_err(|_| ApiError::Unavailable)?;
+        Ok(f(&mut s)?)
+    }
+
+    fn check_rate(&self, who: &str) -> Result<(), ApiError> {
+        let second = (now_ms() / 1000) as u64;
+        let mut rate = self.rate.lock().map_err(|_| ApiError::Unavailable)?;
+        let e = rate.entry(who.to_string()).or_insert((second, 0));
+        if e.0 != second {
+            *e = (second, 0);
+        }
+        e.1 += 1;
+        if e.1 > self.rate_limit {
+            return Err(ApiError::RateLimited(self.rate_limit));
+        }
+        Ok(())
+    }
+
+    fn manifest(&self, tenant: &str, app: &str) -> Manifest {
+        self.manifests
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&(tenant.to_string(), app.to_string())).cloned())
+            .unwrap_or_default()
+    }
+
+    fn env<'a>(&'a self, manifest: &'a Manifest) -> Env<'a> {
+        Env {
+            profile: &self.profile,
+            manifest,
+            privacy_listener: false,
+            system: SystemSwitches::default(),
+        }
+    }
+
+    fn meta(&self, app: &str, user: &str) -> EventMeta {
+        EventMeta {
+            at: now_ms(),
+            user: user.to_string(),
+            app: app.to_string(),
+            channel: Channel::Release,
+            profile: self.profile.name.clone(),
+        }
+    }
+
+    async fn write(
+        &self,
+        tenant: &str,
+        app: &str,
+        user: &str,
+        changes: Vec<Change>,
+    ) -> Result<Vec<ConsentEvent>, ApiError> {
+        let meta = self.meta(app, user);
+        let events = changes
+            .into_iter()
+            .map(|c| ConsentEvent::new(&meta, c))
+            .collect();
+        self.writer.append(tenant, events).await
+    }
+}
+
+fn bad_scope(s: &str) -> ApiError {
+    ApiError::BadRequest(format!("unknown scope `{s}`"))
+}
+
+fn core_err(e: miniperm_core::CoreError) -> ApiError {
+    ApiError::Conflict(e.to_string())
+}
+
+/// `authorize`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AuthorizeBody {
+    /// e.g. `scope.userLocation`
+    pub scope: String,
+    /// The call happens in a user-tap context (default false).
+    #[serde(default)]
+    pub gesture: bool,
+}
+
+/// A prompt's answer.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AnswerBody {
+    /// `allow` or `deny` (`dismiss` where the profile allows it; `agree`/`disagree` for the
+    /// privacy popup, which also takes allow/deny).
+    pub answer: String,
+}
+
+/// app.json's fields the engine reads.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestBody {
+    /// `{"scope.userLocation": {"desc": "…"}}`
+    #[serde(default)]
+    pub permission: BTreeMap<String, PermissionEntry>,
+    pub required_private_infos: Option<Vec<String>>,
+    #[serde(default)]
+    pub required_background_modes: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PermissionEntry {
+    #[serde(default)]
+    pub desc: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingQuery {
+    #[serde(rename = "withSubscriptions", default)]
+    with_subscriptions: bool,
+}
+
+fn prompt_json(svc: &Service, manifest: &Manifest, id: &str, ask: &Ask) -> JsonValue {
+    let (kind, scope) = match ask {
+        Ask::ScopePrompt { scope, .. } => ("scope", Some(*scope)),
+        Ask::PrivacyListener { .. } | Ask::PrivacyPopup { .. } => ("privacy", None),
+        Ask::OsPrompt { .. } => ("os", None),
+    };
+    let answers: Vec<&str> = answers_for(ask, &svc.profile)
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    json!({"prompt": {
+        "id": id,
+        "kind": kind,
+        "scope": scope.map(|s| s.as_str()),
+        "desc": scope.and_then(|s| manifest.desc(s)).unwrap_or(""),
+        "answers": answers,
+    }})
+}
+
+/// Writes a driven call's changes, then answers 200 (result) or 202 (a new pending prompt).
+async fn finish(
+    svc: &Service,
+    tenant: &str,
+    app: &str,
+    user: &str,
+    req: Request,
+    manifest: &Manifest,
+    driven: Driven,
+) -> Result<Response, ApiError> {
+    svc.write(tenant, app, user, driven.changes).await?;
+    if let Some(ask) = driven.waiting {
+        let id = new_id("p_");
+        let body = prompt_json(svc, manifest, &id, &ask);
+        if let Ok(mut p) = svc.prompts.lock() {
+            let now = Instant::now();
+            p.retain(|_, v| v.expires > now);
+            p.insert(
+                id,
+                Pending {
+                    tenant: tenant.to_string(),
+                    app: app.to_string(),
+                    user: user.to_string(),
+                    req,
+                    ask,
+                    expires: now + PROMPT_TTL,
+                },
+            );
+        }
+        svc.metrics.decision("prompt");
+        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+    }
+    let body = match driven.result {
+        Ok(()) => {
+            svc.metrics.decision("ok");
+            json!({"errMsg": "authorize:ok"})
+        }
+        Err(f) => {
+            let name = serde_json::to_value(f)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "fail".into());
+            svc.metrics.decision(&name);
+            let mut m = serde_json::Map::new();
+            m.insert("errMsg".into(), f.err_msg(&svc.profile, "authorize").into());
+            if let Some(n) = f.errno(&svc.profile) {
+                m.insert("errno".into(), n.into());
+            }
+            JsonValue::Object(m)
+        }
+    };
+    Ok(Json(body).into_response())
+}
+
+/// `wx.authorize` for one user of one app.
+#[utoipa::path(post, path = "/v1/apps/{appid}/users/{user}/authorize",
+    params(("appid" = String, Path), ("user" = String, Path)),
+    request_body = AuthorizeBody,
+    responses(
+        (status = 200, description = "the result: `errMsg` and, on failure, `errno`"),
+        (status = 202, description = "`{\"prompt\": {\"id\", \"kind\", \"scope\", \"desc\", \"answers\"}}`: the host must show it"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn authorize(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user)): Path<(String, String)>,
+    body: Body<AuthorizeBody>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let manifest = svc.manifest(&tenant, &app);
+    let mut state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
+    let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
+    finish(&svc, &tenant, &app, &user, req, &manifest, driven).await
+}
+
+fn parse_answer(ask: &Ask, s: &str) -> Option<Answer> {
+    let privacy = matches!(ask, Ask::PrivacyListener { .. } | Ask::PrivacyPopup { .. });
+    Some(match (s, privacy) {
+        ("allow" | "agree", true) => Answer::Agree,
+        ("deny" | "disagree", true) => Answer::Disagree,
+        ("allow", false) => Answer::Allow,
+        ("deny", false) => Answer::Deny,
+        ("dismiss", false) => Answer::Dismiss,
+        _ => return None,
+    })
+}
+
+/// Answers a pending prompt; the decision is durable before the answer is sent.
+#[utoipa::path(post, path = "/v1/prompts/{id}",
+    params(("id" = String, Path)),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "the authorize result, durable"),
+        (status = 202, description = "the answer led to a further prompt (privacy, then scope, then OS)"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn answer_prompt(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+    body: Body<AnswerBody>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let pending = {
+        let mut p = svc.prompts.lock().map_err(|_| ApiError::Unavailable)?;
+        match p.get(&id) {
+            Some(v) if v.tenant == tenant && v.expires > Instant::now() => {}
+            _ => return Err(ApiError::not_found("prompt", &id)),
+        }
+        let Some(v) = p.get(&id) else {
+            return Err(ApiError::not_found("prompt", &id));
+        };
+        let answer = parse_answer(&v.ask, &body.answer)
+            .filter(|a| answers_for(&v.ask, &svc.profile).contains(a))
+            .ok_or_else(|| {
+                ApiError::Conflict(format!("answer `{}` does not fit this prompt", body.answer))
+            })?;
+        let v = p
+            .remove(&id)
+            .ok_or_else(|| ApiError::not_found("prompt", &id))?;
+        (v, answer)
+    };
+    let (p, answer) = pending;
+    let manifest = svc.manifest(&tenant, &p.app);
+    let mut state = svc.read(|s| s.state_in(&tenant, &p.user, &p.app))?;
+    let mut once = Some(answer);
+    let driven = drive(&p.req, &mut state, &svc.env(&manifest), |ask| {
+        if *ask == p.ask { once.take() } else { None }
+    })
+    .map_err(core_err)?;
+    finish(&svc, &tenant, &p.app, &p.user, p.req, &manifest, driven).await
+}
+
+/// `wx.getSetting`.
+#[utoipa::path(get, path = "/v1/apps/{appid}/users/{user}/setting",
+    params(("appid" = String, Path), ("user" = String, Path),
+        ("withSubscriptions" = Option<bool>, Query)),
+    responses(
+        (status = 200, description = "`{\"authSetting\", \"errMsg\": \"getSetting:ok\"}`"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn get_setting(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user)): Path<(String, String)>,
+    Query(q): Query<SettingQuery>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    Ok(Json(setting_result(
+        &state,
+        "getSetting",
+        q.with_subscriptions,
+    )))
+}
+
+fn rows_json(state: &AppState, manifest: &Manifest) -> JsonValue {
+    serde_json::to_value(SettingsPage::new(state, manifest).rows).unwrap_or(JsonValue::Null)
+}
+
+/// `wx.openSetting`: opens a settings page of the requested scopes.
+#[utoipa::path(post, path = "/v1/apps/{appid}/users/{user}/settings-sessions",
+    params(("appid" = String, Path), ("user" = String, Path)),
+    responses(
+        (status = 200, description = "`{\"id\", \"rows\"}`: only scopes the app requested"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn open_session(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user)): Path<(String, String)>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let manifest = svc.manifest(&tenant, &app);
+    let state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let id = new_id("s_");
+    {
+        let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+        let now = Instant::now();
+        m.retain(|_, v| v.expires > now);
+        m.insert(
+            id.clone(),
+            SettingsSession {
+                tenant,
+                app,
+                user,
+                expires: now + PROMPT_TTL,
+            },
+        );
+    }
+    Ok(Json(
+        json!({"id": id, "rows": rows_json(&state, &manifest)}),
+    ))
+}
+
+fn session(svc: &Service, tenant: &str, id: &str) -> Result<SettingsSession, ApiError> {
+    let m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    match m.get(id) {
+        Some(s) if s.tenant == tenant && s.expires > Instant::now() => Ok(s.clone()),
+        _ => Err(ApiError::not_found("settings session", id)),
+    }
+}
+
+/// Switches scopes on the open settings page; each change is durable before the answer.
+#[utoipa::path(patch, path = "/v1/settings-sessions/{id}",
+    params(("id" = String, Path)),
+    request_body(content = Object, description = "`{\"scope.userLocation\": true}`"),
+    responses(
+        (status = 200, description = "the rows after the change"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn patch_session(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+    body: Body<BTreeMap<String, bool>>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let Json(body) = body?;
+    let s = session(&svc, &tenant, &id)?;
+    let changes = body
+        .iter()
+        .map(|(k, on)| {
+            Scope::parse(k)
+                .map(|scope| SettingChange { scope, on: *on })
+                .ok_or_else(|| bad_scope(k))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let manifest = svc.manifest(&tenant, &s.app);
+    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let out = apply_settings(&state, &manifest, &changes, true).map_err(core_err)?;
+    svc.write(&tenant, &s.app, &s.user, out).await?;
+    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    Ok(Json(
+        json!({"id": id, "rows": rows_json(&state, &manifest)}),
+    ))
+}
+
+/// Leaves the settings page: openSetting's result.
+#[utoipa::path(post, path = "/v1/settings-sessions/{id}/close",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "`{\"authSetting\", \"errMsg\": \"openSetting:ok\"}`"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn close_session(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let s = session(&svc, &tenant, &id)?;
+    if let Ok(mut m) = svc.sessions.lock() {
+        m.remove(&id);
+    }
+    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    Ok(Json(setting_result(&state, "openSetting", false)))
+}
+
+/// Clear authorization data: every scope and the privacy consent back to unset (a `reset` event).
+#[utoipa::path(delete, path = "/v1/apps/{appid}/users/{user}/setting",
+    params(("appid" = String, Path), ("user" = String, Path)),
+    responses(
+        (status = 200, description = "`{\"authSetting\": {}, \"events\"}`"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn clear_setting(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user)): Path<(String, String)>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let c = Change {
+        subject: Subject::All,
+        from: Value::Unset,
+        to: Value::Unset,
+        via: Via::Reset,
+        gesture: false,
+        api: None,
+        notice: None,
+    };
+    let events = svc.write(&tenant, &app, &user, vec![c]).await?;
+    let state = svc.read(|st| st.state_in(&tenant, &user, &app))?;
+    Ok(Json(
+        json!({"authSetting": auth_setting(&state), "events": events}),
+    ))
+}
+
+/// Removes one scope's record (back to unset, a `host` event).
+#[utoipa::path(delete, path = "/v1/apps/{appid}/users/{user}/setting/{scope}",
+    params(("appid" = String, Path), ("user" = String, Path), ("scope" = String, Path)),
+    responses(
+        (status = 200, description = "`{\"authSetting\", \"events\"}`"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn remove_scope(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user, scope)): Path<(String, String, String)>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
+    let c = Change {
+        subject: Subject::Scope(s),
+        from: Value::Unset,
+        to: Value::Unset,
+        via: Via::Host,
+        gesture: false,
+        api: None,
+        notice: None,
+    };
+    let events = svc.write(&tenant, &app, &user, vec![c]).await?;
+    let state = svc.read(|st| st.state_in(&tenant, &user, &app))?;
+    Ok(Json(
+        json!({"authSetting": auth_setting(&state), "events": events}),
+    ))
+}
+
+/// The consent log, oldest first.
+#[utoipa::path(get, path = "/v1/apps/{appid}/users/{user}/log",
+    params(("appid" = String, Path), ("user" = String, Path)),
+    responses(
+        (status = 200, description = "`{\"events\": [...]}`"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn get_log(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user)): Path<(String, String)>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let log = svc.read(|st| st.log_in(&tenant, &user, &app))?;
+    Ok(Json(json!({"events": log})))
+}
+
+/// Why a scope is where it is, and what authorize would do now.
+#[utoipa::path(get, path = "/v1/apps/{appid}/users/{user}/explain/{scope}",
+    params(("appid" = String, Path), ("user" = String, Path), ("scope" = String, Path)),
+    responses(
+        (status = 200, description = "the explanation"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn get_explain(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path((app, user, scope)): Path<(String, String, String)>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
+    let manifest = svc.manifest(&tenant, &app);
+    let log = svc.read(|st| st.log_in(&tenant, &user, &app))?;
+    let e = explain(&log, s, &svc.env(&manifest), now_ms());
+    Ok(Json(serde_json::to_value(e).unwrap_or(JsonValue::Null)))
+}
+
+/// Sets the app's declarations (app.json's `permission`, `requiredPrivateInfos`,
+/// `requiredBackgroundModes`). Kept in memory, per tenant.
+#[utoipa::path(put, path = "/v1/apps/{appid}/manifest",
+    params(("appid" = String, Path)),
+    request_body = ManifestBody,
+    responses(
+        (status = 200, description = "the manifest the engine will use"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn put_manifest(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(app): Path<String>,
+    body: Body<ManifestBody>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let Json(body) = body?;
+    let mut m = Manifest::default();
+    for (k, v) in body.permission {
+        let s = Scope::parse(&k).ok_or_else(|| bad_scope(&k))?;
+        m.permission_desc.insert(s, v.desc);
+    }
+    m.required_private_infos = body.required_private_infos;
+    m.background_location = body
+        .required_background_modes
+        .iter()
+        .any(|x| x == "location");
+    let out = serde_json::to_value(&m).unwrap_or(JsonValue::Null);
+    svc.manifests
+        .lock()
+        .map_err(|_| ApiError::Unavailable)?
+        .insert((tenant, app), m);
+    Ok(Json(out))
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[utoipa::path(get, path = "/v1/openapi.json",
+    responses((status = 200, description = "this document")))]
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "`ok`")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "metrics")))]
+async fn metrics(State(svc): Svc) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        svc.metrics.render(),
+    )
+}
+
+use crate::error::ErrorBody;
+
+/// The OpenAPI document, generated from the handlers above.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "miniperm",
+        description = "The consent service: WeChat mini-program authorization for hosts"
+    ),
+    paths(
+        authorize,
+        answer_prompt,
+        get_setting,
+        open_session,
+        patch_session,
+        close_session,
+        clear_setting,
+        remove_scope,
+        get_log,
+        get_explain,
+        put_manifest,
+        openapi,
+        healthz,
+        metrics
+    ),
+    components(schemas(AuthorizeBody, AnswerBody, ManifestBody, PermissionEntry, ErrorBody))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,195 @@
+//! `miniperm serve`: the consent service. The `/v1` API of DESIGN ("`miniperm serve`") on axum,
+//! answered by the same core decisions as `miniperm run` ([`miniperm_core::drive`],
+//! [`miniperm_core::apply_settings`], [`miniperm_core::setting_result`],
+//! [`miniperm_core::explain`]), over the SQLite consent store keyed by (tenant, appid, user).
+//!
+//! * Every decision that changes state is durable before its answer is sent: the events go
+//!   through one writer thread that commits concurrent decisions together ([`writer`]).
+//! * Pending prompts and settings sessions live in memory, keyed by tenant, and expire
+//!   ([`PROMPT_TTL`]); a restart forgets them (the host asks again).
+//! * Apps have no project here: the permission desc of the authorize sheet comes from the app's
+//!   manifest, set with `PUT /v1/apps/{appid}/manifest` (app.json's `permission`,
+//!   `requiredPrivateInfos`, `requiredBackgroundModes`); kept in memory per tenant. Without one
+//!   the desc is empty and the manifest is empty (no private-info or background checks).
+//! * Keys: on a loopback address with no key created the API is open (tenant `dev`); otherwise
+//!   `Authorization: Bearer KEY` (see [`keys`]), and a tenant sees only its own data.
+#![forbid(unsafe_code)]
+
+mod api;
+mod error;
+pub mod keys;
+mod metrics;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use api::{ApiDoc, router};
+pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
+use miniperm_core::{Ask, Manifest, Profile, Request};
+use miniperm_store::SqliteStore;
+
+/// How long a prompt or a settings session waits for its answer.
+pub const PROMPT_TTL: Duration = Duration::from_secs(600);
+/// Largest request body accepted (413 past it).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Longest a request may take (the store's busy timeout is 10 s).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How the service is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub db: PathBuf,
+    /// Requests per second per key (or per open-mode client).
+    pub rate_limit: u32,
+    /// Commit each decision alone (the baseline of BENCHMARKS.md), not in groups.
+    pub single_commit: bool,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, db: PathBuf) -> Config {
+        Config {
+            listen,
+            db,
+            rate_limit: 10_000,
+            single_commit: false,
+        }
+    }
+}
+
+/// A prompt the host must show; answered with `POST /v1/prompts/{id}`.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub tenant: String,
+    pub app: String,
+    pub user: String,
+    pub req: Request,
+    pub ask: Ask,
+    pub expires: Instant,
+}
+
+/// An open settings page (openSetting) of one (tenant, app, user).
+#[derive(Debug, Clone)]
+pub(crate) struct SettingsSession {
+    pub tenant: String,
+    pub app: String,
+    pub user: String,
+    pub expires: Instant,
+}
+
+/// Shared state of the service.
+pub struct Service {
+    pub(crate) reader: Mutex<SqliteStore>,
+    pub(crate) writer: writer::Writer,
+    pub(crate) prompts: Mutex<HashMap<String, Pending>>,
+    pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
+    pub(crate) manifests: Mutex<HashMap<(String, String), Manifest>>,
+    pub(crate) profile: Profile,
+    pub metrics: Arc<Metrics>,
+    /// No key needed: loopback and no key in the store at start.
+    pub(crate) open: bool,
+    pub(crate) rate_limit: u32,
+    pub(crate) rate: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+/// Whether `addr` with the keys of `store` runs open (no key needed).
+pub fn is_open(addr: &SocketAddr, store: &SqliteStore) -> Result<bool, ApiError> {
+    Ok(addr.ip().is_loopback() && store.keys()?.iter().all(|k| k.revoked.is_some()))
+}
+
+impl Service {
+    /// Opens the store twice (a reader and the writer's connection) and starts the writer.
+    pub fn start(cfg: &Config) -> Result<(Arc<Service>, std::thread::JoinHandle<()>), ApiError> {
+        let reader = SqliteStore::open(&cfg.db)?;
+        let write = SqliteStore::open(&cfg.db)?;
+        let open = is_open(&cfg.listen, &reader)?;
+        let metrics = Arc::new(Metrics::default());
+        let (writer, handle) = writer::Writer::start(write, metrics.clone(), cfg.single_commit);
+        Ok((
+            Arc::new(Service {
+                reader: Mutex::new(reader),
+                writer,
+                prompts: Mutex::new(HashMap::new()),
+                sessions: Mutex::new(HashMap::new()),
+                manifests: Mutex::new(HashMap::new()),
+                profile: Profile::wechat(),
+                metrics,
+                open,
+                rate_limit: cfg.rate_limit,
+                rate: Mutex::new(HashMap::new()),
+            }),
+            handle,
+        ))
+    }
+
+    /// True when the API needs no key.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+}
+
+/// Runs the service on `listener` until `shutdown` resolves; in-flight requests (and their
+/// commits) finish first, then the writer drains and stops.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    cfg: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ApiError> {
+    let (svc, writer) = Service::start(cfg)?;
+    let app = router(svc.clone());
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    drop(svc);
+    // The router (and with it every Writer clone) is gone: the writer sees its channel close
+    // after the last queued batch and returns.
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    served.map_err(|e| ApiError::BadRequest(format!("cannot serve: {e}")))
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Milliseconds since the Unix epoch (the store's clock).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A fresh random id with a prefix (`p_…` prompts, `s_…` sessions).
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut raw = [0u8; 12];
+    if getrandom::fill(&mut raw).is_err() {
+        // No OS randomness: fall back to time and a counter (ids only need to be unique).
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return format!("{prefix}{:x}{n:x}", now_ms());
+    }
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}

@@ -1,0 +1,403 @@
+//! The done-when walk of issue 11 through real HTTP on an ephemeral loopback port (a tiny
+//! HTTP/1.1 client over TcpStream), keys and tenants, limits, and the OpenAPI document checked
+//! against every (route, status) the walk produced.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use miniperm_server::{Config, keys::create_key, serve};
+use miniperm_store::SqliteStore;
+use serde_json::{Value, json};
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts a server on 127.0.0.1:0 over a fresh database; `prepare` runs on the store first.
+fn start(rate_limit: u32, prepare: impl FnOnce(&mut SqliteStore)) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("consent.sqlite");
+    prepare(&mut SqliteStore::open(&db).unwrap());
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let mut cfg = Config::new(addr, db);
+    cfg.rate_limit = rate_limit;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+            serve(listener, &cfg, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    Server {
+        addr,
+        stop: Some(tx),
+        thread: Some(thread),
+        _dir: dir,
+    }
+}
+
+/// One request; returns (status, body as JSON or as a string value).
+fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let body = body.unwrap_or("");
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    let v = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    (status, v)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+const BASE: &str = "/v1/apps/wxdemo/users/alice";
+
+#[test]
+fn the_done_when_walk() {
+    let srv = start(10_000, |_| {});
+    let a = srv.addr;
+    let (st, _) = call(
+        a,
+        "PUT",
+        "/v1/apps/wxdemo/manifest",
+        None,
+        Some(r#"{"permission": {"scope.userLocation": {"desc": "to show shops near you"}}}"#),
+    );
+    assert_eq!(st, 200);
+    let auth = |body: &str| call(a, "POST", &format!("{BASE}/authorize"), None, Some(body));
+    let loc = r#"{"scope": "scope.userLocation"}"#;
+
+    // authorize -> 202 prompt with the desc
+    let (st, v) = auth(loc);
+    assert_eq!(st, 202, "{v}");
+    assert_eq!(v["prompt"]["scope"], "scope.userLocation");
+    assert_eq!(v["prompt"]["desc"], "to show shops near you");
+    let id = v["prompt"]["id"].as_str().unwrap().to_string();
+
+    // deny -> the authorize result, durable
+    let (st, v) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        None,
+        Some(r#"{"answer": "deny"}"#),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"errMsg": "authorize:fail auth deny", "errno": 103})
+    );
+    // the prompt is gone
+    let (st, v) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        None,
+        Some(r#"{"answer": "allow"}"#),
+    );
+    assert_eq!(st, 404);
+    assert_eq!(v["error"]["code"], "not_found");
+
+    // authorize again: remembered denial, no prompt
+    let (st, v) = auth(loc);
+    assert_eq!(st, 200);
+    assert_eq!(
+        v,
+        json!({"errMsg": "authorize:fail auth deny", "errno": 103})
+    );
+
+    // getSetting lists it as false
+    let (st, v) = call(
+        a,
+        "GET",
+        &format!("{BASE}/setting?withSubscriptions=true"),
+        None,
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(v["authSetting"], json!({"scope.userLocation": false}));
+    assert_eq!(v["subscriptionsSetting"]["mainSwitch"], true);
+    assert_eq!(v["errMsg"], "getSetting:ok");
+
+    // a settings session switches it on
+    let (st, v) = call(a, "POST", &format!("{BASE}/settings-sessions"), None, None);
+    assert_eq!(st, 200);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    let sid = v["id"].as_str().unwrap().to_string();
+    let (st, v) = call(
+        a,
+        "PATCH",
+        &format!("/v1/settings-sessions/{sid}"),
+        None,
+        Some(r#"{"scope.camera": true}"#),
+    );
+    assert_eq!(st, 409, "a scope not on the page: {v}");
+    let (st, v) = call(
+        a,
+        "PATCH",
+        &format!("/v1/settings-sessions/{sid}"),
+        None,
+        Some(r#"{"scope.userLocation": true}"#),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["rows"][0]["control"]["on"], true);
+    let (st, v) = call(
+        a,
+        "POST",
+        &format!("/v1/settings-sessions/{sid}/close"),
+        None,
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(
+        v,
+        json!({"authSetting": {"scope.userLocation": true}, "errMsg": "openSetting:ok"})
+    );
+
+    // authorize ok
+    let (st, v) = auth(loc);
+    assert_eq!((st, v), (200, json!({"errMsg": "authorize:ok"})));
+
+    // clear authorization data -> prompts again
+    let (st, v) = call(a, "DELETE", &format!("{BASE}/setting"), None, None);
+    assert_eq!(st, 200);
+    assert_eq!(v["authSetting"], json!({}));
+    let (st, v) = auth(loc);
+    assert_eq!(st, 202, "{v}");
+    let id2 = v["prompt"]["id"].as_str().unwrap().to_string();
+    let (st, _) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id2}"),
+        None,
+        Some(r#"{"answer": "allow"}"#),
+    );
+    assert_eq!(st, 200);
+    let (st, _) = call(
+        a,
+        "DELETE",
+        &format!("{BASE}/setting/scope.userLocation"),
+        None,
+        None,
+    );
+    assert_eq!(st, 200);
+
+    // the log shows every step
+    let (st, v) = call(a, "GET", &format!("{BASE}/log"), None, None);
+    assert_eq!(st, 200);
+    let steps: Vec<(String, String)> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["via"].as_str().unwrap().to_string(),
+                e["to"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("prompt", "denied"),
+        ("settings", "granted"),
+        ("reset", "unset"),
+        ("prompt", "granted"),
+        ("host", "unset"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(steps, want, "{v}");
+
+    // explain, errors
+    let (st, v) = call(
+        a,
+        "GET",
+        &format!("{BASE}/explain/scope.userLocation"),
+        None,
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = call(a, "GET", &format!("{BASE}/explain/scope.nope"), None, None);
+    assert_eq!(st, 400);
+    assert_eq!(v["error"]["message"], "unknown scope `scope.nope`");
+    let (st, v) = auth("{not json");
+    assert_eq!(st, 400, "{v}");
+    let big = format!(r#"{{"scope": "{}"}}"#, "x".repeat(100_000));
+    let (st, v) = auth(&big);
+    assert_eq!(st, 413, "{v}");
+    assert_eq!(v["error"]["code"], "payload_too_large");
+    let (st, _) = call(a, "GET", "/healthz", None, None);
+    assert_eq!(st, 200);
+
+    // every (route, status) the walk produced is in the OpenAPI document
+    let (st, doc) = call(a, "GET", "/v1/openapi.json", None, None);
+    assert_eq!(st, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let (_, metrics) = call(a, "GET", "/metrics", None, None);
+    let metrics = metrics.as_str().unwrap().to_string();
+    assert!(
+        metrics.contains("miniperm_decisions_total{outcome=\"auth-deny\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("miniperm_commit_batch_jobs_count"));
+    let mut seen = 0;
+    for line in metrics
+        .lines()
+        .filter(|l| l.starts_with("miniperm_http_requests_total{"))
+    {
+        let field = |k: &str| {
+            let start = line.find(&format!("{k}=\"")).unwrap() + k.len() + 2;
+            line[start..].split('"').next().unwrap().to_string()
+        };
+        let (m, route, status) = (
+            field("method").to_lowercase(),
+            field("route"),
+            field("status"),
+        );
+        let op = &doc["paths"][&route][&m];
+        assert!(op.is_object(), "{m} {route} missing from openapi.json");
+        assert!(
+            op["responses"][&status].is_object(),
+            "{m} {route} {status} missing from openapi.json"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 12, "{metrics}");
+}
+
+#[test]
+fn keys_and_tenants() {
+    let mut secrets = Vec::new();
+    let srv = start(10_000, |s| {
+        secrets.push(create_key(s, "acme", 1).unwrap().1);
+        secrets.push(create_key(s, "other", 2).unwrap().1);
+    });
+    let (a, k1, k2) = (srv.addr, secrets[0].as_str(), secrets[1].as_str());
+    let loc = r#"{"scope": "scope.camera"}"#;
+    let (st, v) = call(a, "POST", &format!("{BASE}/authorize"), None, Some(loc));
+    assert_eq!(st, 401);
+    assert_eq!(v["error"]["code"], "unauthorized");
+    let (st, _) = call(
+        a,
+        "POST",
+        &format!("{BASE}/authorize"),
+        Some("mpk_wrong"),
+        Some(loc),
+    );
+    assert_eq!(st, 401);
+    let (st, v) = call(a, "POST", &format!("{BASE}/authorize"), Some(k1), Some(loc));
+    assert_eq!(st, 202);
+    let id = v["prompt"]["id"].as_str().unwrap().to_string();
+    // another tenant cannot answer it
+    let (st, _) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        Some(k2),
+        Some(r#"{"answer": "allow"}"#),
+    );
+    assert_eq!(st, 404);
+    let (st, v) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        Some(k1),
+        Some(r#"{"answer": "allow"}"#),
+    );
+    assert_eq!((st, v), (200, json!({"errMsg": "authorize:ok"})));
+    // and sees nothing of it
+    let (_, v) = call(a, "GET", &format!("{BASE}/setting"), Some(k2), None);
+    assert_eq!(v["authSetting"], json!({}));
+    let (_, v) = call(a, "GET", &format!("{BASE}/log"), Some(k2), None);
+    assert_eq!(v["events"], json!([]));
+    let (_, v) = call(a, "GET", &format!("{BASE}/setting"), Some(k1), None);
+    assert_eq!(v["authSetting"], json!({"scope.camera": true}));
+    let (_, v) = call(
+        a,
+        "POST",
+        &format!("{BASE}/settings-sessions"),
+        Some(k1),
+        None,
+    );
+    let sid = v["id"].as_str().unwrap().to_string();
+    let (st, _) = call(
+        a,
+        "POST",
+        &format!("/v1/settings-sessions/{sid}/close"),
+        Some(k2),
+        None,
+    );
+    assert_eq!(st, 404);
+}
+
+#[test]
+fn rate_limit_answers_429() {
+    let srv = start(3, |_| {});
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| call(srv.addr, "GET", &format!("{BASE}/setting"), None, None).0)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 6,
+        "{statuses:?}"
+    );
+}
