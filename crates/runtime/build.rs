@@ -3,6 +3,9 @@
 //! crate checks the embedded bytes load in this build's QuickJS at `Project::load` and compiles
 //! the source instead if they don't (or if this script could not produce them: an empty file).
 
+// A build script reports failure by panicking (cargo prints the message): allowed here only.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "src/bake.rs"]
 #[allow(dead_code)]
 mod bake;

@@ -14,6 +14,7 @@ mod explore;
 mod output;
 mod run;
 mod scopes;
+mod serve;
 mod settings;
 
 use std::io::Write;
@@ -34,6 +35,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    Serve(serve::ServeArgs),
+    Keys(serve::KeysArgs),
     Settings(settings::Args),
     Scopes(scopes::Args),
     Run(run::Args),
@@ -42,6 +45,8 @@ enum Command {
 
 fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
+        Command::Serve(args) => serve::serve(args, out),
+        Command::Keys(args) => serve::keys(args, out),
         Command::Settings(args) => settings::run(args, out),
         Command::Scopes(args) => scopes::run(args, out),
         Command::Run(args) => run::run(args, out),

@@ -1,0 +1,168 @@
+//! `miniperm serve` (the consent service, crate miniperm-server) and `miniperm keys` (its API
+//! keys, kept hashed in the same store).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use miniperm_store::SqliteStore;
+
+use crate::db::{Access, DbArgs, Location};
+use crate::error::{CliError, EXIT_CODES_HELP};
+use crate::output::now_ms;
+
+/// Run the consent service: the /v1 HTTP API for host apps
+#[derive(clap::Args, Debug, Clone)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct ServeArgs {
+    /// The address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Folders of mini-program projects for the simulator (the simulator is not built yet:
+    /// checked and listed only)
+    #[arg(long, value_name = "DIR")]
+    pub projects: Vec<PathBuf>,
+    /// Requests per second allowed per API key (429 past it)
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub rate_limit: u32,
+    /// Commit every decision in its own transaction (the benchmark baseline; slower)
+    #[arg(long, hide = true)]
+    pub single_commit: bool,
+}
+
+/// Manage the service's API keys (stored hashed; a key is shown once)
+#[derive(clap::Args, Debug, Clone)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub action: KeysAction,
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum KeysAction {
+    /// Create a key for TENANT; the key is printed once, alone on the last line
+    Create { tenant: String },
+    /// List keys (ids, tenants, times; never the secrets)
+    List,
+    /// Revoke the key with this id
+    Revoke { id: String },
+}
+
+fn file_store(db: &DbArgs, access: Access) -> Result<(PathBuf, SqliteStore), CliError> {
+    match db.location()? {
+        Location::Ephemeral => Err(CliError::Usage(
+            "`--ephemeral` does not fit here: the service and its keys need a database file".into(),
+        )),
+        Location::File(p) => {
+            // Creates the parent folder like every writing command.
+            drop(crate::db::open_at(&Location::File(p.clone()), access)?);
+            let s = SqliteStore::open(&p)?;
+            Ok((p, s))
+        }
+    }
+}
+
+pub fn keys(args: KeysArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (path, mut store) = file_store(&args.db, Access::Write)?;
+    match args.action {
+        KeysAction::Create { tenant } => {
+            let (row, secret) = miniperm_server::keys::create_key(&mut store, &tenant, now_ms())
+                .map_err(|e| match e {
+                    miniperm_server::keys::KeyError::Store(s) => CliError::Store(s),
+                    e => CliError::Usage(e.to_string()),
+                })?;
+            writeln!(
+                out,
+                "created key {} for tenant {} in {} (shown once, keep it):",
+                row.id,
+                row.tenant,
+                path.display()
+            )?;
+            writeln!(out, "{secret}")?;
+        }
+        KeysAction::List => {
+            let keys = store.keys()?;
+            if keys.is_empty() {
+                writeln!(out, "no keys in {}", path.display())?;
+            }
+            for k in keys {
+                let state = match k.revoked {
+                    Some(at) => format!("revoked {}", crate::output::format_ms(at)),
+                    None => "active".to_string(),
+                };
+                writeln!(
+                    out,
+                    "{}  {}  created {}  {state}",
+                    k.id,
+                    k.tenant,
+                    crate::output::format_ms(k.created)
+                )?;
+            }
+        }
+        KeysAction::Revoke { id } => {
+            if !store.revoke_key(&id, now_ms())? {
+                return Err(CliError::Usage(format!("no active key `{id}`")));
+            }
+            writeln!(out, "revoked key {id}")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    for p in &args.projects {
+        if !p.is_dir() {
+            return Err(CliError::Usage(format!(
+                "`{}` is not a folder of projects",
+                p.display()
+            )));
+        }
+    }
+    let (path, store) = file_store(&args.db, Access::Write)?;
+    let open = miniperm_server::is_open(&args.listen, &store).map_err(serve_err)?;
+    drop(store);
+    if let Ok(level) = std::env::var("MINIPERM_LOG")
+        && let Ok(level) = level.parse::<tracing_subscriber::filter::LevelFilter>()
+    {
+        tracing_subscriber::fmt().with_max_level(level).init();
+    }
+    let mut cfg = miniperm_server::Config::new(args.listen, path.clone());
+    cfg.rate_limit = args.rate_limit;
+    cfg.single_commit = args.single_commit;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Output)?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot listen on `{}`: {e}", args.listen)))?;
+        let addr = listener.local_addr().map_err(CliError::Output)?;
+        writeln!(out, "miniperm serve: http://{addr}/v1 · store {}", path.display())?;
+        if open {
+            writeln!(
+                out,
+                "no API key needed: loopback address and no key created (`miniperm keys create TENANT` turns keys on)"
+            )?;
+        } else {
+            writeln!(out, "every /v1 request needs `Authorization: Bearer KEY`")?;
+        }
+        out.flush()?;
+        miniperm_server::serve(listener, &cfg, miniperm_server::shutdown_signal())
+            .await
+            .map_err(serve_err)
+    })?;
+    writeln!(out, "miniperm serve: stopped")?;
+    Ok(())
+}
+
+fn serve_err(e: miniperm_server::ApiError) -> CliError {
+    match e {
+        miniperm_server::ApiError::Store(s) => CliError::Store(s),
+        e => CliError::Usage(e.to_string()),
+    }
+}
