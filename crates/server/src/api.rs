@@ -142,14 +142,30 @@ impl Service {
         &self,
         f: impl FnOnce(&mut miniperm_store::SqliteStore) -> Result<T, miniperm_store::StoreError>,
     ) -> Result<T, ApiError> {
-        let mut s = self.reader.lock().map_err(|_| ApiError::Unavailable)?;
+        let n = self.readers.len();
+        let start = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(mut s) = self.readers[(start + i) % n].try_lock() {
+                return Ok(f(&mut s)?);
+            }
+        }
+        let mut s = self.readers[start % n]
+            .lock()
+            .map_err(|_| ApiError::Unavailable)?;
         Ok(f(&mut s)?)
     }
 
     fn check_rate(&self, who: &str) -> Result<(), ApiError> {
         let second = (now_ms() / 1000) as u64;
         let mut rate = self.rate.lock().map_err(|_| ApiError::Unavailable)?;
-        let e = rate.entry(who.to_string()).or_insert((second, 0));
+        if !rate.contains_key(who) {
+            rate.insert(who.to_string(), (second, 0));
+        }
+        let Some(e) = rate.get_mut(who) else {
+            return Err(ApiError::Unavailable);
+        };
         if e.0 != second {
             *e = (second, 0);
         }

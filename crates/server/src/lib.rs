@@ -35,6 +35,8 @@ use miniperm_store::SqliteStore;
 
 /// How long a prompt or a settings session waits for its answer.
 pub const PROMPT_TTL: Duration = Duration::from_secs(600);
+/// Read connections to the store.
+pub const READERS: usize = 4;
 /// Largest request body accepted (413 past it).
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Longest a request may take (the store's busy timeout is 10 s).
@@ -84,7 +86,9 @@ pub(crate) struct SettingsSession {
 
 /// Shared state of the service.
 pub struct Service {
-    pub(crate) reader: Mutex<SqliteStore>,
+    /// Read connections (WAL readers do not block each other or the writer).
+    pub(crate) readers: Vec<Mutex<SqliteStore>>,
+    pub(crate) next_reader: std::sync::atomic::AtomicUsize,
     pub(crate) writer: writer::Writer,
     pub(crate) prompts: Mutex<HashMap<String, Pending>>,
     pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
@@ -108,11 +112,16 @@ impl Service {
         let reader = SqliteStore::open(&cfg.db)?;
         let write = SqliteStore::open(&cfg.db)?;
         let open = is_open(&cfg.listen, &reader)?;
+        let mut readers = vec![Mutex::new(reader)];
+        for _ in 1..READERS {
+            readers.push(Mutex::new(SqliteStore::open(&cfg.db)?));
+        }
         let metrics = Arc::new(Metrics::default());
         let (writer, handle) = writer::Writer::start(write, metrics.clone(), cfg.single_commit);
         Ok((
             Arc::new(Service {
-                reader: Mutex::new(reader),
+                readers,
+                next_reader: std::sync::atomic::AtomicUsize::new(0),
                 writer,
                 prompts: Mutex::new(HashMap::new()),
                 sessions: Mutex::new(HashMap::new()),

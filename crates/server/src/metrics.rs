@@ -59,10 +59,15 @@ pub struct Metrics {
 impl Metrics {
     pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         if let Ok(mut m) = self.inner.lock() {
-            m.requests
-                .entry((method.to_string(), route.to_string(), status))
-                .or_default()
-                .observe(&LATENCY_BUCKETS, seconds);
+            let key = (method.to_string(), route.to_string(), status);
+            match m.requests.get_mut(&key) {
+                Some(h) => h.observe(&LATENCY_BUCKETS, seconds),
+                None => m
+                    .requests
+                    .entry(key)
+                    .or_default()
+                    .observe(&LATENCY_BUCKETS, seconds),
+            }
         }
     }
 
