@@ -54,7 +54,7 @@ fn main() {
     );
 
     for single in [false, true] {
-        let rate = run(
+        let (rate, batch) = run(
             &dir.path().join(format!("db-{single}.sqlite")),
             single,
             clients,
@@ -65,11 +65,11 @@ fn main() {
         } else {
             "group commit"
         };
-        println!("HTTP decisions, {name}, {clients} clients: {rate:.0} decisions/s");
+        println!("HTTP decisions, {name}, {clients} clients: {rate:.0} decisions/s (mean batch {batch:.1})");
     }
 }
 
-fn run(db: &std::path::Path, single: bool, clients: usize, secs: u64) -> f64 {
+fn run(db: &std::path::Path, single: bool, clients: usize, secs: u64) -> (f64, f64) {
     let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_l.set_nonblocking(true).unwrap();
     let addr = std_l.local_addr().unwrap();
@@ -133,9 +133,17 @@ fn run(db: &std::path::Path, single: bool, clients: usize, secs: u64) -> f64 {
     for t in threads {
         t.join().unwrap();
     }
+    let (_, m) = Conn::new(addr).call("GET", "/metrics", "");
+    let metric = |name: &str| -> f64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|r| r.split_whitespace().last())
+            .map_or(0.0, |v| v.parse().unwrap())
+    };
+    let batch = metric("miniperm_commit_batch_jobs_sum") / metric("miniperm_commit_batch_jobs_count");
     let _ = tx.send(());
     server.join().unwrap();
-    rate
+    (rate, batch)
 }
 
 /// A keep-alive HTTP/1.1 client for Content-Length answers.

@@ -304,7 +304,10 @@ async fn finish(
         let body = prompt_json(svc, manifest, &id, &ask);
         if let Ok(mut p) = svc.prompts.lock() {
             let now = Instant::now();
-            p.retain(|_, v| v.expires > now);
+            // Expired prompts are swept every 1024 new ones (not on every insert: O(n)).
+            if p.len() % 1024 == 1023 {
+                p.retain(|_, v| v.expires > now);
+            }
             p.insert(
                 id,
                 Pending {
@@ -466,7 +469,9 @@ async fn open_session(
     {
         let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
         let now = Instant::now();
-        m.retain(|_, v| v.expires > now);
+        if m.len() % 1024 == 1023 {
+            m.retain(|_, v| v.expires > now);
+        }
         m.insert(
             id.clone(),
             SettingsSession {
