@@ -183,7 +183,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
             replay,
             progress,
         };
-        let report = explore(&runner, &config).map_err(bad)?;
+        let report = explore(&runner, &config).map_err(|e| bad(e.to_string()))?;
         budget = budget.saturating_sub(report.paths);
         reports.push((entry.label(), report));
     }

@@ -22,8 +22,27 @@ use miniperm_core::{Subject, Value};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-pub use findings::{CODES, Hit, analyse};
+pub use findings::{CODES, Hit, Location, analyse};
+pub use miniperm_runtime::Event;
 pub use tree::{Branch, Leaf, Node};
+
+/// Why an exploration could not be carried out (never a defect of the mini-program: those are
+/// findings).
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    /// The caller's input: a tap target that no path has, a bad starting state, a bad flag.
+    #[error("{0}")]
+    BadInput(String),
+    /// The consent store failed.
+    #[error("the consent store failed: {0}")]
+    Store(String),
+    /// The JavaScript engine failed (not an error in mini-program code).
+    #[error("the javascript engine failed: {0}")]
+    Engine(String),
+    /// A replayed answer did not parse: a bug in the explorer.
+    #[error("internal: {0}")]
+    Internal(String),
+}
 
 /// One path to run: a starting state and the answers to give first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,19 +54,25 @@ pub struct PathSpec {
 /// What one run gave.
 #[derive(Debug, Clone, Default)]
 pub struct PathRun {
-    /// The transcript, as DESIGN.md's JSON events.
-    pub events: Vec<Json>,
+    /// The transcript.
+    pub events: Vec<Event>,
     /// Every answer given, in order (the prefix, then the first choices).
     pub answers: Vec<String>,
     /// For each answer given past the prefix: its index and the answers not taken there.
     pub alternatives: Vec<(usize, Vec<String>)>,
     /// The run was cut because the same UI came back again and again.
     pub cut: bool,
+    /// A later `--tap` target was not there on this path (the run stopped at it).
+    pub missing_target: Option<String>,
+    /// The (ui, answer) steps, when the transcript was lost (a missing tap target).
+    pub steps: Option<Vec<(String, String)>>,
+    /// Scopes the flow read through `getSetting` (named in the calling source file).
+    pub read_scopes: Vec<miniperm_core::Scope>,
 }
 
 /// Runs one path. Implementations must be deterministic: the same spec gives the same run.
 pub trait Runner: Sync {
-    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, String>;
+    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, ExploreError>;
 }
 
 /// Search bounds and the replay command's prefix.
@@ -76,6 +101,8 @@ pub struct Finding {
     pub state: Vec<String>,
     /// A `miniperm run` command line that reproduces it.
     pub replay: String,
+    /// The call the finding is about, when the stack showed one.
+    pub location: Option<Location>,
 }
 
 /// The result of an exploration.
@@ -142,27 +169,26 @@ fn guarded(api: &str) -> bool {
 }
 
 /// The (ui label, answer) steps of a transcript.
-pub fn steps(events: &[Json]) -> Vec<(String, String)> {
+pub fn steps(events: &[Event]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut pending: Option<String> = None;
     for e in events {
-        let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
-        match get("type") {
-            "ui" => {
-                let detail = ["scope", "permission", "title", "api", "referrer"]
+        match e {
+            Event::Ui { ui, detail } => {
+                let d = ["scope", "permission", "title", "api", "referrer"]
                     .iter()
-                    .map(|k| get(k))
+                    .filter_map(|k| detail.get(*k).and_then(Json::as_str))
                     .find(|s| !s.is_empty())
                     .unwrap_or("");
-                pending = Some(if detail.is_empty() {
-                    get("ui").to_string()
+                pending = Some(if d.is_empty() {
+                    ui.clone()
                 } else {
-                    format!("{} {detail}", get("ui"))
+                    format!("{ui} {d}")
                 });
             }
-            "answer" => {
-                let label = pending.take().unwrap_or_else(|| get("ui").to_string());
-                out.push((label, get("answer").to_string()));
+            Event::Answer { ui, answer } => {
+                let label = pending.take().unwrap_or_else(|| ui.clone());
+                out.push((label, answer.clone()));
             }
             _ => {}
         }
@@ -171,7 +197,7 @@ pub fn steps(events: &[Json]) -> Vec<(String, String)> {
 }
 
 /// Finished runs with their specs.
-type Runs = Vec<(PathSpec, Result<PathRun, String>)>;
+type Runs = Vec<(PathSpec, Result<PathRun, ExploreError>)>;
 
 struct Shared {
     queue: VecDeque<PathSpec>,
@@ -294,32 +320,33 @@ fn combinations(
     combos
 }
 
-/// Subjects a transcript touched: scopes called or prompted, and the OS permission beneath.
-fn touched(events: &[Json], into: &mut BTreeSet<Subject>) {
-    for e in events {
-        let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
-        let scope = match get("type") {
-            "call" => findings::call_scope(e),
-            "ui" if get("ui") == "authorize" => miniperm_core::Scope::parse(get("scope")),
-            _ => None,
-        };
-        if let Some(s) = scope {
-            if matches!(
-                s.info().prompt,
-                PromptKind::NoPrompt | PromptKind::MiniGameOnly
-            ) {
-                continue;
-            }
-            into.insert(Subject::Scope(s));
-            if let Some(p) = s.info().os {
-                into.insert(Subject::Os(p));
-            }
+/// Subjects a run touched: scopes called, prompted or read through getSetting, and the OS
+/// permission beneath.
+fn touched(run: &PathRun, into: &mut BTreeSet<Subject>) {
+    let called = run.events.iter().filter_map(|e| match e {
+        Event::Call { api, args, .. } => findings::call_scope(api, args),
+        Event::Ui { ui, detail } if ui == "authorize" => detail
+            .get("scope")
+            .and_then(Json::as_str)
+            .and_then(miniperm_core::Scope::parse),
+        _ => None,
+    });
+    for s in called.chain(run.read_scopes.iter().copied()) {
+        if matches!(
+            s.info().prompt,
+            PromptKind::NoPrompt | PromptKind::MiniGameOnly
+        ) {
+            continue;
+        }
+        into.insert(Subject::Scope(s));
+        if let Some(p) = s.info().os {
+            into.insert(Subject::Os(p));
         }
     }
 }
 
 /// Explores every path from every discovered starting state.
-pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
+pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, ExploreError> {
     let bar = if cfg.progress {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
@@ -362,7 +389,7 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
         truncated |= cut;
         for (_, r) in &runs {
             if let Ok(run) = r {
-                touched(&run.events, &mut seen);
+                touched(run, &mut seen);
             }
         }
         all.extend(runs);
@@ -375,17 +402,24 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
-    if let Some((_, Err(e))) = all.iter().find(|(_, r)| r.is_err()) {
-        return Err(e.clone());
+    if let Some(i) = all.iter().position(|(_, r)| r.is_err())
+        && let (_, Err(e)) = all.swap_remove(i)
+    {
+        return Err(e);
+    }
+    // A tap target no path has is the caller's mistake, not an outcome.
+    let missing = |r: &Result<PathRun, ExploreError>| match r {
+        Ok(p) => p.missing_target.clone(),
+        Err(_) => None,
+    };
+    if !all.is_empty() && all.iter().all(|(_, r)| missing(r).is_some()) {
+        let m = all.iter().find_map(|(_, r)| missing(r)).unwrap_or_default();
+        return Err(ExploreError::BadInput(m));
     }
     Ok(assemble(all, cfg, truncated))
 }
 
-fn assemble(
-    all: Vec<(PathSpec, Result<PathRun, String>)>,
-    cfg: &Config,
-    truncated: bool,
-) -> Report {
+fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
     let paths = all.len();
     let mut builders: BTreeMap<Vec<(Subject, Value)>, tree::Builder> = BTreeMap::new();
     let mut order: Vec<Vec<(Subject, Value)>> = Vec::new();
@@ -406,9 +440,18 @@ fn assemble(
         if run.cut {
             leaf.end = "cut: the same UI kept coming back".into();
         }
+        if let Some(m) = &run.missing_target {
+            leaf.end = format!("tap target not there: {m}");
+        }
         for h in &hits {
             leaf.findings.insert(h.code.to_string());
-            let key = (h.code.to_string(), h.message.clone());
+            // A call site is its location; without one, the message tells sites apart.
+            let key = (
+                h.code.to_string(),
+                h.location
+                    .as_ref()
+                    .map_or_else(|| h.message.clone(), ToString::to_string),
+            );
             let candidate = Finding {
                 code: h.code.to_string(),
                 message: h.message.clone(),
@@ -429,6 +472,7 @@ fn assemble(
                         format!(" --answers {}", run.answers.join(","))
                     }
                 ),
+                location: h.location.clone(),
             };
             let better = best.get(&key).is_none_or(|f| {
                 (f.state.len() + f.answers.len())
@@ -444,7 +488,7 @@ fn assemble(
         builders
             .entry(spec.start.clone())
             .or_default()
-            .insert(&steps(&run.events), leaf);
+            .insert(run.steps.as_deref().unwrap_or(&steps(&run.events)), leaf);
     }
     let branches: Vec<Branch> = order
         .iter()
@@ -462,7 +506,9 @@ fn assemble(
             .position(|(x, _)| *x == c)
             .unwrap_or(usize::MAX)
     };
-    findings.sort_by(|a, b| (rank(&a.code), &a.message).cmp(&(rank(&b.code), &b.message)));
+    findings.sort_by(|a, b| {
+        (rank(&a.code), &a.location, &a.message).cmp(&(rank(&b.code), &b.location, &b.message))
+    });
     Report {
         paths,
         findings,
@@ -478,11 +524,15 @@ mod tests {
     use miniperm_core::Scope;
     use serde_json::json;
 
+    fn ev(v: Json) -> Event {
+        serde_json::from_value(v).unwrap()
+    }
+
     /// A fake flow: tap → authorize prompt (allow/deny) → on deny a modal (confirm/cancel).
     struct Fake;
 
     impl Runner for Fake {
-        fn run(&self, spec: &PathSpec, _max_depth: usize) -> Result<PathRun, String> {
+        fn run(&self, spec: &PathSpec, _max_depth: usize) -> Result<PathRun, ExploreError> {
             let mut run = PathRun::default();
             let denied = spec
                 .start
@@ -503,32 +553,34 @@ mod tests {
                 a
             };
             run.events
-                .push(json!({"type":"tap","route":"p","handler":"h"}));
-            run.events
-                .push(json!({"type":"call","api":"authorize","args":{"scope":"scope.camera"}}));
+                .push(ev(json!({"type":"tap","route":"p","handler":"h"})));
+            run.events.push(ev(
+                json!({"type":"call","api":"authorize","args":{"scope":"scope.camera"}}),
+            ));
             let ok = if granted {
                 true
             } else if denied {
                 false
             } else {
-                run.events
-                    .push(json!({"type":"ui","ui":"authorize","scope":"scope.camera"}));
+                run.events.push(ev(
+                    json!({"type":"ui","ui":"authorize","scope":"scope.camera"}),
+                ));
                 let a = take(&mut run, &["allow", "deny"]);
                 run.events
-                    .push(json!({"type":"answer","ui":"authorize","answer":a}));
+                    .push(ev(json!({"type":"answer","ui":"authorize","answer":a})));
                 a == "allow"
             };
             if ok {
-                run.events.push(json!({"type":"callback","api":"authorize","kind":"success","res":{"errMsg":"authorize:ok"}}));
+                run.events.push(ev(json!({"type":"callback","api":"authorize","kind":"success","res":{"errMsg":"authorize:ok"}})));
             } else {
-                run.events.push(json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}}));
+                run.events.push(ev(json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}})));
                 run.events
-                    .push(json!({"type":"ui","ui":"modal","title":"需要相机"}));
+                    .push(ev(json!({"type":"ui","ui":"modal","title":"需要相机"})));
                 let a = take(&mut run, &["confirm", "cancel"]);
                 run.events
-                    .push(json!({"type":"answer","ui":"modal","answer":a}));
+                    .push(ev(json!({"type":"answer","ui":"modal","answer":a})));
             }
-            run.events.push(json!({"type":"end","reason":"idle"}));
+            run.events.push(ev(json!({"type":"end","reason":"idle"})));
             Ok(run)
         }
     }

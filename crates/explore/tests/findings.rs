@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use miniperm_explore::runner::RuntimeRunner;
-use miniperm_explore::{CODES, Config, Report, explore};
+use miniperm_explore::{CODES, Config, ExploreError, Report, explore};
 use miniperm_runtime::{Project, RunConfig};
 
 fn root() -> PathBuf {
@@ -72,6 +72,113 @@ fn every_code_has_a_fixture_that_shows_it_and_one_that_does_not() {
             no.findings
         );
     }
+}
+
+/// The patterns of issue 10: each a `-yes` fixture that must show `code` (and nothing else) and
+/// a `-no` twin that must be clean.
+const PATTERNS: &[(&str, &str)] = &[
+    ("opensetting-success-only", "opensetting-without-tap"),
+    ("opensetting-after-await", "opensetting-without-tap"),
+    ("silent-deny-complete-only", "silent-deny"),
+    ("no-retry-choose-location", "no-retry-after-settings"),
+    ("unset-soft-ask", "unset-treated-as-denied"),
+    ("unset-race", "unset-treated-as-denied"),
+    ("unhandled-fail-promise", "unhandled-fail"),
+    ("unhandled-fail-recorder", "unhandled-fail"),
+    ("getsetting-only", "no-retry-after-settings"),
+];
+
+#[test]
+fn every_pattern_has_a_fixture_that_shows_it_and_one_that_does_not() {
+    let mut wrong = Vec::new();
+    for (pattern, code) in PATTERNS {
+        let yes = fixture(&format!("{pattern}-yes"));
+        if codes(&yes) != BTreeSet::from([code.to_string()]) {
+            wrong.push(format!(
+                "{pattern}-yes: want {{{code}}}, got {:?}",
+                codes(&yes)
+            ));
+        }
+        if yes.findings.iter().any(|f| f.location.is_none()) {
+            wrong.push(format!("{pattern}-yes: a finding without location"));
+        }
+        let no = fixture(&format!("{pattern}-no"));
+        if !codes(&no).is_empty() {
+            wrong.push(format!("{pattern}-no: want none, got {:?}", no.findings));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_denied_recorder_and_an_allowed_one_end_apart() {
+    let r = fixture("unhandled-fail-recorder-yes");
+    let text = r.text_tree();
+    let fresh = text.split("\n\n").next().unwrap_or("");
+    assert!(fresh.contains("allow → ✓ RecorderManager.start"), "{text}");
+    assert!(fresh.contains("deny → nothing granted"), "{text}");
+    assert!(!fresh.contains("allow | deny"), "{text}");
+    let f = &r.findings[0];
+    let l = f.location.as_ref().expect("location");
+    assert_eq!(
+        (l.file.as_str(), l.line),
+        ("pages/index/index.js", 10),
+        "{l}"
+    );
+}
+
+#[test]
+fn a_tap_target_on_some_paths_only_ends_those_paths() {
+    let dir = root().join("crates/explore/tests/fixtures/tap-some-paths-yes");
+    let r = explore_dir(&dir, &["onTap", "onNext"]);
+    let text = r.text_tree();
+    assert!(text.contains("tap target not there"), "{text}");
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    let dir = root().join("crates/explore/tests/fixtures/tap-some-paths-no");
+    let r = explore_dir(&dir, &["onTap", "onNext"]);
+    assert!(!r.text_tree().contains("tap target not there"));
+}
+
+#[test]
+fn a_tap_target_no_path_has_is_bad_input() {
+    let dir = root().join("crates/explore/tests/fixtures/tap-some-paths-yes");
+    let project = Project::load(&dir).unwrap();
+    let mut base = RunConfig::new(&project);
+    base.taps = vec!["onTap".into(), "onNowhere".into()];
+    let runner = RuntimeRunner {
+        project,
+        base,
+        max_settings_combos: 8,
+    };
+    let cfg = Config {
+        fixed: vec![],
+        max_paths: 100,
+        max_depth: 16,
+        threads: 1,
+        replay: String::new(),
+        progress: false,
+    };
+    let e = explore(&runner, &cfg).unwrap_err();
+    assert!(matches!(e, ExploreError::BadInput(_)), "{e}");
+}
+
+#[test]
+fn a_scope_only_read_through_get_setting_is_explored_granted_and_denied() {
+    let r = fixture("getsetting-only-yes");
+    assert!(
+        r.starts
+            .iter()
+            .any(|s| s == "scope.writePhotosAlbum=denied"),
+        "{:?}",
+        r.starts
+    );
+    assert!(
+        r.starts
+            .iter()
+            .any(|s| s == "scope.writePhotosAlbum=granted"),
+        "{:?}",
+        r.starts
+    );
 }
 
 #[test]

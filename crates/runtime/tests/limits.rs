@@ -50,7 +50,7 @@ fn an_uncaught_exception_is_an_error_and_the_next_tap_runs() {
         assert!(message.starts_with("RangeError"), "{message}");
     }
     assert!(o.events.iter().any(|e| matches!(e,
-        Event::Warning { code, message } if code == "unhandled-rejection" && message.contains("Error: nobody catches me"))));
+        Event::Warning { code, message, .. } if code == "unhandled-rejection" && message.contains("Error: nobody catches me"))));
     assert_eq!(logs(&o), vec!["still alive 1 1"]);
     assert_eq!(o.end, EndReason::Error);
     assert_eq!(o.exit_code, 1);

@@ -126,7 +126,7 @@ fn alias_npm_esm_template_literal_and_require_plugin() {
         transcript(&o)
     );
     let warn = o.events.iter().find_map(|e| match e {
-        Event::Warning { code, message } if code == "not-supported" => Some(message.clone()),
+        Event::Warning { code, message, .. } if code == "not-supported" => Some(message.clone()),
         _ => None,
     });
     assert_eq!(
