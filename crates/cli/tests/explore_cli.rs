@@ -96,7 +96,7 @@ fn json_document_and_html_report() {
     }
     assert!(doc["tree"].is_array());
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("<svg") && page.contains("no-retry-after-settings"));
+    assert!(page.contains("<details") && page.contains("no-retry-after-settings"));
 }
 
 #[test]

@@ -10,8 +10,10 @@
 #![forbid(unsafe_code)]
 
 pub mod findings;
+pub mod format;
 pub mod html;
 pub mod runner;
+pub mod session;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -85,8 +87,6 @@ pub struct Config {
     pub threads: usize,
     /// `miniperm run PROJECT --tap ...`: the replay line starts with this.
     pub replay: String,
-    /// Show progress on stderr.
-    pub progress: bool,
 }
 
 /// A defect with the path that shows it.
@@ -103,6 +103,9 @@ pub struct Finding {
     pub replay: String,
     /// The call the finding is about, when the stack showed one.
     pub location: Option<Location>,
+    /// The witness path's transcript, as `miniperm run` prints it (for the HTML report).
+    #[serde(skip)]
+    pub transcript: Vec<String>,
 }
 
 /// The result of an exploration.
@@ -117,6 +120,15 @@ pub struct Report {
     pub truncated: bool,
     /// Starting states explored, as labels.
     pub starts: Vec<String>,
+    /// How many paths ended in each outcome (a leaf's line), most first.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A number of paths that ended the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub outcome: String,
+    pub paths: usize,
 }
 
 impl Report {
@@ -214,7 +226,7 @@ fn search(
     seeds: Vec<PathSpec>,
     cfg: &Config,
     budget: usize,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> (Runs, bool) {
     let shared = Mutex::new(Shared {
         queue: seeds.into(),
@@ -267,7 +279,7 @@ fn search(
                     }
                     g.done.push((spec, result));
                     g.in_flight -= 1;
-                    progress(g.done.len());
+                    progress(g.done.len(), g.queue.len() + g.in_flight);
                     cv.notify_all();
                 }
             });
@@ -347,21 +359,16 @@ fn touched(run: &PathRun, into: &mut BTreeSet<Subject>) {
 
 /// Explores every path from every discovered starting state.
 pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, ExploreError> {
-    let bar = if cfg.progress {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} paths  {per_sec}  {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        Some(pb)
-    } else {
-        None
-    };
-    let tick = |n: usize| {
-        if let Some(pb) = &bar {
-            pb.set_position(n as u64);
-        }
-    };
+    explore_with_progress(runner, cfg, &|_, _| {})
+}
+
+/// [`explore`], calling `progress(paths done, paths known to be waiting)` after each run.
+pub fn explore_with_progress(
+    runner: &dyn Runner,
+    cfg: &Config,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Report, ExploreError> {
+    let tick = progress;
     let mut all: Runs = Vec::new();
     let mut done_starts: BTreeSet<Vec<(Subject, Value)>> = BTreeSet::new();
     let mut seen: BTreeSet<Subject> = BTreeSet::new();
@@ -385,7 +392,7 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, ExploreError
         }
         let budget = cfg.max_paths.saturating_sub(all.len());
         let offset = all.len();
-        let (runs, cut) = search(runner, seeds, cfg, budget, &|n| tick(offset + n));
+        let (runs, cut) = search(runner, seeds, cfg, budget, &|n, q| tick(offset + n, q));
         truncated |= cut;
         for (_, r) in &runs {
             if let Ok(run) = r {
@@ -398,9 +405,6 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, ExploreError
             break;
         }
         starts = combinations(&seen, &cfg.fixed);
-    }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
     }
     if let Some(i) = all.iter().position(|(_, r)| r.is_err())
         && let (_, Err(e)) = all.swap_remove(i)
@@ -433,6 +437,7 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
             &b.0.prefix,
         ))
     });
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     for (spec, run) in sorted {
         let Ok(run) = run else { continue };
         let hits = analyse(&run.events);
@@ -473,15 +478,23 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
                     }
                 ),
                 location: h.location.clone(),
+                transcript: Vec::new(),
             };
             let better = best.get(&key).is_none_or(|f| {
                 (f.state.len() + f.answers.len())
                     > (candidate.state.len() + candidate.answers.len())
             });
             if better {
+                let mut candidate = candidate;
+                candidate.transcript = run
+                    .events
+                    .iter()
+                    .map(|e| miniperm_runtime::render_human(e, false))
+                    .collect();
                 best.insert(key, candidate);
             }
         }
+        *outcomes.entry(leaf.line()).or_default() += 1;
         if !builders.contains_key(&spec.start) {
             order.push(spec.start.clone());
         }
@@ -509,9 +522,19 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
     findings.sort_by(|a, b| {
         (rank(&a.code), &a.location, &a.message).cmp(&(rank(&b.code), &b.location, &b.message))
     });
+    let mut outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .map(|(outcome, paths)| Outcome { outcome, paths })
+        .collect();
+    outcomes.sort_by(|a, b| {
+        b.paths
+            .cmp(&a.paths)
+            .then_with(|| a.outcome.cmp(&b.outcome))
+    });
     Report {
         paths,
         findings,
+        outcomes,
         starts: order.iter().map(|s| start_label(s)).collect(),
         branches: tree::merge_branches(branches),
         truncated,
@@ -593,7 +616,6 @@ mod tests {
             max_depth: 10,
             threads: 2,
             replay: "miniperm run x --tap h".into(),
-            progress: false,
         };
         let r = explore(&Fake, &cfg).unwrap();
         // Per camera state: fresh 3 paths (allow, deny+confirm, deny+cancel), granted 1,
@@ -614,7 +636,6 @@ mod tests {
             max_depth: 10,
             threads: 1,
             replay: "miniperm run x".into(),
-            progress: false,
         };
         let r = explore(&Fake, &cfg).unwrap();
         assert!(r.paths <= 2);

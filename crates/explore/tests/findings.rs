@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use miniperm_explore::format::{Baseline, Meta};
 use miniperm_explore::runner::RuntimeRunner;
+use miniperm_explore::session::{EntryReport, Explored};
 use miniperm_explore::{CODES, Config, ExploreError, Report, explore};
 use miniperm_runtime::{Project, RunConfig};
 
@@ -32,7 +34,6 @@ fn explore_dir(dir: &Path, taps: &[&str]) -> Report {
             dir.display(),
             taps.join(" --tap ")
         ),
-        progress: false,
     };
     explore(&runner, &cfg).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }
@@ -156,7 +157,6 @@ fn a_tap_target_no_path_has_is_bad_input() {
         max_depth: 16,
         threads: 1,
         replay: String::new(),
-        progress: false,
     };
     let e = explore(&runner, &cfg).unwrap_err();
     assert!(matches!(e, ExploreError::BadInput(_)), "{e}");
@@ -228,19 +228,48 @@ fn a_nag_loop_terminates_and_is_cut() {
     assert!(text.contains("nag-loop"), "{text}");
 }
 
+fn explored(label: &str, report: Report) -> Explored {
+    Explored {
+        entries: vec![EntryReport {
+            label: label.into(),
+            report,
+        }],
+        not_started: 0,
+        duration: std::time::Duration::from_millis(1500),
+    }
+}
+
+fn meta() -> Meta {
+    Meta {
+        command: "miniperm explore examples/classic --tap onLocate".into(),
+        project: "examples/classic".into(),
+        version: "0.1.0".into(),
+    }
+}
+
 #[test]
-fn html_report_is_self_contained() {
+fn html_report_is_self_contained_and_links_findings_to_paths() {
     let r = explore_dir(&root().join("examples/classic"), &["onLocate"]);
-    let html = miniperm_explore::html::render(&r, "examples/classic tap onLocate");
+    let html =
+        miniperm_explore::html::render(&explored("tap onLocate", r), &meta(), &Baseline::default());
     assert!(html.starts_with("<!doctype html>"));
-    assert!(html.contains("<svg"));
     assert!(html.contains("no-retry-after-settings"));
-    let without_xmlns = html.replace("http://www.w3.org/2000/svg", "");
     assert!(
-        !without_xmlns.contains("http://") && !without_xmlns.contains("https://"),
+        !html.contains("http://") && !html.contains("https://"),
         "no network"
     );
-    assert!(!html.contains("<script"), "no scripts");
+    assert!(!html.contains(" src="), "nothing loaded");
+    // finding 1 links to its path and the path back to it
+    assert!(html.contains("href=\"#p0\""), "to the path");
+    assert!(html.contains("id=\"p0\""), "the path");
+    assert!(html.contains("href=\"#f0\""), "back to the finding");
+    assert!(html.contains("complete: every path ran"));
+    assert!(html.contains("transcript of this path"));
+    assert!(
+        html.contains("▸ tap pages/index/index onLocate"),
+        "the transcript is embedded"
+    );
+    assert!(html.contains("pages/index/index.js:"), "the location");
 }
 
 #[test]

@@ -117,8 +117,6 @@ impl RunConfig {
 pub struct RunOutcome {
     pub events: Vec<Event>,
     pub end: EndReason,
-    /// 0 idle or awaiting an answer, 1 an uncaught error in mini-program code or a limit.
-    pub exit_code: i32,
 }
 
 /// Why a run could not be carried out (bad input or a store failure); never a JS error.
@@ -324,15 +322,7 @@ pub fn run(
         None if sh.errors > 0 => (EndReason::Error, None),
         None => (EndReason::Idle, None),
     };
-    let exit_code = match end {
-        EndReason::Idle | EndReason::AwaitingAnswer if sh.errors == 0 => 0,
-        _ => 1,
-    };
     sh.events.push(Event::End { reason: end, ui });
     let events = std::mem::take(&mut sh.events);
-    Ok(RunOutcome {
-        events,
-        end,
-        exit_code,
-    })
+    Ok(RunOutcome { events, end })
 }
