@@ -155,6 +155,17 @@ pub fn text(ex: &Explored, baseline: &Baseline, mode: TreeMode) -> String {
     out
 }
 
+/// At most `n` characters, with an ellipsis when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
 /// Paths per outcome, per entry point.
 fn summary(ex: &Explored) -> String {
     let mut out = String::new();
@@ -173,7 +184,7 @@ fn summary(ex: &Explored) -> String {
         ));
         const TOP: usize = 12;
         for o in r.outcomes.iter().take(TOP) {
-            out.push_str(&format!("  {:>6}  {}\n", o.paths, o.outcome));
+            out.push_str(&format!("  {:>6}  {}\n", o.paths, clip(&o.outcome, 150)));
         }
         if r.outcomes.len() > TOP {
             let rest: usize = r.outcomes[TOP..].iter().map(|o| o.paths).sum();

@@ -78,7 +78,8 @@ struct Tree {
 }
 
 impl Tree {
-    fn node(&mut self, node: &Node, depth: usize, path: &mut Vec<usize>) {
+    /// One node; `lead` (the answer that led here) goes on the node's own line.
+    fn node(&mut self, node: &Node, depth: usize, path: &mut Vec<usize>, lead: &str) {
         match node {
             Node::Leaf(l) => {
                 let key = (self.entry, self.branch, path.clone());
@@ -94,7 +95,7 @@ impl Tree {
                 let codes: Vec<&str> = l.findings.iter().map(String::as_str).collect();
                 let _ = write!(
                     self.out,
-                    "<span class=\"leaf {}\" data-f=\"{}\"{anchor}>{}</span>{back}",
+                    "{lead}<span class=\"leaf {}\" data-f=\"{}\"{anchor}>{}</span>{back}",
                     leaf_class(l),
                     esc(&codes.join(" ")),
                     esc(&l.line())
@@ -104,18 +105,18 @@ impl Tree {
                 let open = if depth < OPEN_DEPTH { " open" } else { "" };
                 let _ = write!(
                     self.out,
-                    "<details{open}><summary><span class=\"ui\">{}</span> <span class=\"n\">{} paths</span></summary><ul>",
+                    "<details{open}><summary>{lead}<span class=\"ui\">{}</span> <span class=\"n\">{}</span></summary><ul>",
                     esc(ui),
-                    node.leaves()
+                    leaves(node.leaves())
                 );
                 for (i, e) in edges.iter().enumerate() {
                     path.push(i);
-                    let _ = write!(
-                        self.out,
-                        "<li><span class=\"ans\">{}</span> → ",
+                    let lead = format!(
+                        "<span class=\"ans\">{}</span> → ",
                         esc(&e.answers.join(" | "))
                     );
-                    self.node(&e.child, depth + 1, path);
+                    self.out.push_str("<li>");
+                    self.node(&e.child, depth + 1, path, &lead);
                     self.out.push_str("</li>");
                     path.pop();
                 }
@@ -123,6 +124,30 @@ impl Tree {
             }
         }
     }
+}
+
+fn leaves(n: usize) -> String {
+    if n == 1 {
+        "1 leaf".into()
+    } else {
+        format!("{n} leaves")
+    }
+}
+
+/// A branch's starting states: the first few, and how many more (all of them on hover, up to a
+/// bound).
+fn starts_label(starts: &[String]) -> String {
+    const SHOWN: usize = 2;
+    if starts.len() <= SHOWN {
+        return esc(&starts.join("  |  "));
+    }
+    let title: Vec<&str> = starts.iter().take(200).map(String::as_str).collect();
+    format!(
+        "<span title=\"{}\">{}</span> <span class=\"n\">and {} more starting states</span>",
+        esc(&title.join("\n")),
+        esc(&starts[..SHOWN].join("  |  ")),
+        starts.len() - SHOWN
+    )
 }
 
 /// Renders the whole report as one HTML document.
@@ -214,11 +239,11 @@ pub fn render(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
             opened += 1;
             let _ = write!(
                 tree.out,
-                "<li><details{open}><summary><span class=\"start\">start</span> {} <span class=\"n\">{} paths</span></summary><ul><li>",
-                esc(&b.starts.join("  |  ")),
-                b.node.leaves()
+                "<li><details{open}><summary><span class=\"start\">start</span> {} <span class=\"n\">{}</span></summary><ul><li>",
+                starts_label(&b.starts),
+                leaves(b.node.leaves())
             );
-            tree.node(&b.node, 1, &mut Vec::new());
+            tree.node(&b.node, 1, &mut Vec::new(), "");
             tree.out.push_str("</li></ul></details></li>");
         }
         tree.out.push_str("</ul>");

@@ -330,3 +330,36 @@ fn the_private_project_config_overrides_the_appid() {
 fn fixture_path(d: &std::path::Path) -> Project {
     Project::load(d).unwrap_or_else(|e| panic!("{e}"))
 }
+
+#[test]
+fn a_call_site_in_typescript_names_the_original_line() {
+    let p = fixture_at("tstemplate");
+    let o = go(&p, &["locate"], "allow");
+    let at: Vec<(String, Option<String>)> = o
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Call { api, at, .. } => Some((api.clone(), at.clone())),
+            _ => None,
+        })
+        .collect();
+    let site = |api: &str| {
+        at.iter()
+            .find(|(a, _)| a == api)
+            .and_then(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("{at:?}"))
+    };
+    // index.ts: `wx.getSetting({` on line 30, `wx.authorize({` on 38, `wx.getLocation({` on 48
+    assert!(
+        site("getSetting").starts_with("pages/index/index.ts:30:"),
+        "{at:?}"
+    );
+    assert!(
+        site("authorize").starts_with("pages/index/index.ts:38:"),
+        "{at:?}"
+    );
+    assert!(
+        site("getLocation").starts_with("pages/index/index.ts:48:"),
+        "{at:?}"
+    );
+}
