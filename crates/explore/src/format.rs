@@ -320,6 +320,16 @@ pub fn sarif(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
             r
         })
         .collect();
+    let mut invocation = json!({
+        "commandLine": meta.command,
+        "executionSuccessful": true,
+    });
+    if ex.truncated() {
+        invocation["toolExecutionNotifications"] = json!([{
+            "level": "warning",
+            "message": {"text": "the search was cut by --max-paths: not every path ran"},
+        }]);
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -329,10 +339,7 @@ pub fn sarif(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
                 "version": meta.version,
                 "rules": rules,
             }},
-            "invocations": [{
-                "commandLine": meta.command,
-                "executionSuccessful": true,
-            }],
+            "invocations": [invocation],
             "results": results,
         }],
     })

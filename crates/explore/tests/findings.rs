@@ -66,6 +66,14 @@ fn every_code_has_a_fixture_that_shows_it_and_one_that_does_not() {
             BTreeSet::from([code.to_string()]),
             "{code}-yes shows only its own code"
         );
+        for f in &yes.findings {
+            let l = f
+                .location
+                .as_ref()
+                .unwrap_or_else(|| panic!("{code}: no location"));
+            assert_eq!(l.file, "pages/index/index.js", "{code}");
+            assert!(l.line > 1, "{code}: {l}");
+        }
         let no = fixture(&format!("{code}-no"));
         assert!(
             codes(&no).is_empty(),
@@ -278,4 +286,46 @@ fn same_project_same_report() {
     let b = explore_dir(&root().join("examples/classic"), &["onLocate"]);
     assert_eq!(a.text_tree(), b.text_tree());
     assert_eq!(a.findings, b.findings);
+}
+
+#[test]
+fn a_long_tree_prints_as_a_summary_after_the_findings() {
+    use miniperm_explore::format::{self, TreeMode};
+    use miniperm_explore::session::{self, Entry, Plan, ReplayArgs};
+    let dir = root().join("crates/explore/tests/fixtures/seven-scopes");
+    let project = Project::load(&dir).unwrap();
+    let base = RunConfig::new(&project);
+    let plan = Plan {
+        project,
+        base,
+        entries: vec![Entry {
+            page: None,
+            taps: vec!["onStart".into()],
+        }],
+        fixed: vec![],
+        max_paths: 300,
+        max_depth: 16,
+        max_settings_combos: 8,
+        threads: 2,
+        replay: ReplayArgs {
+            project: "seven-scopes".into(),
+            ..ReplayArgs::default()
+        },
+    };
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let ex = session::run(&plan, &|p| {
+        assert!(p.done <= p.budget);
+        seen.fetch_max(p.done, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(ex.paths(), 300);
+    assert!(ex.truncated());
+    assert_eq!(seen.into_inner(), 300, "progress saw every path");
+    let text = format::text(&ex, &Baseline::default(), TreeMode::Auto);
+    assert!(text.starts_with("findings (2):"), "{text}");
+    assert!(text.contains("the outcome tree has"), "{text}");
+    assert!(text.contains("cut by --max-paths"), "{text}");
+    assert!(text.lines().count() <= 40, "fits a screen:\n{text}");
+    let tree = format::text(&ex, &Baseline::default(), TreeMode::Tree);
+    assert!(tree.lines().count() > 60);
 }
