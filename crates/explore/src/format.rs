@@ -184,7 +184,21 @@ fn summary(ex: &Explored) -> String {
         ));
         const TOP: usize = 12;
         for o in r.outcomes.iter().take(TOP) {
-            out.push_str(&format!("  {:>6}  {}\n", o.paths, clip(&o.outcome, 150)));
+            // Clip the middle, keep the finding codes at the end.
+            let line = match o.outcome.rfind("  [") {
+                Some(i) if o.outcome.ends_with(']') => {
+                    let tag = &o.outcome[i..];
+                    format!(
+                        "{}{tag}",
+                        clip(
+                            &o.outcome[..i],
+                            150usize.saturating_sub(tag.chars().count())
+                        )
+                    )
+                }
+                _ => clip(&o.outcome, 150),
+            };
+            out.push_str(&format!("  {:>6}  {line}\n", o.paths));
         }
         if r.outcomes.len() > TOP {
             let rest: usize = r.outcomes[TOP..].iter().map(|o| o.paths).sum();
@@ -261,11 +275,14 @@ pub fn json_doc(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
     })
 }
 
-/// A path inside the project as the directory the command ran from sees it.
+/// A path inside the project as the directory the command ran from sees it (a `file://` URI when
+/// the project was given as an absolute path).
 fn artifact(project: &str, file: &str) -> String {
     let p = project.trim_end_matches('/').trim_start_matches("./");
     if p.is_empty() || p == "." {
         file.to_string()
+    } else if p.starts_with('/') {
+        format!("file://{p}/{file}")
     } else {
         format!("{p}/{file}")
     }
@@ -449,6 +466,7 @@ mod tests {
             "examples/classic/a.js"
         );
         assert_eq!(artifact(".", "a.js"), "a.js");
+        assert_eq!(artifact("/srv/app", "a.js"), "file:///srv/app/a.js");
     }
 
     #[test]
