@@ -40,10 +40,12 @@ enum Command {
     Explore(explore::Args),
 }
 
-fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
+/// Runs a subcommand; its exit code on success (`run` and `explore` can end 1 without an
+/// error). The process exits in one place, [`main`].
+fn dispatch(command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
     match command {
-        Command::Settings(args) => settings::run(args, out),
-        Command::Scopes(args) => scopes::run(args, out),
+        Command::Settings(args) => settings::run(args, out).map(|()| EXIT_OK),
+        Command::Scopes(args) => scopes::run(args, out).map(|()| EXIT_OK),
         Command::Run(args) => run::run(args, out),
         Command::Explore(args) => explore::run(args, out),
     }
@@ -56,9 +58,10 @@ fn main() -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = dispatch(cli.command, &mut out).and_then(|()| out.flush().map_err(CliError::from));
+    let result = dispatch(cli.command, &mut out)
+        .and_then(|code| out.flush().map(|()| code).map_err(CliError::from));
     match result {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(code) => ExitCode::from(code),
         Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             drop(out);
