@@ -27,7 +27,7 @@ pub(crate) fn rust(version: &str, apis: &[(Api, Handling)]) -> String {
             None => "None".to_string(),
         };
         let returns = match a.returns {
-            Some(t) => format!("Some(Ty::{})", t.variant()),
+            Some(t) => format!("Some(Ty::{t:?})"),
             None => "None".to_string(),
         };
         let mut fields = String::new();
@@ -40,16 +40,16 @@ pub(crate) fn rust(version: &str, apis: &[(Api, Handling)]) -> String {
                 "Field {{ name: {:?}, required: {}, ty: Ty::{} }}",
                 f.name,
                 f.required,
-                f.ty.variant()
+                format!("{:?}", f.ty)
             );
         }
         let _ = writeln!(
             s,
             "    ApiRow {{ name: {:?}, shape: Shape::{}, promise: {}, since: {since}, handling: Handling::{}, returns: {returns}, result_fields: &[{fields}] }},",
             a.name,
-            a.shape.variant(),
+            format!("{:?}", a.shape),
             a.promise,
-            h.variant(),
+            format!("{h:?}"),
         );
     }
     let _ = writeln!(s, "];");
