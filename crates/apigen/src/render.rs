@@ -37,19 +37,14 @@ pub(crate) fn rust(version: &str, apis: &[(Api, Handling)]) -> String {
             }
             let _ = write!(
                 fields,
-                "Field {{ name: {:?}, required: {}, ty: Ty::{} }}",
-                f.name,
-                f.required,
-                format!("{:?}", f.ty)
+                "Field {{ name: {:?}, required: {}, ty: Ty::{:?} }}",
+                f.name, f.required, f.ty
             );
         }
         let _ = writeln!(
             s,
-            "    ApiRow {{ name: {:?}, shape: Shape::{}, promise: {}, since: {since}, handling: Handling::{}, returns: {returns}, result_fields: &[{fields}] }},",
-            a.name,
-            format!("{:?}", a.shape),
-            a.promise,
-            format!("{h:?}"),
+            "    ApiRow {{ name: {:?}, shape: Shape::{:?}, promise: {}, since: {since}, handling: Handling::{h:?}, returns: {returns}, result_fields: &[{fields}] }},",
+            a.name, a.shape, a.promise,
         );
     }
     let _ = writeln!(s, "];");
