@@ -210,8 +210,15 @@ impl Digest {
         if run.cut {
             leaf.end = "cut: the same UI kept coming back".into();
         }
+        let hits = analyse(&run.events);
         Digest {
-            hits: analyse(&run.events),
+            // The answers are only needed to report a finding's witness.
+            answers: if hits.is_empty() {
+                Vec::new()
+            } else {
+                run.answers
+            },
+            hits,
             steps: steps(&run.events),
             limit: run.events.iter().any(|e| {
                 e.get("type").and_then(Json::as_str) == Some("end")
@@ -219,7 +226,6 @@ impl Digest {
             }),
             leaf,
             touched: touched_now,
-            answers: run.answers,
             cut: run.cut,
         }
     }
@@ -429,9 +435,11 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
         let offset = all.len();
         let (runs, cut) = search(runner, seeds, cfg, budget, &|n| tick(offset + n));
         truncated |= cut;
-        for (_, r) in runs.iter() {
+        let mut runs = runs;
+        for (_, r) in runs.iter_mut() {
             if let Ok(d) = r {
-                seen.extend(d.touched.iter().copied());
+                // Taken, not copied: the digest keeps only what the report needs.
+                seen.extend(std::mem::take(&mut d.touched));
             }
         }
         all.extend(runs);
