@@ -19,8 +19,9 @@ pub const EXIT_IO: u8 = 3;
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  uncaught error in mini-program code or a limit (run); findings not in --baseline under
-     --strict or --deny, or a search cut by --max-paths under --strict (explore)
+  1  uncaught error in mini-program code, a limit, or bad input after the run wrote consent
+     (run, ends `bad-input`); findings, a cut search or a path ending in a limit under --strict,
+     or a finding named by --deny (explore)
   2  bad input: malformed flag or argument, unknown scope, a --db file that is not a miniperm
      database or was written by a newer miniperm (nothing is written)
   3  the consent store or the output failed (i/o error, full disk, database locked)";

@@ -248,9 +248,36 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     }
 
     let new = format::new_findings(&explored, &baseline);
-    let fail = (args.strict && (!new.is_empty() || explored.truncated()))
-        || new
-            .iter()
-            .any(|(_, f)| args.deny.iter().any(|d| d == &f.code));
-    Ok(if fail { EXIT_FINDINGS } else { EXIT_OK })
+    // What fails the run, said on stderr (issue 9: a cut search or a path ending in a limit
+    // fails --strict, and says which).
+    let mut reasons = Vec::new();
+    if args.strict {
+        if !new.is_empty() {
+            reasons.push(format!("{} findings", new.len()));
+        }
+        if explored.truncated() {
+            reasons.push("the search was cut by --max-paths (not every path ran)".to_string());
+        }
+        let limits: usize = explored.entries.iter().map(|e| e.report.limit_paths).sum();
+        if limits > 0 {
+            reasons.push(format!("{limits} paths ended in a limit"));
+        }
+        let cuts: usize = explored.entries.iter().map(|e| e.report.cut_paths).sum();
+        if cuts > 0 {
+            reasons.push(format!(
+                "{cuts} paths were cut (the same ui kept coming back)"
+            ));
+        }
+    }
+    if new
+        .iter()
+        .any(|(_, f)| args.deny.iter().any(|d| d == &f.code))
+    {
+        reasons.push("a finding named by --deny".to_string());
+    }
+    if reasons.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    eprintln!("miniperm: failing: {}", reasons.join("; "));
+    Ok(EXIT_FINDINGS)
 }

@@ -195,19 +195,22 @@ fn show(
 
 fn reset(out: &mut dyn Write, ctx: &Ctx<'_>, db: &DbArgs, via: Via) -> Result<(), CliError> {
     let (loc, mut store) = db.open(Access::Write)?;
-    let event = ConsentEvent::new(
-        &ctx.meta_now(),
-        Change {
-            subject: Subject::All,
-            from: Value::Unset,
-            to: Value::Unset,
-            via,
-            gesture: false,
-            api: None,
-            notice: None,
-        },
-    );
-    let done = store.append(vec![event])?;
+    let meta = ctx.meta_now();
+    // Read and write in one transaction (issue 9: the log tells the truth).
+    let (_, done) = store.update(ctx.user, ctx.app, &mut |_| {
+        vec![ConsentEvent::new(
+            &meta,
+            Change {
+                subject: Subject::All,
+                from: Value::Unset,
+                to: Value::Unset,
+                via,
+                gesture: false,
+                api: None,
+                notice: None,
+            },
+        )]
+    })?;
     let seq = done.first().map_or(0, |e| e.seq);
     let what = match via {
         Via::Remove => "removed the mini-program",
@@ -221,15 +224,13 @@ fn reset(out: &mut dyn Write, ctx: &Ctx<'_>, db: &DbArgs, via: Via) -> Result<()
     Ok(())
 }
 
-fn set(
-    out: &mut dyn Write,
-    ctx: &Ctx<'_>,
-    db: &DbArgs,
+/// The host events that take `state` to `changes`, and the changes that are already in force.
+fn host_changes(
+    state: &AppState,
+    meta: &EventMeta,
     changes: &[SettingChange],
-) -> Result<(), CliError> {
-    let (loc, mut store) = db.open(Access::Write)?;
-    let mut state = store.state(ctx.user, ctx.app)?;
-    let meta = ctx.meta_now();
+) -> (Vec<ConsentEvent>, Vec<SettingChange>) {
+    let mut state = *state;
     let mut events = Vec::new();
     let mut unchanged = Vec::new();
     for c in changes {
@@ -242,7 +243,7 @@ fn set(
         }
         state.apply_change(subject, to, Via::Host, meta.at);
         events.push(ConsentEvent::new(
-            &meta,
+            meta,
             Change {
                 subject,
                 from,
@@ -254,7 +255,29 @@ fn set(
             },
         ));
     }
-    let done = store.append(events)?;
+    (events, unchanged)
+}
+
+fn set(
+    out: &mut dyn Write,
+    ctx: &Ctx<'_>,
+    db: &DbArgs,
+    changes: &[SettingChange],
+) -> Result<(), CliError> {
+    let (loc, mut store) = db.open(Access::Write)?;
+    let meta = ctx.meta_now();
+    let mut unchanged = Vec::new();
+    // The changes are computed from the state read inside the write transaction, so a
+    // concurrent writer cannot slip in between the read and the write.
+    let (before, done) = store.update(ctx.user, ctx.app, &mut |state| {
+        let (events, same) = host_changes(state, &meta, changes);
+        unchanged = same;
+        events
+    })?;
+    let mut state = before;
+    for e in &done {
+        state.apply(e);
+    }
     writeln!(out, "{}", ctx.title(&loc))?;
     for e in &done {
         writeln!(

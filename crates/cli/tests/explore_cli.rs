@@ -1,5 +1,6 @@
 //! `miniperm explore` end to end: the classic example's finding, its replay line reproduced by
 //! `miniperm run`, the JSON document, the HTML report, `--strict` / `--deny`, bad input.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -47,7 +48,12 @@ fn classic_tree_finding_and_replay() {
     );
     // The replay line, run as printed (with --json), shows the defect: settings switched on,
     // and no getLocation or authorize afterwards.
-    let words: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    // Read as a shell would (the line is shell-quoted).
+    let words: Vec<String> = shlex::split(&replay)
+        .expect("a well-quoted line")
+        .into_iter()
+        .skip(1)
+        .collect();
     let o = bin().args(&words).arg("--json").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let events: Vec<serde_json::Value> = stdout(&o)

@@ -1,5 +1,6 @@
 //! `miniperm run`, as a user runs it: the README's done-when path, the persistent store, exit
 //! codes 0/1/2, JSON Lines, NO_COLOR.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -337,7 +338,11 @@ fn bad_input_is_one_line_and_exit_2() {
         ],
         "answer `confirm` does not fit the authorize prompt for `scope.userLocation`",
     );
-    bad(
+    // After the deny was stored, the same kind of mistake is no longer "nothing was written"
+    // (issue 9): the transcript is printed and the run ends `bad-input`, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(
+        dir.path(),
         &[
             "run",
             &classic,
@@ -347,8 +352,10 @@ fn bad_input_is_one_line_and_exit_2() {
             "--answers",
             "deny,confirm,settings:scope.camera=on",
         ],
-        "answer `settings:scope.camera=on`",
     );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("answer `settings:scope.camera=on`"));
+    assert!(stdout(&o).trim_end().ends_with("■ end bad-input"));
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! `miniperm settings` and `miniperm scopes`, run as a user would.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

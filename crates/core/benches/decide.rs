@@ -2,6 +2,7 @@
 //!
 //! Baseline in the same run: one `AppState` copy plus a scope look-up, the least any decision
 //! must do, so the ratio says how much the full R36 pipeline costs over touching the state.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use miniperm_core::{

@@ -1,4 +1,5 @@
 //! Property tests of the state fold and the decision pipeline.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use miniperm_core::catalogue::{InfoType, OsPermission, Scope};
 use miniperm_core::{

@@ -1,4 +1,5 @@
 //! The core stays pure: its only dependencies are data crates (no I/O, async, JS or SQL).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 #[test]
 fn core_depends_only_on_data_crates() {

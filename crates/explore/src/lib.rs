@@ -120,6 +120,12 @@ pub struct Report {
     pub truncated: bool,
     /// Starting states explored, as labels.
     pub starts: Vec<String>,
+    /// Paths whose run ended with `limit` (a deadline, the memory cap, a runaway timer).
+    #[serde(skip)]
+    pub limit_paths: usize,
+    /// Paths cut because the same UI kept coming back.
+    #[serde(skip)]
+    pub cut_paths: usize,
     /// How many paths ended in each outcome (a leaf's line), most first.
     pub outcomes: Vec<Outcome>,
 }
@@ -156,18 +162,30 @@ fn start_label(start: &[(Subject, Value)]) -> String {
         .join(", ")
 }
 
+/// Quotes one word for a POSIX shell (`shlex`), so a printed command runs as printed: an
+/// answer with `;`, spaces or quotes stays one argument. A NUL byte (which no argument can hold)
+/// is dropped.
+pub fn shell_quote(word: &str) -> String {
+    match shlex::try_quote(word) {
+        Ok(q) => q.into_owned(),
+        Err(_) => shlex::try_quote(&word.replace('\0', ""))
+            .map(|q| q.into_owned())
+            .unwrap_or_default(),
+    }
+}
+
 /// The replay flags for a starting state.
 fn replay_flags(start: &[(Subject, Value)]) -> String {
     let mut out = String::new();
     for (s, v) in start {
-        match s {
-            Subject::Os(p) => out.push_str(&format!(
-                " --system {}={}",
-                p.as_str(),
-                v.os_str().replace(' ', "-")
-            )),
-            other => out.push_str(&format!(" --state {}={}", other.key(), v.as_str())),
-        }
+        let (flag, value) = match s {
+            Subject::Os(p) => (
+                "--system",
+                format!("{}={}", p.as_str(), v.os_str().replace(' ', "-")),
+            ),
+            other => ("--state", format!("{}={}", other.key(), v.as_str())),
+        };
+        out.push_str(&format!(" {flag} {}", shell_quote(&value)));
     }
     out
 }
@@ -219,8 +237,77 @@ pub fn steps(events: &[Event]) -> Vec<(String, String)> {
     out
 }
 
+/// What the report needs of one finished run. Built in the worker as soon as the run ends, so
+/// the transcript is dropped right away: explore's memory then grows with the (small) digests
+/// and the tree, not with every transcript (issue 9; a chatty page's logs and `setData`
+/// payloads are never kept).
+struct Digest {
+    answers: Vec<String>,
+    hits: Vec<findings::Hit>,
+    leaf: Leaf,
+    steps: Vec<(String, String)>,
+    touched: BTreeSet<Subject>,
+    limit: bool,
+    cut: bool,
+    /// A later `--tap` target that was not there on this path.
+    missing: Option<String>,
+    /// The readable transcript, kept only for a path with findings (the report embeds it).
+    transcript: Vec<String>,
+}
+
+impl Digest {
+    fn of(run: PathRun) -> Digest {
+        let mut touched_now = BTreeSet::new();
+        touched(&run, &mut touched_now);
+        let mut leaf = Leaf::from_events(&run.events, guarded);
+        if run.cut {
+            leaf.end = "cut: the same UI kept coming back".into();
+        }
+        if let Some(m) = &run.missing_target {
+            leaf.end = format!("tap target not there: {m}");
+        }
+        let hits = analyse(&run.events);
+        let steps = match run.steps {
+            Some(s) => s,
+            None => steps(&run.events),
+        };
+        let transcript = if hits.is_empty() {
+            Vec::new()
+        } else {
+            run.events
+                .iter()
+                .map(|e| miniperm_runtime::render_human(e, false))
+                .collect()
+        };
+        Digest {
+            transcript,
+            missing: run.missing_target.clone(),
+            // The answers are only needed to report a finding's witness.
+            answers: if hits.is_empty() {
+                Vec::new()
+            } else {
+                run.answers
+            },
+            hits,
+            steps,
+            limit: run.events.iter().any(|e| {
+                matches!(
+                    e,
+                    Event::End {
+                        reason: miniperm_runtime::EndReason::Limit,
+                        ..
+                    }
+                )
+            }),
+            leaf,
+            touched: touched_now,
+            cut: run.cut,
+        }
+    }
+}
+
 /// Finished runs with their specs.
-type Runs = Vec<(PathSpec, Result<PathRun, ExploreError>)>;
+type Runs = Vec<(PathSpec, Result<Digest, ExploreError>)>;
 
 struct Shared {
     queue: VecDeque<PathSpec>,
@@ -288,7 +375,11 @@ fn search(
                             }
                         }
                     }
-                    g.done.push((spec, result));
+                    drop(g);
+                    // Digest outside the lock: the transcript is dropped here.
+                    let digest = result.map(Digest::of);
+                    let Ok(mut g) = shared.lock() else { return };
+                    g.done.push((spec, digest));
                     g.in_flight -= 1;
                     progress(g.done.len(), g.queue.len() + g.in_flight);
                     cv.notify_all();
@@ -305,11 +396,16 @@ fn search(
     }
 }
 
-/// Starting states to try for the scopes and OS permissions a flow touched.
+/// Starting states to try for the scopes and OS permissions a flow touched, at most `cap` of
+/// them (each costs at least one path, so more could never run within the budget; building all
+/// of them first took ~400 MB for 7 scopes and their OS permissions). The flag says some were
+/// left out.
 fn combinations(
     touched: &BTreeSet<Subject>,
     fixed: &[(Subject, Value)],
-) -> Vec<Vec<(Subject, Value)>> {
+    cap: usize,
+) -> (Vec<Vec<(Subject, Value)>>, bool) {
+    let mut capped = false;
     let mut combos: Vec<Vec<(Subject, Value)>> = vec![fixed.to_vec()];
     for subject in touched {
         if fixed.iter().any(|(s, _)| s == subject) {
@@ -337,10 +433,15 @@ fn combinations(
                 }
                 next.push(c2);
             }
+            if next.len() > cap.max(1) {
+                capped = true;
+                break;
+            }
         }
+        next.truncate(cap.max(1));
         combos = next;
     }
-    combos
+    (combos, capped)
 }
 
 /// Subjects a run touched: scopes called, prompted or read through getSetting, and the OS
@@ -405,9 +506,11 @@ pub fn explore_with_progress(
         let offset = all.len();
         let (runs, cut) = search(runner, seeds, cfg, budget, &|n, q| tick(offset + n, q));
         truncated |= cut;
-        for (_, r) in &runs {
-            if let Ok(run) = r {
-                touched(run, &mut seen);
+        let mut runs = runs;
+        for (_, r) in runs.iter_mut() {
+            if let Ok(d) = r {
+                // Taken, not copied: the digest keeps only what the report needs.
+                seen.extend(std::mem::take(&mut d.touched));
             }
         }
         all.extend(runs);
@@ -415,7 +518,10 @@ pub fn explore_with_progress(
             truncated |= all.len() >= cfg.max_paths;
             break;
         }
-        starts = combinations(&seen, &cfg.fixed);
+        let (next, capped) =
+            combinations(&seen, &cfg.fixed, cfg.max_paths.saturating_sub(all.len()));
+        truncated |= capped;
+        starts = next;
     }
     if let Some(i) = all.iter().position(|(_, r)| r.is_err())
         && let (_, Err(e)) = all.swap_remove(i)
@@ -423,8 +529,8 @@ pub fn explore_with_progress(
         return Err(e);
     }
     // A tap target no path has is the caller's mistake, not an outcome.
-    let missing = |r: &Result<PathRun, ExploreError>| match r {
-        Ok(p) => p.missing_target.clone(),
+    let missing = |r: &Result<Digest, ExploreError>| match r {
+        Ok(p) => p.missing.clone(),
         Err(_) => None,
     };
     if !all.is_empty() && all.iter().all(|(_, r)| missing(r).is_some()) {
@@ -449,16 +555,13 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
         ))
     });
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut limit_paths, mut cut_paths) = (0, 0);
     for (spec, run) in sorted {
         let Ok(run) = run else { continue };
-        let hits = analyse(&run.events);
-        let mut leaf = Leaf::from_events(&run.events, guarded);
-        if run.cut {
-            leaf.end = "cut: the same UI kept coming back".into();
-        }
-        if let Some(m) = &run.missing_target {
-            leaf.end = format!("tap target not there: {m}");
-        }
+        cut_paths += usize::from(run.cut);
+        limit_paths += usize::from(run.limit);
+        let hits = run.hits;
+        let mut leaf = run.leaf;
         for h in &hits {
             leaf.findings.insert(h.code.to_string());
             // A call site is its location; without one, the message tells sites apart.
@@ -485,7 +588,7 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
                     if run.answers.is_empty() {
                         String::new()
                     } else {
-                        format!(" --answers {}", run.answers.join(","))
+                        format!(" --answers {}", shell_quote(&run.answers.join(",")))
                     }
                 ),
                 location: h.location.clone(),
@@ -497,11 +600,7 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
             });
             if better {
                 let mut candidate = candidate;
-                candidate.transcript = run
-                    .events
-                    .iter()
-                    .map(|e| miniperm_runtime::render_human(e, false))
-                    .collect();
+                candidate.transcript = run.transcript.clone();
                 best.insert(key, candidate);
             }
         }
@@ -512,7 +611,7 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
         builders
             .entry(spec.start.clone())
             .or_default()
-            .insert(run.steps.as_deref().unwrap_or(&steps(&run.events)), leaf);
+            .insert(&run.steps, leaf);
     }
     let branches: Vec<Branch> = order
         .iter()
@@ -546,6 +645,8 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
         paths,
         findings,
         outcomes,
+        limit_paths,
+        cut_paths,
         starts: order.iter().map(|s| start_label(s)).collect(),
         branches: tree::merge_branches(branches),
         truncated,

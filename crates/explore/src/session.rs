@@ -74,15 +74,7 @@ pub fn all_entries(project: &Project, base: &RunConfig) -> Vec<Entry> {
 
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn sh(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    crate::shell_quote(word)
 }
 
 /// What a replay line repeats of the command line.
@@ -256,7 +248,7 @@ mod tests {
     fn quoting_and_labels() {
         assert_eq!(sh("onTap"), "onTap");
         assert_eq!(sh("a b"), "'a b'");
-        assert_eq!(sh("it's"), r"'it'\''s'");
+        assert_eq!(sh("it's"), "\"it's\"");
         assert_eq!(sh(""), "''");
         let e = Entry {
             page: Some("pages/a/a".into()),

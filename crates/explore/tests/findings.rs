@@ -1,6 +1,7 @@
 //! The explorer on real projects: every finding code has a fixture that shows it (`CODE-yes`)
 //! and one that must not (`CODE-no`); the classic example yields `no-retry-after-settings`, the
 //! corrected one nothing; the tree of the classic flow is a snapshot.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -208,7 +209,7 @@ fn classic_example_yields_no_retry_after_settings_with_a_replay_line() {
     );
     assert!(
         f.replay
-            .ends_with("--answers deny,confirm,settings:scope.userLocation=on --ephemeral"),
+            .ends_with("--answers 'deny,confirm,settings:scope.userLocation=on' --ephemeral"),
         "{}",
         f.replay
     );

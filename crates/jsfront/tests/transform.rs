@@ -1,4 +1,5 @@
 //! Table tests and snapshots of `transform`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use miniperm_jsfront::{Lang, transform};
 

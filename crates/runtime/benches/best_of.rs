@@ -3,6 +3,7 @@
 //! sensitive to other load on a shared machine than criterion's mean.
 //!
 //! `cargo bench -p miniperm-runtime --bench best_of`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::path::PathBuf;
 use std::time::Instant;
 

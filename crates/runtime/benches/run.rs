@@ -1,4 +1,5 @@
 //! In-process cost of one run of the classic flow once the project is loaded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};

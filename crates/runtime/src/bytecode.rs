@@ -7,6 +7,12 @@
 //! only `unsafe` block: the bytes handed to it are always QuickJS's own writer's output (at
 //! build time by build.rs, or by [`compile`]) on miniperm's own prelude source, by the one
 //! rquickjs Cargo.lock pins. Mini-program sources are never loaded as bytecode.
+//!
+//! The second audited block is [`check_script`]: the load-time syntax check compiles each
+//! mini-program file with `JS_EVAL_FLAG_COMPILE_ONLY`, which rquickjs's safe API offers only for
+//! modules (strict mode, which would refuse valid sloppy scripts). Compiling never runs code: a
+//! file that closes the loader's wrapper and loops at its top level is parsed, not executed
+//! (issue 9).
 #![allow(unsafe_code)]
 
 use rquickjs::module::WriteOptions;
@@ -55,6 +61,30 @@ pub(crate) fn load<'js>(ctx: &Ctx<'js>, bc: &PreludeBytecode) -> rquickjs::Resul
     m.get("default")
 }
 
+/// Compiles `src` as a sloppy global script WITHOUT running it: a syntax check that executes
+/// nothing. A syntax error is the context's pending exception (`Error::Exception`; use
+/// `.catch(ctx)` to read it).
+pub(crate) fn check_script(ctx: &Ctx<'_>, src: &str, file: &str) -> rquickjs::Result<()> {
+    use rquickjs::qjs;
+    let len = src.len();
+    let src = std::ffi::CString::new(src)?;
+    let name = std::ffi::CString::new(file)?;
+    let flags = (qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32;
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `raw` is the live context `ctx` borrows; both strings are NUL-terminated and
+    // outlive the call, and `len` is the source's length without the terminator. With
+    // COMPILE_ONLY, JS_Eval returns a new reference to the compiled function (never run) or
+    // JS_EXCEPTION with the error pending on the context; the reference is freed right here.
+    unsafe {
+        let v = qjs::JS_Eval(raw, src.as_ptr(), len as _, name.as_ptr(), flags);
+        if qjs::JS_IsException(v) {
+            return Err(rquickjs::Error::Exception);
+        }
+        qjs::JS_FreeValue(raw, v);
+    }
+    Ok(())
+}
+
 /// Without bytecode (used if compiling ever fails): parse the source.
 pub(crate) fn parse<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Function<'js>> {
     let m = Module::declare(ctx.clone(), "<miniperm>", module_source())?;
@@ -89,6 +119,24 @@ mod tests {
         assert!(!t.native.split(' ').any(|n| n == "createVKSession"));
         assert!(t.dated.split(' ').any(|n| n == "getPrivacySetting,2032003"));
         assert!(!t.dated.contains("scanCode"));
+    }
+
+    #[test]
+    fn the_syntax_check_compiles_without_running() {
+        let rt = rquickjs::Runtime::new().unwrap();
+        let ctx = rquickjs::Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            // Evaluated, this would loop forever; compiled only, it returns at once.
+            let escape = "(function () {}); while (true) {} (function () {\n})";
+            super::check_script(&ctx, escape, "evil.js").unwrap();
+            // A side effect at the top level does not happen either.
+            super::check_script(&ctx, "globalThis.ran = 1", "x.js").unwrap();
+            let ran: rquickjs::Value = ctx.globals().get("ran").unwrap();
+            assert!(ran.is_undefined());
+            // A syntax error is the pending exception.
+            assert!(super::check_script(&ctx, "Page(", "bad.js").is_err());
+            let _ = ctx.catch();
+        });
     }
 
     #[test]

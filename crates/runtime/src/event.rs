@@ -11,6 +11,9 @@ pub enum EndReason {
     AwaitingAnswer,
     Error,
     Limit,
+    /// A later answer or tap was bad input (it does not fit the UI, no such handler) after the
+    /// run had already written consent: the run ends here with what it did (exit 1, never 2).
+    BadInput,
 }
 
 impl EndReason {
@@ -20,6 +23,7 @@ impl EndReason {
             EndReason::AwaitingAnswer => "awaiting-answer",
             EndReason::Error => "error",
             EndReason::Limit => "limit",
+            EndReason::BadInput => "bad-input",
         }
     }
 }

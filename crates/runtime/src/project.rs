@@ -931,7 +931,7 @@ fn check_syntax(
     files: &HashMap<String, Source>,
     maps: &HashMap<String, LineMap>,
 ) -> Result<Option<crate::bytecode::PreludeBytecode>, LoadError> {
-    use rquickjs::{CatchResultExt, Context, Function, Runtime};
+    use rquickjs::{CatchResultExt, Context, Runtime};
     let rt = Runtime::new().map_err(|e| LoadError::Engine(e.to_string()))?;
     rt.set_memory_limit(256 * 1024 * 1024);
     let ctx = Context::full(&rt).map_err(|e| LoadError::Engine(e.to_string()))?;
@@ -942,11 +942,8 @@ fn check_syntax(
             let Some(Source::Js(src)) = files.get(name) else {
                 continue;
             };
-            let mut opts = rquickjs::context::EvalOptions::default();
-            opts.global = true;
-            opts.strict = false;
-            opts.filename = Some(name.clone());
-            let r: Result<Function, _> = ctx.eval_with_options(src.as_str(), opts).catch(&ctx);
+            // Compile only: nothing of the project runs at load time (issue 9).
+            let r = crate::bytecode::check_script(&ctx, src.as_str(), name).catch(&ctx);
             if let Err(e) = r {
                 let (message, stack) = match &e {
                     rquickjs::CaughtError::Exception(ex) => (

@@ -1,4 +1,5 @@
 //! The wx surface of table T1 and the pickers, answered by the engine.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_core::SystemSwitches;

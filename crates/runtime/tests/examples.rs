@@ -1,5 +1,6 @@
 //! Transcript snapshots of examples/ under the answer combinations that matter, deny memory
 //! across runs, and the privacy layer (104, 112).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_core::{OsPermission, Scope, Subject, Value};

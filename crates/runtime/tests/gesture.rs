@@ -1,4 +1,5 @@
 //! D1: what carries the user's tap, and what does not.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 

@@ -1,4 +1,5 @@
 //! Issue 6: runaway code ends the run with `limit`; exceptions become `error` events.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_runtime::{EndReason, Event};

@@ -1,4 +1,5 @@
 //! CommonJS + ES modules + JSON + cycles, and what mini-program code cannot reach.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_runtime::{Event, LoadError, Project};

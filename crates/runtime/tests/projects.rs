@@ -1,5 +1,6 @@
 //! Real project layouts: the devtools TypeScript template (project.config.json +
 //! miniprogramRoot), resolveAlias, subpackages, miniprogram_npm, ES modules, requirePlugin.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use std::path::PathBuf;
 

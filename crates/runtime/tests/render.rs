@@ -1,4 +1,5 @@
 //! D10 warning, the openSetting button's handler gesture, and the two transcript formats.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_runtime::{EndReason, Event, render_human};

@@ -1,5 +1,6 @@
 //! The transcript tells the truth (issue 7, part 4): program order, `undefined` kept, an
 //! unregistered page reported, deterministic time and randomness, terminal-safe human output.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use miniperm_runtime::{Event, render_human};

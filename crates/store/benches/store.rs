@@ -12,6 +12,7 @@
 //!
 //! Files go to `MINIPERM_BENCH_DIR` if set, else Cargo's target tmp dir (the project's disk; not
 //! a tmpfs). Run: `cargo bench -p miniperm-store --bench store`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs::OpenOptions;
 use std::io::Write;

@@ -31,10 +31,32 @@ pub use sqlite::{APPLICATION_ID, SCHEMA_VERSION, SqliteStore};
 ///   `seq` the log gave it, in order.
 /// * `state` is always equal to `AppState::fold(log)` for that (user, app).
 /// * History is never rewritten: resets are events (D15).
+/// * The log tells the truth: `append` re-derives each event's `from` from the state it holds
+///   inside its transaction (so a writer that read the state earlier cannot log a `from` that
+///   contradicts the previous event's `to`), and clamps `at` so that `at` never decreases as
+///   `seq` grows (the store's clock, not the caller's, orders the log).
 pub trait ConsentStore {
     fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError>;
     fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError>;
     fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError>;
+
+    /// Reads the state of one (user, app) and appends the events `changes` computes from it, in
+    /// ONE write transaction: no other writer can change the state between the read and the
+    /// write. Returns the state that was read and the stored events.
+    ///
+    /// The default reads then appends; it is correct for stores only one caller can reach at a
+    /// time (`&mut self` of a [`MemoryStore`]). [`SqliteStore`] overrides it with an IMMEDIATE
+    /// transaction, since other processes may write the same file.
+    fn update(
+        &mut self,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
+    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
+        let state = self.state(user, app)?;
+        let events = changes(&state);
+        Ok((state, self.append(events)?))
+    }
 
     /// Group commit: appends several batches (for example the decisions of several callers that
     /// queued behind one writer) in ONE transaction, and returns each batch with its `seq`s, in
@@ -73,6 +95,37 @@ impl<S: ConsentStore + ?Sized> ConsentStore for Box<S> {
     ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
         (**self).append_batches(batches)
     }
+    fn update(
+        &mut self,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
+    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
+        (**self).update(user, app, changes)
+    }
+}
+
+/// Makes an event agree with the state it is applied to: `from` becomes what `state` holds for
+/// the event's subject (a reset, subject `*`, keeps its `from`), and `at` is raised to `last_at`
+/// when it is earlier. Returns the event's `at` after clamping (the next event's `last_at`).
+pub fn make_truthful(state: &AppState, e: &mut ConsentEvent, last_at: i64) -> i64 {
+    use miniperm_core::{Subject, Value};
+    match e.scope {
+        Subject::Scope(s) => e.from = state.scope(s),
+        Subject::Os(p) => e.from = state.os(p),
+        Subject::Privacy(t) => {
+            e.from = if state.privacy_granted(t) {
+                Value::Granted
+            } else if e.from == Value::Granted {
+                Value::Unset
+            } else {
+                e.from
+            };
+        }
+        Subject::All => {}
+    }
+    e.at = e.at.max(last_at);
+    e.at
 }
 
 /// Everything a store can fail with. Messages are lowercase and name the input in backticks.

@@ -22,6 +22,8 @@ pub struct MemoryStore {
     /// user → app → log. Nested so look-ups by `&str` allocate nothing.
     apps: BTreeMap<String, BTreeMap<String, AppLog>>,
     last_seq: u64,
+    /// `at` of the newest event: later events are clamped to it (`at` monotonic with `seq`).
+    last_at: i64,
 }
 
 impl MemoryStore {
@@ -60,6 +62,9 @@ impl MemoryStore {
 impl ConsentStore for MemoryStore {
     fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
         let mut out = Vec::with_capacity(events.len());
+        if self.last_seq == 0 {
+            self.last_at = i64::MIN;
+        }
         for mut e in events {
             self.last_seq += 1;
             e.seq = self.last_seq;
@@ -71,6 +76,7 @@ impl ConsentStore for MemoryStore {
                 Some(l) => l,
                 None => log.entry(e.app.clone()).or_default(),
             };
+            self.last_at = crate::make_truthful(&log.state, &mut e, self.last_at);
             log.state.apply(&e);
             log.events.push(e.clone());
             out.push(e);

@@ -467,6 +467,92 @@ struct Touched {
     seq: i64,
 }
 
+/// Appends `events` inside the open transaction `tx`: each event's `from` is re-derived from the
+/// state the transaction holds and its `at` clamped to the newest stored `at`
+/// ([`crate::make_truthful`]), then the state rows are rewritten.
+fn append_in(
+    tx: &Connection,
+    path: &Path,
+    events: Vec<ConsentEvent>,
+    known_state: Option<(&str, &str, AppState, bool)>,
+) -> Result<Vec<ConsentEvent>, StoreError> {
+    let mut touched: BTreeMap<(String, String), Touched> = BTreeMap::new();
+    if let Some((user, app, before, known)) = known_state {
+        touched.insert(
+            (user.to_string(), app.to_string()),
+            Touched {
+                known,
+                before,
+                after: before,
+                seq: 0,
+            },
+        );
+    }
+    let mut last_at: i64 = tx
+        .query_row("SELECT at FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(i64::MIN),
+            e => Err(e),
+        })
+        .map_err(|e| sql_err(path, e))?;
+    let mut out = Vec::with_capacity(events.len());
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO events (at, user, app, channel, scope, from_state, to_state, via,
+                     gesture, api, notice, profile, engine_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .map_err(|e| sql_err(path, e))?;
+        for mut e in events {
+            let key = (e.user.clone(), e.app.clone());
+            let t = match touched.get_mut(&key) {
+                Some(t) => t,
+                None => {
+                    let (before, known) = read_state(tx, path, &e.user, &e.app)?;
+                    touched.entry(key).or_insert(Touched {
+                        known,
+                        before,
+                        after: before,
+                        seq: 0,
+                    })
+                }
+            };
+            last_at = crate::make_truthful(&t.after, &mut e, last_at);
+            insert
+                .execute(params![
+                    e.at,
+                    e.user,
+                    e.app,
+                    e.channel.as_str(),
+                    e.scope.key(),
+                    e.from.as_str(),
+                    e.to.as_str(),
+                    e.via.as_str(),
+                    e.gesture,
+                    e.api,
+                    e.notice,
+                    e.profile,
+                    e.engine_version,
+                ])
+                .map_err(|e| sql_err(path, e))?;
+            let seq = tx.last_insert_rowid();
+            t.after.apply(&e);
+            t.seq = seq;
+            e.seq = seq.max(0) as u64;
+            out.push(e);
+        }
+    }
+    for ((user, app), t) in &touched {
+        if t.seq > 0 {
+            write_state(tx, path, user, app, t)?;
+        }
+    }
+    Ok(out)
+}
+
 impl ConsentStore for SqliteStore {
     fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
         if events.is_empty() {
@@ -477,59 +563,30 @@ impl ConsentStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_err(&path, e))?;
-        let mut touched: BTreeMap<(String, String), Touched> = BTreeMap::new();
-        let mut out = Vec::with_capacity(events.len());
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO events (at, user, app, channel, scope, from_state, to_state, via,
-                         gesture, api, notice, profile, engine_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(|e| sql_err(&path, e))?;
-            for mut e in events {
-                let key = (e.user.clone(), e.app.clone());
-                let t = match touched.get_mut(&key) {
-                    Some(t) => t,
-                    None => {
-                        let (before, known) = read_state(&tx, &path, &e.user, &e.app)?;
-                        touched.entry(key).or_insert(Touched {
-                            known,
-                            before,
-                            after: before,
-                            seq: 0,
-                        })
-                    }
-                };
-                insert
-                    .execute(params![
-                        e.at,
-                        e.user,
-                        e.app,
-                        e.channel.as_str(),
-                        e.scope.key(),
-                        e.from.as_str(),
-                        e.to.as_str(),
-                        e.via.as_str(),
-                        e.gesture,
-                        e.api,
-                        e.notice,
-                        e.profile,
-                        e.engine_version,
-                    ])
-                    .map_err(|e| sql_err(&path, e))?;
-                let seq = tx.last_insert_rowid();
-                t.after.apply(&e);
-                t.seq = seq;
-                e.seq = seq.max(0) as u64;
-                out.push(e);
-            }
-        }
-        for ((user, app), t) in &touched {
-            write_state(&tx, &path, user, app, t)?;
-        }
+        let out = append_in(&tx, &path, events, None)?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok(out)
+    }
+
+    fn update(
+        &mut self,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
+    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let (state, known) = read_state(&tx, &path, user, app)?;
+        let events = changes(&state);
+        if events.is_empty() {
+            return Ok((state, events));
+        }
+        let out = append_in(&tx, &path, events, Some((user, app, state, known)))?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok((state, out))
     }
 
     fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError> {

@@ -3,6 +3,7 @@
 //! acknowledged event must be there, with the state equal to the fold of the log.
 //!
 //! The writer is this very test binary, re-run with `CRASH_WRITER_DB` set (see `writer_child`).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};

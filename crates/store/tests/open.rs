@@ -1,4 +1,5 @@
 //! Opening files: persistence, foreign and newer databases refused untouched.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::Path;
 

@@ -1,4 +1,5 @@
 //! The parser over WXML snippets: what it accepts and where it reports errors.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use miniperm_wxml::{Document, Element, Item, Part, parse};
 

@@ -1,4 +1,5 @@
 //! Properties: parsing and rendering never panic, whatever the data or the WXML.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Rendering: control flow, templates, includes, components with slots, visibility.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Selectors, `tappable` and `ancestors` on rendered trees.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod common;
 

@@ -59,6 +59,12 @@ pub(super) struct Shared {
     pub(super) tree_route: String,
     /// The `<camera>` elements on screen at the last render.
     pub(super) cameras: HashSet<String>,
+    /// Bytes of payload (event fields, API arguments) the host keeps for the run, and their
+    /// cap (the run's memory limit): host memory counts against `--memory-mb` too (issue 9).
+    pub(super) host_bytes: usize,
+    /// The run has written consent to the store (starting states included).
+    pub(super) wrote: bool,
+    pub(super) host_cap: usize,
 }
 
 /// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
@@ -76,6 +82,23 @@ impl Shared {
             return;
         }
         self.events.push(ev);
+    }
+
+    /// Counts `n` bytes the host keeps for the run; false (and the run ends with `limit`) when
+    /// that goes over the cap.
+    pub(super) fn keep(&mut self, n: usize, what: &str) -> bool {
+        self.host_bytes = self.host_bytes.saturating_add(n);
+        if self.host_cap > 0 && self.host_bytes > self.host_cap {
+            if self.limit.is_none() {
+                let mib = self.host_cap / (1024 * 1024);
+                self.limit = Some(format!(
+                    "the run went over its memory limit: {what} kept by the host passed {mib} MiB"
+                ));
+                self.stop.set(true);
+            }
+            return false;
+        }
+        true
     }
 
     pub(super) fn queue_full(&mut self) -> bool {
@@ -103,6 +126,16 @@ impl Shared {
                 at,
             });
         }
+    }
+
+    /// A promise rejected with `message`: the JS heap running out inside a promise chain is
+    /// the run's memory limit, not an ordinary rejection.
+    pub(super) fn rejected(&mut self, message: String) {
+        if message.contains("out of memory") && self.limit.is_none() {
+            self.limit = Some("the run went over its memory limit".into());
+            self.stop.set(true);
+        }
+        self.rejections.push(message);
     }
 
     pub(super) fn error(&mut self, message: String, stack: String) {
@@ -153,6 +186,12 @@ pub(super) fn install<'js>(
         n.set(
             "emit",
             Function::new(ctx.clone(), move |ty: String, json: String| {
+                if !sh
+                    .borrow_mut()
+                    .keep(json.len(), "transcript events (logs, setData payloads)")
+                {
+                    return;
+                }
                 let mut fields: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
                 if let Json::Object(m) = &mut fields {
                     if let Some(Json::String(at)) = m.get_mut("at") {
@@ -176,6 +215,9 @@ pub(super) fn install<'js>(
             Function::new(
                 ctx.clone(),
                 move |id: f64, api: String, json: String, at: Opt<String>| {
+                    if !sh.borrow_mut().keep(json.len() * 2, "api call arguments") {
+                        return;
+                    }
                     let args: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
                     let mut s = sh.borrow_mut();
                     if s.queue_full() {

@@ -385,6 +385,7 @@ impl<'js> Driver<'_, 'js> {
             .collect();
         let stored = self.store.append(evs)?;
         let mut sh = self.sh.borrow_mut();
+        sh.wrote = true;
         let now = sh.now;
         for e in &stored {
             // Inside the run, time is virtual (R28's privacy gap counts on it).

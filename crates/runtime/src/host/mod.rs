@@ -5,6 +5,7 @@
 mod bridge;
 mod dispatch;
 mod driver;
+mod guard;
 mod payload;
 mod render;
 mod uiqueue;
@@ -235,6 +236,7 @@ pub fn run(
     };
     let appid = project.appid().to_string();
     let mut state = store.state(&cfg.user, &appid)?;
+    let mut wrote_initial = false;
     // A privacy refusal stored by an earlier run is older than R28's gap: the gap counts on this
     // run's virtual clock, which does not continue the earlier run's.
     state.privacy_refused_at = None;
@@ -281,6 +283,7 @@ pub fn run(
         for e in store.append(evs)? {
             state.apply_change(e.scope, e.to, e.via, cfg.now_ms);
         }
+        wrote_initial = true;
     }
 
     let rt = Runtime::new().map_err(|e| RunError::Engine(e.to_string()))?;
@@ -311,7 +314,8 @@ pub fn run(
     let shared = Rc::new(RefCell::new(Shared {
         now: cfg.now_ms,
         state,
-        stop,
+        stop: stop.clone(),
+        host_cap: cfg.limits.memory_bytes,
         ..Shared::default()
     }));
     {
@@ -323,7 +327,7 @@ pub fn run(
                     s.rejections.pop();
                 } else {
                     let (m, _) = describe_value(&ctx, &reason);
-                    s.rejections.push(m);
+                    s.rejected(m);
                 }
             },
         )));
@@ -336,6 +340,8 @@ pub fn run(
     });
 
     let result: Result<Option<(EndReason, Option<String>)>, RunError> = ctx.with(|ctx| {
+        guard::install(&ctx, deadline.clone(), interrupted.clone())
+            .map_err(|e| RunError::Engine(e.to_string()))?;
         let h = match install(&ctx, project, cfg, &shared, &route) {
             Ok(h) => h,
             Err(e) => return Err(RunError::Engine(e)),
@@ -357,6 +363,16 @@ pub fn run(
         match d.go(&route) {
             Ok(()) => Ok(None),
             Err(Halt::End(r, ui)) => Ok(Some((r, ui))),
+            // Consent is already stored: bad input now cannot be "nothing was written" (exit
+            // 2). The transcript says what happened, and the run ends `bad-input` (exit 1).
+            Err(Halt::Fail(e)) if e.is_bad_input() && (wrote_initial || shared.borrow().wrote) => {
+                shared.borrow_mut().push(Event::Warning {
+                    code: "bad-input".into(),
+                    message: e.to_string(),
+                    at: None,
+                });
+                Ok(Some((EndReason::BadInput, None)))
+            }
             Err(Halt::Fail(e)) => Err(e),
         }
     });

@@ -1,4 +1,5 @@
 //! A fake runtime for render tests: components from a table, one WXS module, warnings kept.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
