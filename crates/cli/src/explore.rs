@@ -38,6 +38,10 @@ pub struct Args {
     /// Print the report as one JSON document (docs/explore-report.schema.json)
     #[arg(long)]
     pub json: bool,
+    /// Render the page on every path: each leaf of the JSON tree carries the final page as an
+    /// outline (`render`)
+    #[arg(long)]
+    pub render: bool,
     /// Print the whole outcome tree, however long
     #[arg(long, conflicts_with = "summary")]
     pub tree: bool,
@@ -145,6 +149,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         }
     };
     let (project, mut base) = args.entry.load()?;
+    base.render = args.render;
     // The starting states the user gave are fixed, not explored.
     let fixed = std::mem::take(&mut base.initial);
     let entries = if args.all {

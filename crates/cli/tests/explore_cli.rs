@@ -193,3 +193,30 @@ fn base_lib_reaches_the_runs_and_the_replay_line() {
         .expect("a replay line");
     assert!(replay.contains(" --base-lib 2.30.0"), "{replay}");
 }
+
+#[test]
+fn render_puts_the_final_page_on_every_leaf() {
+    let render = root()
+        .join("crates/runtime/tests/fixtures/render")
+        .display()
+        .to_string();
+    let o = bin()
+        .args([
+            "explore",
+            &render,
+            "--tap",
+            "text=开启定位",
+            "--render",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    // the allowed path shows the stores, the denied one the settings button
+    assert!(text.contains("1. 珠江新城店"), "{text}");
+    assert!(
+        text.contains("button.primary [open-type=openSetting]"),
+        "{text}"
+    );
+}

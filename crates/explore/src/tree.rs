@@ -22,6 +22,9 @@ pub struct Leaf {
     pub end: String,
     /// Finding codes seen on this path.
     pub findings: BTreeSet<String>,
+    /// The page as the user saw it at the end (an outline), when explored with `--render`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<String>,
 }
 
 impl Leaf {
@@ -34,6 +37,7 @@ impl Leaf {
             errors: Vec::new(),
             end: String::new(),
             findings: BTreeSet::new(),
+            render: None,
         };
         for e in events {
             match e {
@@ -59,6 +63,9 @@ impl Leaf {
                     leaf.page = route.clone()
                 }
                 Event::Error { message, .. } => leaf.errors.push(message.clone()),
+                Event::Render { tree, .. } => {
+                    leaf.render = Some(miniperm_runtime::render_outline(tree));
+                }
                 Event::End { reason, ui } => {
                     leaf.end = reason.as_str().to_string();
                     if let Some(ui) = ui {
@@ -278,6 +285,7 @@ mod tests {
             errors: vec![],
             end: "idle".into(),
             findings: BTreeSet::new(),
+            render: None,
         }
     }
 

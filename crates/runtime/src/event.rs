@@ -167,6 +167,18 @@ fn text(v: Option<&Json>) -> String {
     }
 }
 
+/// The indented outline of a `render` event's tree (one visible node a line, control
+/// characters escaped).
+pub fn render_outline(tree: &Json) -> String {
+    let mut lines = Vec::new();
+    outline(tree, 0, &mut lines);
+    lines
+        .iter()
+        .map(|l| escape_controls(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The indented outline of a `render` event's tree: one visible node a line.
 fn outline(nodes: &Json, depth: usize, out: &mut Vec<String>) {
     let Some(list) = nodes.as_array() else { return };
