@@ -10,7 +10,7 @@
 #[allow(dead_code)]
 mod bake;
 
-fn main() {
+fn main() -> Result<(), String> {
     for f in ["src/prelude.js", "src/sim.js", "src/bake.rs", "build.rs"] {
         println!("cargo:rerun-if-changed={f}");
     }
@@ -20,9 +20,7 @@ fn main() {
         println!("cargo:warning=prelude bytecode not built at build time ({e}); it will be compiled at load");
         Vec::new()
     });
-    if let Err(e) = std::fs::write(&out, bytes) {
-        panic!("cannot write `{}`: {e}", out.display());
-    }
+    std::fs::write(&out, bytes).map_err(|e| format!("cannot write `{}`: {e}", out.display()))
 }
 
 fn compile() -> Result<Vec<u8>, String> {

@@ -12,77 +12,8 @@ use oxc_span::SourceType;
 
 use crate::ApigenError;
 
-/// How an API is called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Shape {
-    /// Returns its result.
-    Sync,
-    /// An option object with `success`/`fail`/`complete`.
-    Callback,
-    /// `on*`/`off*` taking a listener.
-    Listener,
-    /// `create*`/`get*Manager` returning an object.
-    Factory,
-    /// A property holding an object of further APIs (`wx.cloud`).
-    Namespace,
-}
-
-impl Shape {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Shape::Sync => "sync",
-            Shape::Callback => "callback",
-            Shape::Listener => "listener",
-            Shape::Factory => "factory",
-            Shape::Namespace => "namespace",
-        }
-    }
-
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Shape::Sync => "Sync",
-            Shape::Callback => "Callback",
-            Shape::Listener => "Listener",
-            Shape::Factory => "Factory",
-            Shape::Namespace => "Namespace",
-        }
-    }
-}
-
-/// A JSON type class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Ty {
-    String,
-    Number,
-    Boolean,
-    Object,
-    Array,
-    Any,
-}
-
-impl Ty {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ty::String => "string",
-            Ty::Number => "number",
-            Ty::Boolean => "boolean",
-            Ty::Object => "object",
-            Ty::Array => "array",
-            Ty::Any => "any",
-        }
-    }
-
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Ty::String => "String",
-            Ty::Number => "Number",
-            Ty::Boolean => "Boolean",
-            Ty::Object => "Object",
-            Ty::Array => "Array",
-            Ty::Any => "Any",
-        }
-    }
-}
+// The table's types are core's own, so the generator and the table cannot drift apart.
+pub use miniperm_core::wxapi::{Shape, Ty};
 
 /// A field of a success result (or of a sync API's return value).
 #[derive(Debug, Clone, PartialEq, Eq)]

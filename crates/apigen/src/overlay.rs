@@ -4,63 +4,11 @@ use std::collections::BTreeMap;
 
 use crate::ApigenError;
 
-/// How miniperm handles an API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Handling {
-    /// Decided by the consent engine.
-    Engine,
-    /// A native dialog the user answers.
-    NativeUi,
-    /// A picker the user fills (or cancels).
-    Picker,
-    /// Implemented in the prelude, no user involved.
-    Local,
-    /// Simulated with files, canvases, media contexts and the like.
-    Simulated,
-    /// Answered from mock responses.
-    Mocked,
-    /// Present, failing or warning as not supported.
-    NotSupported,
-}
+pub use miniperm_core::wxapi::Handling;
 
-impl Handling {
-    pub const ALL: [Handling; 7] = [
-        Handling::Engine,
-        Handling::NativeUi,
-        Handling::Picker,
-        Handling::Local,
-        Handling::Simulated,
-        Handling::Mocked,
-        Handling::NotSupported,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Handling::Engine => "engine",
-            Handling::NativeUi => "native-ui",
-            Handling::Picker => "picker",
-            Handling::Local => "local",
-            Handling::Simulated => "simulated",
-            Handling::Mocked => "mocked",
-            Handling::NotSupported => "not-supported",
-        }
-    }
-
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Handling::Engine => "Engine",
-            Handling::NativeUi => "NativeUi",
-            Handling::Picker => "Picker",
-            Handling::Local => "Local",
-            Handling::Simulated => "Simulated",
-            Handling::Mocked => "Mocked",
-            Handling::NotSupported => "NotSupported",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Handling> {
-        Handling::ALL.into_iter().find(|h| h.as_str() == s)
-    }
+/// `engine`, `native-ui`, … as the overlay spells them.
+pub(crate) fn parse_handling(s: &str) -> Option<Handling> {
+    Handling::ALL.into_iter().find(|h| h.as_str() == s)
 }
 
 /// `api kind` lines; `#` starts a comment; `prefix.*` covers every API under `prefix.`, and an
@@ -87,7 +35,7 @@ impl Overlay {
                     message: format!("expected `api kind`, got `{body}`"),
                 });
             };
-            let h = Handling::parse(kind).ok_or_else(|| ApigenError::Overlay {
+            let h = parse_handling(kind).ok_or_else(|| ApigenError::Overlay {
                 line,
                 message: format!("unknown kind `{kind}`"),
             })?;

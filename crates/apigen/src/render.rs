@@ -27,7 +27,7 @@ pub(crate) fn rust(version: &str, apis: &[(Api, Handling)]) -> String {
             None => "None".to_string(),
         };
         let returns = match a.returns {
-            Some(t) => format!("Some(Ty::{})", t.variant()),
+            Some(t) => format!("Some(Ty::{t:?})"),
             None => "None".to_string(),
         };
         let mut fields = String::new();
@@ -37,19 +37,14 @@ pub(crate) fn rust(version: &str, apis: &[(Api, Handling)]) -> String {
             }
             let _ = write!(
                 fields,
-                "Field {{ name: {:?}, required: {}, ty: Ty::{} }}",
-                f.name,
-                f.required,
-                f.ty.variant()
+                "Field {{ name: {:?}, required: {}, ty: Ty::{:?} }}",
+                f.name, f.required, f.ty
             );
         }
         let _ = writeln!(
             s,
-            "    ApiRow {{ name: {:?}, shape: Shape::{}, promise: {}, since: {since}, handling: Handling::{}, returns: {returns}, result_fields: &[{fields}] }},",
-            a.name,
-            a.shape.variant(),
-            a.promise,
-            h.variant(),
+            "    ApiRow {{ name: {:?}, shape: Shape::{:?}, promise: {}, since: {since}, handling: Handling::{h:?}, returns: {returns}, result_fields: &[{fields}] }},",
+            a.name, a.shape, a.promise,
         );
     }
     let _ = writeln!(s, "];");

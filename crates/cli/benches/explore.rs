@@ -35,7 +35,6 @@ fn bench(c: &mut Criterion) {
         max_depth: 16,
         threads: 1,
         replay: "miniperm run examples/classic --tap onLocate".into(),
-        progress: false,
     };
     let paths = explore(&runner, &cfg).expect("explore").paths as u64;
 

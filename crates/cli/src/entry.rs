@@ -46,7 +46,7 @@ pub struct EntryArgs {
     pub seed: u32,
     /// Start of the virtual clock the mini-program sees (`Date`, `performance.now`, timers):
     /// RFC 3339 like 2026-01-01T08:00:00Z, or milliseconds since the Unix epoch
-    #[arg(long, value_name = "TIME", default_value = "2026-01-01T00:00:00Z")]
+    #[arg(long, value_name = "TIME", default_value = DEFAULT_NOW)]
     pub now: String,
     /// The base library of the run, like 2.32.3 [default: project.config.json's libVersion,
     /// else the profile's]: APIs newer than it are absent from `wx`, and `wx.canIUse` answers
@@ -85,6 +85,9 @@ pub(crate) fn parse_now(s: &str) -> Result<i64, CliError> {
     })?;
     Ok(ts.as_millisecond())
 }
+
+/// `--now`'s default: the runtime's default clock start.
+const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
 
 pub(crate) fn bad(msg: String) -> CliError {
     CliError::Usage(msg)
@@ -128,6 +131,22 @@ fn parse_system(s: &str) -> Result<(Subject, Value), CliError> {
 }
 
 impl EntryArgs {
+    /// The flags a replayed `miniperm run` needs besides project, page, taps and states:
+    /// the base library, seed and start time when they are not the defaults.
+    pub fn replay_extra(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        if let Some(b) = &self.base_lib {
+            v.push(("--base-lib".to_string(), b.clone()));
+        }
+        if self.seed != miniperm_runtime::DEFAULT_SEED {
+            v.push(("--seed".to_string(), self.seed.to_string()));
+        }
+        if self.now != DEFAULT_NOW {
+            v.push(("--now".to_string(), self.now.clone()));
+        }
+        v
+    }
+
     /// Checks every flag, loads the project and builds the run's configuration; the starting
     /// states go into `initial`.
     pub fn load(&self) -> Result<(Project, RunConfig), CliError> {

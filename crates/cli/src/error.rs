@@ -5,9 +5,10 @@ use miniperm_store::StoreError;
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
-/// Reserved for `run`: an uncaught error in mini-program code.
-#[allow(dead_code)] // used by `run` once it lands
+/// `run`: an uncaught error in mini-program code, or a limit.
 pub const EXIT_SCRIPT_ERROR: u8 = 1;
+/// `explore`: findings under `--strict` / `--deny`, or a cut search under `--strict`.
+pub const EXIT_FINDINGS: u8 = 1;
 /// Bad input: a malformed flag or argument, an unknown scope, a `--db` file that is not a
 /// miniperm database or comes from a newer miniperm. Nothing was written.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -18,8 +19,9 @@ pub const EXIT_IO: u8 = 3;
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  uncaught error in mini-program code or a limit (run); findings under --strict or --deny
-     (explore)
+  1  uncaught error in mini-program code, a limit, or bad input after the run wrote consent
+     (run, ends `bad-input`); findings, a cut search or a path ending in a limit under --strict,
+     or a finding named by --deny (explore)
   2  bad input: malformed flag or argument, unknown scope, a --db file that is not a miniperm
      database or was written by a newer miniperm (nothing is written)
   3  the consent store or the output failed (i/o error, full disk, database locked)";
@@ -42,6 +44,9 @@ pub enum CliError {
     Output(#[from] std::io::Error),
     #[error("cannot encode json: {0}")]
     Json(#[from] serde_json::Error),
+    /// explore could not be carried out (bad input is turned into [`CliError::Usage`] first).
+    #[error(transparent)]
+    Explore(#[from] miniperm_explore::ExploreError),
 }
 
 impl CliError {
@@ -50,7 +55,10 @@ impl CliError {
         match self {
             CliError::Usage(_) | CliError::Core(_) | CliError::NoDataDir => EXIT_BAD_INPUT,
             CliError::Store(e) if e.is_bad_input() => EXIT_BAD_INPUT,
-            CliError::Store(_) | CliError::Output(_) | CliError::Json(_) => EXIT_IO,
+            CliError::Explore(miniperm_explore::ExploreError::BadInput(_)) => EXIT_BAD_INPUT,
+            CliError::Store(_) | CliError::Output(_) | CliError::Json(_) | CliError::Explore(_) => {
+                EXIT_IO
+            }
         }
     }
 
@@ -87,6 +95,11 @@ mod tests {
             EXIT_IO
         );
         assert_eq!(CliError::Usage("a\n  b".into()).one_line(), "a b");
-        const { assert!(EXIT_SCRIPT_ERROR == 1 && EXIT_OK == 0) };
+        assert_eq!(
+            CliError::Explore(miniperm_explore::ExploreError::Store("disk".into())).exit_code(),
+            EXIT_IO,
+            "a store failure while exploring is exit 3"
+        );
+        const { assert!(EXIT_SCRIPT_ERROR == 1 && EXIT_FINDINGS == 1 && EXIT_OK == 0) };
     }
 }

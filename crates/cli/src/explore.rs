@@ -1,19 +1,20 @@
-//! `miniperm explore PROJECT`: every combination of user answers and starting states for one
-//! entry point (or every tap handler with `--all`), as an outcome tree with findings.
+//! `miniperm explore PROJECT`: flags in, reports out. The exploration itself (entry points,
+//! budget, replay lines, merging, every report format) lives in `miniperm_explore`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use miniperm_explore::runner::RuntimeRunner;
-use miniperm_explore::{CODES, Config, Report, explore};
-use miniperm_runtime::ScriptedUser;
-use miniperm_store::MemoryStore;
+use miniperm_explore::format::{self, Baseline, Meta, TreeMode};
+use miniperm_explore::session::{self, Entry, Plan, Progress, ReplayArgs};
+use miniperm_explore::{CODES, ExploreError};
 
 use crate::entry::{EntryArgs, bad};
-use crate::error::{CliError, EXIT_CODES_HELP};
+use crate::error::{CliError, EXIT_CODES_HELP, EXIT_FINDINGS, EXIT_OK};
 
 /// Explore every path of a flow: each answer of each native UI from each starting state of the
-/// scopes it touches; print the outcome tree and the findings, each with a replay command
+/// scopes it touches; print the findings (each with its source location and a replay command)
+/// and the outcome tree, or a summary when the tree is long
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = EXIT_CODES_HELP)]
 pub struct Args {
@@ -22,7 +23,7 @@ pub struct Args {
     /// Explore every page and every tap handler bound in its WXML, one entry point each
     #[arg(long, conflicts_with_all = ["page", "tap"])]
     pub all: bool,
-    /// Stop after this many paths (the report says it was cut)
+    /// Stop after this many paths, over every entry point (the report says it was cut)
     #[arg(long, value_name = "N", default_value_t = 20_000)]
     pub max_paths: usize,
     /// At most this many answers on one path
@@ -34,51 +35,98 @@ pub struct Args {
     /// Worker threads [default: every core]
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Print the tree and the findings as one JSON document
+    /// Print the report as one JSON document (docs/explore-report.schema.json)
     #[arg(long)]
     pub json: bool,
+    /// Render the page on every path: each leaf of the JSON tree carries the final page as an
+    /// outline (`render`)
+    #[arg(long)]
+    pub render: bool,
+    /// Print the whole outcome tree, however long
+    #[arg(long, conflicts_with = "summary")]
+    pub tree: bool,
+    /// Print paths per outcome instead of the tree
+    #[arg(long)]
+    pub summary: bool,
     /// Also write a self-contained HTML report to FILE
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Exit 1 when there is any finding
+    /// Also write the findings as SARIF 2.1.0 to FILE (code scanning)
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write JUnit XML to FILE: a test case per entry point, a failure per finding
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Accepted findings (a `--json` report of an earlier run): they are reported but fail
+    /// neither --strict nor --deny
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 when there is any finding not in the baseline, or the search was cut
     #[arg(long)]
     pub strict: bool,
-    /// Exit 1 when there is a finding with one of these codes
+    /// Exit 1 when there is a finding with one of these codes (not in the baseline)
     #[arg(long, value_name = "CODE,...", value_delimiter = ',')]
     pub deny: Vec<String>,
+    /// Progress as plain lines on stderr (for CI logs); a terminal gets a live bar anyway
+    #[arg(long)]
+    pub progress: bool,
 }
 
-/// Quotes a word for a POSIX shell (shlex, via [`miniperm_explore::shell_quote`]).
-fn sh(word: &str) -> String {
-    miniperm_explore::shell_quote(word)
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|e| {
+        CliError::Output(std::io::Error::new(
+            e.kind(),
+            format!("cannot write `{}`: {e}", path.display()),
+        ))
+    })
 }
 
-/// One entry point: a page and its taps.
-struct Entry {
-    page: Option<String>,
-    taps: Vec<String>,
-}
-
-impl Entry {
-    fn label(&self) -> String {
-        let mut s = String::new();
-        if let Some(p) = &self.page {
-            s.push_str(&format!("page {p}"));
-        }
-        for t in &self.taps {
-            if !s.is_empty() {
-                s.push(' ');
-            }
-            s.push_str(&format!("tap {t}"));
-        }
-        if s.is_empty() {
-            s.push_str("launch");
-        }
-        s
+fn explore_error(e: ExploreError) -> CliError {
+    match e {
+        ExploreError::BadInput(m) => bad(m),
+        other => CliError::Explore(other),
     }
 }
 
-pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+/// `1.2k`, `34`.
+fn count(n: f64) -> String {
+    if n >= 10_000.0 {
+        format!("{:.0}k", n / 1000.0)
+    } else if n >= 1000.0 {
+        format!("{:.1}k", n / 1000.0)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
+/// The live line: done/total, rate, ETA. The total is what is known so far (done + waiting),
+/// capped by the budget.
+fn progress_line(p: Progress, secs: f64) -> String {
+    let total = (p.done + p.waiting).min(p.budget).max(p.done);
+    let rate = if secs > 0.0 {
+        p.done as f64 / secs
+    } else {
+        0.0
+    };
+    let eta = if rate > 0.0 {
+        format!("{:.0}s", (total - p.done) as f64 / rate)
+    } else {
+        "?".into()
+    };
+    let entry = if p.entries > 1 {
+        format!("entry {}/{}  ", p.entry + 1, p.entries)
+    } else {
+        String::new()
+    };
+    format!(
+        "{entry}{}/{} paths  {}/s  eta {eta}",
+        p.done,
+        count(total as f64),
+        count(rate)
+    )
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     for code in &args.deny {
         if !CODES.iter().any(|(c, _)| c == code) {
             return Err(bad(format!(
@@ -92,242 +140,149 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
             "`--max-paths` and `--max-depth` must be at least 1".into()
         ));
     }
-    let (project, base) = args.entry.load()?;
+    let baseline = match &args.baseline {
+        None => Baseline::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| bad(format!("cannot read baseline `{}`: {e}", p.display())))?;
+            Baseline::parse(&text).map_err(|e| bad(format!("baseline `{}`: {e}", p.display())))?
+        }
+    };
+    let (project, mut base) = args.entry.load()?;
+    base.render = args.render;
     // The starting states the user gave are fixed, not explored.
-    let fixed = base.initial.clone();
-    let mut base = base;
-    base.initial.clear();
-
-    let entries: Vec<Entry> = if args.all {
-        let mut v = Vec::new();
-        for route in project.pages() {
-            // What a user can tap when the page has opened: the rendered page's elements, or
-            // the page's tap handlers when it has no WXML.
-            let mut cfg = base.clone();
-            cfg.page = Some(route.clone());
-            cfg.taps.clear();
-            cfg.render = true;
-            let mut store = MemoryStore::new();
-            let mut user = ScriptedUser::new(Vec::new());
-            let tappable = miniperm_runtime::run(&project, &cfg, &mut store, &mut user)
-                .map(|o| o.tappable)
-                .unwrap_or_default();
-            let taps = if tappable.is_empty() {
-                project.tap_handlers(route)
-            } else {
-                tappable
-            };
-            for t in taps {
-                v.push(Entry {
-                    page: Some(route.clone()),
-                    taps: vec![t],
-                });
-            }
-        }
-        if v.is_empty() {
-            v.push(Entry {
-                page: None,
-                taps: Vec::new(),
-            });
-        }
-        v
+    let fixed = std::mem::take(&mut base.initial);
+    let entries = if args.all {
+        session::all_entries(&project, &base)
     } else {
         vec![Entry {
             page: args.entry.page.clone(),
             taps: args.entry.tap.clone(),
         }]
     };
+    let project_arg = args.entry.project.to_string_lossy().to_string();
+    let plan = Plan {
+        project,
+        base,
+        entries,
+        fixed,
+        max_paths: args.max_paths,
+        max_depth: args.max_depth,
+        max_settings_combos: args.max_settings_combos,
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        replay: ReplayArgs {
+            project: project_arg.clone(),
+            query: args.entry.query.clone(),
+            profile: args.entry.profile.clone(),
+            state: args.entry.state.clone(),
+            system: args.entry.system.clone(),
+            extra: args.entry.replay_extra(),
+        },
+    };
 
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let progress = std::io::stderr().is_terminal();
-    let mut reports: Vec<(String, Report)> = Vec::new();
-    let mut budget = args.max_paths;
-    for entry in &entries {
-        if budget == 0 {
-            break;
-        }
-        let mut cfg = base.clone();
-        cfg.page = entry.page.clone();
-        cfg.taps = entry.taps.clone();
-        let mut replay = format!("miniperm run {}", sh(&args.entry.project.to_string_lossy()));
-        if let Some(p) = &entry.page {
-            replay.push_str(&format!(" --page {}", sh(p)));
-        }
-        if let Some(q) = &args.entry.query {
-            replay.push_str(&format!(" --query {}", sh(q)));
-        }
-        for t in &entry.taps {
-            replay.push_str(&format!(" --tap {}", sh(t)));
-        }
-        if let Some(p) = &args.entry.profile {
-            replay.push_str(&format!(" --profile {}", sh(p)));
-        }
-        if let Some((a, b, c)) = base.base_lib {
-            replay.push_str(&format!(" --base-lib {a}.{b}.{c}"));
-        }
-        for s in &args.entry.state {
-            replay.push_str(&format!(" --state {}", sh(s)));
-        }
-        for s in &args.entry.system {
-            replay.push_str(&format!(" --system {}", sh(s)));
-        }
-        let runner = RuntimeRunner {
-            project: project.clone(),
-            base: cfg,
-            max_settings_combos: args.max_settings_combos,
-        };
-        let config = Config {
-            fixed: fixed.clone(),
-            max_paths: budget,
-            max_depth: args.max_depth,
-            threads,
-            replay,
-            progress,
-        };
-        let report = explore(&runner, &config).map_err(bad)?;
-        budget = budget.saturating_sub(report.paths);
-        reports.push((entry.label(), report));
-    }
-
-    let multi = args.all || reports.len() > 1;
-    let total_paths: usize = reports.iter().map(|(_, r)| r.paths).sum();
-    let truncated = reports.iter().any(|(_, r)| r.truncated) || reports.len() < entries.len();
-    let mut all_findings = Vec::new();
-    for (label, r) in &reports {
-        for f in &r.findings {
-            all_findings.push((label.clone(), f.clone()));
-        }
-    }
-
-    if args.json {
-        let findings: Vec<serde_json::Value> = all_findings
-            .iter()
-            .map(|(label, f)| {
-                let mut v = serde_json::to_value(f).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("entry".into(), label.clone().into());
-                }
-                v
-            })
-            .collect();
-        let tree: Vec<serde_json::Value> = reports
-            .iter()
-            .map(|(label, r)| {
-                serde_json::json!({"entry": label, "paths": r.paths, "starts": r.starts, "branches": r.branches})
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "paths": total_paths,
-            "truncated": truncated,
-            "findings": findings,
-            "tree": tree,
+    let explored = {
+        let started = Instant::now();
+        let live = std::io::stderr().is_terminal() && !args.progress;
+        let bar = live.then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            pb
         });
+        // Plain lines at most once a second (and for the first path).
+        let last_line = std::sync::Mutex::new(None::<Instant>);
+        let tick = |p: Progress| {
+            let secs = started.elapsed().as_secs_f64();
+            if let Some(pb) = &bar {
+                pb.set_message(progress_line(p, secs));
+                pb.tick();
+            } else if args.progress
+                && let Ok(mut last) = last_line.lock()
+                && last.is_none_or(|t| t.elapsed().as_secs() >= 1)
+            {
+                *last = Some(Instant::now());
+                eprintln!("miniperm: explore: {}", progress_line(p, secs));
+            }
+        };
+        let result = session::run(&plan, &tick);
+        if let Some(pb) = bar {
+            pb.finish_and_clear();
+        }
+        result.map_err(explore_error)?
+    };
+
+    let meta = Meta {
+        command: std::env::args()
+            .map(|a| session::sh(&a))
+            .collect::<Vec<_>>()
+            .join(" "),
+        project: project_arg,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    if args.json {
+        let doc = format::json_doc(&explored, &meta, &baseline);
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        for (label, r) in &reports {
-            if multi {
-                writeln!(out, "== {label}  ({} paths)", r.paths)?;
-            }
-            write!(out, "{}", r.text_tree())?;
-        }
-        if all_findings.is_empty() {
-            writeln!(out, "no findings")?;
+        let mode = if args.tree {
+            TreeMode::Tree
+        } else if args.summary {
+            TreeMode::Summary
         } else {
-            writeln!(out, "findings:")?;
-            for (label, f) in &all_findings {
-                let entry = if multi {
-                    format!(" [{label}]")
-                } else {
-                    String::new()
-                };
-                writeln!(out, "  {}{entry}: {} ({})", f.code, f.message, f.rule)?;
-                writeln!(out, "    replay: {}", f.replay)?;
-            }
-        }
-        writeln!(
-            out,
-            "{total_paths} paths, {} findings{}",
-            all_findings.len(),
-            if truncated {
-                " (cut by --max-paths: not every path ran)"
-            } else {
-                ""
-            }
-        )?;
-    }
-
-    if let Some(path) = &args.html {
-        let title = format!(
-            "{} {}",
-            args.entry.project.to_string_lossy(),
-            reports
-                .iter()
-                .map(|(l, _)| l.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let merged = Report {
-            paths: total_paths,
-            findings: all_findings.iter().map(|(_, f)| f.clone()).collect(),
-            branches: reports
-                .iter()
-                .flat_map(|(label, r)| {
-                    r.branches.iter().cloned().map(move |mut b| {
-                        if multi {
-                            for s in &mut b.starts {
-                                *s = format!("{label} · {s}");
-                            }
-                        }
-                        b
-                    })
-                })
-                .collect(),
-            truncated,
-            starts: Vec::new(),
-            limit_paths: reports.iter().map(|(_, r)| r.limit_paths).sum(),
-            cut_paths: reports.iter().map(|(_, r)| r.cut_paths).sum(),
+            TreeMode::Auto
         };
-        std::fs::write(path, miniperm_explore::html::render(&merged, &title)).map_err(|e| {
-            CliError::Output(std::io::Error::new(
-                e.kind(),
-                format!("cannot write `{}`: {e}", path.display()),
-            ))
-        })?;
+        write!(out, "{}", format::text(&explored, &baseline, mode))?;
+    }
+    if let Some(path) = &args.html {
+        write_file(
+            path,
+            &miniperm_explore::html::render(&explored, &meta, &baseline),
+        )?;
+        eprintln!("miniperm: wrote the html report to {}", path.display());
+    }
+    if let Some(path) = &args.sarif {
+        let doc = format::sarif(&explored, &meta, &baseline);
+        write_file(path, &serde_json::to_string_pretty(&doc)?)?;
+    }
+    if let Some(path) = &args.junit {
+        write_file(path, &format::junit(&explored, &meta, &baseline))?;
     }
 
+    let new = format::new_findings(&explored, &baseline);
+    // What fails the run, said on stderr (issue 9: a cut search or a path ending in a limit
+    // fails --strict, and says which).
     let mut reasons = Vec::new();
     if args.strict {
-        if !all_findings.is_empty() {
-            reasons.push(format!("{} findings", all_findings.len()));
+        if !new.is_empty() {
+            reasons.push(format!("{} findings", new.len()));
         }
-        if truncated {
+        if explored.truncated() {
             reasons.push("the search was cut by --max-paths (not every path ran)".to_string());
         }
-        let limits: usize = reports.iter().map(|(_, r)| r.limit_paths).sum();
+        let limits: usize = explored.entries.iter().map(|e| e.report.limit_paths).sum();
         if limits > 0 {
             reasons.push(format!("{limits} paths ended in a limit"));
         }
-        let cuts: usize = reports.iter().map(|(_, r)| r.cut_paths).sum();
+        let cuts: usize = explored.entries.iter().map(|e| e.report.cut_paths).sum();
         if cuts > 0 {
             reasons.push(format!(
                 "{cuts} paths were cut (the same ui kept coming back)"
             ));
         }
     }
-    if all_findings
+    if new
         .iter()
         .any(|(_, f)| args.deny.iter().any(|d| d == &f.code))
     {
         reasons.push("a finding named by --deny".to_string());
     }
-    if !reasons.is_empty() {
-        out.flush()?;
-        // Which check failed, on stderr so stdout stays the report.
-        eprintln!("miniperm: explore failed: {}", reasons.join("; "));
-        std::process::exit(1);
+    if reasons.is_empty() {
+        return Ok(EXIT_OK);
     }
-    Ok(())
+    eprintln!("miniperm: failing: {}", reasons.join("; "));
+    Ok(EXIT_FINDINGS)
 }

@@ -43,12 +43,14 @@ enum Command {
     Explore(explore::Args),
 }
 
-fn dispatch(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
+/// Runs a subcommand; its exit code on success (`run` and `explore` can end 1 without an
+/// error). The process exits in one place, [`main`].
+fn dispatch(command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
     match command {
-        Command::Serve(args) => serve::serve(args, out),
-        Command::Keys(args) => serve::keys(args, out),
-        Command::Settings(args) => settings::run(args, out),
-        Command::Scopes(args) => scopes::run(args, out),
+        Command::Serve(args) => serve::serve(args, out).map(|()| EXIT_OK),
+        Command::Keys(args) => serve::keys(args, out).map(|()| EXIT_OK),
+        Command::Settings(args) => settings::run(args, out).map(|()| EXIT_OK),
+        Command::Scopes(args) => scopes::run(args, out).map(|()| EXIT_OK),
         Command::Run(args) => run::run(args, out),
         Command::Explore(args) => explore::run(args, out),
     }
@@ -61,9 +63,10 @@ fn main() -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = dispatch(cli.command, &mut out).and_then(|()| out.flush().map_err(CliError::from));
+    let result = dispatch(cli.command, &mut out)
+        .and_then(|code| out.flush().map(|()| code).map_err(CliError::from));
     match result {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(code) => ExitCode::from(code),
         Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             drop(out);
@@ -93,19 +96,102 @@ fn clap_exit(e: clap::Error) -> ExitCode {
         }
         _ => {
             let text = e.render().to_string();
-            let first = text
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("invalid command line");
-            // clap quotes inputs with '…'; our messages use backticks.
-            let first = first
-                .strip_prefix("error: ")
-                .unwrap_or(first)
-                .replace('\'', "`");
+            let mut first = clap_one_line(&text);
+            // clap's similarity cut-off misses short typos (`rn`): one edit away still helps.
+            if e.kind() == ErrorKind::InvalidSubcommand
+                && !first.contains("tip:")
+                && let Some(clap::error::ContextValue::String(typed)) =
+                    e.get(clap::error::ContextKind::InvalidSubcommand)
+            {
+                use clap::CommandFactory;
+                let cmd = Cli::command();
+                if let Some(near) = cmd
+                    .get_subcommands()
+                    .map(|c| c.get_name())
+                    .find(|n| edit_distance(n, typed) <= 1)
+                {
+                    first.push_str(&format!("; tip: a similar subcommand exists: `{near}`"));
+                }
+            }
             let err = CliError::Usage(format!("{first} (see `miniperm --help`)"));
             eprintln!("miniperm: {}", err.one_line());
             ExitCode::from(err.exit_code())
         }
+    }
+}
+
+/// Levenshtein distance, for short subcommand typos.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// clap's whole error on one line: the message, what it names (missing arguments, the bad
+/// value) and its tips ("a similar subcommand exists: `run`"), without the usage block.
+fn clap_one_line(text: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for l in text.lines() {
+        let l = l.trim();
+        if l.starts_with("Usage:") || l.starts_with("For more information") {
+            break;
+        }
+        if l.is_empty() {
+            continue;
+        }
+        let l = l.strip_prefix("error: ").unwrap_or(l);
+        // clap quotes inputs with '…'; our messages use backticks.
+        let l = l.replace('\'', "`");
+        match parts.last_mut() {
+            Some(last) if last.ends_with(':') => {
+                last.push(' ');
+                last.push_str(&l);
+            }
+            Some(last) if !l.starts_with("tip:") => {
+                last.push_str(", ");
+                last.push_str(&l);
+            }
+            _ => parts.push(l),
+        }
+    }
+    if parts.is_empty() {
+        "invalid command line".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clap_one_line;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(super::edit_distance("rn", "run"), 1);
+        assert_eq!(super::edit_distance("run", "run"), 0);
+        assert_eq!(super::edit_distance("serve", "run"), 4);
+    }
+
+    #[test]
+    fn clap_errors_keep_what_they_name_and_their_tips() {
+        let missing = "error: the following required arguments were not provided:\n  <APPID>\n\nUsage: miniperm settings <APPID> [COMMAND]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_one_line(missing),
+            "the following required arguments were not provided: <APPID>"
+        );
+        let typo = "error: unrecognized subcommand 'rn'\n\n  tip: a similar subcommand exists: 'run'\n\nUsage: miniperm <COMMAND>\n";
+        assert_eq!(
+            clap_one_line(typo),
+            "unrecognized subcommand `rn`; tip: a similar subcommand exists: `run`"
+        );
     }
 }

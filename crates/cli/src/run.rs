@@ -4,11 +4,11 @@
 use std::io::{IsTerminal, Write};
 
 use miniperm_core::Channel;
-use miniperm_runtime::{ScriptedUser, parse_answers, render_human};
+use miniperm_runtime::{EndReason, Event, RunOutcome, ScriptedUser, parse_answers, render_human};
 
 use crate::db::{Access, DbArgs};
 use crate::entry::{EntryArgs, bad};
-use crate::error::{CliError, EXIT_CODES_HELP};
+use crate::error::{CliError, EXIT_CODES_HELP, EXIT_OK, EXIT_SCRIPT_ERROR};
 
 /// Run a mini-program project headless: launch, open a page, tap handlers, answer each native
 /// UI from --answers, print the transcript
@@ -53,7 +53,20 @@ fn parse_location(s: &str) -> Result<(f64, f64), CliError> {
     Ok((lat, lng))
 }
 
-pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+/// The exit code of a finished run: 0 when it went idle or waits for an answer with no uncaught
+/// error, 1 otherwise (an uncaught error, a limit).
+fn exit_code(outcome: &RunOutcome) -> u8 {
+    let errors = outcome
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Error { .. }));
+    match outcome.end {
+        EndReason::Idle | EndReason::AwaitingAnswer if !errors => EXIT_OK,
+        _ => EXIT_SCRIPT_ERROR,
+    }
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     let answers = parse_answers(&args.answers).map_err(|e| bad(e.to_string()))?;
     let location = args.location.as_deref().map(parse_location).transpose()?;
     let (project, mut cfg) = args.entry.load()?;
@@ -88,9 +101,5 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
             writeln!(out, "{}", render_human(ev, color))?;
         }
     }
-    if outcome.exit_code != 0 {
-        out.flush()?;
-        std::process::exit(outcome.exit_code);
-    }
-    Ok(())
+    Ok(exit_code(&outcome))
 }

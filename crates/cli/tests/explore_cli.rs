@@ -102,7 +102,7 @@ fn json_document_and_html_report() {
     }
     assert!(doc["tree"].is_array());
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("<svg") && page.contains("no-retry-after-settings"));
+    assert!(page.contains("<details") && page.contains("no-retry-after-settings"));
 }
 
 #[test]
@@ -156,15 +156,20 @@ fn bad_input_is_one_line_and_exit_2() {
 #[test]
 fn all_explores_every_tap_handler() {
     let o = bin()
-        .args(["explore", "examples/album", "--all"])
+        .args(["explore", "examples/album", "--all", "--json"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = stdout(&o);
-    assert!(
-        text.contains("== page pages/index/index tap text=保存到相册"),
-        "{text}"
-    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // the entries are the rendered page's tappable elements (the settings button is hidden
+    // until a denial, so it is not an entry)
+    let entries: Vec<&str> = v["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["entry"].as_str())
+        .collect();
+    assert_eq!(entries, vec!["page pages/index/index tap text=保存到相册"]);
 }
 
 #[test]
@@ -187,4 +192,31 @@ fn base_lib_reaches_the_runs_and_the_replay_line() {
         .find(|l| l.contains("replay:"))
         .expect("a replay line");
     assert!(replay.contains(" --base-lib 2.30.0"), "{replay}");
+}
+
+#[test]
+fn render_puts_the_final_page_on_every_leaf() {
+    let render = root()
+        .join("crates/runtime/tests/fixtures/render")
+        .display()
+        .to_string();
+    let o = bin()
+        .args([
+            "explore",
+            &render,
+            "--tap",
+            "text=开启定位",
+            "--render",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    // the allowed path shows the stores, the denied one the settings button
+    assert!(text.contains("1. 珠江新城店"), "{text}");
+    assert!(
+        text.contains("button.primary [open-type=openSetting]"),
+        "{text}"
+    );
 }

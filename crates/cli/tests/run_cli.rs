@@ -454,3 +454,17 @@ fn render_prints_the_outline_and_selectors_tap_what_is_visible() {
     assert_eq!(v["route"], "pages/index/index");
     assert_eq!(v["tree"][0]["tag"], "view");
 }
+
+#[test]
+fn usage_errors_name_what_is_missing_and_suggest() {
+    bad(&["settings"], "not provided: <APPID>");
+    bad(&["rn"], "a similar subcommand exists: `run`");
+    bad(
+        &["run", "examples/classic", "--answer", "allow"],
+        "a similar argument exists: `--answers`",
+    );
+    bad(
+        &["run", "examples/classic", "--profile", "foo"],
+        "[possible values: wechat, wechat-android]",
+    );
+}

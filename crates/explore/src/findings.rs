@@ -1,14 +1,21 @@
-//! The finding rules: each reads one path's transcript (the JSON events of DESIGN.md's
-//! transcript table) and names the defects it shows.
+//! The finding rules: each reads one path's transcript (typed [`Event`]s, DESIGN.md's transcript
+//! table) and names the defects it shows, each at the call site it is about.
 //!
 //! Working on the transcript contract, not on runtime internals, keeps the rules honest: a
 //! finding is always something a developer can see again with the printed `miniperm run` line.
+//!
+//! A call site is its source location (`at` on `call`, `callback` and `warning` events). The
+//! rules pair a call with its results through it, and one call site gets one of
+//! `opensetting-without-tap`, `unhandled-fail` and `silent-deny`, the most specific.
+
+use std::fmt;
 
 use miniperm_core::catalogue::{APIS, PromptKind, Scope};
-use serde::Serialize;
+use miniperm_runtime::Event;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-/// Stable finding codes (issue 4).
+/// Stable finding codes (issue 4) and the rules they rest on.
 pub const CODES: &[(&str, &str)] = &[
     ("no-retry-after-settings", "R15"),
     ("opensetting-without-tap", "R16, D1"),
@@ -23,6 +30,30 @@ pub const CODES: &[(&str, &str)] = &[
     ("retired-scope", "R3, R7, D2, D4"),
 ];
 
+/// One line of help per code (SARIF rule descriptions, `--help`).
+pub fn describe(code: &str) -> &'static str {
+    match code {
+        "no-retry-after-settings" => {
+            "the user switched a scope on in the settings page and the flow never retried"
+        }
+        "opensetting-without-tap" => {
+            "wx.openSetting was called outside a tap and the settings page never opened"
+        }
+        "unset-treated-as-denied" => {
+            "a scope getSetting reports as absent (never asked) was handled as denied"
+        }
+        "nag-loop" => "a modal or the settings page comes back after the user declined it",
+        "silent-deny" => "a denial reached a handler that told the user nothing",
+        "unhandled-fail" => "a failing call has no fail/complete callback or rejection handler",
+        "uncaught-error" => "an exception escaped mini-program code",
+        "prompt-on-launch" => "a permission prompt appears before the user tapped anything",
+        "missing-permission-desc" => "app.json lacks permission[scope].desc for a prompted scope",
+        "missing-private-info" => "app.json requiredPrivateInfos lacks a location api it calls",
+        "retired-scope" => "wx.authorize for a scope that never prompts any more",
+        _ => "",
+    }
+}
+
 /// The rule a code rests on.
 pub fn rule_of(code: &str) -> &'static str {
     CODES
@@ -32,43 +63,92 @@ pub fn rule_of(code: &str) -> &'static str {
         .unwrap_or("")
 }
 
+/// Where in the mini-program's source a finding is: the call it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// Project-relative path, as app.json names pages (`pages/index/index.js`).
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based.
+    pub column: u32,
+}
+
+impl Location {
+    /// Parses `file:line:col` (an event's `at`, or a stack frame's position).
+    pub fn parse(at: &str) -> Option<Location> {
+        let mut parts = at.rsplitn(3, ':');
+        let column = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        let file = parts.next()?.to_string();
+        if file.is_empty() || file.starts_with('<') {
+            return None;
+        }
+        Some(Location { file, line, column })
+    }
+
+    /// The first project frame of a (mapped) QuickJS stack: `    at fn (file:line:col)`.
+    pub fn from_stack(stack: &str) -> Option<Location> {
+        stack.lines().find_map(|l| {
+            let l = l.trim().trim_end_matches(')');
+            let pos = l.rsplit([' ', '(']).next()?;
+            Location::parse(pos)
+        })
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
 /// One defect seen on one path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
     pub code: &'static str,
     pub message: String,
+    pub location: Option<Location>,
 }
 
-fn ty(e: &Json) -> &str {
-    e.get("type").and_then(Json::as_str).unwrap_or("")
+fn err_msg(res: &Json) -> &str {
+    res.get("errMsg").and_then(Json::as_str).unwrap_or("")
 }
 
-fn s<'a>(e: &'a Json, k: &str) -> &'a str {
-    e.get(k).and_then(Json::as_str).unwrap_or("")
+fn loc(at: Option<&str>) -> Option<Location> {
+    at.and_then(Location::parse)
 }
 
-fn err_msg(e: &Json) -> &str {
-    e.get("res")
-        .and_then(|r| r.get("errMsg"))
-        .and_then(Json::as_str)
-        .unwrap_or("")
+fn is_tap(e: &Event) -> bool {
+    matches!(e, Event::Tap { .. })
 }
 
-fn is_fail_kind(e: &Json) -> bool {
-    matches!(s(e, "kind"), "fail" | "reject")
+fn detail<'a>(e: &'a Event, k: &str) -> &'a str {
+    match e {
+        Event::Ui { detail, .. } => detail.get(k).and_then(Json::as_str).unwrap_or(""),
+        _ => "",
+    }
 }
 
-/// The scope a `call` event is about: `authorize`'s argument or the guarded API's scope.
-pub fn call_scope(e: &Json) -> Option<Scope> {
-    let api = s(e, "api");
+/// The scope a `call` is about: `authorize`'s argument or the guarded API's scope.
+pub fn call_scope(api: &str, args: &Json) -> Option<Scope> {
     if api == "authorize" {
-        return e
-            .get("args")
-            .and_then(|a| a.get("scope"))
+        return args
+            .get("scope")
             .and_then(Json::as_str)
             .and_then(Scope::parse);
     }
     APIS.iter().find(|a| a.name == api).and_then(|a| a.scope)
+}
+
+/// True when calling `api` uses what `scope` grants: its own scope, a guard of it, or the same
+/// kind of private information (`chooseLocation` after `scope.userLocation` was switched on).
+fn serves(api: &str, args: &Json, scope: Scope) -> bool {
+    if call_scope(api, args) == Some(scope) || scope.info().guards.contains(&api) {
+        return true;
+    }
+    let info = scope.info().info;
+    info.is_some() && APIS.iter().any(|a| a.name == api && a.info == info)
 }
 
 /// A user's denial surfaced to the mini-program (scope, OS or privacy).
@@ -77,6 +157,10 @@ fn is_denial(msg: &str) -> bool {
         || msg.contains("auth denied")
         || msg.contains("system permission denied")
         || msg.contains("privacy permission is not authorized")
+}
+
+fn is_fail_kind(kind: &str) -> bool {
+    matches!(kind, "fail" | "reject")
 }
 
 /// Scopes switched on by a settings answer such as `settings:scope.userLocation=on;scope.camera=off`.
@@ -91,137 +175,193 @@ fn switched_on(answer: &str) -> Vec<Scope> {
         .collect()
 }
 
-fn ui_key(e: &Json) -> Option<String> {
-    match s(e, "ui") {
-        "modal" => Some(format!("modal:{}:{}", s(e, "title"), s(e, "content"))),
-        "settings" => Some("settings".into()),
+fn ui_key(e: &Event) -> Option<String> {
+    match e {
+        Event::Ui { ui, .. } if ui == "modal" => Some(format!(
+            "modal:{}:{}",
+            detail(e, "title"),
+            detail(e, "content")
+        )),
+        Event::Ui { ui, .. } if ui == "settings" => Some("settings".into()),
         _ => None,
     }
 }
 
+/// The events from `i` on, up to the next tap (one dispatch of the user's).
+fn rest_of_dispatch(events: &[Event], i: usize) -> impl Iterator<Item = &Event> {
+    events[i..].iter().take_while(|x| !is_tap(x))
+}
+
+/// The start of the dispatch holding event `i`.
+fn dispatch_start(events: &[Event], i: usize) -> usize {
+    events[..i].iter().rposition(is_tap).unwrap_or(0)
+}
+
+/// Something the user can see, or an attempt to show them the settings.
+fn tells_user(e: &Event) -> bool {
+    match e {
+        Event::Ui { .. } | Event::Navigate { .. } | Event::Data { .. } => true,
+        Event::Call { api, .. } => {
+            matches!(api.as_str(), "openSetting" | "openAppAuthorizeSetting")
+        }
+        _ => false,
+    }
+}
+
+/// The call site of the closest call before `i` that matches.
+fn call_before(events: &[Event], i: usize, f: impl Fn(&str) -> bool) -> Option<Location> {
+    events[..i].iter().rev().find_map(|x| match x {
+        Event::Call { api, at, .. } if f(api) => loc(at.as_deref()),
+        _ => None,
+    })
+}
+
+/// Specificity among the codes that can land on one failing call site: the higher wins.
+fn rank(code: &str) -> u8 {
+    match code {
+        "opensetting-without-tap" => 3,
+        "missing-private-info" => 3,
+        "unhandled-fail" => 2,
+        "silent-deny" => 1,
+        _ => 0,
+    }
+}
+
 /// Runs every rule over one path's events.
-pub fn analyse(events: &[Json]) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    let mut push = |code: &'static str, message: String| {
+pub fn analyse(events: &[Event]) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut push = |code: &'static str, message: String, location: Option<Location>| {
         if !hits
             .iter()
-            .any(|h: &Hit| h.code == code && h.message == message)
+            .any(|h| h.code == code && h.message == message && h.location == location)
         {
-            hits.push(Hit { code, message });
+            hits.push(Hit {
+                code,
+                message,
+                location,
+            });
         }
     };
-    let first_tap = events.iter().position(|e| ty(e) == "tap");
+    let first_tap = events.iter().position(is_tap);
+    // Reject callbacks an `unhandled-rejection` warning has already been matched with.
+    let mut claimed: Vec<usize> = Vec::new();
 
     for (i, e) in events.iter().enumerate() {
-        match ty(e) {
-            "answer" if s(e, "ui") == "settings" => {
-                for scope in switched_on(s(e, "answer")) {
-                    let retried = events[i + 1..]
-                        .iter()
-                        .take_while(|x| ty(x) != "tap")
-                        .any(|x| ty(x) == "call" && call_scope(x) == Some(scope));
+        match e {
+            Event::Answer { ui, answer } if ui == "settings" => {
+                for scope in switched_on(answer) {
+                    let retried = rest_of_dispatch(events, i + 1).any(
+                        |x| matches!(x, Event::Call { api, args, .. } if serves(api, args, scope)),
+                    );
                     if !retried {
                         push(
                             "no-retry-after-settings",
                             format!(
-                                "the user switched `{scope}` on in settings and the flow ended without calling `authorize` or a guarded API again"
+                                "the user switched `{scope}` on in settings and the flow ended without calling `authorize` or an api that uses it again"
                             ),
+                            call_before(events, i, |a| a == "openSetting"),
                         );
                     }
                 }
             }
-            "callback"
-                if s(e, "api") == "openSetting"
-                    && is_fail_kind(e)
-                    && err_msg(e).contains("TAP gesture") =>
-            {
-                push(
-                    "opensetting-without-tap",
-                    "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
-                );
-            }
-            "callback" if is_fail_kind(e) && err_msg(e).contains("requiredPrivateInfos") => {
-                push(
-                    "missing-private-info",
-                    format!(
-                        "`{}` is not listed in app.json `requiredPrivateInfos`: it fails with `{}`",
-                        s(e, "api"),
-                        err_msg(e)
-                    ),
-                );
-            }
-            "callback" if is_fail_kind(e) && is_denial(err_msg(e)) => {
-                let heard = events[i + 1..]
-                    .iter()
-                    .take_while(|x| ty(x) != "tap")
-                    .any(|x| matches!(ty(x), "ui" | "navigate" | "data"));
-                if !heard {
+            Event::Callback {
+                api, kind, res, at, ..
+            } => {
+                let msg = err_msg(res);
+                let failed = is_fail_kind(kind) || (kind == "complete" && !msg.ends_with(":ok"));
+                if !failed {
+                    continue;
+                }
+                if api == "openSetting" && msg.contains("TAP gesture") {
                     push(
-                        "silent-deny",
-                        format!(
-                            "`{}` failed with `{}` and the user was told nothing (no modal, toast, navigation or data change)",
-                            s(e, "api"),
-                            err_msg(e)
-                        ),
+                        "opensetting-without-tap",
+                        "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
+                        loc(at.as_deref()),
                     );
+                } else if msg.contains("requiredPrivateInfos") {
+                    push(
+                        "missing-private-info",
+                        format!("`{api}` is not listed in app.json `requiredPrivateInfos`: it fails with `{msg}`"),
+                        loc(at.as_deref()),
+                    );
+                } else if is_denial(msg) {
+                    // A fail callback followed by the same call's complete: judge at the complete.
+                    let complete_follows = matches!(
+                        events.get(i + 1),
+                        Some(Event::Callback { api: a2, kind: k2, at: t2, .. })
+                            if a2 == api && k2 == "complete" && t2 == at
+                    );
+                    if complete_follows {
+                        continue;
+                    }
+                    let heard = rest_of_dispatch(events, i + 1).any(tells_user);
+                    if !heard {
+                        push(
+                            "silent-deny",
+                            format!(
+                                "`{api}` failed with `{msg}` and the user was told nothing (no modal, toast, navigation or data change)"
+                            ),
+                            loc(at.as_deref()),
+                        );
+                    }
                 }
             }
-            "ui" if matches!(s(e, "ui"), "authorize" | "system" | "privacy")
-                && first_tap.is_none_or(|t| i < t) =>
+            Event::Ui { ui, .. }
+                if matches!(ui.as_str(), "authorize" | "system" | "privacy")
+                    && first_tap.is_none_or(|t| i < t) =>
             {
+                let scope = detail(e, "scope");
                 push(
                     "prompt-on-launch",
                     format!(
-                        "a {} prompt{} appears before the user tapped anything",
-                        s(e, "ui"),
-                        e.get("scope")
-                            .and_then(Json::as_str)
-                            .map(|sc| format!(" for `{sc}`"))
-                            .unwrap_or_default()
+                        "a {ui} prompt{} appears before the user tapped anything",
+                        if scope.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" for `{scope}`")
+                        }
                     ),
+                    call_before(events, i, |_| true),
                 );
             }
-            "ui" if matches!(s(e, "ui"), "modal" | "settings") => {
-                // A "please enable" modal or the settings page, reached from getSetting, with no
-                // sign of any denial so far: the scope was never asked.
-                let before = &events[..i];
-                let dispatch_start = before.iter().rposition(|x| ty(x) == "tap").unwrap_or(0);
-                let window = &before[dispatch_start..];
-                let read_settings = window
-                    .iter()
-                    .any(|x| ty(x) == "callback" && s(x, "api") == "getSetting");
-                let evidence = before.iter().any(|x| {
-                    (ty(x) == "callback" && is_denial(err_msg(x)))
-                        || (ty(x) == "ui"
-                            && matches!(s(x, "ui"), "authorize" | "system" | "privacy"))
-                        || (ty(x) == "callback"
-                            && s(x, "api") == "getSetting"
-                            && x.get("res")
-                                .and_then(|r| r.get("authSetting"))
-                                .and_then(Json::as_object)
-                                .is_some_and(|m| m.values().any(|v| v == &Json::Bool(false))))
+            Event::Call { api, at, .. } if api == "openSetting" => {
+                // The flow heads for the settings page on the word of a getSetting result that
+                // reported nothing denied, with no denial since: it took "never asked" for
+                // "denied" (R14). Judged on the result the flow read, not on what came before it.
+                let start = dispatch_start(events, i);
+                let read = events[start..i].iter().rposition(|x| {
+                    matches!(x, Event::Callback { api, kind, .. }
+                        if api == "getSetting" && matches!(kind.as_str(), "success" | "resolve" | "complete"))
                 });
-                if read_settings && !evidence {
-                    push(
-                        "unset-treated-as-denied",
-                        format!(
-                            "the flow showed {} for a scope that was never asked (getSetting lists an unasked scope as absent, not false)",
-                            if s(e, "ui") == "settings" {
-                                "the settings page".to_string()
-                            } else {
-                                format!("the modal `{}`", s(e, "title"))
-                            }
-                        ),
-                    );
+                if let Some(r) = read {
+                    let r = start + r;
+                    let Event::Callback { res, .. } = &events[r] else {
+                        continue;
+                    };
+                    let listed_denied = res
+                        .get("authSetting")
+                        .and_then(Json::as_object)
+                        .is_some_and(|m| m.values().any(|v| v == &Json::Bool(false)));
+                    let denial_since = events[r..i].iter().any(|x| {
+                        matches!(x, Event::Callback { res, .. } if is_denial(err_msg(res)))
+                    });
+                    if !listed_denied && !denial_since {
+                        push(
+                            "unset-treated-as-denied",
+                            "the flow sent the user to the settings page although getSetting listed no scope as denied (a scope never asked is absent, not false): ask with `authorize` or the api first".into(),
+                            loc(at.as_deref()),
+                        );
+                    }
                 }
+            }
+            Event::Ui { ui, .. } if matches!(ui.as_str(), "modal" | "settings") => {
                 // The same modal or settings page again after the user declined it.
                 if let Some(key) = ui_key(e) {
-                    let dispatch_start = before.iter().rposition(|x| ty(x) == "tap").unwrap_or(0);
-                    let declined_before = before[dispatch_start..].windows(2).any(|w| {
-                        ty(&w[0]) == "ui"
-                            && ui_key(&w[0]).as_deref() == Some(key.as_str())
-                            && ty(&w[1]) == "answer"
-                            && matches!(s(&w[1], "answer"), "cancel" | "settings")
+                    let start = dispatch_start(events, i);
+                    let declined_before = events[start..i].windows(2).any(|w| {
+                        ui_key(&w[0]).as_deref() == Some(key.as_str())
+                            && matches!(&w[1], Event::Answer { answer, .. }
+                                if matches!(answer.as_str(), "cancel" | "settings"))
                     });
                     if declined_before {
                         push(
@@ -231,31 +371,72 @@ pub fn analyse(events: &[Json]) -> Vec<Hit> {
                                 if key == "settings" {
                                     "the settings page".to_string()
                                 } else {
-                                    format!("the modal `{}`", s(e, "title"))
+                                    format!("the modal `{}`", detail(e, "title"))
                                 }
                             ),
+                            call_before(events, i, |a| {
+                                matches!(a, "showModal" | "openSetting")
+                            }),
                         );
                     }
                 }
             }
-            "error" => push(
+            Event::Error { message, stack } => push(
                 "uncaught-error",
-                format!(
-                    "uncaught exception in mini-program code: {}",
-                    s(e, "message")
-                ),
+                format!("uncaught exception in mini-program code: {message}"),
+                Location::from_stack(stack),
             ),
-            "warning" => match s(e, "code") {
-                "missing-permission-desc" => {
-                    push("missing-permission-desc", s(e, "message").to_string())
-                }
-                "unhandled-fail" | "unhandled-rejection" => {
-                    push("unhandled-fail", s(e, "message").to_string())
+            Event::Warning { code, message, at } => match code.as_str() {
+                "missing-permission-desc" => push(
+                    "missing-permission-desc",
+                    message.clone(),
+                    loc(at.as_deref()).or_else(|| call_before(events, i, |_| true)),
+                ),
+                "unhandled-fail" if message.contains("TAP gesture") => push(
+                    "opensetting-without-tap",
+                    "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
+                    loc(at.as_deref()),
+                ),
+                "unhandled-fail" => push(
+                    "unhandled-fail",
+                    message.clone(),
+                    loc(at.as_deref()),
+                ),
+                "unhandled-rejection" => {
+                    // The rejection of a Promise-style call nobody catches: the latest unclaimed
+                    // reject whose errMsg the warning quotes.
+                    let site = events[..i].iter().enumerate().rev().find_map(|(j, x)| match x {
+                        Event::Callback { kind, res, at, .. }
+                            if kind == "reject"
+                                && !claimed.contains(&j)
+                                && !err_msg(res).is_empty()
+                                && message.contains(err_msg(res)) =>
+                        {
+                            Some((j, at.clone()))
+                        }
+                        _ => None,
+                    });
+                    let location = match site {
+                        Some((j, at)) => {
+                            claimed.push(j);
+                            loc(at.as_deref())
+                        }
+                        None => None,
+                    };
+                    if message.contains("TAP gesture") {
+                        push(
+                            "opensetting-without-tap",
+                            "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
+                            location,
+                        );
+                    } else {
+                        push("unhandled-fail", message.clone(), location);
+                    }
                 }
                 _ => {}
             },
-            "call" if s(e, "api") == "authorize" => {
-                if let Some(scope) = call_scope(e) {
+            Event::Call { api, args, at } if api == "authorize" => {
+                if let Some(scope) = call_scope(api, args) {
                     let kind = scope.info().prompt;
                     if matches!(kind, PromptKind::Retired | PromptKind::NoPrompt) {
                         push(
@@ -268,6 +449,7 @@ pub fn analyse(events: &[Json]) -> Vec<Hit> {
                                     "use the avatar and nickname fill-in instead"
                                 }
                             ),
+                            loc(at.as_deref()),
                         );
                     }
                 }
@@ -275,7 +457,23 @@ pub fn analyse(events: &[Json]) -> Vec<Hit> {
             _ => {}
         }
     }
-    hits
+    // One call site, one of the failure codes: the most specific.
+    let best_at = |h: &Hit| {
+        hits.iter()
+            .filter(|o| o.location.is_some() && o.location == h.location)
+            .map(|o| rank(o.code))
+            .max()
+            .unwrap_or(0)
+    };
+    let keep: Vec<bool> = hits
+        .iter()
+        .map(|h| rank(h.code) == 0 || h.location.is_none() || rank(h.code) >= best_at(h))
+        .collect();
+    hits.iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(h, _)| h.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,58 +481,112 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn ev(v: Json) -> Event {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn evs(v: Vec<Json>) -> Vec<Event> {
+        v.into_iter().map(ev).collect()
+    }
+
     #[test]
     fn no_retry_after_settings() {
-        let ev = vec![
+        let e = evs(vec![
             json!({"type":"tap","route":"pages/index/index","handler":"onLocate"}),
+            json!({"type":"call","api":"openSetting","args":{},"at":"pages/index/index.js:9:5"}),
             json!({"type":"ui","ui":"settings"}),
             json!({"type":"answer","ui":"settings","answer":"settings:scope.userLocation=on"}),
             json!({"type":"callback","api":"openSetting","kind":"success","res":{"errMsg":"openSetting:ok"}}),
-        ];
-        assert_eq!(analyse(&ev)[0].code, "no-retry-after-settings");
-        let mut fixed = ev.clone();
-        fixed.push(json!({"type":"call","api":"getLocation","args":{}}));
-        assert!(
-            analyse(&fixed)
-                .iter()
-                .all(|h| h.code != "no-retry-after-settings")
+        ]);
+        let h = analyse(&e);
+        assert_eq!(h[0].code, "no-retry-after-settings");
+        assert_eq!(
+            h[0].location.as_ref().map(ToString::to_string).as_deref(),
+            Some("pages/index/index.js:9:5")
         );
+        for api in ["getLocation", "chooseLocation", "authorize"] {
+            let mut fixed = e.clone();
+            fixed.push(ev(
+                json!({"type":"call","api":api,"args":{"scope":"scope.userLocation"}}),
+            ));
+            assert!(
+                analyse(&fixed)
+                    .iter()
+                    .all(|h| h.code != "no-retry-after-settings"),
+                "{api} is a retry"
+            );
+        }
     }
 
     #[test]
     fn silent_deny_and_heard_deny() {
-        let ev = vec![
+        let e = evs(vec![
             json!({"type":"tap","route":"p","handler":"h"}),
             json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}}),
-        ];
-        assert_eq!(analyse(&ev)[0].code, "silent-deny");
-        let mut heard = ev.clone();
-        heard.push(json!({"type":"ui","ui":"toast","title":"未授权"}));
+        ]);
+        assert_eq!(analyse(&e)[0].code, "silent-deny");
+        let mut heard = e.clone();
+        heard.push(ev(json!({"type":"ui","ui":"toast","title":"未授权"})));
         assert!(analyse(&heard).is_empty());
+    }
+
+    #[test]
+    fn complete_only_denial_is_silent() {
+        let e = evs(vec![
+            json!({"type":"tap","route":"p","handler":"h"}),
+            json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"complete","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:1:1"}),
+        ]);
+        assert_eq!(analyse(&e)[0].code, "silent-deny");
+    }
+
+    #[test]
+    fn one_site_one_failure_code() {
+        let e = evs(vec![
+            json!({"type":"tap","route":"p","handler":"h"}),
+            json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"reject","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:3:5"}),
+            json!({"type":"warning","code":"unhandled-rejection","message":"a promise was rejected and nothing handles it: {\"errMsg\":\"saveImageToPhotosAlbum:fail auth deny\"}"}),
+        ]);
+        let h = analyse(&e);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h[0].code, "unhandled-fail");
+        assert_eq!(h[0].location.as_ref().unwrap().line, 3);
     }
 
     #[test]
     fn nag_loop() {
         let m = json!({"type":"ui","ui":"modal","title":"需要权限","content":"去设置"});
-        let ev = vec![
+        let e = evs(vec![
             json!({"type":"tap","route":"p","handler":"h"}),
             m.clone(),
             json!({"type":"answer","ui":"modal","answer":"cancel"}),
             m,
-        ];
-        assert!(analyse(&ev).iter().any(|h| h.code == "nag-loop"));
+        ]);
+        assert!(analyse(&e).iter().any(|h| h.code == "nag-loop"));
     }
 
     #[test]
     fn prompt_on_launch() {
-        let ev = vec![json!({"type":"ui","ui":"authorize","scope":"scope.userLocation"})];
-        assert_eq!(analyse(&ev)[0].code, "prompt-on-launch");
+        let e = evs(vec![
+            json!({"type":"ui","ui":"authorize","scope":"scope.userLocation"}),
+        ]);
+        assert_eq!(analyse(&e)[0].code, "prompt-on-launch");
     }
 
     #[test]
-    fn every_code_has_a_rule() {
+    fn locations_parse() {
+        let l = Location::parse("pages/a/b.js:12:5").unwrap();
+        assert_eq!((l.file.as_str(), l.line, l.column), ("pages/a/b.js", 12, 5));
+        assert_eq!(Location::parse("<miniperm>:1:2"), None);
+        assert_eq!(Location::parse("nope"), None);
+        let s = "    at onTap (pages/index/index.js:7:11)\n    at <anonymous> (<miniperm>:3:4)";
+        assert_eq!(Location::from_stack(s).unwrap().line, 7);
+    }
+
+    #[test]
+    fn every_code_has_a_rule_and_a_description() {
         for (c, r) in CODES {
             assert!(!r.is_empty(), "{c}");
+            assert!(!describe(c).is_empty(), "{c}");
         }
     }
 }

@@ -1,187 +1,327 @@
-//! A self-contained HTML report: the outcome tree drawn as SVG diagrams (one per starting
-//! state) and the findings with their replay commands. No scripts, fonts or network.
+//! A self-contained HTML report: a header (command, version, duration, paths, cut or not), the
+//! findings linked to the paths that show them (and back), each with its path's transcript, and
+//! the outcome tree as nested `<details>` that stay readable at thousands of paths (collapsed
+//! past depth 3). One small inline script filters the tree by outcome, finding or text; the
+//! page works without it. No fonts, images or network.
 
-use crate::tree::{Branch, Node};
-use crate::{Finding, Report};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-const COL: f64 = 230.0;
-const ROW: f64 = 96.0;
-const BOX_W: f64 = 210.0;
-const BOX_H: f64 = 46.0;
+use crate::format::{Baseline, Meta};
+use crate::session::Explored;
+use crate::tree::{Branch, Leaf, Node};
+use crate::{CODES, Finding};
+
+/// Levels of the tree open by default (the start, then the first UIs).
+const OPEN_DEPTH: usize = 3;
+/// Starting-state branches open by default.
+const OPEN_BRANCHES: usize = 4;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
+/// The start label a finding's state maps to (as the tree's branches name starts).
+fn start_of(f: &Finding) -> String {
+    if f.state.is_empty() {
+        "fresh (every scope unset, os authorized)".into()
     } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
+        f.state.join(", ")
     }
 }
 
-struct Svg {
-    body: String,
-    width: f64,
-    height: f64,
+/// The leaf a finding's witness path ends at: (branch index, edge indices).
+fn witness(branches: &[Branch], f: &Finding) -> Option<(usize, Vec<usize>)> {
+    let start = start_of(f);
+    let b = branches.iter().position(|b| b.starts.contains(&start))?;
+    let mut node = &branches[b].node;
+    let mut path = Vec::new();
+    let mut answers = f.answers.iter();
+    while let Node::Ui { edges, .. } = node {
+        let a = answers.next()?;
+        let i = edges.iter().position(|e| e.answers.contains(a))?;
+        path.push(i);
+        node = &edges[i].child;
+    }
+    Some((b, path))
 }
 
-/// Lays a node out over leaf columns starting at `col`; returns the node's centre x.
-fn draw(node: &Node, col: f64, depth: usize, svg: &mut Svg) -> f64 {
-    let y = 20.0 + depth as f64 * ROW;
-    svg.height = svg.height.max(y + BOX_H + 20.0);
-    match node {
-        Node::Leaf(l) => {
-            let x = col * COL + COL / 2.0;
-            svg.width = svg.width.max(x + COL / 2.0);
-            let bad = !l.findings.is_empty() || !l.errors.is_empty();
-            let fill = if bad {
-                "#fde2e1"
-            } else if l.succeeded.is_empty() {
-                "#eef0f3"
-            } else {
-                "#dff5e3"
-            };
-            let title = esc(&l.line());
-            let first = if l.succeeded.is_empty() {
-                "nothing granted".to_string()
-            } else {
-                format!("✓ {}", l.succeeded.join(", "))
-            };
-            let second = if l.findings.is_empty() {
-                format!("page {}", l.page)
-            } else {
-                l.findings.iter().cloned().collect::<Vec<_>>().join(", ")
-            };
-            svg.body.push_str(&format!(
-                "<g><title>{title}</title><rect x=\"{:.0}\" y=\"{y:.0}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"8\" fill=\"{fill}\" stroke=\"#8a94a6\"/>\
-<text x=\"{x:.0}\" y=\"{:.0}\" class=\"t\">{}</text><text x=\"{x:.0}\" y=\"{:.0}\" class=\"s{}\">{}</text></g>\n",
-                x - BOX_W / 2.0,
-                y + 19.0,
-                esc(&clip(&first, 30)),
-                y + 36.0,
-                if l.findings.is_empty() { "" } else { " bad" },
-                esc(&clip(&second, 34)),
-            ));
-            x
-        }
-        Node::Ui { ui, edges } => {
-            let mut c = col;
-            let mut xs = Vec::new();
-            for e in edges {
-                let cx = draw(&e.child, c, depth + 1, svg);
-                xs.push((cx, e));
-                c += e.child.leaves() as f64;
+fn leaf_class(l: &Leaf) -> &'static str {
+    if !l.findings.is_empty() || !l.errors.is_empty() {
+        "bad"
+    } else if l.end.starts_with("cut") || l.end.starts_with("tap target") {
+        "cut"
+    } else if l.succeeded.is_empty() {
+        "none"
+    } else {
+        "ok"
+    }
+}
+
+struct Tree {
+    /// (entry, branch, edge path) → finding ids witnessed there.
+    marks: BTreeMap<(usize, usize, Vec<usize>), Vec<usize>>,
+    out: String,
+    entry: usize,
+    branch: usize,
+}
+
+impl Tree {
+    /// One node; `lead` (the answer that led here) goes on the node's own line.
+    fn node(&mut self, node: &Node, depth: usize, path: &mut Vec<usize>, lead: &str) {
+        match node {
+            Node::Leaf(l) => {
+                let key = (self.entry, self.branch, path.clone());
+                let ids = self.marks.get(&key).cloned().unwrap_or_default();
+                let anchor = ids
+                    .first()
+                    .map(|i| format!(" id=\"p{i}\""))
+                    .unwrap_or_default();
+                let back: String = ids
+                    .iter()
+                    .map(|i| format!(" <a class=\"fl\" href=\"#f{i}\">finding {}</a>", i + 1))
+                    .collect();
+                let codes: Vec<&str> = l.findings.iter().map(String::as_str).collect();
+                let _ = write!(
+                    self.out,
+                    "{lead}<span class=\"leaf {}\" data-f=\"{}\"{anchor}>{}</span>{back}",
+                    leaf_class(l),
+                    esc(&codes.join(" ")),
+                    esc(&l.line())
+                );
             }
-            let x = match (xs.first(), xs.last()) {
-                (Some(a), Some(b)) => (a.0 + b.0) / 2.0,
-                _ => col * COL + COL / 2.0,
-            };
-            for (cx, e) in &xs {
-                let y2 = y + ROW;
-                svg.body.push_str(&format!(
-                    "<path d=\"M{x:.0},{:.0} C{x:.0},{:.0} {cx:.0},{:.0} {cx:.0},{y2:.0}\" class=\"edge\"/>\
-<text x=\"{:.0}\" y=\"{:.0}\" class=\"a\">{}</text>\n",
-                    y + BOX_H,
-                    y + BOX_H + 25.0,
-                    y2 - 25.0,
-                    // Near the child, so sibling labels do not crowd at the parent.
-                    x * 0.3 + cx * 0.7,
-                    y2 - 12.0,
-                    esc(&clip(&e.answers.join(" | "), 34)),
-                ));
+            Node::Ui { ui, edges } => {
+                let open = if depth < OPEN_DEPTH { " open" } else { "" };
+                let _ = write!(
+                    self.out,
+                    "<details{open}><summary>{lead}<span class=\"ui\">{}</span> <span class=\"n\">{}</span></summary><ul>",
+                    esc(ui),
+                    leaves(node.leaves())
+                );
+                for (i, e) in edges.iter().enumerate() {
+                    path.push(i);
+                    let lead = format!(
+                        "<span class=\"ans\">{}</span> → ",
+                        esc(&e.answers.join(" | "))
+                    );
+                    self.out.push_str("<li>");
+                    self.node(&e.child, depth + 1, path, &lead);
+                    self.out.push_str("</li>");
+                    path.pop();
+                }
+                self.out.push_str("</ul></details>");
             }
-            svg.body.push_str(&format!(
-                "<g><title>{}</title><rect x=\"{:.0}\" y=\"{y:.0}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"8\" fill=\"#e3ecfb\" stroke=\"#4a6fa5\"/>\
-<text x=\"{x:.0}\" y=\"{:.0}\" class=\"t\">{}</text></g>\n",
-                esc(ui),
-                x - BOX_W / 2.0,
-                y + 28.0,
-                esc(&clip(ui, 30)),
-            ));
-            x
         }
     }
 }
 
-fn branch_svg(b: &Branch) -> String {
-    let mut svg = Svg {
-        body: String::new(),
-        width: COL,
-        height: ROW,
-    };
-    draw(&b.node, 0.0, 0, &mut svg);
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0}\" height=\"{:.0}\" viewBox=\"0 0 {:.0} {:.0}\">\n{}</svg>",
-        svg.width, svg.height, svg.width, svg.height, svg.body
-    )
+fn leaves(n: usize) -> String {
+    if n == 1 {
+        "1 leaf".into()
+    } else {
+        format!("{n} leaves")
+    }
 }
 
-fn finding_row(f: &Finding) -> String {
+/// A branch's starting states: the first few, and how many more (all of them on hover, up to a
+/// bound).
+fn starts_label(starts: &[String]) -> String {
+    const SHOWN: usize = 2;
+    if starts.len() <= SHOWN {
+        return esc(&starts.join("  |  "));
+    }
+    let title: Vec<&str> = starts.iter().take(200).map(String::as_str).collect();
     format!(
-        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code class=\"cmd\">{}</code></td></tr>\n",
-        esc(&f.code),
-        esc(&f.message),
-        esc(&f.rule),
-        if f.state.is_empty() {
-            "fresh".to_string()
-        } else {
-            esc(&f.state.join(" "))
-        },
-        esc(&f.answers.join(", ")),
-        esc(&f.replay),
+        "<span title=\"{}\">{}</span> <span class=\"n\">and {} more starting states</span>",
+        esc(&title.join("\n")),
+        esc(&starts[..SHOWN].join("  |  ")),
+        starts.len() - SHOWN
     )
 }
 
 /// Renders the whole report as one HTML document.
-pub fn render(report: &Report, title: &str) -> String {
-    let mut trees = String::new();
-    for b in &report.branches {
-        trees.push_str(&format!(
-            "<section><h3>start: {}</h3><div class=\"scroll\">{}</div></section>\n",
-            esc(&b.starts.join("  |  ")),
-            branch_svg(b)
-        ));
+pub fn render(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
+    let findings = ex.findings();
+    let mut marks: BTreeMap<(usize, usize, Vec<usize>), Vec<usize>> = BTreeMap::new();
+    let mut fi = 0usize;
+    let mut linked = vec![false; findings.len()];
+    for (ei, e) in ex.entries.iter().enumerate() {
+        for f in &e.report.findings {
+            if let Some((b, p)) = witness(&e.report.branches, f) {
+                marks.entry((ei, b, p)).or_default().push(fi);
+                linked[fi] = true;
+            }
+            fi += 1;
+        }
     }
-    let findings = if report.findings.is_empty() {
-        "<p class=\"ok\">No findings: every path ends somewhere sensible.</p>".to_string()
-    } else {
-        let rows: String = report.findings.iter().map(finding_row).collect();
-        format!(
-            "<table><thead><tr><th>code</th><th>message</th><th>rule</th><th>starting state</th><th>answers</th><th>replay</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+
+    // Findings.
+    let mut fs = String::new();
+    if findings.is_empty() {
+        fs.push_str("<p class=\"okmsg\">No findings: every path ends somewhere sensible.</p>");
+    }
+    for (i, (label, f)) in findings.iter().enumerate() {
+        let at = f
+            .location
+            .as_ref()
+            .map_or_else(|| "(no location)".into(), ToString::to_string);
+        let accepted = if baseline.accepts(f) {
+            " <span class=\"acc\">accepted in baseline</span>"
+        } else {
+            ""
+        };
+        let entry = if ex.multi() {
+            format!(" <span class=\"n\">[{}]</span>", esc(label))
+        } else {
+            String::new()
+        };
+        let path_link = if linked[i] {
+            format!(" · <a href=\"#p{i}\">show the path in the tree</a>")
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            fs,
+            "<div class=\"finding\" id=\"f{i}\"><div class=\"fh\"><code class=\"code\">{}</code> <code class=\"loc\">{}</code>{entry}{accepted}</div>\
+<p>{} <span class=\"n\">({})</span></p>\
+<p class=\"n\">start: {} · answers: {}{path_link}</p>\
+<pre class=\"cmd\">{}</pre>\
+<details><summary>transcript of this path</summary><pre class=\"tr\">{}</pre></details></div>",
+            esc(&f.code),
+            esc(&at),
+            esc(&f.message),
+            esc(&f.rule),
+            esc(&start_of(f)),
+            if f.answers.is_empty() {
+                "none".to_string()
+            } else {
+                esc(&f.answers.join(", "))
+            },
+            esc(&f.replay),
+            esc(&f.transcript.join("\n")),
+        );
+        fs.push('\n');
+    }
+
+    // The tree.
+    let mut tree = Tree {
+        marks,
+        out: String::new(),
+        entry: 0,
+        branch: 0,
     };
+    let mut opened = 0usize;
+    for (ei, e) in ex.entries.iter().enumerate() {
+        tree.entry = ei;
+        if ex.multi() {
+            let _ = write!(
+                tree.out,
+                "<h3>{} <span class=\"n\">{} paths</span></h3>",
+                esc(&e.label),
+                e.report.paths
+            );
+        }
+        tree.out.push_str("<ul class=\"top\">");
+        for (bi, b) in e.report.branches.iter().enumerate() {
+            tree.branch = bi;
+            let open = if opened < OPEN_BRANCHES { " open" } else { "" };
+            opened += 1;
+            let _ = write!(
+                tree.out,
+                "<li><details{open}><summary><span class=\"start\">start</span> {} <span class=\"n\">{}</span></summary><ul><li>",
+                starts_label(&b.starts),
+                leaves(b.node.leaves())
+            );
+            tree.node(&b.node, 1, &mut Vec::new(), "");
+            tree.out.push_str("</li></ul></details></li>");
+        }
+        tree.out.push_str("</ul>");
+    }
+
+    let mut codes: Vec<&str> = findings.iter().map(|(_, f)| f.code.as_str()).collect();
+    codes.sort_by_key(|c| CODES.iter().position(|(x, _)| x == c));
+    codes.dedup();
+    let options: String = codes
+        .iter()
+        .map(|c| format!("<option value=\"{0}\">finding {0}</option>", esc(c)))
+        .collect();
+    let cut = if ex.truncated() {
+        "<span class=\"warn\">cut by --max-paths: not every path ran</span>"
+    } else {
+        "<span class=\"okmsg\">complete: every path ran</span>"
+    };
+    let title = format!("miniperm explore {}", meta.project);
     format!(
         r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>miniperm explore: {t}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{t}</title>
 <style>
-body{{font:14px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#1d2433;background:#fafbfc}}
-h1{{font-size:20px;margin:0 0 4px}} h2{{font-size:16px;margin:28px 0 8px}} h3{{font-size:13px;font-weight:600;color:#4a5568;margin:18px 0 6px}}
-.summary{{color:#4a5568}} .ok{{color:#1e7b34}}
-table{{border-collapse:collapse;width:100%;background:#fff}} th,td{{border:1px solid #d9dee7;padding:6px 8px;text-align:left;vertical-align:top}}
-th{{background:#f1f4f8}} code{{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}} .cmd{{overflow-wrap:anywhere}} td:last-child{{min-width:24em}} td{{overflow-wrap:anywhere}} td:first-child{{white-space:nowrap;overflow-wrap:normal}}
-.scroll{{overflow-x:auto;background:#fff;border:1px solid #d9dee7;border-radius:6px;padding:6px}}
-svg .t{{font-size:12px;text-anchor:middle;fill:#1d2433}} svg .s{{font-size:11px;text-anchor:middle;fill:#4a5568}} svg .bad{{fill:#b42318;font-weight:600}}
-svg .a{{font-size:11px;text-anchor:middle;fill:#2f4f7f}} svg .edge{{fill:none;stroke:#8a94a6;stroke-width:1.4}}
-</style></head><body>
-<h1>miniperm explore: {t}</h1>
-<p class="summary">{paths} paths run · {nf} findings · {nb} distinct outcome trees</p>
+body{{font:14px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif;margin:0;color:#1d2433;background:#f6f7f9}}
+main{{max-width:1200px;margin:0 auto;padding:20px 24px 60px}}
+h1{{font-size:20px;margin:0 0 6px}} h2{{font-size:16px;margin:26px 0 10px}} h3{{font-size:14px;margin:16px 0 6px}}
+.meta{{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;color:#4a5568;font-size:13px;margin:0}}
+.meta dt{{font-weight:600}} .meta dd{{margin:0;overflow-wrap:anywhere}}
+code,pre{{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}}
+.n{{color:#6b7280;font-size:12px}} .okmsg{{color:#1e7b34}} .warn{{color:#b42318;font-weight:600}}
+.finding{{background:#fff;border:1px solid #d9dee7;border-left:4px solid #d92d20;border-radius:6px;padding:8px 12px;margin:0 0 10px}}
+.finding:target{{outline:2px solid #4a6fa5}} .finding p{{margin:4px 0}}
+.code{{font-weight:700;color:#b42318}} .loc{{background:#eef2f7;padding:1px 5px;border-radius:4px}}
+.acc{{background:#fef3c7;color:#92400e;font-size:12px;padding:1px 6px;border-radius:4px}}
+pre.cmd{{background:#f1f4f8;padding:6px 8px;border-radius:4px;white-space:pre-wrap;overflow-wrap:anywhere;margin:6px 0}}
+pre.tr{{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;overflow-x:auto;max-height:420px}}
+.bar{{position:sticky;top:0;background:#f6f7f9;padding:8px 0;display:flex;gap:8px;align-items:center;border-bottom:1px solid #e5e7eb;z-index:1}}
+.bar input,.bar select{{font:inherit;padding:3px 6px}}
+#tree{{background:#fff;border:1px solid #d9dee7;border-radius:6px;padding:8px 12px}}
+#tree ul{{list-style:none;margin:0;padding-left:18px;border-left:1px dotted #c4cad4}} #tree ul.top{{padding-left:0;border:0}}
+#tree li{{margin:2px 0}} summary{{cursor:pointer}}
+.ui{{color:#1e40af;font-weight:600}} .start{{background:#e3ecfb;color:#1e3a8a;border-radius:4px;padding:0 5px;font-size:12px}}
+.ans{{color:#0f766e;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}}
+.leaf{{padding:0 5px;border-radius:4px}} .leaf.ok{{background:#dff5e3}} .leaf.none{{background:#eef0f3}}
+.leaf.bad{{background:#fde2e1;color:#7a1c14}} .leaf.cut{{background:#fef3c7}}
+.leaf:target{{outline:2px solid #4a6fa5}} a.fl{{font-size:12px;margin-left:6px}}
+</style></head><body><main>
+<h1>{t}</h1>
+<dl class="meta"><dt>command</dt><dd><code>{cmd}</code></dd><dt>miniperm</dt><dd>{ver}</dd>
+<dt>paths</dt><dd>{paths} in {secs:.1} s · {cut}</dd><dt>findings</dt><dd>{nf}</dd></dl>
 <h2>Findings</h2>
-{findings}
+{fs}
 <h2>Outcome tree</h2>
-<p class="summary">Blue boxes are native UIs, edges are the user's answers, green leaves end with a guarded API granted, grey ones without, red ones with a finding.</p>
-{trees}
+<div class="bar"><label>show <select id="k"><option value="">every path</option><option value="bad">with a finding or error</option><option value="ok">ending with something granted</option><option value="none">ending with nothing granted</option><option value="cut">cut or stopped</option>{options}</select></label>
+<input id="q" type="search" placeholder="filter by text" size="28"> <span class="n" id="cnt"></span></div>
+<p class="n">Blue: a native UI; teal: the user's answers; green leaves end with a guarded api granted, grey without, red with a finding, yellow cut. Levels past {od} start folded.</p>
+<div id="tree">{tree}</div>
+</main>
+<script>
+(function(){{var q=document.getElementById('q'),k=document.getElementById('k'),c=document.getElementById('cnt');
+function run(){{var t=q.value.toLowerCase(),v=k.value,n=0,all=document.querySelectorAll('#tree .leaf');
+all.forEach(function(l){{var f=(l.getAttribute('data-f')||'').split(' ');
+var hit=(!t||l.textContent.toLowerCase().indexOf(t)>=0)&&(!v||l.classList.contains(v)||f.indexOf(v)>=0);
+l.parentElement.hidden=!hit;if(hit)n++;}});
+var ds=[].slice.call(document.querySelectorAll('#tree details')).reverse();
+ds.forEach(function(d){{var vis=!!d.querySelector('li:not([hidden]) > .leaf');d.parentElement.hidden=!vis;if(t||v)d.open=vis;}});
+c.textContent=(t||v)?n+' of '+all.length+' leaves':'';}}
+q.addEventListener('input',run);k.addEventListener('change',run);}})();
+</script>
 </body></html>
 "#,
-        t = esc(title),
-        paths = report.paths,
-        nf = report.findings.len(),
-        nb = report.branches.len(),
+        t = esc(&title),
+        cmd = esc(&meta.command),
+        ver = esc(&meta.version),
+        paths = ex.paths(),
+        secs = ex.duration.as_secs_f64(),
+        nf = findings.len(),
+        od = OPEN_DEPTH,
+        tree = tree.out,
     )
 }

@@ -10,8 +10,10 @@
 #![forbid(unsafe_code)]
 
 pub mod findings;
+pub mod format;
 pub mod html;
 pub mod runner;
+pub mod session;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -22,8 +24,27 @@ use miniperm_core::{Subject, Value};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-pub use findings::{CODES, Hit, analyse};
+pub use findings::{CODES, Hit, Location, analyse};
+pub use miniperm_runtime::Event;
 pub use tree::{Branch, Leaf, Node};
+
+/// Why an exploration could not be carried out (never a defect of the mini-program: those are
+/// findings).
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    /// The caller's input: a tap target that no path has, a bad starting state, a bad flag.
+    #[error("{0}")]
+    BadInput(String),
+    /// The consent store failed.
+    #[error("the consent store failed: {0}")]
+    Store(String),
+    /// The JavaScript engine failed (not an error in mini-program code).
+    #[error("the javascript engine failed: {0}")]
+    Engine(String),
+    /// A replayed answer did not parse: a bug in the explorer.
+    #[error("internal: {0}")]
+    Internal(String),
+}
 
 /// One path to run: a starting state and the answers to give first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,19 +56,25 @@ pub struct PathSpec {
 /// What one run gave.
 #[derive(Debug, Clone, Default)]
 pub struct PathRun {
-    /// The transcript, as DESIGN.md's JSON events.
-    pub events: Vec<Json>,
+    /// The transcript.
+    pub events: Vec<Event>,
     /// Every answer given, in order (the prefix, then the first choices).
     pub answers: Vec<String>,
     /// For each answer given past the prefix: its index and the answers not taken there.
     pub alternatives: Vec<(usize, Vec<String>)>,
     /// The run was cut because the same UI came back again and again.
     pub cut: bool,
+    /// A later `--tap` target was not there on this path (the run stopped at it).
+    pub missing_target: Option<String>,
+    /// The (ui, answer) steps, when the transcript was lost (a missing tap target).
+    pub steps: Option<Vec<(String, String)>>,
+    /// Scopes the flow read through `getSetting` (named in the calling source file).
+    pub read_scopes: Vec<miniperm_core::Scope>,
 }
 
 /// Runs one path. Implementations must be deterministic: the same spec gives the same run.
 pub trait Runner: Sync {
-    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, String>;
+    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, ExploreError>;
 }
 
 /// Search bounds and the replay command's prefix.
@@ -60,8 +87,6 @@ pub struct Config {
     pub threads: usize,
     /// `miniperm run PROJECT --tap ...`: the replay line starts with this.
     pub replay: String,
-    /// Show progress on stderr.
-    pub progress: bool,
 }
 
 /// A defect with the path that shows it.
@@ -76,6 +101,11 @@ pub struct Finding {
     pub state: Vec<String>,
     /// A `miniperm run` command line that reproduces it.
     pub replay: String,
+    /// The call the finding is about, when the stack showed one.
+    pub location: Option<Location>,
+    /// The witness path's transcript, as `miniperm run` prints it (for the HTML report).
+    #[serde(skip)]
+    pub transcript: Vec<String>,
 }
 
 /// The result of an exploration.
@@ -96,6 +126,15 @@ pub struct Report {
     /// Paths cut because the same UI kept coming back.
     #[serde(skip)]
     pub cut_paths: usize,
+    /// How many paths ended in each outcome (a leaf's line), most first.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A number of paths that ended the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub outcome: String,
+    pub paths: usize,
 }
 
 impl Report {
@@ -162,32 +201,35 @@ fn guarded(api: &str) -> bool {
                 || miniperm_core::catalogue::Api::lookup(api)
                     .is_some_and(|a| a.scope.is_some() || a.info.is_some())
         }
+        // Engine-decided methods of returned objects (`RecorderManager.start`) are not rows of
+        // the `wx` table; the catalogue knows them.
+        None => miniperm_core::catalogue::Api::lookup(api)
+            .is_some_and(|a| a.scope.is_some() || a.info.is_some()),
         _ => false,
     }
 }
 
 /// The (ui label, answer) steps of a transcript.
-pub fn steps(events: &[Json]) -> Vec<(String, String)> {
+pub fn steps(events: &[Event]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut pending: Option<String> = None;
     for e in events {
-        let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
-        match get("type") {
-            "ui" => {
-                let detail = ["scope", "permission", "title", "api", "referrer"]
+        match e {
+            Event::Ui { ui, detail } => {
+                let d = ["scope", "permission", "title", "api", "referrer"]
                     .iter()
-                    .map(|k| get(k))
+                    .filter_map(|k| detail.get(*k).and_then(Json::as_str))
                     .find(|s| !s.is_empty())
                     .unwrap_or("");
-                pending = Some(if detail.is_empty() {
-                    get("ui").to_string()
+                pending = Some(if d.is_empty() {
+                    ui.clone()
                 } else {
-                    format!("{} {detail}", get("ui"))
+                    format!("{ui} {d}")
                 });
             }
-            "answer" => {
-                let label = pending.take().unwrap_or_else(|| get("ui").to_string());
-                out.push((label, get("answer").to_string()));
+            Event::Answer { ui, answer } => {
+                let label = pending.take().unwrap_or_else(|| ui.clone());
+                out.push((label, answer.clone()));
             }
             _ => {}
         }
@@ -207,33 +249,65 @@ struct Digest {
     touched: BTreeSet<Subject>,
     limit: bool,
     cut: bool,
+    /// A later `--tap` target that was not there on this path.
+    missing: Option<String>,
+    /// The readable transcript, kept only for a path with findings (the report embeds it).
+    transcript: Vec<String>,
 }
 
 impl Digest {
     fn of(run: PathRun) -> Digest {
         let mut touched_now = BTreeSet::new();
-        touched(&run.events, &mut touched_now);
+        touched(&run, &mut touched_now);
         let mut leaf = Leaf::from_events(&run.events, guarded);
         if run.cut {
             leaf.end = "cut: the same UI kept coming back".into();
         }
+        if let Some(m) = &run.missing_target {
+            leaf.end = format!("tap target not there: {m}");
+        }
+        let hits = analyse(&run.events);
+        let steps = match run.steps {
+            Some(s) => s,
+            None => steps(&run.events),
+        };
+        let transcript = if hits.is_empty() {
+            Vec::new()
+        } else {
+            run.events
+                .iter()
+                .map(|e| miniperm_runtime::render_human(e, false))
+                .collect()
+        };
         Digest {
-            hits: analyse(&run.events),
-            steps: steps(&run.events),
+            transcript,
+            missing: run.missing_target.clone(),
+            // The answers are only needed to report a finding's witness.
+            answers: if hits.is_empty() {
+                Vec::new()
+            } else {
+                run.answers
+            },
+            hits,
+            steps,
             limit: run.events.iter().any(|e| {
-                e.get("type").and_then(Json::as_str) == Some("end")
-                    && e.get("reason").and_then(Json::as_str) == Some("limit")
+                matches!(
+                    e,
+                    Event::End {
+                        reason: miniperm_runtime::EndReason::Limit,
+                        ..
+                    }
+                )
             }),
             leaf,
             touched: touched_now,
-            answers: run.answers,
             cut: run.cut,
         }
     }
 }
 
 /// Finished runs with their specs.
-type Runs = Vec<(PathSpec, Result<Digest, String>)>;
+type Runs = Vec<(PathSpec, Result<Digest, ExploreError>)>;
 
 struct Shared {
     queue: VecDeque<PathSpec>,
@@ -250,7 +324,7 @@ fn search(
     seeds: Vec<PathSpec>,
     cfg: &Config,
     budget: usize,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> (Runs, bool) {
     let shared = Mutex::new(Shared {
         queue: seeds.into(),
@@ -307,7 +381,7 @@ fn search(
                     let Ok(mut g) = shared.lock() else { return };
                     g.done.push((spec, digest));
                     g.in_flight -= 1;
-                    progress(g.done.len());
+                    progress(g.done.len(), g.queue.len() + g.in_flight);
                     cv.notify_all();
                 }
             });
@@ -370,47 +444,43 @@ fn combinations(
     (combos, capped)
 }
 
-/// Subjects a transcript touched: scopes called or prompted, and the OS permission beneath.
-fn touched(events: &[Json], into: &mut BTreeSet<Subject>) {
-    for e in events {
-        let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
-        let scope = match get("type") {
-            "call" => findings::call_scope(e),
-            "ui" if get("ui") == "authorize" => miniperm_core::Scope::parse(get("scope")),
-            _ => None,
-        };
-        if let Some(s) = scope {
-            if matches!(
-                s.info().prompt,
-                PromptKind::NoPrompt | PromptKind::MiniGameOnly
-            ) {
-                continue;
-            }
-            into.insert(Subject::Scope(s));
-            if let Some(p) = s.info().os {
-                into.insert(Subject::Os(p));
-            }
+/// Subjects a run touched: scopes called, prompted or read through getSetting, and the OS
+/// permission beneath.
+fn touched(run: &PathRun, into: &mut BTreeSet<Subject>) {
+    let called = run.events.iter().filter_map(|e| match e {
+        Event::Call { api, args, .. } => findings::call_scope(api, args),
+        Event::Ui { ui, detail } if ui == "authorize" => detail
+            .get("scope")
+            .and_then(Json::as_str)
+            .and_then(miniperm_core::Scope::parse),
+        _ => None,
+    });
+    for s in called.chain(run.read_scopes.iter().copied()) {
+        if matches!(
+            s.info().prompt,
+            PromptKind::NoPrompt | PromptKind::MiniGameOnly
+        ) {
+            continue;
+        }
+        into.insert(Subject::Scope(s));
+        if let Some(p) = s.info().os {
+            into.insert(Subject::Os(p));
         }
     }
 }
 
 /// Explores every path from every discovered starting state.
-pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
-    let bar = if cfg.progress {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} paths  {per_sec}  {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        Some(pb)
-    } else {
-        None
-    };
-    let tick = |n: usize| {
-        if let Some(pb) = &bar {
-            pb.set_position(n as u64);
-        }
-    };
+pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, ExploreError> {
+    explore_with_progress(runner, cfg, &|_, _| {})
+}
+
+/// [`explore`], calling `progress(paths done, paths known to be waiting)` after each run.
+pub fn explore_with_progress(
+    runner: &dyn Runner,
+    cfg: &Config,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Report, ExploreError> {
+    let tick = progress;
     let mut all: Runs = Vec::new();
     let mut done_starts: BTreeSet<Vec<(Subject, Value)>> = BTreeSet::new();
     let mut seen: BTreeSet<Subject> = BTreeSet::new();
@@ -434,11 +504,13 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
         }
         let budget = cfg.max_paths.saturating_sub(all.len());
         let offset = all.len();
-        let (runs, cut) = search(runner, seeds, cfg, budget, &|n| tick(offset + n));
+        let (runs, cut) = search(runner, seeds, cfg, budget, &|n, q| tick(offset + n, q));
         truncated |= cut;
-        for (_, r) in runs.iter() {
+        let mut runs = runs;
+        for (_, r) in runs.iter_mut() {
             if let Ok(d) = r {
-                seen.extend(d.touched.iter().copied());
+                // Taken, not copied: the digest keeps only what the report needs.
+                seen.extend(std::mem::take(&mut d.touched));
             }
         }
         all.extend(runs);
@@ -451,11 +523,19 @@ pub fn explore(runner: &dyn Runner, cfg: &Config) -> Result<Report, String> {
         truncated |= capped;
         starts = next;
     }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
+    if let Some(i) = all.iter().position(|(_, r)| r.is_err())
+        && let (_, Err(e)) = all.swap_remove(i)
+    {
+        return Err(e);
     }
-    if let Some((_, Err(e))) = all.iter().find(|(_, r)| r.is_err()) {
-        return Err(e.clone());
+    // A tap target no path has is the caller's mistake, not an outcome.
+    let missing = |r: &Result<Digest, ExploreError>| match r {
+        Ok(p) => p.missing.clone(),
+        Err(_) => None,
+    };
+    if !all.is_empty() && all.iter().all(|(_, r)| missing(r).is_some()) {
+        let m = all.iter().find_map(|(_, r)| missing(r)).unwrap_or_default();
+        return Err(ExploreError::BadInput(m));
     }
     Ok(assemble(all, cfg, truncated))
 }
@@ -474,6 +554,7 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
             &b.0.prefix,
         ))
     });
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let (mut limit_paths, mut cut_paths) = (0, 0);
     for (spec, run) in sorted {
         let Ok(run) = run else { continue };
@@ -483,7 +564,13 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
         let mut leaf = run.leaf;
         for h in &hits {
             leaf.findings.insert(h.code.to_string());
-            let key = (h.code.to_string(), h.message.clone());
+            // A call site is its location; without one, the message tells sites apart.
+            let key = (
+                h.code.to_string(),
+                h.location
+                    .as_ref()
+                    .map_or_else(|| h.message.clone(), ToString::to_string),
+            );
             let candidate = Finding {
                 code: h.code.to_string(),
                 message: h.message.clone(),
@@ -504,15 +591,20 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
                         format!(" --answers {}", shell_quote(&run.answers.join(",")))
                     }
                 ),
+                location: h.location.clone(),
+                transcript: Vec::new(),
             };
             let better = best.get(&key).is_none_or(|f| {
                 (f.state.len() + f.answers.len())
                     > (candidate.state.len() + candidate.answers.len())
             });
             if better {
+                let mut candidate = candidate;
+                candidate.transcript = run.transcript.clone();
                 best.insert(key, candidate);
             }
         }
+        *outcomes.entry(leaf.line()).or_default() += 1;
         if !builders.contains_key(&spec.start) {
             order.push(spec.start.clone());
         }
@@ -537,10 +629,22 @@ fn assemble(all: Runs, cfg: &Config, truncated: bool) -> Report {
             .position(|(x, _)| *x == c)
             .unwrap_or(usize::MAX)
     };
-    findings.sort_by(|a, b| (rank(&a.code), &a.message).cmp(&(rank(&b.code), &b.message)));
+    findings.sort_by(|a, b| {
+        (rank(&a.code), &a.location, &a.message).cmp(&(rank(&b.code), &b.location, &b.message))
+    });
+    let mut outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .map(|(outcome, paths)| Outcome { outcome, paths })
+        .collect();
+    outcomes.sort_by(|a, b| {
+        b.paths
+            .cmp(&a.paths)
+            .then_with(|| a.outcome.cmp(&b.outcome))
+    });
     Report {
         paths,
         findings,
+        outcomes,
         limit_paths,
         cut_paths,
         starts: order.iter().map(|s| start_label(s)).collect(),
@@ -555,11 +659,15 @@ mod tests {
     use miniperm_core::Scope;
     use serde_json::json;
 
+    fn ev(v: Json) -> Event {
+        serde_json::from_value(v).unwrap()
+    }
+
     /// A fake flow: tap → authorize prompt (allow/deny) → on deny a modal (confirm/cancel).
     struct Fake;
 
     impl Runner for Fake {
-        fn run(&self, spec: &PathSpec, _max_depth: usize) -> Result<PathRun, String> {
+        fn run(&self, spec: &PathSpec, _max_depth: usize) -> Result<PathRun, ExploreError> {
             let mut run = PathRun::default();
             let denied = spec
                 .start
@@ -580,32 +688,34 @@ mod tests {
                 a
             };
             run.events
-                .push(json!({"type":"tap","route":"p","handler":"h"}));
-            run.events
-                .push(json!({"type":"call","api":"authorize","args":{"scope":"scope.camera"}}));
+                .push(ev(json!({"type":"tap","route":"p","handler":"h"})));
+            run.events.push(ev(
+                json!({"type":"call","api":"authorize","args":{"scope":"scope.camera"}}),
+            ));
             let ok = if granted {
                 true
             } else if denied {
                 false
             } else {
-                run.events
-                    .push(json!({"type":"ui","ui":"authorize","scope":"scope.camera"}));
+                run.events.push(ev(
+                    json!({"type":"ui","ui":"authorize","scope":"scope.camera"}),
+                ));
                 let a = take(&mut run, &["allow", "deny"]);
                 run.events
-                    .push(json!({"type":"answer","ui":"authorize","answer":a}));
+                    .push(ev(json!({"type":"answer","ui":"authorize","answer":a})));
                 a == "allow"
             };
             if ok {
-                run.events.push(json!({"type":"callback","api":"authorize","kind":"success","res":{"errMsg":"authorize:ok"}}));
+                run.events.push(ev(json!({"type":"callback","api":"authorize","kind":"success","res":{"errMsg":"authorize:ok"}})));
             } else {
-                run.events.push(json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}}));
+                run.events.push(ev(json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}})));
                 run.events
-                    .push(json!({"type":"ui","ui":"modal","title":"需要相机"}));
+                    .push(ev(json!({"type":"ui","ui":"modal","title":"需要相机"})));
                 let a = take(&mut run, &["confirm", "cancel"]);
                 run.events
-                    .push(json!({"type":"answer","ui":"modal","answer":a}));
+                    .push(ev(json!({"type":"answer","ui":"modal","answer":a})));
             }
-            run.events.push(json!({"type":"end","reason":"idle"}));
+            run.events.push(ev(json!({"type":"end","reason":"idle"})));
             Ok(run)
         }
     }
@@ -618,7 +728,6 @@ mod tests {
             max_depth: 10,
             threads: 2,
             replay: "miniperm run x --tap h".into(),
-            progress: false,
         };
         let r = explore(&Fake, &cfg).unwrap();
         // Per camera state: fresh 3 paths (allow, deny+confirm, deny+cancel), granted 1,
@@ -639,7 +748,6 @@ mod tests {
             max_depth: 10,
             threads: 1,
             replay: "miniperm run x".into(),
-            progress: false,
         };
         let r = explore(&Fake, &cfg).unwrap();
         assert!(r.paths <= 2);

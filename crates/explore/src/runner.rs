@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use miniperm_core::SettingChange;
-use miniperm_runtime::{Project, RunConfig, UiAnswer, UiRequest, User};
+use miniperm_core::{Scope, SettingChange};
+use miniperm_runtime::{Event, Project, RunConfig, RunError, UiAnswer, UiRequest, User};
 use miniperm_store::MemoryStore;
 
-use crate::{PathRun, PathSpec, Runner};
+use crate::{ExploreError, PathRun, PathSpec, Runner};
 
 /// How often the same modal or settings page may show in one run before the path is cut as a
 /// nag loop (the finding rule names it; the cut keeps the search finite).
@@ -22,6 +22,8 @@ pub struct ReplayUser<'a> {
     pub alternatives: Vec<(usize, Vec<String>)>,
     pub cut: bool,
     pub bad_answer: Option<String>,
+    /// (ui, answer) for every answer given, labelled as [`crate::steps`] labels them.
+    pub steps: Vec<(String, String)>,
     seen: HashMap<String, usize>,
 }
 
@@ -35,6 +37,7 @@ impl<'a> ReplayUser<'a> {
             alternatives: Vec::new(),
             cut: false,
             bad_answer: None,
+            steps: Vec::new(),
             seen: HashMap::new(),
         }
     }
@@ -84,6 +87,20 @@ pub fn choices(ui: &UiRequest, max_combos: usize) -> Vec<UiAnswer> {
     combos.into_iter().map(UiAnswer::Settings).collect()
 }
 
+/// A UI as [`crate::steps`] labels its transcript event.
+fn label(ui: &UiRequest) -> String {
+    match ui {
+        UiRequest::Authorize { scope, .. } => format!("authorize {scope}"),
+        UiRequest::System { permission } => format!("system {}", permission.as_str()),
+        UiRequest::Privacy { .. } => "privacy".into(),
+        UiRequest::Modal { title, .. } if title.is_empty() => "modal".into(),
+        UiRequest::Modal { title, .. } => format!("modal {title}"),
+        UiRequest::ActionSheet { .. } => "actionSheet".into(),
+        UiRequest::Settings { .. } => "settings".into(),
+        UiRequest::Picker { api } => format!("picker {api}"),
+    }
+}
+
 impl User for ReplayUser<'_> {
     fn answer(&mut self, ui: &UiRequest) -> Option<UiAnswer> {
         let key = match ui {
@@ -104,6 +121,7 @@ impl User for ReplayUser<'_> {
             return match tok.parse::<UiAnswer>() {
                 Ok(a) => {
                     self.answers.push(tok.clone());
+                    self.steps.push((label(ui), tok.clone()));
                     Some(a)
                 }
                 Err(_) => {
@@ -119,6 +137,7 @@ impl User for ReplayUser<'_> {
             rest.iter().map(ToString::to_string).collect(),
         ));
         self.answers.push(first.to_string());
+        self.steps.push((label(ui), first.to_string()));
         Some(first.clone())
     }
 }
@@ -130,28 +149,102 @@ pub struct RuntimeRunner {
     pub max_settings_combos: usize,
 }
 
+/// Scopes named (`'scope.xxx'`) in a source text.
+fn scopes_named(text: &str) -> Vec<Scope> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("scope.") {
+        let name: String = text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
+            .collect();
+        if let Some(s) = Scope::parse(name.trim_end_matches('.'))
+            && !out.contains(&s)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
+
+impl RuntimeRunner {
+    /// Scopes the flow reads through `getSetting`: those the calling file names. A flow that
+    /// only reads a scope (never asks) still behaves differently when it is granted or denied.
+    fn read_scopes(&self, events: &[Event]) -> Vec<Scope> {
+        let mut out = Vec::new();
+        for e in events {
+            if let Event::Call {
+                api, at: Some(at), ..
+            } = e
+                && api == "getSetting"
+                && let Some(l) = crate::Location::parse(at)
+                && let Ok(text) = std::fs::read_to_string(self.project.root().join(&l.file))
+            {
+                for s in scopes_named(&text) {
+                    if !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 impl Runner for RuntimeRunner {
-    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, String> {
+    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, ExploreError> {
         let mut cfg = self.base.clone();
         cfg.initial.extend(spec.start.iter().copied());
         let mut store = MemoryStore::new();
         let mut user = ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos);
-        let out = miniperm_runtime::run(&self.project, &cfg, &mut store, &mut user)
-            .map_err(|e| e.to_string())?;
+        let out = match miniperm_runtime::run(&self.project, &cfg, &mut store, &mut user) {
+            Ok(out) => out,
+            Err(e) if missing_target(&e) => {
+                // A later tap target this path does not have: the path ends there.
+                return Ok(PathRun {
+                    events: Vec::new(),
+                    steps: Some(std::mem::take(&mut user.steps)),
+                    answers: user.answers,
+                    alternatives: user.alternatives,
+                    cut: user.cut,
+                    missing_target: Some(e.to_string()),
+                    read_scopes: Vec::new(),
+                });
+            }
+            Err(RunError::Store(e)) if !e.is_bad_input() => {
+                return Err(ExploreError::Store(e.to_string()));
+            }
+            Err(RunError::Engine(e)) => return Err(ExploreError::Engine(e)),
+            Err(e) => return Err(ExploreError::BadInput(e.to_string())),
+        };
         if let Some(bad) = user.bad_answer {
-            return Err(format!("internal: replayed answer `{bad}` does not parse"));
+            return Err(ExploreError::Internal(format!(
+                "replayed answer `{bad}` does not parse"
+            )));
         }
-        let events = out
-            .events
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
+        let read_scopes = self.read_scopes(&out.events);
         Ok(PathRun {
-            events,
+            events: out.events,
             answers: user.answers,
             alternatives: user.alternatives,
             cut: user.cut,
+            missing_target: None,
+            steps: None,
+            read_scopes,
         })
     }
+}
+
+/// A tap target (handler, open-type button, element) the page does not have at that moment.
+/// Every other input error (a page not in app.json, a bad starting state) fails the whole
+/// exploration.
+fn missing_target(e: &RunError) -> bool {
+    e.is_bad_input()
+        && !matches!(
+            e,
+            RunError::NoSuchPage(_)
+                | RunError::AnswerMismatch { .. }
+                | RunError::BadSetting { .. }
+                | RunError::BadInitial(_)
+                | RunError::Store(_)
+        )
 }

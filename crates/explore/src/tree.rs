@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use miniperm_runtime::Event;
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -21,11 +22,14 @@ pub struct Leaf {
     pub end: String,
     /// Finding codes seen on this path.
     pub findings: BTreeSet<String>,
+    /// The page as the user saw it at the end (an outline), when explored with `--render`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<String>,
 }
 
 impl Leaf {
     /// Reads the outcome off a transcript.
-    pub fn from_events(events: &[Json], guarded: impl Fn(&str) -> bool) -> Leaf {
+    pub fn from_events(events: &[Event], guarded: impl Fn(&str) -> bool) -> Leaf {
         let mut leaf = Leaf {
             succeeded: Vec::new(),
             failed: Vec::new(),
@@ -33,25 +37,20 @@ impl Leaf {
             errors: Vec::new(),
             end: String::new(),
             findings: BTreeSet::new(),
+            render: None,
         };
         for e in events {
-            let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
-            match get("type") {
-                "callback" => {
-                    let api = get("api");
+            match e {
+                Event::Callback { api, kind, res, .. } => {
                     if !guarded(api) {
                         continue;
                     }
-                    match get("kind") {
-                        "success" | "resolve" if !leaf.succeeded.iter().any(|a| a == api) => {
-                            leaf.succeeded.push(api.to_string());
+                    match kind.as_str() {
+                        "success" | "resolve" if !leaf.succeeded.contains(api) => {
+                            leaf.succeeded.push(api.clone());
                         }
                         "fail" | "reject" => {
-                            let msg = e
-                                .get("res")
-                                .and_then(|r| r.get("errMsg"))
-                                .and_then(Json::as_str)
-                                .unwrap_or("");
+                            let msg = res.get("errMsg").and_then(Json::as_str).unwrap_or("");
                             let line = format!("{api}: {msg}");
                             if !leaf.failed.contains(&line) {
                                 leaf.failed.push(line);
@@ -60,13 +59,16 @@ impl Leaf {
                         _ => {}
                     }
                 }
-                "page" if matches!(get("action"), "show" | "load") => {
-                    leaf.page = get("route").to_string()
+                Event::Page { action, route } if matches!(action.as_str(), "show" | "load") => {
+                    leaf.page = route.clone()
                 }
-                "error" => leaf.errors.push(get("message").to_string()),
-                "end" => {
-                    leaf.end = get("reason").to_string();
-                    if let Some(ui) = e.get("ui").and_then(Json::as_str) {
+                Event::Error { message, .. } => leaf.errors.push(message.clone()),
+                Event::Render { tree, .. } => {
+                    leaf.render = Some(miniperm_runtime::render_outline(tree));
+                }
+                Event::End { reason, ui } => {
+                    leaf.end = reason.as_str().to_string();
+                    if let Some(ui) = ui {
                         leaf.end = format!("{} ({ui})", leaf.end);
                     }
                 }
@@ -283,6 +285,7 @@ mod tests {
             errors: vec![],
             end: "idle".into(),
             findings: BTreeSet::new(),
+            render: None,
         }
     }
 

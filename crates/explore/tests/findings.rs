@@ -6,8 +6,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use miniperm_explore::format::{Baseline, Meta};
 use miniperm_explore::runner::RuntimeRunner;
-use miniperm_explore::{CODES, Config, Report, explore};
+use miniperm_explore::session::{EntryReport, Explored};
+use miniperm_explore::{CODES, Config, ExploreError, Report, explore};
 use miniperm_runtime::{Project, RunConfig};
 
 fn root() -> PathBuf {
@@ -33,7 +35,6 @@ fn explore_dir(dir: &Path, taps: &[&str]) -> Report {
             dir.display(),
             taps.join(" --tap ")
         ),
-        progress: false,
     };
     explore(&runner, &cfg).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }
@@ -66,6 +67,14 @@ fn every_code_has_a_fixture_that_shows_it_and_one_that_does_not() {
             BTreeSet::from([code.to_string()]),
             "{code}-yes shows only its own code"
         );
+        for f in &yes.findings {
+            let l = f
+                .location
+                .as_ref()
+                .unwrap_or_else(|| panic!("{code}: no location"));
+            assert_eq!(l.file, "pages/index/index.js", "{code}");
+            assert!(l.line > 1, "{code}: {l}");
+        }
         let no = fixture(&format!("{code}-no"));
         assert!(
             codes(&no).is_empty(),
@@ -73,6 +82,112 @@ fn every_code_has_a_fixture_that_shows_it_and_one_that_does_not() {
             no.findings
         );
     }
+}
+
+/// The patterns of issue 10: each a `-yes` fixture that must show `code` (and nothing else) and
+/// a `-no` twin that must be clean.
+const PATTERNS: &[(&str, &str)] = &[
+    ("opensetting-success-only", "opensetting-without-tap"),
+    ("opensetting-after-await", "opensetting-without-tap"),
+    ("silent-deny-complete-only", "silent-deny"),
+    ("no-retry-choose-location", "no-retry-after-settings"),
+    ("unset-soft-ask", "unset-treated-as-denied"),
+    ("unset-race", "unset-treated-as-denied"),
+    ("unhandled-fail-promise", "unhandled-fail"),
+    ("unhandled-fail-recorder", "unhandled-fail"),
+    ("getsetting-only", "no-retry-after-settings"),
+];
+
+#[test]
+fn every_pattern_has_a_fixture_that_shows_it_and_one_that_does_not() {
+    let mut wrong = Vec::new();
+    for (pattern, code) in PATTERNS {
+        let yes = fixture(&format!("{pattern}-yes"));
+        if codes(&yes) != BTreeSet::from([code.to_string()]) {
+            wrong.push(format!(
+                "{pattern}-yes: want {{{code}}}, got {:?}",
+                codes(&yes)
+            ));
+        }
+        if yes.findings.iter().any(|f| f.location.is_none()) {
+            wrong.push(format!("{pattern}-yes: a finding without location"));
+        }
+        let no = fixture(&format!("{pattern}-no"));
+        if !codes(&no).is_empty() {
+            wrong.push(format!("{pattern}-no: want none, got {:?}", no.findings));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_denied_recorder_and_an_allowed_one_end_apart() {
+    let r = fixture("unhandled-fail-recorder-yes");
+    let text = r.text_tree();
+    let fresh = text.split("\n\n").next().unwrap_or("");
+    assert!(fresh.contains("allow → ✓ RecorderManager.start"), "{text}");
+    assert!(fresh.contains("deny → nothing granted"), "{text}");
+    assert!(!fresh.contains("allow | deny"), "{text}");
+    let f = &r.findings[0];
+    let l = f.location.as_ref().expect("location");
+    assert_eq!(
+        (l.file.as_str(), l.line),
+        ("pages/index/index.js", 10),
+        "{l}"
+    );
+}
+
+#[test]
+fn a_tap_target_on_some_paths_only_ends_those_paths() {
+    let dir = root().join("crates/explore/tests/fixtures/tap-some-paths-yes");
+    let r = explore_dir(&dir, &["onTap", "onNext"]);
+    let text = r.text_tree();
+    assert!(text.contains("tap target not there"), "{text}");
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    let dir = root().join("crates/explore/tests/fixtures/tap-some-paths-no");
+    let r = explore_dir(&dir, &["onTap", "onNext"]);
+    assert!(!r.text_tree().contains("tap target not there"));
+}
+
+#[test]
+fn a_tap_target_no_path_has_is_bad_input() {
+    let dir = root().join("crates/explore/tests/fixtures/tap-some-paths-yes");
+    let project = Project::load(&dir).unwrap();
+    let mut base = RunConfig::new(&project);
+    base.taps = vec!["onTap".into(), "onNowhere".into()];
+    let runner = RuntimeRunner {
+        project,
+        base,
+        max_settings_combos: 8,
+    };
+    let cfg = Config {
+        fixed: vec![],
+        max_paths: 100,
+        max_depth: 16,
+        threads: 1,
+        replay: String::new(),
+    };
+    let e = explore(&runner, &cfg).unwrap_err();
+    assert!(matches!(e, ExploreError::BadInput(_)), "{e}");
+}
+
+#[test]
+fn a_scope_only_read_through_get_setting_is_explored_granted_and_denied() {
+    let r = fixture("getsetting-only-yes");
+    assert!(
+        r.starts
+            .iter()
+            .any(|s| s == "scope.writePhotosAlbum=denied"),
+        "{:?}",
+        r.starts
+    );
+    assert!(
+        r.starts
+            .iter()
+            .any(|s| s == "scope.writePhotosAlbum=granted"),
+        "{:?}",
+        r.starts
+    );
 }
 
 #[test]
@@ -122,19 +237,48 @@ fn a_nag_loop_terminates_and_is_cut() {
     assert!(text.contains("nag-loop"), "{text}");
 }
 
+fn explored(label: &str, report: Report) -> Explored {
+    Explored {
+        entries: vec![EntryReport {
+            label: label.into(),
+            report,
+        }],
+        not_started: 0,
+        duration: std::time::Duration::from_millis(1500),
+    }
+}
+
+fn meta() -> Meta {
+    Meta {
+        command: "miniperm explore examples/classic --tap onLocate".into(),
+        project: "examples/classic".into(),
+        version: "0.1.0".into(),
+    }
+}
+
 #[test]
-fn html_report_is_self_contained() {
+fn html_report_is_self_contained_and_links_findings_to_paths() {
     let r = explore_dir(&root().join("examples/classic"), &["onLocate"]);
-    let html = miniperm_explore::html::render(&r, "examples/classic tap onLocate");
+    let html =
+        miniperm_explore::html::render(&explored("tap onLocate", r), &meta(), &Baseline::default());
     assert!(html.starts_with("<!doctype html>"));
-    assert!(html.contains("<svg"));
     assert!(html.contains("no-retry-after-settings"));
-    let without_xmlns = html.replace("http://www.w3.org/2000/svg", "");
     assert!(
-        !without_xmlns.contains("http://") && !without_xmlns.contains("https://"),
+        !html.contains("http://") && !html.contains("https://"),
         "no network"
     );
-    assert!(!html.contains("<script"), "no scripts");
+    assert!(!html.contains(" src="), "nothing loaded");
+    // finding 1 links to its path and the path back to it
+    assert!(html.contains("href=\"#p0\""), "to the path");
+    assert!(html.contains("id=\"p0\""), "the path");
+    assert!(html.contains("href=\"#f0\""), "back to the finding");
+    assert!(html.contains("complete: every path ran"));
+    assert!(html.contains("transcript of this path"));
+    assert!(
+        html.contains("▸ tap pages/index/index onLocate"),
+        "the transcript is embedded"
+    );
+    assert!(html.contains("pages/index/index.js:"), "the location");
 }
 
 #[test]
@@ -143,4 +287,46 @@ fn same_project_same_report() {
     let b = explore_dir(&root().join("examples/classic"), &["onLocate"]);
     assert_eq!(a.text_tree(), b.text_tree());
     assert_eq!(a.findings, b.findings);
+}
+
+#[test]
+fn a_long_tree_prints_as_a_summary_after_the_findings() {
+    use miniperm_explore::format::{self, TreeMode};
+    use miniperm_explore::session::{self, Entry, Plan, ReplayArgs};
+    let dir = root().join("crates/explore/tests/fixtures/seven-scopes");
+    let project = Project::load(&dir).unwrap();
+    let base = RunConfig::new(&project);
+    let plan = Plan {
+        project,
+        base,
+        entries: vec![Entry {
+            page: None,
+            taps: vec!["onStart".into()],
+        }],
+        fixed: vec![],
+        max_paths: 300,
+        max_depth: 16,
+        max_settings_combos: 8,
+        threads: 2,
+        replay: ReplayArgs {
+            project: "seven-scopes".into(),
+            ..ReplayArgs::default()
+        },
+    };
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let ex = session::run(&plan, &|p| {
+        assert!(p.done <= p.budget);
+        seen.fetch_max(p.done, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(ex.paths(), 300);
+    assert!(ex.truncated());
+    assert_eq!(seen.into_inner(), 300, "progress saw every path");
+    let text = format::text(&ex, &Baseline::default(), TreeMode::Auto);
+    assert!(text.starts_with("findings (2):"), "{text}");
+    assert!(text.contains("the outcome tree has"), "{text}");
+    assert!(text.contains("cut by --max-paths"), "{text}");
+    assert!(text.lines().count() <= 40, "fits a screen:\n{text}");
+    let tree = format::text(&ex, &Baseline::default(), TreeMode::Tree);
+    assert!(tree.lines().count() > 60);
 }

@@ -122,6 +122,24 @@ mod tests {
     }
 
     #[test]
+    fn the_syntax_check_compiles_without_running() {
+        let rt = rquickjs::Runtime::new().unwrap();
+        let ctx = rquickjs::Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            // Evaluated, this would loop forever; compiled only, it returns at once.
+            let escape = "(function () {}); while (true) {} (function () {\n})";
+            super::check_script(&ctx, escape, "evil.js").unwrap();
+            // A side effect at the top level does not happen either.
+            super::check_script(&ctx, "globalThis.ran = 1", "x.js").unwrap();
+            let ran: rquickjs::Value = ctx.globals().get("ran").unwrap();
+            assert!(ran.is_undefined());
+            // A syntax error is the pending exception.
+            assert!(super::check_script(&ctx, "Page(", "bad.js").is_err());
+            let _ = ctx.catch();
+        });
+    }
+
+    #[test]
     fn the_prelude_compiles() {
         let rt = rquickjs::Runtime::new().unwrap();
         let ctx = rquickjs::Context::full(&rt).unwrap();

@@ -48,6 +48,10 @@ pub enum Event {
     Call {
         api: String,
         args: Json,
+        /// Where the mini-program made the call: `file:line:col` in its own source (TypeScript
+        /// mapped back), when the stack shows one.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        at: Option<String>,
     },
     /// A native UI shown: `ui` is its kind; the other fields depend on it (`scope`, `desc`,
     /// `permission`, `referrer`, `source`, `title`, `content`, `rows`, `items`, `api`, `icon`).
@@ -64,6 +68,9 @@ pub enum Event {
         api: String,
         kind: String,
         res: Json,
+        /// The call site of the call this result belongs to (as [`Event::Call`]'s `at`).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        at: Option<String>,
     },
     Navigate {
         action: String,
@@ -80,6 +87,9 @@ pub enum Event {
     Warning {
         code: String,
         message: String,
+        /// The call site the warning is about, when it is about one call.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        at: Option<String>,
     },
     Error {
         message: String,
@@ -155,6 +165,18 @@ fn text(v: Option<&Json>) -> String {
         Some(Json::Null) | None => String::new(),
         Some(other) => compact(other),
     }
+}
+
+/// The indented outline of a `render` event's tree (one visible node a line, control
+/// characters escaped).
+pub fn render_outline(tree: &Json) -> String {
+    let mut lines = Vec::new();
+    outline(tree, 0, &mut lines);
+    lines
+        .iter()
+        .map(|l| escape_controls(l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The indented outline of a `render` event's tree: one visible node a line.
@@ -244,7 +266,7 @@ pub fn render_human(event: &Event, color: bool) -> String {
         ),
         Event::Page { action, route } => paint(DIM, format!("  page {action} {route}")),
         Event::Tap { route, handler } => paint(BOLD, format!("▸ tap {route} {handler}")),
-        Event::Call { api, args } => {
+        Event::Call { api, args, .. } => {
             let a = match args {
                 Json::Object(m) if m.is_empty() => String::new(),
                 other => format!(" {}", compact(other)),
@@ -313,7 +335,7 @@ pub fn render_human(event: &Event, color: bool) -> String {
             paint(MAGENTA, line)
         }
         Event::Answer { answer, .. } => paint(CYAN, format!("  ← {answer}")),
-        Event::Callback { api, kind, res } => {
+        Event::Callback { api, kind, res, .. } => {
             let c = match kind.as_str() {
                 "fail" | "reject" => RED,
                 "success" | "resolve" => GREEN,
@@ -338,7 +360,9 @@ pub fn render_human(event: &Event, color: bool) -> String {
                 _ => escape_controls(&line),
             }
         }
-        Event::Warning { code, message } => paint(YELLOW, format!("  warning {code}: {message}")),
+        Event::Warning { code, message, .. } => {
+            paint(YELLOW, format!("  warning {code}: {message}"))
+        }
         Event::Error { message, stack } => {
             // Each piece is escaped on its own: the line breaks between stack frames are ours.
             let mut s = format!("  error {}", escape_controls(message));

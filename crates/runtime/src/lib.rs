@@ -31,7 +31,7 @@ mod project;
 mod sim;
 mod user;
 
-pub use event::{EndReason, Event, render_human};
+pub use event::{EndReason, Event, render_human, render_outline};
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;
 pub use project::{Button, LoadError, PageInfo, Project, TapTarget};

@@ -66,6 +66,20 @@
     }
   }
   function emit(type, fields) { N.emit(type, safeJson(fields)); }
+  // Where the mini-program made a wx call: the first stack frame outside this prelude (which has
+  // no project file name), as `file:line:col`; Rust maps it to the original source.
+  var FRAME = /\(?([^\s()]+):(\d+):(\d+)\)?\s*$/;
+  function site() {
+    var s = new Error().stack;
+    if (typeof s !== 'string') return undefined;
+    var lines = s.split('\n');
+    for (var i = 0; i < lines.length; i++) {
+      var m = FRAME.exec(lines[i]);
+      if (m && m[1].charAt(0) !== '<') return m[1] + ':' + m[2] + ':' + m[3];
+    }
+    return undefined;
+  }
+  function emitCall(api, args) { var at = site(); emit('call', { api: api, args: args, at: at }); return at; }
   function emitExact(type, fields) { N.emit(type, exactJson(fields)); }
   function reportError(e) {
     var msg, stack = '';
@@ -112,24 +126,24 @@
     var p = pending[id];
     if (!p) return;
     delete pending[id];
-    if (p.handle) { p.handle(ok, res); return; }
+    if (p.handle) { p.handle(ok, res, p.at); return; }
     var o = p.opts || {};
     if (p.resolve) {
-      emit('callback', { api: p.api, kind: ok ? 'resolve' : 'reject', res: res });
+      emit('callback', { api: p.api, kind: ok ? 'resolve' : 'reject', res: res, at: p.at });
       if (ok) p.resolve(res); else p.reject(res);
       return;
     }
     var kind = ok ? 'success' : 'fail';
     if (!ok && typeof o.fail !== 'function' && typeof o.complete !== 'function') {
       N.warn('unhandled-fail', '`wx.' + p.api + '` failed with `' + (res && res.errMsg) +
-        '` and nothing handles it (no fail or complete callback)');
+        '` and nothing handles it (no fail or complete callback)', p.at);
     }
     if (typeof o[kind] === 'function') {
-      emit('callback', { api: p.api, kind: kind, res: res });
+      emit('callback', { api: p.api, kind: kind, res: res, at: p.at });
       guard(o[kind], o, [res]);
     }
     if (typeof o.complete === 'function') {
-      emit('callback', { api: p.api, kind: 'complete', res: res });
+      emit('callback', { api: p.api, kind: 'complete', res: res, at: p.at });
       guard(o.complete, o, [res]);
     }
   }
@@ -149,7 +163,8 @@
   function native(api, opts, handle) {
     var t = track(api, opts);
     if (handle) pending[t[0]].handle = handle;
-    N.call(t[0], api, opts === undefined ? '{}' : exactJson(opts));
+    var at = pending[t[0]].at = site();
+    N.call(t[0], api, opts === undefined ? '{}' : exactJson(opts), at || '');
     return t[1];
   }
 
@@ -665,25 +680,25 @@
   }
   // engine-decided, native-UI and picker callback APIs: Rust answers
   NATIVE.split(' ').forEach(function (api) { wx[api] = nativeCall.bind(null, api); });
-  def('openAppAuthorizeSetting', function (opts) { emit('call', { api: 'openAppAuthorizeSetting', args: opts || {} }); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
-  def('openPrivacyContract', function (opts) { emit('call', { api: 'openPrivacyContract', args: opts || {} }); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
+  def('openAppAuthorizeSetting', function (opts) { emitCall('openAppAuthorizeSetting', opts || {}); return later('openAppAuthorizeSetting', opts, true, ok('openAppAuthorizeSetting')); });
+  def('openPrivacyContract', function (opts) { emitCall('openPrivacyContract', opts || {}); return later('openPrivacyContract', opts, true, ok('openPrivacyContract')); });
   def('getPrivacySetting', function (opts) {
-    emit('call', { api: 'getPrivacySetting', args: opts || {} });
+    emitCall('getPrivacySetting', opts || {});
     var r = JSONparse(N.query('privacySetting'));
     return later('getPrivacySetting', opts, true, ok('getPrivacySetting', r));
   });
   def('onNeedPrivacyAuthorization', function (listener) {
-    emit('call', { api: 'onNeedPrivacyAuthorization', args: {} });
+    emitCall('onNeedPrivacyAuthorization', {});
     privacyListener = typeof listener === 'function' ? listener : null;
     N.privacyListener(!!privacyListener);
   });
   var privacyListener = null;
-  def('stopLocationUpdate', function (opts) { emit('call', { api: 'stopLocationUpdate', args: opts || {} }); return later('stopLocationUpdate', opts, true, ok('stopLocationUpdate')); });
+  def('stopLocationUpdate', function (opts) { emitCall('stopLocationUpdate', opts || {}); return later('stopLocationUpdate', opts, true, ok('stopLocationUpdate')); });
   var locationListeners = [];
   def('onLocationChange', function (fn) { if (typeof fn === 'function') locationListeners.push(fn); });
   def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
-  def('getAppAuthorizeSetting', function () { emit('call', { api: 'getAppAuthorizeSetting', args: {} }); return JSONparse(N.query('appAuthorizeSetting')); });
-  def('getSystemSetting', function () { emit('call', { api: 'getSystemSetting', args: {} }); return JSONparse(N.query('systemSetting')); });
+  def('getAppAuthorizeSetting', function () { emitCall('getAppAuthorizeSetting', {}); return JSONparse(N.query('appAuthorizeSetting')); });
+  def('getSystemSetting', function () { emitCall('getSystemSetting', {}); return JSONparse(N.query('systemSetting')); });
   // each API's own fields of the device/app/window info (Rust picks them by the table)
   function systemInfo(api) { return JSONparse(N.query('systemInfo:' + api)); }
   def('getSystemInfoSync', function () { return systemInfo('getSystemInfoSync'); });
@@ -721,13 +736,13 @@
   // UI without an answer
   def('showToast', function (opts) {
     opts = opts || {};
-    emit('call', { api: 'showToast', args: opts });
+    emitCall('showToast', opts);
     emit('ui', { ui: 'toast', title: String(opts.title === undefined ? '' : opts.title), icon: opts.icon === undefined ? 'success' : String(opts.icon) });
     return later('showToast', opts, true, ok('showToast'));
   });
   def('showLoading', function (opts) {
     opts = opts || {};
-    emit('call', { api: 'showLoading', args: opts });
+    emitCall('showLoading', opts);
     emit('ui', { ui: 'toast', title: String(opts.title === undefined ? '' : opts.title), icon: 'loading' });
     return later('showLoading', opts, true, ok('showLoading'));
   });
@@ -736,10 +751,10 @@
    'hideNavigationBarLoading', 'setTabBarBadge', 'removeTabBarBadge', 'showTabBar', 'hideTabBar',
    'showShareMenu', 'hideShareMenu', 'hideKeyboard', 'setBackgroundColor', 'setBackgroundTextStyle'
   ].forEach(function (api) {
-    def(api, function (opts) { emit('call', { api: api, args: opts || {} }); return later(api, opts, true, ok(api)); });
+    def(api, function (opts) { emitCall(api, opts || {}); return later(api, opts, true, ok(api)); });
   });
   ['navigateTo', 'redirectTo', 'navigateBack', 'switchTab', 'reLaunch'].forEach(function (api) {
-    def(api, function (opts) { emit('call', { api: api, args: opts || {} }); return navigate(api, opts); });
+    def(api, function (opts) { emitCall(api, opts || {}); return navigate(api, opts); });
   });
   // storage: per run, in memory
   var storage = {};
@@ -766,14 +781,14 @@
     var ls = { start: [], stop: [], pause: [], resume: [], error: [], frame: [], interruptionBegin: [], interruptionEnd: [] };
     var startedAt = -1;
     var autoStop = 0;
-    function fire(name, res) {
+    function fire(name, res, at) {
       ls[name].forEach(function (f) {
-        emit('callback', { api: 'RecorderManager.on' + name.charAt(0).toUpperCase() + name.slice(1), kind: name === 'error' ? 'fail' : 'success', res: res || {} });
+        emit('callback', { api: 'RecorderManager.on' + name.charAt(0).toUpperCase() + name.slice(1), kind: name === 'error' ? 'fail' : 'success', res: res || {}, at: at });
         guard(f, null, res === undefined ? [] : [res]);
       });
     }
     function stop(byUser) {
-      if (byUser) emit('call', { api: 'RecorderManager.stop', args: {} });
+      if (byUser) emitCall('RecorderManager.stop', {});
       if (startedAt < 0) return;
       clearTimer(autoStop);
       var d = Math.max(0, N.now() - startedAt);
@@ -785,12 +800,16 @@
         o = o || {};
         // `duration` (default 60 s, at most 10 min) stops the recording on the virtual clock.
         var max = Math.min(Number(o.duration) > 0 ? Number(o.duration) : 60000, 600000);
-        native('RecorderManager.start', o, function (okk, res) {
+        native('RecorderManager.start', o, function (okk, res, at) {
           if (okk) {
+            // The recording started: a trace even when nothing listens for onStart.
+            emit('callback', { api: 'RecorderManager.start', kind: 'success', res: res || {}, at: at });
             startedAt = N.now();
             fire('start', { errMsg: 'start:ok' });
             autoStop = addTimer(function () { stop(false); }, max, [], false);
-          } else fire('error', res);
+          } else if (ls.error.length) fire('error', res, at);
+          else N.warn('unhandled-fail', '`RecorderManager.start` failed with `' + (res && res.errMsg) +
+            '` and nothing handles it (no onError listener)', at);
         });
       },
       stop: function () { stop(true); },
@@ -802,7 +821,7 @@
     });
     return recorder;
   });
-  def('stopRecord', function (o) { emit('call', { api: 'stopRecord', args: o || {} }); return later('stopRecord', o, true, ok('stopRecord')); });
+  def('stopRecord', function (o) { emitCall('stopRecord', o || {}); return later('stopRecord', o, true, ok('stopRecord')); });
   def('createSelectorQuery', function () {
     var q = {
       select: function () { return q; }, selectAll: function () { return q; }, selectViewport: function () { return q; },

@@ -808,6 +808,20 @@ impl Project {
         }
     }
 
+    /// A call site `file:line:col` as the prelude read it off the stack, mapped to the original
+    /// source (the wrapper's head on line 1, TypeScript). Anything else is returned as it came.
+    pub fn map_site(&self, at: &str) -> String {
+        let mut parts = at.rsplitn(3, ':');
+        let (Some(c), Some(l), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+            return at.to_string();
+        };
+        let (Ok(l), Ok(c)) = (l.parse::<u32>(), c.parse::<u32>()) else {
+            return at.to_string();
+        };
+        let (ol, oc) = self.original_position(file, l, c);
+        format!("{file}:{ol}:{oc}")
+    }
+
     /// A QuickJS stack with every `file:line:col` (or `file:line`) of a transformed file
     /// rewritten to the original position.
     pub(crate) fn map_stack(&self, stack: &str) -> String {

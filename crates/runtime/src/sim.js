@@ -17,7 +17,7 @@
     var seq = 0;
     function noop() {}
     function now() { return Math.floor(N.now() / 1000); }
-    function call(api, args) { emit('call', { api: api, args: args === undefined || args === null ? {} : args }); }
+    function call(api, args) { emitCall(api, args === undefined || args === null ? {} : args); }
     function fail(api, msg) { return { errMsg: api + ':fail ' + msg }; }
     function typeName(v) {
       if (v === null) return 'Null';

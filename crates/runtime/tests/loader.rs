@@ -16,7 +16,15 @@ fn commonjs_esm_json_and_cycles_mix() {
         "{}",
         transcript(&o)
     );
-    assert_eq!(o.exit_code, 0);
+    assert!(
+        matches!(
+            o.end,
+            miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
+        ) && !o
+            .events
+            .iter()
+            .any(|e| matches!(e, miniperm_runtime::Event::Error { .. }))
+    );
 }
 
 #[test]
@@ -35,7 +43,6 @@ fn a_missing_module_is_an_error_event_and_the_run_goes_on() {
         "{err:?}"
     );
     assert!(err.1.contains("pages/index/index.js"), "{err:?}");
-    assert_eq!(o.exit_code, 1);
     // the next tap still ran
     assert!(logs(&o).iter().any(|l| l.starts_with("undefined,")));
 }

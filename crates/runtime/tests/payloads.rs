@@ -188,7 +188,9 @@ fn not_supported_apis_behave_as_their_shape_and_warn_once() {
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Warning { code, message } if code == "not-supported" => Some(message.clone()),
+            Event::Warning { code, message, .. } if code == "not-supported" => {
+                Some(message.clone())
+            }
             _ => None,
         })
         .collect();

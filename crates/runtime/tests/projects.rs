@@ -127,14 +127,22 @@ fn alias_npm_esm_template_literal_and_require_plugin() {
         transcript(&o)
     );
     let warn = o.events.iter().find_map(|e| match e {
-        Event::Warning { code, message } if code == "not-supported" => Some(message.clone()),
+        Event::Warning { code, message, .. } if code == "not-supported" => Some(message.clone()),
         _ => None,
     });
     assert_eq!(
         warn.as_deref(),
         Some("requirePlugin(`mapPlugin`) is not supported by miniperm: plugins are not simulated")
     );
-    assert_eq!(o.exit_code, 0);
+    assert!(
+        matches!(
+            o.end,
+            miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
+        ) && !o
+            .events
+            .iter()
+            .any(|e| matches!(e, miniperm_runtime::Event::Error { .. }))
+    );
     assert_eq!(
         p.resolve_alias("@/utils/format").as_deref(),
         Some("/utils/format")
@@ -322,4 +330,37 @@ fn the_private_project_config_overrides_the_appid() {
 
 fn fixture_path(d: &std::path::Path) -> Project {
     Project::load(d).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_call_site_in_typescript_names_the_original_line() {
+    let p = fixture_at("tstemplate");
+    let o = go(&p, &["locate"], "allow");
+    let at: Vec<(String, Option<String>)> = o
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Call { api, at, .. } => Some((api.clone(), at.clone())),
+            _ => None,
+        })
+        .collect();
+    let site = |api: &str| {
+        at.iter()
+            .find(|(a, _)| a == api)
+            .and_then(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("{at:?}"))
+    };
+    // index.ts: `wx.getSetting({` on line 30, `wx.authorize({` on 38, `wx.getLocation({` on 48
+    assert!(
+        site("getSetting").starts_with("pages/index/index.ts:30:"),
+        "{at:?}"
+    );
+    assert!(
+        site("authorize").starts_with("pages/index/index.ts:38:"),
+        "{at:?}"
+    );
+    assert!(
+        site("getLocation").starts_with("pages/index/index.ts:48:"),
+        "{at:?}"
+    );
 }

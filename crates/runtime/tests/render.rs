@@ -47,6 +47,7 @@ fn human_and_json_forms() {
         api: "authorize".into(),
         kind: "fail".into(),
         res: serde_json::json!({"errMsg": "authorize:fail auth deny", "errno": 103}),
+        at: None,
     };
     assert_eq!(
         render_human(&ev, false),

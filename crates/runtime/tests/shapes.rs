@@ -1,5 +1,6 @@
 //! Transcript snapshots of the real-world project shapes (issue 7): the devtools TypeScript
 //! template, alias/subpackage/npm/ESM shapes, and a promise wrapper around wx APIs.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
 use std::path::PathBuf;

@@ -65,7 +65,9 @@ fn main() {
         } else {
             "group commit"
         };
-        println!("HTTP decisions, {name}, {clients} clients: {rate:.0} decisions/s (mean batch {batch:.1})");
+        println!(
+            "HTTP decisions, {name}, {clients} clients: {rate:.0} decisions/s (mean batch {batch:.1})"
+        );
     }
 }
 
@@ -140,7 +142,8 @@ fn run(db: &std::path::Path, single: bool, clients: usize, secs: u64) -> (f64, f
             .and_then(|r| r.split_whitespace().last())
             .map_or(0.0, |v| v.parse().unwrap())
     };
-    let batch = metric("miniperm_commit_batch_jobs_sum") / metric("miniperm_commit_batch_jobs_count");
+    let batch =
+        metric("miniperm_commit_batch_jobs_sum") / metric("miniperm_commit_batch_jobs_count");
     let _ = tx.send(());
     server.join().unwrap();
     (rate, batch)

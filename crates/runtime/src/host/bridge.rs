@@ -7,6 +7,7 @@ use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
 use miniperm_core::AppState;
+use rquickjs::function::Opt;
 use rquickjs::{Ctx, Function, Object};
 use serde_json::{Map, Value as Json, json};
 
@@ -112,10 +113,17 @@ impl Shared {
     }
 
     pub(super) fn warn(&mut self, code: &str, message: String) {
-        if self.warned.insert(format!("{code}\u{0}{message}")) {
+        self.warn_at(code, message, None);
+    }
+
+    /// A warning about one call site (`at` as in [`Event::Call`]).
+    pub(super) fn warn_at(&mut self, code: &str, message: String, at: Option<String>) {
+        let key = format!("{code}\u{0}{message}\u{0}{}", at.as_deref().unwrap_or(""));
+        if self.warned.insert(key) {
             self.push(Event::Warning {
                 code: code.to_string(),
                 message,
+                at,
             });
         }
     }
@@ -174,6 +182,7 @@ pub(super) fn install<'js>(
     let n = Object::new(ctx.clone()).map_err(e)?;
     {
         let sh = shared.clone();
+        let p = project.clone();
         n.set(
             "emit",
             Function::new(ctx.clone(), move |ty: String, json: String| {
@@ -185,6 +194,9 @@ pub(super) fn install<'js>(
                 }
                 let mut fields: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
                 if let Json::Object(m) = &mut fields {
+                    if let Some(Json::String(at)) = m.get_mut("at") {
+                        *at = p.map_site(at);
+                    }
                     m.insert("type".into(), Json::String(ty));
                     if let Ok(ev) = serde_json::from_value::<Event>(fields) {
                         sh.borrow_mut().push(ev);
@@ -197,31 +209,36 @@ pub(super) fn install<'js>(
     }
     {
         let sh = shared.clone();
+        let p = project.clone();
         n.set(
             "call",
-            Function::new(ctx.clone(), move |id: f64, api: String, json: String| {
-                if !sh.borrow_mut().keep(json.len() * 2, "api call arguments") {
-                    return;
-                }
-                let args: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
-                let mut s = sh.borrow_mut();
-                if s.queue_full() {
-                    return;
-                }
-                let gesture = s.gesture;
-                // The transcript records the call when the program makes it, not when the host
-                // gets round to answering it (issue 7: order as the program did things).
-                s.push(Event::Call {
-                    api: api.clone(),
-                    args: args.clone(),
-                });
-                s.incoming.push_back(Incoming {
-                    id: id as u32,
-                    api,
-                    args,
-                    gesture,
-                });
-            })
+            Function::new(
+                ctx.clone(),
+                move |id: f64, api: String, json: String, at: Opt<String>| {
+                    if !sh.borrow_mut().keep(json.len() * 2, "api call arguments") {
+                        return;
+                    }
+                    let args: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
+                    let mut s = sh.borrow_mut();
+                    if s.queue_full() {
+                        return;
+                    }
+                    let gesture = s.gesture;
+                    // The transcript records the call when the program makes it, not when the host
+                    // gets round to answering it (issue 7: order as the program did things).
+                    s.push(Event::Call {
+                        api: api.clone(),
+                        args: args.clone(),
+                        at: at.0.filter(|a| !a.is_empty()).map(|a| p.map_site(&a)),
+                    });
+                    s.incoming.push_back(Incoming {
+                        id: id as u32,
+                        api,
+                        args,
+                        gesture,
+                    });
+                },
+            )
             .map_err(e)?,
         )
         .map_err(e)?;
@@ -296,6 +313,7 @@ pub(super) fn install<'js>(
                 s.push(Event::Call {
                     api: api.clone(),
                     args: Json::Object(Map::new()),
+                    at: None,
                 });
                 s.warn(
                     "not-supported",
@@ -308,11 +326,16 @@ pub(super) fn install<'js>(
     }
     {
         let sh = shared.clone();
+        let p = project.clone();
         n.set(
             "warn",
-            Function::new(ctx.clone(), move |code: String, message: String| {
-                sh.borrow_mut().warn(&code, message);
-            })
+            Function::new(
+                ctx.clone(),
+                move |code: String, message: String, at: Opt<String>| {
+                    sh.borrow_mut()
+                        .warn_at(&code, message, at.0.map(|a| p.map_site(&a)));
+                },
+            )
             .map_err(e)?,
         )
         .map_err(e)?;

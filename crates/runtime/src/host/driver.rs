@@ -249,20 +249,29 @@ impl<'js> Driver<'_, 'js> {
             .is_some_and(|t| t.get(&format!("{route}.wxml")).is_some())
     }
 
+    /// One step of what is ready now: microtasks, then a call the program made, a delivered
+    /// result or task, a re-render after a change. False when nothing was ready.
+    fn step_ready(&mut self) -> Result<bool, Halt> {
+        self.check()?;
+        self.microtasks()?;
+        let inc = self.sh.borrow_mut().incoming.pop_front();
+        if let Some(inc) = inc {
+            self.incoming(inc)?;
+            return Ok(true);
+        }
+        let job = self.sh.borrow_mut().jobs.pop_front();
+        if let Some(job) = job {
+            self.job(job)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     /// Runs what is ready now (microtasks, calls, results, renders) without timers and without
     /// taking the next native UI.
     pub(super) fn drain(&mut self) -> Result<(), Halt> {
         loop {
-            self.check()?;
-            self.microtasks()?;
-            let inc = self.sh.borrow_mut().incoming.pop_front();
-            if let Some(inc) = inc {
-                self.incoming(inc)?;
-                continue;
-            }
-            let job = self.sh.borrow_mut().jobs.pop_front();
-            if let Some(job) = job {
-                self.job(job)?;
+            if self.step_ready()? {
                 continue;
             }
             if self.sh.borrow().dirty {
@@ -277,16 +286,7 @@ impl<'js> Driver<'_, 'js> {
     /// timers on the virtual clock.
     pub(super) fn settle(&mut self) -> Result<(), Halt> {
         loop {
-            self.check()?;
-            self.microtasks()?;
-            let inc = self.sh.borrow_mut().incoming.pop_front();
-            if let Some(inc) = inc {
-                self.incoming(inc)?;
-                continue;
-            }
-            let job = self.sh.borrow_mut().jobs.pop_front();
-            if let Some(job) = job {
-                self.job(job)?;
+            if self.step_ready()? {
                 continue;
             }
             let next = self.js("nextTimer", ())?.as_number().unwrap_or(-1.0);

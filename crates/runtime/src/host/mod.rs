@@ -137,8 +137,6 @@ impl RunConfig {
 pub struct RunOutcome {
     pub events: Vec<Event>,
     pub end: EndReason,
-    /// 0 idle or awaiting an answer, 1 an uncaught error in mini-program code or a limit.
-    pub exit_code: i32,
     /// With `render`: a selector for each element a user could tap on the final page.
     pub tappable: Vec<String>,
 }
@@ -371,6 +369,7 @@ pub fn run(
                 shared.borrow_mut().push(Event::Warning {
                     code: "bad-input".into(),
                     message: e.to_string(),
+                    at: None,
                 });
                 Ok(Some((EndReason::BadInput, None)))
             }
@@ -384,10 +383,6 @@ pub fn run(
         None if sh.errors > 0 => (EndReason::Error, None),
         None => (EndReason::Idle, None),
     };
-    let exit_code = match end {
-        EndReason::Idle | EndReason::AwaitingAnswer if sh.errors == 0 => 0,
-        _ => 1,
-    };
     sh.events.push(Event::End { reason: end, ui });
     let events = std::mem::take(&mut sh.events);
     let tappable = match (&sh.tree, cfg.render) {
@@ -397,7 +392,6 @@ pub fn run(
     Ok(RunOutcome {
         events,
         end,
-        exit_code,
         tappable,
     })
 }

@@ -553,14 +553,5 @@ pub(super) fn select_components(
 
 /// The event an open-type button's own handler gets.
 pub(super) fn open_event(ty: &str, t: &Target, detail: Json) -> Json {
-    let target = json!({"id": t.id, "dataset": t.dataset, "offsetLeft": 0, "offsetTop": 0});
-    json!({
-        "type": ty,
-        "target": target,
-        "currentTarget": target,
-        "detail": detail,
-        "touches": [],
-        "changedTouches": [],
-        "mark": {},
-    })
+    tap_event(ty, &t.id, t.dataset.clone(), detail)
 }
