@@ -111,7 +111,7 @@ async fn authenticate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let (who, tenant) = match bearer {
-        None if svc.open => (
+        None if svc.is_open() => (
             "open".to_string(),
             miniperm_store::DEFAULT_TENANT.to_string(),
         ),

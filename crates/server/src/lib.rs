@@ -95,8 +95,10 @@ pub struct Service {
     pub(crate) manifests: Mutex<HashMap<(String, String), Manifest>>,
     pub(crate) profile: Profile,
     pub metrics: Arc<Metrics>,
-    /// No key needed: loopback and no key in the store at start.
-    pub(crate) open: bool,
+    /// No key needed: loopback and no active key in the store. Re-checked at most once a second
+    /// while true; once a key exists it stays false until restart.
+    pub(crate) open: std::sync::atomic::AtomicBool,
+    pub(crate) open_checked: Mutex<Instant>,
     pub(crate) rate_limit: u32,
     pub(crate) rate: Mutex<HashMap<String, (u64, u32)>>,
 }
@@ -128,7 +130,8 @@ impl Service {
                 manifests: Mutex::new(HashMap::new()),
                 profile: Profile::wechat(),
                 metrics,
-                open,
+                open: std::sync::atomic::AtomicBool::new(open),
+                open_checked: Mutex::new(Instant::now()),
                 rate_limit: cfg.rate_limit,
                 rate: Mutex::new(HashMap::new()),
             }),
@@ -138,7 +141,27 @@ impl Service {
 
     /// True when the API needs no key.
     pub fn is_open(&self) -> bool {
-        self.open
+        use std::sync::atomic::Ordering;
+        if !self.open.load(Ordering::Relaxed) {
+            return false;
+        }
+        let due = match self.open_checked.lock() {
+            Ok(mut t) if t.elapsed() >= Duration::from_secs(1) => {
+                *t = Instant::now();
+                true
+            }
+            _ => false,
+        };
+        if due {
+            let active = self
+                .read(|s| s.keys())
+                .map(|k| k.iter().any(|k| k.revoked.is_none()))
+                .unwrap_or(true);
+            if active {
+                self.open.store(false, Ordering::Relaxed);
+            }
+        }
+        self.open.load(Ordering::Relaxed)
     }
 }
 
