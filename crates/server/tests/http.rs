@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 struct Server {
     addr: SocketAddr,
+    db: std::path::PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -56,6 +57,7 @@ fn start(rate_limit: u32, prepare: impl FnOnce(&mut SqliteStore)) -> Server {
     });
     Server {
         addr,
+        db: dir.path().join("consent.sqlite"),
         stop: Some(tx),
         thread: Some(thread),
         _dir: dir,
@@ -400,4 +402,71 @@ fn rate_limit_answers_429() {
         statuses.iter().filter(|s| **s == 200).count() <= 6,
         "{statuses:?}"
     );
+}
+
+/// Graceful shutdown mid-burst: the service stops accepting, answers what it accepted, commits
+/// it, and returns; every 200 is in the store afterwards.
+#[test]
+fn graceful_shutdown_drains_in_flight_decisions() {
+    let mut srv = start(u32::MAX, |_| {});
+    let a = srv.addr;
+    let mut prompts = Vec::new();
+    for u in 0..200 {
+        let (st, v) = call(
+            a,
+            "POST",
+            &format!("/v1/apps/wxstop/users/u{u}/authorize"),
+            None,
+            Some(r#"{"scope": "scope.camera"}"#),
+        );
+        assert_eq!(st, 202);
+        prompts.push((u, v["prompt"]["id"].as_str().unwrap().to_string()));
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<usize>();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let mine: Vec<(usize, String)> = prompts.iter().skip(t).step_by(8).cloned().collect();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for (u, id) in mine {
+                    let Ok(mut s) = TcpStream::connect(a) else { return };
+                    let body = r#"{"answer": "allow"}"#;
+                    if write!(s, "POST /v1/prompts/{id} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).is_err() {
+                        return;
+                    }
+                    let mut raw = String::new();
+                    if s.read_to_string(&mut raw).is_err() {
+                        return;
+                    }
+                    if raw.starts_with("HTTP/1.1 200") {
+                        let _ = tx.send(u);
+                    } else {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut acked = vec![rx.recv().unwrap()];
+    while acked.len() < 50 {
+        acked.push(rx.recv().unwrap());
+    }
+    // Stop now, mid-burst, and wait for serve() to return (writer drained).
+    if let Some(s) = srv.stop.take() {
+        s.send(()).unwrap();
+    }
+    if let Some(t) = srv.thread.take() {
+        t.join().unwrap();
+    }
+    acked.extend(rx.iter());
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut store = SqliteStore::open(&srv.db).unwrap();
+    for u in &acked {
+        let log = store.log_in("dev", &format!("u{u}"), "wxstop").unwrap();
+        assert_eq!(log.len(), 1, "acknowledged answer of u{u} missing");
+    }
+    store.verify().unwrap();
 }
