@@ -302,11 +302,21 @@ async fn finish(
     if let Some(ask) = driven.waiting {
         let id = new_id("p_");
         let body = prompt_json(svc, manifest, &id, &ask);
-        if let Ok(mut p) = svc.prompts.lock() {
+        {
+            let mut p = svc.prompts.lock().map_err(|_| ApiError::Unavailable)?;
             let now = Instant::now();
             // Expired prompts are swept every 1024 new ones (not on every insert: O(n)).
             if p.len() % 1024 == 1023 {
                 p.retain(|_, v| v.expires > now);
+            }
+            if p.len() >= crate::MAX_PENDING {
+                p.retain(|_, v| v.expires > now);
+                if p.len() >= crate::MAX_PENDING {
+                    return Err(ApiError::Conflict(format!(
+                        "too many prompts waiting for an answer (at most {})",
+                        crate::MAX_PENDING
+                    )));
+                }
             }
             p.insert(
                 id,

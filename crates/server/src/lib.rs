@@ -35,6 +35,9 @@ use miniperm_store::SqliteStore;
 
 /// How long a prompt or a settings session waits for its answer.
 pub const PROMPT_TTL: Duration = Duration::from_secs(600);
+/// Most prompts waiting at once (all tenants); past it authorize answers 409 until some are
+/// answered or expire.
+pub const MAX_PENDING: usize = 100_000;
 /// Read connections to the store.
 pub const READERS: usize = 4;
 /// Largest request body accepted (413 past it).

@@ -294,6 +294,31 @@ fn the_done_when_walk() {
     let (st, doc) = call(a, "GET", "/v1/openapi.json", None, None);
     assert_eq!(st, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/healthz",
+            "/metrics",
+            "/v1/apps/{appid}/manifest",
+            "/v1/apps/{appid}/users/{user}/authorize",
+            "/v1/apps/{appid}/users/{user}/explain/{scope}",
+            "/v1/apps/{appid}/users/{user}/log",
+            "/v1/apps/{appid}/users/{user}/setting",
+            "/v1/apps/{appid}/users/{user}/setting/{scope}",
+            "/v1/apps/{appid}/users/{user}/settings-sessions",
+            "/v1/openapi.json",
+            "/v1/prompts/{id}",
+            "/v1/settings-sessions/{id}",
+            "/v1/settings-sessions/{id}/close",
+        ]
+    );
     let (_, metrics) = call(a, "GET", "/metrics", None, None);
     let metrics = metrics.as_str().unwrap().to_string();
     assert!(
