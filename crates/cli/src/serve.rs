@@ -20,8 +20,8 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub db: DbArgs,
-    /// Folders of mini-program projects for the simulator (the simulator is not built yet:
-    /// checked and listed only)
+    /// Folders of mini-program projects for the simulator (not built yet: the folders are only
+    /// checked to exist)
     #[arg(long, value_name = "DIR")]
     pub projects: Vec<PathBuf>,
     /// Requests per second allowed per API key (429 past it)
