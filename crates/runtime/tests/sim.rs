@@ -21,6 +21,19 @@ fn warnings(o: &RunOutcome, code: &str) -> Vec<String> {
         .collect()
 }
 
+/// The run ended idle or waiting for an answer, with no uncaught error.
+fn assert_clean(o: &RunOutcome) {
+    assert!(
+        errors(o).is_empty()
+            && matches!(
+                o.end,
+                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
+            ),
+        "{:?}",
+        errors(o)
+    );
+}
+
 fn errors(o: &RunOutcome) -> Vec<String> {
     o.events
         .iter()
@@ -38,15 +51,7 @@ fn image_save_flow_deny_then_settings() {
         &["onShare"],
         "deny,confirm,settings:scope.writePhotosAlbum=on",
     );
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     let t = transcript(&o);
     assert!(
         t.contains(
@@ -61,15 +66,7 @@ fn image_save_flow_deny_then_settings() {
 #[test]
 fn recorder_then_playback() {
     let o = sim("pages/voice/voice", &["onRecord", "onPlay"], "allow");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     assert_eq!(logs(&o), vec!["canplay 3", "at 1", "at 2", "at 3"]);
     insta::assert_snapshot!("voice_record_play", transcript(&o));
 }
@@ -83,15 +80,7 @@ fn audio_of_a_missing_file_errors() {
 #[test]
 fn camera_take_photo_allow_and_deny() {
     let o = sim("pages/camera/camera", &["shoot", "clip"], "allow");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     let t = transcript(&o);
     assert_eq!(t.matches("ui  authorize scope.camera").count(), 1, "{t}");
     assert!(t.contains("\"tempVideoPath\":\"wxfile://tmp/video-"), "{t}");
@@ -115,15 +104,7 @@ fn camera_take_photo_allow_and_deny() {
 #[test]
 fn login_before_authorize_with_mocks() {
     let o = sim("pages/login/login", &["nearby", "slow"], "allow");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     assert!(warnings(&o, "unmocked").is_empty());
     let t = transcript(&o);
     assert!(
@@ -142,15 +123,7 @@ fn login_before_authorize_with_mocks() {
 #[test]
 fn cloud_functions() {
     let o = sim("pages/cloud/cloud", &["onSteps", "onTodos"], "allow");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     let t = transcript(&o);
     assert!(
         t.contains("data pages/cloud/cloud {\"openid\":\"o-123\"}"),
@@ -169,15 +142,7 @@ fn cloud_functions() {
 #[test]
 fn event_channel_between_two_pages() {
     let o = sim("pages/list/list", &["open", "choose"], "");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     assert_eq!(
         logs(&o),
         vec![
@@ -242,15 +207,7 @@ fn file_system_manager() {
 #[test]
 fn unmocked_network_calls_answer_defaults_and_warn_once() {
     let o = sim("pages/bare/bare", &[], "");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     let l = logs(&o);
     assert_eq!(l[0], "feed 200 {}");
     assert_eq!(l[1], "feed again 200");
@@ -299,15 +256,7 @@ fn promises_tasks_and_bad_urls() {
 #[test]
 fn downloads_into_usr_and_fs_errors() {
     let o = sim("pages/misc/misc", &["files"], "");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     assert_eq!(
         logs(&o),
         vec![
@@ -332,15 +281,7 @@ fn downloads_into_usr_and_fs_errors() {
 #[test]
 fn saved_files_and_small_apis() {
     let o = sim("pages/misc/misc", &["saved", "small"], "");
-    assert!(
-        errors(&o).is_empty()
-            && matches!(
-                o.end,
-                miniperm_runtime::EndReason::Idle | miniperm_runtime::EndReason::AwaitingAnswer
-            ),
-        "{:?}",
-        errors(&o)
-    );
+    assert_clean(&o);
     let l = logs(&o);
     assert_eq!(
         l,

@@ -571,17 +571,29 @@ async fn clear_setting(
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
+    to_unset(&svc, &tenant, &app, &user, Subject::All, Via::Reset).await
+}
+
+/// Writes one change back to unset (a reset, a removal) and answers the settings after it.
+async fn to_unset(
+    svc: &Service,
+    tenant: &str,
+    app: &str,
+    user: &str,
+    subject: Subject,
+    via: Via,
+) -> Result<Json<JsonValue>, ApiError> {
     let c = Change {
-        subject: Subject::All,
+        subject,
         from: Value::Unset,
         to: Value::Unset,
-        via: Via::Reset,
+        via,
         gesture: false,
         api: None,
         notice: None,
     };
-    let events = svc.write(&tenant, &app, &user, vec![c]).await?;
-    let state = svc.read(|st| st.state_in(&tenant, &user, &app))?;
+    let events = svc.write(tenant, app, user, vec![c]).await?;
+    let state = svc.read(|st| st.state_in(tenant, user, app))?;
     Ok(Json(
         json!({"authSetting": auth_setting(&state), "events": events}),
     ))
@@ -600,20 +612,7 @@ async fn remove_scope(
     Path((app, user, scope)): Path<(String, String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
     let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
-    let c = Change {
-        subject: Subject::Scope(s),
-        from: Value::Unset,
-        to: Value::Unset,
-        via: Via::Host,
-        gesture: false,
-        api: None,
-        notice: None,
-    };
-    let events = svc.write(&tenant, &app, &user, vec![c]).await?;
-    let state = svc.read(|st| st.state_in(&tenant, &user, &app))?;
-    Ok(Json(
-        json!({"authSetting": auth_setting(&state), "events": events}),
-    ))
+    to_unset(&svc, &tenant, &app, &user, Subject::Scope(s), Via::Host).await
 }
 
 /// The consent log, oldest first.
