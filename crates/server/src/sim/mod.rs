@@ -428,3 +428,51 @@ fn run_steps(
         end: outcome.end.as_str().to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn example(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples")
+            .join(name)
+    }
+
+    #[test]
+    fn folders_that_do_not_load_are_skipped_and_names_are_unique() {
+        let empty = tempfile::tempdir().unwrap();
+        let loaded = load_projects(&[
+            example("classic"),
+            empty.path().to_path_buf(),
+            example("classic"),
+            example("record"),
+        ]);
+        let names: Vec<&str> = loaded.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["classic", "classic-2", "record"]);
+        assert_eq!(loaded[0].title, "附近门店");
+        assert_eq!(loaded[2].title, "语音留言");
+    }
+
+    #[test]
+    fn a_bad_tap_is_bad_input_and_a_waiting_ui_is_described() {
+        let project = Project::load(&example("classic")).unwrap();
+        let bad = Steps {
+            taps: vec!["#nothing".into()],
+            answers: Vec::new(),
+        };
+        match run_steps(&project, "classic", "t", &[], &bad) {
+            Err(ApiError::BadRequest(m)) => assert!(m.contains("#nothing"), "{m}"),
+            other => panic!("{:?}", other.map(|s| s.end)),
+        }
+        let steps = Steps {
+            taps: vec!["onLocate".into()],
+            answers: parse_answers("deny").unwrap(),
+        };
+        let s = run_steps(&project, "classic", "t", &[], &steps).unwrap();
+        assert_eq!(s.end, "awaiting-answer");
+        assert_eq!(s.waiting.unwrap()["ui"], "modal");
+        assert!(s.transcript.iter().any(|l| l == "  ← deny"));
+    }
+}
