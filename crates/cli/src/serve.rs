@@ -20,8 +20,8 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub db: DbArgs,
-    /// Folders of mini-program projects for the simulator (not built yet: the folders are only
-    /// checked to exist)
+    /// A folder whose child folders are mini-program projects: the simulator at `/` offers them
+    /// beside the bundled examples (repeatable; children that do not load are skipped)
     #[arg(long, value_name = "DIR")]
     pub projects: Vec<PathBuf>,
     /// Requests per second allowed per API key (429 past it)
@@ -133,6 +133,7 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let mut cfg = miniperm_server::Config::new(args.listen, path.clone());
     cfg.rate_limit = args.rate_limit;
     cfg.single_commit = args.single_commit;
+    cfg.projects = sim_project_dirs(&args.projects);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -142,7 +143,12 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::Usage(format!("cannot listen on `{}`: {e}", args.listen)))?;
         let addr = listener.local_addr().map_err(CliError::Output)?;
-        writeln!(out, "miniperm serve: http://{addr}/v1 · store {}", path.display())?;
+        writeln!(
+            out,
+            "miniperm serve: http://{addr}/v1 · simulator http://{addr}/ ({} projects) · store {}",
+            cfg.projects.len(),
+            path.display()
+        )?;
         if open {
             writeln!(
                 out,
@@ -158,6 +164,48 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
     })?;
     writeln!(out, "miniperm serve: stopped")?;
     Ok(())
+}
+
+/// The simulator's project folders: the bundled `examples/*` (found in the current folder or
+/// above the binary), then every child folder of each `--projects DIR`; only folders with an
+/// app.json, each once.
+fn sim_project_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    let cwd_examples = PathBuf::from("examples");
+    if cwd_examples.is_dir() {
+        roots.push(cwd_examples);
+    } else if let Ok(exe) = std::env::current_exe()
+        && let Some(found) = exe
+            .ancestors()
+            .skip(1)
+            .map(|a| a.join("examples"))
+            .find(|p| p.is_dir())
+    {
+        roots.push(found);
+    }
+    roots.extend(extra.iter().cloned());
+    let mut out: Vec<PathBuf> = Vec::new();
+    for root in roots {
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        let mut children: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("app.json").is_file())
+            .collect();
+        children.sort();
+        for c in children {
+            let key = c.canonicalize().unwrap_or_else(|_| c.clone());
+            if !out
+                .iter()
+                .any(|o| o.canonicalize().unwrap_or_else(|_| o.clone()) == key)
+            {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 fn serve_err(e: miniperm_server::ApiError) -> CliError {

@@ -61,8 +61,19 @@ pub fn router(svc: Arc<Service>) -> Router {
         )
         .route("/v1/apps/{appid}/manifest", put(put_manifest))
         .route_layer(middleware::from_fn_with_state(svc.clone(), authenticate));
+    // The simulator's JSON endpoints: the same key check as /v1 (open on loopback without keys).
+    let sim = Router::new()
+        .route("/sim/projects", get(crate::sim::list_projects))
+        .route("/sim/sessions", post(crate::sim::create_session))
+        .route("/sim/sessions/{id}", get(crate::sim::get_session))
+        .route("/sim/sessions/{id}/tap", post(crate::sim::tap))
+        .route("/sim/sessions/{id}/answer", post(crate::sim::answer))
+        .route("/sim/sessions/{id}/restart", post(crate::sim::restart))
+        .route_layer(middleware::from_fn_with_state(svc.clone(), authenticate));
     Router::new()
         .merge(v1)
+        .merge(sim)
+        .route("/", get(crate::sim::index))
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -25,6 +25,9 @@ pub enum ApiError {
     Unavailable,
     #[error("store error: {0}")]
     Store(#[from] miniperm_store::StoreError),
+    /// A failure of the service itself (the simulator's engine).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// The body of every error answer.
@@ -51,7 +54,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -64,7 +67,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Unavailable => "unavailable",
-            ApiError::Store(_) => "internal",
+            ApiError::Store(_) | ApiError::Internal(_) => "internal",
         }
     }
 

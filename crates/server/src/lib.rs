@@ -19,6 +19,7 @@ mod api;
 mod error;
 pub mod keys;
 mod metrics;
+pub mod sim;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -54,6 +55,8 @@ pub struct Config {
     pub rate_limit: u32,
     /// Commit each decision alone (the baseline of BENCHMARKS.md), not in groups.
     pub single_commit: bool,
+    /// Project folders the simulator at `/` offers (each loaded at start; failures skipped).
+    pub projects: Vec<PathBuf>,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             db,
             rate_limit: 10_000,
             single_commit: false,
+            projects: Vec::new(),
         }
     }
 }
@@ -104,6 +108,9 @@ pub struct Service {
     pub(crate) open_checked: Mutex<Instant>,
     pub(crate) rate_limit: u32,
     pub(crate) rate: Mutex<HashMap<String, (u64, u32)>>,
+    /// The simulator's projects and sessions ([`sim`]).
+    pub(crate) sim_projects: Vec<sim::SimProject>,
+    pub(crate) sim_sessions: Mutex<HashMap<String, sim::SimSession>>,
 }
 
 /// Whether `addr` with the keys of `store` runs open (no key needed).
@@ -137,6 +144,8 @@ impl Service {
                 open_checked: Mutex::new(Instant::now()),
                 rate_limit: cfg.rate_limit,
                 rate: Mutex::new(HashMap::new()),
+                sim_projects: sim::load_projects(&cfg.projects),
+                sim_sessions: Mutex::new(HashMap::new()),
             }),
             handle,
         ))
