@@ -2,31 +2,15 @@
 //! list, and the classic flow (tap, deny, go to settings, switch location on) step by step.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use miniperm_server::{Config, keys::create_key, serve};
+use miniperm_server::keys::create_key;
 use miniperm_store::SqliteStore;
 use serde_json::{Value, json};
 
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+mod common;
+use common::Server;
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -34,39 +18,13 @@ fn examples() -> PathBuf {
 
 /// A server offering examples/classic and examples/privacy; `prepare` runs on the store first.
 fn start(prepare: impl FnOnce(&mut SqliteStore)) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("consent.sqlite");
-    prepare(&mut SqliteStore::open(&db).unwrap());
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    let mut cfg = Config::new(addr, db);
-    cfg.projects = vec![examples().join("classic"), examples().join("privacy")];
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-            serve(listener, &cfg, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    Server {
-        addr,
-        stop: Some(tx),
-        thread: Some(thread),
-        _dir: dir,
-    }
+    common::start(
+        |c| c.projects = vec![examples().join("classic"), examples().join("privacy")],
+        prepare,
+    )
 }
 
-/// One request; returns (status, body as JSON or as a string value).
+/// One request with an optional JSON body.
 fn call(
     addr: SocketAddr,
     method: &str,
@@ -74,42 +32,8 @@ fn call(
     key: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let body = body.map_or(String::new(), |b| b.to_string());
-    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut rest = raw[split + 4..].to_vec();
-    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = Vec::new();
-        let mut at = 0;
-        loop {
-            let eol = at + rest[at..].windows(2).position(|w| w == b"\r\n").unwrap();
-            let n = usize::from_str_radix(std::str::from_utf8(&rest[at..eol]).unwrap().trim(), 16)
-                .unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
-            at = eol + 2 + n + 2;
-        }
-        rest = out;
-    }
-    let text = String::from_utf8(rest).unwrap();
-    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, v)
+    let body = body.map(|b| b.to_string());
+    common::call(addr, method, path, key, body.as_deref())
 }
 
 fn post(a: SocketAddr, path: &str, body: Value) -> (u16, Value) {
