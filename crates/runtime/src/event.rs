@@ -108,15 +108,16 @@ pub enum Event {
     },
 }
 
-const RESET: &str = "\x1b[0m";
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const BLUE: &str = "\x1b[34m";
-const MAGENTA: &str = "\x1b[35m";
-const CYAN: &str = "\x1b[36m";
+// The transcript's styles (the caller decides whether to colour: `--color`, NO_COLOR).
+use anstyle::{AnsiColor, Effects, Style};
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const RED: Style = AnsiColor::Red.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const BLUE: Style = AnsiColor::Blue.on_default();
+const MAGENTA: Style = AnsiColor::Magenta.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
 
 /// True for the JSON encoding of JavaScript's `undefined`: `{"$undefined": true}`.
 pub fn is_undefined(v: &Json) -> bool {
@@ -251,9 +252,9 @@ fn needs_escape(c: char) -> bool {
 
 /// The readable transcript line(s) for one event; ANSI colours only when `color`.
 pub fn render_human(event: &Event, color: bool) -> String {
-    let paint = |c: &str, s: String| {
+    let paint = |c: Style, s: String| {
         let s = escape_controls(&s);
-        if color { format!("{c}{s}{RESET}") } else { s }
+        if color { format!("{c}{s}{c:#}") } else { s }
     };
     match event {
         Event::Launch {
@@ -370,7 +371,7 @@ pub fn render_human(event: &Event, color: bool) -> String {
                 s.push_str("\n        ");
                 s.push_str(&escape_controls(l.trim()));
             }
-            if color { format!("{RED}{s}{RESET}") } else { s }
+            if color { format!("{RED}{s}{RED:#}") } else { s }
         }
         Event::Render { route, tree } => {
             let mut s = paint(DIM, format!("  render {route}"));
