@@ -13,7 +13,7 @@ pub struct EntryArgs {
     /// The project folder (the one holding app.json)
     pub project: PathBuf,
     /// The page to open [default: the first page of app.json]
-    #[arg(long, value_name = "ROUTE")]
+    #[arg(long, short = 'p', value_name = "ROUTE", value_parser = non_empty)]
     pub page: Option<String>,
     /// The page's query, k=v&k2=v2
     #[arg(long, value_name = "K=V&...")]
@@ -22,11 +22,11 @@ pub struct EntryArgs {
     /// page: `#id`, `.class`, `tag`, `tag[attr=value]`, `text=LABEL`, combinations such as
     /// `button.primary`; `open-type=openSetting` is short for `button[open-type=openSetting]`.
     /// Only visible elements can be tapped
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, short = 't', value_name = "TARGET", value_parser = non_empty)]
     pub tap: Vec<String>,
     /// A starting scope state (repeatable): `run` writes it to the store before launch, `explore`
     /// keeps it fixed instead of exploring it
-    #[arg(long, value_name = "SCOPE=unset|granted|denied")]
+    #[arg(long, short = 's', value_name = "SCOPE=unset|granted|denied")]
     pub state: Vec<String>,
     /// A starting OS permission of WeChat (repeatable), like --state
     #[arg(long, value_name = "PERM=authorized|denied|not-determined")]
@@ -88,6 +88,15 @@ pub(crate) fn parse_now(s: &str) -> Result<i64, CliError> {
 
 /// `--now`'s default: the runtime's default clock start.
 const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
+
+/// A value parser for ids and names that cannot be empty (appid, user, page, tap target).
+pub(crate) fn non_empty(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("it cannot be empty".to_string())
+    } else {
+        Ok(s.to_string())
+    }
+}
 
 pub(crate) fn bad(msg: String) -> CliError {
     CliError::Usage(msg)

@@ -15,17 +15,6 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// The consent store or the output failed (I/O error, full disk, database locked).
 pub const EXIT_IO: u8 = 3;
 
-/// The exit-code table, shown at the end of `miniperm --help` (keep in step with README.md).
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0  success
-  1  uncaught error in mini-program code, a limit, or bad input after the run wrote consent
-     (run, ends `bad-input`); findings, a cut search or a path ending in a limit under --strict,
-     or a finding named by --deny (explore)
-  2  bad input: malformed flag or argument, unknown scope, a --db file that is not a miniperm
-     database or was written by a newer miniperm (nothing is written)
-  3  the consent store or the output failed (i/o error, full disk, database locked)";
-
 /// Everything a subcommand can fail with. Printed as one line, `miniperm: <message>`.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -50,7 +39,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit code for this error (see [`EXIT_CODES_HELP`]).
+    /// The process exit code for this error (the tables are in `help.rs`).
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Core(_) | CliError::NoDataDir => EXIT_BAD_INPUT,

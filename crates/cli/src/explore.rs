@@ -10,13 +10,14 @@ use miniperm_explore::session::{self, Entry, Plan, Progress, ReplayArgs};
 use miniperm_explore::{CODES, ExploreError};
 
 use crate::entry::{EntryArgs, bad};
-use crate::error::{CliError, EXIT_CODES_HELP, EXIT_FINDINGS, EXIT_OK};
+use crate::error::{CliError, EXIT_FINDINGS, EXIT_OK};
+use crate::{help, output};
 
 /// Explore every path of a flow: each answer of each native UI from each starting state of the
 /// scopes it touches; print the findings (each with its source location and a replay command)
 /// and the outcome tree, or a summary when the tree is long
 #[derive(clap::Args, Debug, Clone)]
-#[command(after_help = EXIT_CODES_HELP)]
+#[command(after_help = help::EXPLORE)]
 pub struct Args {
     #[command(flatten)]
     pub entry: EntryArgs,
@@ -33,7 +34,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_settings_combos: usize,
     /// Worker threads [default: every core]
-    #[arg(long, value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
     /// Print the report as one JSON document (docs/explore-report.schema.json)
     #[arg(long)]
@@ -127,6 +128,12 @@ fn progress_line(p: Progress, secs: f64) -> String {
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
+    if args.deny.iter().any(|c| c.trim().is_empty()) {
+        return Err(bad(format!(
+            "empty finding code in `--deny {}`",
+            args.deny.join(",")
+        )));
+    }
     for code in &args.deny {
         if !CODES.iter().any(|(c, _)| c == code) {
             return Err(bad(format!(
@@ -252,6 +259,15 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         write_file(path, &format::junit(&explored, &meta, &baseline))?;
     }
 
+    out.flush()?;
+    if !args.all && args.entry.tap.is_empty() && explored.paths() == 1 {
+        output::hint(
+            "only the launch ran (1 path): no `--tap` was given, so no handler asked for a \
+             permission; name one with `--tap TARGET` (a method or a selector), or explore every \
+             page and tap handler with `--all`",
+        );
+    }
+
     let new = format::new_findings(&explored, &baseline);
     // What fails the run, said on stderr (issue 9: a cut search or a path ending in a limit
     // fails --strict, and says which).
@@ -283,6 +299,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     if reasons.is_empty() {
         return Ok(EXIT_OK);
     }
-    eprintln!("miniperm: failing: {}", reasons.join("; "));
+    let style = output::ERROR;
+    anstream::eprintln!("miniperm: {style}failing{style:#}: {}", reasons.join("; "));
     Ok(EXIT_FINDINGS)
 }

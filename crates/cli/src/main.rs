@@ -11,7 +11,11 @@ mod db;
 mod entry;
 mod error;
 mod explore;
+mod generate;
+mod help;
 mod output;
+#[cfg(test)]
+mod reference;
 mod run;
 mod scopes;
 mod serve;
@@ -22,25 +26,38 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_IO, EXIT_OK};
+use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_IO, EXIT_OK};
+use crate::output::ColorWhen;
 
 /// WeChat mini-program authorization, reproduced: run a mini-program headless, explore every
 /// answer of a permission flow, read and change the consent store
 #[derive(Parser, Debug)]
-#[command(name = "miniperm", version, after_help = EXIT_CODES_HELP)]
+#[command(name = "miniperm", version, after_help = help::TOP, max_term_width = 100)]
 struct Cli {
+    /// When to colour: auto, always, never; auto colours a terminal unless NO_COLOR is set
+    /// (CLICOLOR_FORCE=1 colours anything)
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto,
+        hide_possible_values = true
+    )]
+    color: ColorWhen,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    Serve(serve::ServeArgs),
-    Keys(serve::KeysArgs),
-    Settings(settings::Args),
-    Scopes(scopes::Args),
     Run(run::Args),
     Explore(explore::Args),
+    Settings(settings::Args),
+    Scopes(scopes::Args),
+    Serve(serve::ServeArgs),
+    Keys(serve::KeysArgs),
+    Completions(generate::CompletionsArgs),
+    Man(generate::ManArgs),
 }
 
 /// Runs a subcommand; its exit code on success (`run` and `explore` can end 1 without an
@@ -53,14 +70,28 @@ fn dispatch(command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
         Command::Scopes(args) => scopes::run(args, out).map(|()| EXIT_OK),
         Command::Run(args) => run::run(args, out),
         Command::Explore(args) => explore::run(args, out),
+        Command::Completions(args) => {
+            generate::completions(args, cli_command(), out).map(|()| EXIT_OK)
+        }
+        Command::Man(args) => generate::man(args, cli_command(), out).map(|()| EXIT_OK),
     }
 }
 
+/// The whole command line as clap sees it (help, completions, man pages, docs/cli.md).
+pub fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `--color` is known before parsing, so that clap's own help and errors follow it.
+    output::set_color(output::color_in_args(&args).unwrap_or(ColorWhen::Auto));
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
+    output::set_color(cli.color);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = dispatch(cli.command, &mut out)
@@ -70,7 +101,7 @@ fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             drop(out);
-            eprintln!("miniperm: {}", e.one_line());
+            error_line(&e);
             ExitCode::from(e.exit_code())
         }
     }
@@ -114,10 +145,16 @@ fn clap_exit(e: clap::Error) -> ExitCode {
                 }
             }
             let err = CliError::Usage(format!("{first} (see `miniperm --help`)"));
-            eprintln!("miniperm: {}", err.one_line());
+            error_line(&err);
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// `miniperm: MESSAGE` on stderr, the one line an error prints (coloured per `--color`).
+fn error_line(e: &CliError) {
+    let style = output::ERROR;
+    anstream::eprintln!("{style}miniperm:{style:#} {}", e.one_line());
 }
 
 /// Levenshtein distance, for short subcommand typos.
@@ -173,6 +210,12 @@ fn clap_one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::clap_one_line;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // clap's own checks: no two flags share a short or long name, defaults fit, ….
+        super::cli_command().debug_assert();
+    }
 
     #[test]
     fn edit_distance_counts_single_edits() {

@@ -1,4 +1,4 @@
-//! Output helpers shared by the subcommands: one-line JSON and times.
+//! Output helpers shared by the subcommands: one-line JSON, tables, times, colour and warnings.
 
 use std::io::Write;
 
@@ -44,58 +44,39 @@ pub fn json_line(out: &mut dyn Write, value: &(impl Serialize + ?Sized)) -> Resu
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
-    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// `2026-11-23 21:50:00.123Z` for milliseconds since the Unix epoch (UTC); the bare number when
+/// it is out of the calendar's range.
+pub fn format_ms(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
+        Err(_) => format!("{ms} ms"),
     }
 }
 
-/// `2026-11-23 21:50:00.123Z` for milliseconds since the Unix epoch (UTC).
-pub fn format_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{milli:03}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
+/// The columns a string takes in a terminal (CJK characters take two).
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Left-aligned columns, two spaces apart; the last column is not padded.
+/// Left-aligned columns, two spaces apart, padded by display width (so CJK text aligns); the
+/// last column is not padded.
 pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> Result<(), CliError> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {
         for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+            widths[i] = widths[i].max(width(c));
         }
     }
     for r in rows {
         let mut line = String::new();
         for (i, c) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                line.push_str(c);
-            } else {
-                line.push_str(c);
-                line.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count() + 2));
+            line.push_str(c);
+            if i + 1 < r.len() {
+                line.extend(std::iter::repeat_n(' ', widths[i] - width(c) + 2));
             }
         }
         writeln!(out, "{}", line.trim_end())?;
@@ -103,9 +84,110 @@ pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> Result<(), CliError> 
     Ok(())
 }
 
+/// `--color`: when human output and messages on stderr are coloured.
+pub type ColorWhen = clap::ColorChoice;
+
+/// Sets the colour choice for the whole process (clap's help, stdout, stderr). `auto` honours
+/// `NO_COLOR` (never), then `CLICOLOR_FORCE` (always), then `CLICOLOR=0`, then whether the
+/// stream is a terminal.
+pub fn set_color(when: ColorWhen) {
+    let choice = match when {
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+    };
+    choice.write_global();
+}
+
+/// The `--color` value on a command line before clap parses it, so that clap's own help and
+/// errors follow it too. `None` when absent or not one of the values (clap then says so).
+pub fn color_in_args(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
+    let mut it = args.iter().skip(1).map(|a| a.to_str());
+    let mut found = None;
+    while let Some(a) = it.next() {
+        let value = match a {
+            Some("--") => break,
+            Some("--color") => it.next().flatten(),
+            Some(a) => match a.strip_prefix("--color=") {
+                Some(v) => Some(v),
+                None => continue,
+            },
+            None => continue,
+        };
+        found = match value {
+            Some("auto") => Some(ColorWhen::Auto),
+            Some("always") => Some(ColorWhen::Always),
+            Some("never") => Some(ColorWhen::Never),
+            _ => None,
+        };
+    }
+    found
+}
+
+/// True when stdout is to be coloured (after [`set_color`]).
+pub fn stdout_color() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// The style of `warning:` and `hint:` on stderr.
+pub const WARN: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+/// The style of a failing line on stderr.
+pub const ERROR: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+
+/// `miniperm: warning: MESSAGE` on stderr (coloured per `--color`).
+pub fn warn(msg: &str) {
+    anstream::eprintln!("miniperm: {WARN}warning{WARN:#}: {msg}");
+}
+
+/// `miniperm: hint: MESSAGE` on stderr (coloured per `--color`).
+pub fn hint(msg: &str) {
+    anstream::eprintln!("miniperm: {WARN}hint{WARN:#}: {msg}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_pad_by_display_width() {
+        let rows = vec![
+            vec!["scope".to_string(), "label".to_string(), "x".to_string()],
+            vec![
+                "位置信息".to_string(),
+                "地理位置".to_string(),
+                "y".to_string(),
+            ],
+            vec!["ab".to_string(), "c".to_string(), "z".to_string()],
+        ];
+        let mut out = Vec::new();
+        table(&mut out, &rows).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let cols: Vec<usize> = text
+            .lines()
+            .map(|l| width(&l[..l.rfind(' ').unwrap()]))
+            .collect();
+        assert_eq!(cols, vec![19, 19, 19], "{text}");
+        assert_eq!(text.lines().nth(1), Some("位置信息  地理位置  y"));
+    }
+
+    #[test]
+    fn color_flag_is_found_before_parsing() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            color_in_args(&args(&["miniperm", "--color", "never", "scopes"])),
+            Some(ColorWhen::Never)
+        );
+        assert_eq!(
+            color_in_args(&args(&["miniperm", "scopes", "--color=always"])),
+            Some(ColorWhen::Always)
+        );
+        assert_eq!(
+            color_in_args(&args(&["miniperm", "--", "--color=always"])),
+            None
+        );
+        assert_eq!(color_in_args(&args(&["miniperm", "--color=pink"])), None);
+        assert_eq!(color_in_args(&args(&["miniperm", "scopes"])), None);
+    }
 
     #[test]
     fn times() {
@@ -113,6 +195,7 @@ mod tests {
         assert_eq!(format_ms(1_795_470_600_123), "2026-11-23 21:50:00.123Z");
         assert_eq!(format_ms(951_782_400_000), "2000-02-29 00:00:00.000Z");
         assert_eq!(format_ms(-1), "1969-12-31 23:59:59.999Z");
+        assert_eq!(format_ms(i64::MAX), format!("{} ms", i64::MAX));
     }
 
     #[test]

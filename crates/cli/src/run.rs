@@ -1,29 +1,34 @@
 //! `miniperm run PROJECT`: runs a mini-program headless, answering each native UI from
 //! `--answers`, and prints the transcript (readable, or JSON Lines with `--json`).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-use miniperm_core::Channel;
-use miniperm_runtime::{EndReason, Event, RunOutcome, ScriptedUser, parse_answers, render_human};
+use miniperm_core::{Channel, Scope, Value};
+use miniperm_runtime::{
+    EndReason, Event, RunOutcome, ScriptedUser, UiAnswer, parse_answers, render_human,
+};
 
 use crate::db::{Access, DbArgs};
-use crate::entry::{EntryArgs, bad};
-use crate::error::{CliError, EXIT_CODES_HELP, EXIT_OK, EXIT_SCRIPT_ERROR};
+use crate::entry::{EntryArgs, bad, non_empty};
+use crate::error::{CliError, EXIT_OK, EXIT_SCRIPT_ERROR};
+use crate::help;
+use crate::output;
 
 /// Run a mini-program project headless: launch, open a page, tap handlers, answer each native
 /// UI from --answers, print the transcript
 #[derive(clap::Args, Debug, Clone)]
-#[command(after_help = EXIT_CODES_HELP)]
+#[command(after_help = help::RUN)]
 pub struct Args {
     #[command(flatten)]
     pub entry: EntryArgs,
     /// Answers for the native UIs, in order: allow, deny, confirm (confirm:TEXT for an editable
     /// modal), cancel, agree, disagree,
-    /// sheet:N, pick, settings, settings:SCOPE=on|off[;SCOPE=on|off]
-    #[arg(long, value_name = "A,B,...", default_value = "")]
-    pub answers: String,
+    /// sheet:N, pick, settings, settings:SCOPE=on|off[;SCOPE=on|off] [default: none: the run
+    /// ends `awaiting-answer` at the first native UI]
+    #[arg(long, short = 'a', value_name = "A,B,...")]
+    pub answers: Option<String>,
     /// The WeChat user
-    #[arg(long, value_name = "ID", default_value = "default")]
+    #[arg(long, short = 'u', value_name = "ID", default_value = "default", value_parser = non_empty)]
     pub user: String,
     /// The release channel recorded with consent events
     #[arg(long, default_value = "develop", value_parser = ["develop", "trial", "release"])]
@@ -66,8 +71,59 @@ fn exit_code(outcome: &RunOutcome) -> u8 {
     }
 }
 
+/// `--answers`: every item must be an answer; an empty item (`allow,,deny`, a trailing comma) is
+/// bad input rather than skipped. An empty string is no answers.
+fn answers(s: &str) -> Result<Vec<UiAnswer>, CliError> {
+    if !s.trim().is_empty()
+        && let Some(n) = s.split(',').position(|item| item.trim().is_empty())
+    {
+        return Err(bad(format!(
+            "empty answer (item {}) in `--answers {s}`",
+            n + 1
+        )));
+    }
+    parse_answers(s).map_err(|e| bad(e.to_string()))
+}
+
+/// Warnings on stderr about answers the run did not use. `unused` answers were left when the run
+/// ended; `stored` are the scope records the store held before the run.
+fn answer_warnings(
+    given: &[String],
+    unused: usize,
+    stored: &[(Scope, Value)],
+    appid: &str,
+) -> Vec<String> {
+    if unused == 0 {
+        return Vec::new();
+    }
+    let left = &given[given.len().saturating_sub(unused)..];
+    let mut v = vec![format!(
+        "{unused} of {} answers unused when the run ended: `{}`",
+        given.len(),
+        left.join(",")
+    )];
+    if unused == given.len() && !stored.is_empty() {
+        let records: Vec<String> = stored
+            .iter()
+            .map(|(s, val)| format!("{s}={}", val.as_str()))
+            .collect();
+        v.push(format!(
+            "no native UI asked for an answer, and the store already had decisions for `{appid}` \
+             ({}): rerun with `--ephemeral`, or clear them with `miniperm settings {appid} clear`",
+            records.join(", ")
+        ));
+    }
+    v
+}
+
 pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
-    let answers = parse_answers(&args.answers).map_err(|e| bad(e.to_string()))?;
+    let given = args.answers.as_deref().unwrap_or("");
+    let answers = answers(given)?;
+    let given: Vec<String> = given
+        .split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
     let location = args.location.as_deref().map(parse_location).transpose()?;
     let (project, mut cfg) = args.entry.load()?;
     cfg.user = args.user.clone();
@@ -79,6 +135,15 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     }
 
     let (_, mut store) = args.db.open(Access::Write)?;
+    // What the store held before the run, to explain answers that were never asked for.
+    let stored: Vec<(Scope, Value)> = if answers.is_empty() {
+        Vec::new()
+    } else {
+        store
+            .state(&cfg.user, project.appid())?
+            .requested()
+            .collect()
+    };
     let mut user = ScriptedUser::new(answers);
     let outcome = miniperm_runtime::run(&project, &cfg, &mut *store, &mut user).map_err(|e| {
         if e.is_bad_input() {
@@ -90,9 +155,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
             }
         }
     })?;
-    let color = !args.json
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = !args.json && output::stdout_color();
     for ev in &outcome.events {
         if args.json {
             let line = serde_json::to_string(ev)?;
@@ -100,6 +163,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         } else {
             writeln!(out, "{}", render_human(ev, color))?;
         }
+    }
+    out.flush()?;
+    for w in answer_warnings(&given, user.remaining(), &stored, project.appid()) {
+        output::warn(&w);
     }
     Ok(exit_code(&outcome))
 }

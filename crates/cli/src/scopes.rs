@@ -9,6 +9,7 @@ use crate::output::{json_line, table};
 
 /// List every scope miniperm knows, what `wx.authorize` does with it and the APIs it guards
 #[derive(clap::Args, Debug, Clone)]
+#[command(after_help = crate::help::SCOPES)]
 pub struct Args {
     /// Print the catalogue as one JSON array
     #[arg(long)]

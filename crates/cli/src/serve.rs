@@ -8,12 +8,14 @@ use std::path::PathBuf;
 use miniperm_store::SqliteStore;
 
 use crate::db::{Access, DbArgs, Location};
-use crate::error::{CliError, EXIT_CODES_HELP};
+use crate::entry::non_empty;
+use crate::error::CliError;
+use crate::help;
 use crate::output::now_ms;
 
 /// Run the consent service: the /v1 HTTP API for host apps
 #[derive(clap::Args, Debug, Clone)]
-#[command(after_help = EXIT_CODES_HELP)]
+#[command(after_help = help::SERVE)]
 pub struct ServeArgs {
     /// The address to listen on
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
@@ -34,7 +36,7 @@ pub struct ServeArgs {
 
 /// Manage the service's API keys (stored hashed; a key is shown once)
 #[derive(clap::Args, Debug, Clone)]
-#[command(after_help = EXIT_CODES_HELP)]
+#[command(after_help = help::KEYS)]
 pub struct KeysArgs {
     #[command(flatten)]
     pub db: DbArgs,
@@ -45,11 +47,17 @@ pub struct KeysArgs {
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum KeysAction {
     /// Create a key for TENANT; the key is printed once, alone on the last line
-    Create { tenant: String },
+    Create {
+        #[arg(value_parser = non_empty)]
+        tenant: String,
+    },
     /// List keys (ids, tenants, times; never the secrets)
     List,
     /// Revoke the key with this id
-    Revoke { id: String },
+    Revoke {
+        #[arg(value_parser = non_empty)]
+        id: String,
+    },
 }
 
 fn file_store(db: &DbArgs, access: Access) -> Result<(PathBuf, SqliteStore), CliError> {

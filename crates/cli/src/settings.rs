@@ -11,7 +11,9 @@ use miniperm_core::{
 use miniperm_store::ConsentStore;
 
 use crate::db::{Access, DbArgs, Location};
-use crate::error::{CliError, EXIT_CODES_HELP};
+use crate::entry::non_empty;
+use crate::error::CliError;
+use crate::help;
 use crate::output::{format_ms, json_line, now_ms, table};
 
 /// The user id used when `--user` is not given.
@@ -20,12 +22,13 @@ pub const DEFAULT_USER: &str = "default";
 /// Read and change one mini-program's authorization records (the settings page, the devtools
 /// "clear authorization data", the consent log)
 #[derive(clap::Args, Debug, Clone)]
-#[command(after_help = EXIT_CODES_HELP)]
+#[command(after_help = help::SETTINGS)]
 pub struct Args {
     /// The mini-program's appid
+    #[arg(value_parser = non_empty)]
     pub appid: String,
     /// The WeChat user the records belong to
-    #[arg(long, value_name = "ID", default_value = DEFAULT_USER, global = true)]
+    #[arg(long, short = 'u', value_name = "ID", default_value = DEFAULT_USER, global = true, value_parser = non_empty)]
     pub user: String,
     #[command(flatten)]
     pub db: DbArgs,
