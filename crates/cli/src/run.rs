@@ -102,14 +102,19 @@ fn answer_warnings(
         given.len(),
         left.join(",")
     )];
-    if unused == given.len() && !stored.is_empty() {
+    if !stored.is_empty() {
         let records: Vec<String> = stored
             .iter()
             .map(|(s, val)| format!("{s}={}", val.as_str()))
             .collect();
+        let why = if unused == given.len() {
+            "no native UI asked for an answer, and the store already had decisions"
+        } else {
+            "the store already had decisions, which can skip prompts,"
+        };
         v.push(format!(
-            "no native UI asked for an answer, and the store already had decisions for `{appid}` \
-             ({}): rerun with `--ephemeral`, or clear them with `miniperm settings {appid} clear`",
+            "{why} for `{appid}` ({}): rerun with `--ephemeral`, or clear them with \
+             `miniperm settings {appid} clear`",
             records.join(", ")
         ));
     }
@@ -169,4 +174,47 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         output::warn(&w);
     }
     Ok(exit_code(&outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_name_the_leftover_answers_and_the_stored_decisions() {
+        let given: Vec<String> = ["deny", "confirm", "settings"].map(String::from).to_vec();
+        assert!(answer_warnings(&given, 0, &[], "wx1").is_empty());
+        assert!(
+            answer_warnings(&given, 0, &[(Scope::UserLocation, Value::Granted)], "wx1").is_empty(),
+            "every answer used: nothing to say"
+        );
+        assert_eq!(
+            answer_warnings(&given, 2, &[], "wx1"),
+            vec!["2 of 3 answers unused when the run ended: `confirm,settings`"]
+        );
+        let w = answer_warnings(&given, 3, &[(Scope::UserLocation, Value::Denied)], "wx1");
+        assert_eq!(w.len(), 2);
+        assert_eq!(
+            w[1],
+            "no native UI asked for an answer, and the store already had decisions for `wx1` \
+             (scope.userLocation=denied): rerun with `--ephemeral`, or clear them with \
+             `miniperm settings wx1 clear`"
+        );
+        let w = answer_warnings(&given, 1, &[(Scope::Camera, Value::Granted)], "wx1");
+        assert!(w[1].starts_with("the store already had decisions, which can skip prompts, for"));
+    }
+
+    #[test]
+    fn empty_answers_are_bad_input() {
+        assert!(answers("").unwrap().is_empty());
+        assert_eq!(answers("allow,deny").unwrap().len(), 2);
+        for bad in ["allow,,deny", ",allow", "allow,", "allow, ,deny"] {
+            let e = answers(bad).unwrap_err();
+            assert!(
+                e.to_string().starts_with("empty answer (item "),
+                "{bad}: {e}"
+            );
+            assert_eq!(e.exit_code(), crate::error::EXIT_BAD_INPUT);
+        }
+    }
 }
