@@ -32,13 +32,18 @@ pub fn completions(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let name = cmd.get_name().to_string();
-    clap_complete::generate(args.shell, &mut cmd, name, out);
+    // clap_complete panics when its writer fails (a closed pipe): render to memory first.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, name, &mut script);
+    out.write_all(&script)?;
     Ok(())
 }
 
 pub fn man(args: ManArgs, cmd: clap::Command, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(dir) = args.out else {
-        clap_mangen::Man::new(cmd).render(out)?;
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut page)?;
+        out.write_all(&page)?;
         return Ok(());
     };
     let ctx = |e: std::io::Error| {

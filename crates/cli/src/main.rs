@@ -84,10 +84,16 @@ pub fn cli_command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
+    use clap::FromArgMatches;
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `--color` is known before parsing, so that clap's own help and errors follow it.
-    output::set_color(output::color_in_args(&args).unwrap_or(ColorWhen::Auto));
-    let cli = match Cli::try_parse_from(&args) {
+    let early = output::color_in_args(&args).unwrap_or(ColorWhen::Auto);
+    output::set_color(early);
+    let cli = match cli_command()
+        .color(early)
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };

@@ -149,6 +149,29 @@ fn color_follows_the_flag_then_no_color_then_clicolor_force() {
     assert!(!colored(&o));
     assert_eq!(o.status.code(), Some(0));
     bad(d, &["--color", "pink", "scopes"], "`pink`");
+    // clap's own help follows the flag too.
+    assert!(colored(&miniperm(
+        d,
+        &["--color", "always", "run", "--help"],
+        &[]
+    )));
+    assert!(!colored(&miniperm(d, &["run", "--help"], &[])));
+    // A closed pipe is not a crash (completions and man render to memory first).
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_miniperm"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            o.status.code().is_some_and(|c| c == 0 || c == 3),
+            "{args:?}"
+        );
+        assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
+    }
 }
 
 #[test]
