@@ -18,9 +18,9 @@ pub fn markdown(cmd: clap::Command) -> String {
          <!-- Generated from the clap definitions by crates/cli/src/reference.rs: do not edit.\n     \
          Regenerate: MINIPERM_UPDATE_DOCS=1 cargo test -p miniperm-cli reference -->\n\n\
          Every subcommand's `--help`, as the binary prints it. Short flags: `-p` `--page`, \
-         `-t` `--tap`,\n`-s` `--state`, `-a` `--answers` and `-u` `--user` (`run`), `-j` \
-         `--threads` (`explore`), `-u` `--user`\n(`settings`), `-o` `--out` (`man`). \
-         Colours follow `--color auto|always|never`, `NO_COLOR` and\n`CLICOLOR_FORCE`.\n\n",
+         `-t` `--tap`,\n`-s` `--state` (`run`, `explore`); `-a` `--answers` (`run`); `-u` \
+         `--user` (`run`, `settings`);\n`-j` `--threads` (`explore`); `-o` `--out` (`man`). \
+         Colours follow `--color auto|always|never`,\n`NO_COLOR` and `CLICOLOR_FORCE`.\n\n",
     );
     for (path, _) in &all {
         md.push_str(&format!("- [`{path}`](#{})\n", anchor(path)));

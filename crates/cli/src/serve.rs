@@ -97,19 +97,22 @@ pub fn keys(args: KeysArgs, out: &mut dyn Write) -> Result<(), CliError> {
             if keys.is_empty() {
                 writeln!(out, "no keys in {}", path.display())?;
             }
-            for k in keys {
-                let state = match k.revoked {
-                    Some(at) => format!("revoked {}", crate::output::format_ms(at)),
-                    None => "active".to_string(),
-                };
-                writeln!(
-                    out,
-                    "{}  {}  created {}  {state}",
-                    k.id,
-                    k.tenant,
-                    crate::output::format_ms(k.created)
-                )?;
-            }
+            let rows: Vec<Vec<String>> = keys
+                .iter()
+                .map(|k| {
+                    let state = match k.revoked {
+                        Some(at) => format!("revoked {}", crate::output::format_ms(at)),
+                        None => "active".to_string(),
+                    };
+                    vec![
+                        k.id.clone(),
+                        k.tenant.clone(),
+                        format!("created {}", crate::output::format_ms(k.created)),
+                        state,
+                    ]
+                })
+                .collect();
+            crate::output::table(out, &rows)?;
         }
         KeysAction::Revoke { id } => {
             if !store.revoke_key(&id, now_ms())? {
