@@ -210,6 +210,24 @@ describe("the simulator", () => {
     await settled(page);
     assert.match(await transcript(page), /← deny/);
     await dialog(page, "modal").waitFor();
+    // The modal by keyboard: Tab to 去设置, Enter; the settings page's switch by Space; 返回 by Enter.
+    assert.equal((await focused()).text, "取消");
+    await page.keyboard.press("Tab");
+    assert.equal((await focused()).text, "去设置");
+    await page.evaluate(() => (document.getElementById("status").textContent = ""));
+    await page.keyboard.press("Enter");
+    await settled(page);
+    assert.equal((await focused()).text, "off", "the settings page takes the focus on its switch");
+    await page.keyboard.press("Space");
+    assert.equal((await focused()).text, "on");
+    await shot(page, "12-keyboard-settings");
+    await page.keyboard.press("Tab");
+    assert.equal((await focused()).text, "返回（完成）");
+    await page.evaluate(() => (document.getElementById("status").textContent = ""));
+    await page.keyboard.press("Enter");
+    await settled(page);
+    assert.match(await transcript(page), /← settings:scope\.userLocation=on/);
+    assert.equal((await focused()).text, "获取当前位置", "the focus goes back to the page");
     // The buttons under the phone and the transcript are reachable too.
     const reachable = new Set();
     for (let i = 0; i < 40; i++) {
@@ -232,13 +250,13 @@ describe("the simulator", () => {
     assert.ok(codes.includes("no-retry-after-settings"), codes.join(", "));
     await page.locator("#explore-out summary", { hasText: "outcome tree" }).click();
     assert.match(await page.locator("#explore-text").textContent(), /no-retry-after-settings/);
-    await shot(page, "12-explore-this-flow", { fullPage: true });
+    await shot(page, "13-explore-this-flow", { fullPage: true });
     await page.locator("#report-box summary").click();
     const report = page.frameLocator("#report");
     await report.locator("h1").waitFor();
     assert.match(await report.locator("h1").textContent(), /miniperm explore classic/);
     await page.locator("#report").scrollIntoViewIfNeeded();
-    await shot(page, "13-explore-report-in-page");
+    await shot(page, "14-explore-report-in-page");
     assert.deepEqual(errors, []);
     await close();
   });
@@ -254,16 +272,16 @@ describe("the simulator", () => {
     await noScroll("on the page");
     await step(page, page.locator("#screen button.tap", { hasText: "获取当前位置" }));
     await noScroll("with the authorize sheet");
-    await shot(page, "14-375px-authorize", { fullPage: true });
+    await shot(page, "15-375px-authorize", { fullPage: true });
     await step(page, dialog(page, "authorize").getByRole("button", { name: "拒绝" }));
     await step(page, dialog(page, "modal").getByRole("button", { name: "去设置" }));
     await noScroll("with the settings page");
-    await shot(page, "15-375px-settings", { fullPage: true });
+    await shot(page, "16-375px-settings", { fullPage: true });
     await step(page, page.locator("#settings-done"));
     await page.locator("#explore").click();
     await page.locator("#findings li").first().waitFor();
     await noScroll("with the exploration");
-    await shot(page, "16-375px-explored", { fullPage: true });
+    await shot(page, "17-375px-explored", { fullPage: true });
     assert.deepEqual(errors, []);
     await close();
   });
