@@ -366,7 +366,7 @@ async fn advance(
         )));
     }
     let state = step(svc, project, kept.clone(), current.clone()).await?;
-    let tail = {
+    let (tail, before) = {
         let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
         let Some(s) = sessions.get_mut(&id).filter(|s| s.tenant == tenant) else {
             return Err(ApiError::not_found("simulator session", &id));
@@ -378,15 +378,26 @@ async fn advance(
         } else {
             Some(s.mirrored)
         };
-        s.kept = kept;
-        s.current = current;
-        s.state = state.clone();
+        let before = (
+            std::mem::replace(&mut s.kept, kept),
+            std::mem::replace(&mut s.current, current),
+            std::mem::replace(&mut s.state, state.clone()),
+            std::mem::replace(&mut s.mirrored, state.events.len()),
+        );
         s.touched = Instant::now();
-        s.mirrored = state.events.len();
-        from
+        (from, before)
     };
     let events = state.events[tail.unwrap_or(0)..].to_vec();
-    mirror(svc, tenant, project, &id, tail.is_none(), events).await?;
+    if let Err(e) = mirror(svc, tenant, project, &id, tail.is_none(), events).await {
+        // Not durable: the step did not happen (unless another step came since).
+        if let Ok(mut sessions) = svc.sim_sessions.lock()
+            && let Some(s) = sessions.get_mut(&id)
+            && s.mirrored == state.events.len()
+        {
+            (s.kept, s.current, s.state, s.mirrored) = before;
+        }
+        return Err(e);
+    }
     Ok(Json(body(svc, project, id, state)))
 }
 
