@@ -21,8 +21,10 @@ chromium --version 2>/dev/null | grep -i chromium
 echo "== npm ci (tests/browser: playwright-core, pinned)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
-echo "== cargo build (the miniperm binary the browser tests start)"
-cargo build --locked -p miniperm-cli --bin miniperm
+echo "== the miniperm binary the browser tests start"
+# The same build as .ci/run's `cargo test --workspace` (a no-op after it; `cargo build -p` would
+# unify features differently and rebuild the miniperm crates).
+cargo test --workspace --locked --no-run >/dev/null 2>&1 || cargo test --workspace --locked --no-run
 
 echo "== browser tests"
 export MINIPERM_ARTEFACTS="$PWD/target/artefacts/browser"
