@@ -69,6 +69,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/sim/sessions/{id}/tap", post(crate::sim::tap))
         .route("/sim/sessions/{id}/answer", post(crate::sim::answer))
         .route("/sim/sessions/{id}/restart", post(crate::sim::restart))
+        .route("/sim/sessions/{id}/explore", post(crate::sim::explore))
         .route_layer(middleware::from_fn_with_state(svc.clone(), authenticate));
     Router::new()
         .merge(v1)

@@ -222,3 +222,91 @@ fn sim_routes_need_a_key_once_keys_exist() {
     let (st, _) = call(a, "GET", &format!("/sim/sessions/{id}"), Some(&other), None);
     assert_eq!(st, 404);
 }
+
+#[test]
+fn a_session_s_consent_is_in_the_store_for_its_tenant_and_its_flow_can_be_explored() {
+    let (mut secret, mut other) = (String::new(), String::new());
+    let srv = start(|s| {
+        secret = create_key(s, "acme", 0).unwrap().1;
+        other = create_key(s, "globex", 0).unwrap().1;
+    });
+    let a = srv.addr;
+    let k = Some(secret.as_str());
+    let send = |path: &str, body: Value| call(a, "POST", path, k, Some(body));
+    let (st, v) = send("/sim/sessions", json!({"project": "classic"}));
+    assert_eq!(st, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["appid"], "wxdemo0001");
+    assert_eq!(v["user"], id.as_str());
+    assert_eq!(v["state"]["consent"], json!({}));
+    let path = |what: &str| format!("/sim/sessions/{id}/{what}");
+    let setting = format!("/v1/apps/wxdemo0001/users/{id}/setting");
+    let log = format!("/v1/apps/wxdemo0001/users/{id}/log");
+
+    send(&path("tap"), json!({"target": "text=获取当前位置"}));
+    let (_, v) = send(&path("answer"), json!({"answer": "deny"}));
+    assert_eq!(v["state"]["consent"], json!({"scope.userLocation": false}));
+    assert_eq!(
+        v["state"]["log"],
+        json!(["scope.userLocation unset → denied (prompt, authorize)"])
+    );
+    let (st, s) = call(a, "GET", &setting, k, None);
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(s["authSetting"], json!({"scope.userLocation": false}));
+    // Another tenant sees nothing of it.
+    let (_, s) = call(a, "GET", &setting, Some(&other), None);
+    assert_eq!(s["authSetting"], json!({}));
+
+    send(&path("answer"), json!({"answer": "confirm"}));
+    send(
+        &path("answer"),
+        json!({"answer": "settings:scope.userLocation=on"}),
+    );
+    // Restart replays the earlier runs: nothing is written twice.
+    send(&path("restart"), json!({}));
+    let (_, l) = call(a, "GET", &log, k, None);
+    let steps: Vec<(String, String, String)> = l["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap().to_string(),
+                e["to"].as_str().unwrap().to_string(),
+                e["via"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        steps,
+        [
+            s("unset", "denied", "prompt"),
+            s("denied", "granted", "settings")
+        ]
+    );
+    // Clear authorization data is a reset in the store too.
+    send(&path("restart"), json!({"clear": true}));
+    let (_, s) = call(a, "GET", &setting, k, None);
+    assert_eq!(s["authSetting"], json!({}));
+    let (_, l) = call(a, "GET", &log, k, None);
+    assert_eq!(l["events"][2]["via"], "reset", "{l}");
+
+    // Explore this flow: the entry is the current run's taps.
+    send(&path("tap"), json!({"target": "text=获取当前位置"}));
+    let (st, x) = send(&path("explore"), json!({}));
+    assert_eq!(st, 200, "{x}");
+    assert!(x["paths"].as_u64().unwrap() > 1, "{x}");
+    assert_eq!(x["entries"], json!(["tap text=获取当前位置"]));
+    let codes = x["findings"].to_string();
+    assert!(codes.contains("no-retry-after-settings"), "{codes}");
+    assert!(
+        x["text"]
+            .as_str()
+            .unwrap()
+            .contains("no-retry-after-settings")
+    );
+    assert!(x["html"].as_str().unwrap().contains("<h1>"));
+    let (st, _) = call(a, "POST", &path("explore"), Some(&other), None);
+    assert_eq!(st, 404);
+}

@@ -1,7 +1,13 @@
 //! The devtools simulator at `/`: one self-contained HTML page and its JSON endpoints under
 //! `/sim/…` (behind the same key check as `/v1`). A session is (project, taps so far, answers so
 //! far, earlier runs kept by "restart"); every step re-runs it from scratch in a fresh QuickJS
-//! runtime over a fresh [`MemoryStore`], so sessions are deterministic, in memory and ephemeral.
+//! runtime over a fresh [`MemoryStore`], so sessions are deterministic and ephemeral.
+//!
+//! The consent a session writes is also mirrored into the service's durable store, as user
+//! `<session id>` of the project's appid and the session's tenant, so the `/v1` API (setting,
+//! log, explain) sees what the page shows: replays are deterministic, so each step's log extends
+//! the previous one and only the new tail is appended; "clear authorization data" appends a
+//! `reset`. "Explore this flow" runs [`explore`](mod@explore) on the session's entry point.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,17 +17,21 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
+use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Value, Via, auth_setting};
 use miniperm_runtime::{
     EndReason, Event, Project, RunConfig, RunError, ScriptedUser, UiAnswer, parse_answers,
     render_human, run,
 };
-use miniperm_store::MemoryStore;
+use miniperm_store::{ConsentStore, MemoryStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as JsonValue;
 
 use crate::api::Tenant;
 use crate::error::ApiError;
-use crate::{Service, new_id};
+use crate::{Service, new_id, now_ms};
+
+mod explore;
+pub(crate) use explore::explore;
 
 /// Most simulator sessions at once (all tenants); the oldest is dropped past it.
 pub const MAX_SIM_SESSIONS: usize = 1_000;
@@ -92,6 +102,8 @@ struct Steps {
 pub(crate) struct SimSession {
     tenant: String,
     project: usize,
+    /// Events of the session's consent log already mirrored into the durable store.
+    mirrored: usize,
     /// Earlier runs (kept by restart): replayed first so their consent is in the store.
     kept: Vec<Steps>,
     current: Steps,
@@ -111,11 +123,22 @@ pub struct SimState {
     pub waiting: Option<JsonValue>,
     pub transcript: Vec<String>,
     pub end: String,
+    /// `authSetting` after the run (requested scopes only).
+    pub consent: JsonValue,
+    /// The consent log of the session, one line per event.
+    pub log: Vec<String>,
+    /// The log's events (mirrored into the durable store).
+    #[serde(skip)]
+    events: Vec<ConsentEvent>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct SessionBody {
     pub id: String,
+    /// The appid and user under which the durable store (and so `/v1`) holds this session's
+    /// consent: `GET /v1/apps/{appid}/users/{user}/setting`.
+    pub appid: String,
+    pub user: String,
     pub state: SimState,
 }
 
@@ -180,6 +203,8 @@ pub(crate) async fn create_session(
     };
     let state = step(&svc, index, Vec::new(), Steps::default()).await?;
     let id = new_id("sim_");
+    let appid = svc.sim_projects[index].project.appid().to_string();
+    mirror(&svc, &tenant, index, &id, false, state.events.clone()).await?;
     let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
     sessions.retain(|_, s| s.touched.elapsed() < SIM_TTL);
     while sessions.len() >= MAX_SIM_SESSIONS {
@@ -197,6 +222,7 @@ pub(crate) async fn create_session(
         SimSession {
             tenant,
             project: index,
+            mirrored: state.events.len(),
             kept: Vec::new(),
             current: Steps::default(),
             state: state.clone(),
@@ -205,7 +231,12 @@ pub(crate) async fn create_session(
     );
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(SessionBody { id, state }),
+        Json(SessionBody {
+            user: id.clone(),
+            id,
+            appid,
+            state,
+        }),
     )
         .into_response())
 }
@@ -216,8 +247,8 @@ pub(crate) async fn get_session(
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
 ) -> Result<Json<SessionBody>, ApiError> {
-    let (_, _, _, state) = snapshot(&svc, &tenant, &id)?;
-    Ok(Json(SessionBody { id, state }))
+    let (project, _, _, state) = snapshot(&svc, &tenant, &id)?;
+    Ok(Json(body(&svc, project, id, state)))
 }
 
 /// `POST /sim/sessions/{id}/tap {target}`.
@@ -239,7 +270,7 @@ pub(crate) async fn tap(
         ));
     }
     current.taps.push(target);
-    advance(&svc, &tenant, id, project, kept, current).await
+    advance(&svc, &tenant, id, project, kept, current, false).await
 }
 
 /// `POST /sim/sessions/{id}/answer {answer}`.
@@ -262,7 +293,7 @@ pub(crate) async fn answer(
         return Err(ApiError::Conflict("no ui is waiting for an answer".into()));
     }
     current.answers.extend(parsed);
-    advance(&svc, &tenant, id, project, kept, current).await
+    advance(&svc, &tenant, id, project, kept, current, false).await
 }
 
 /// `POST /sim/sessions/{id}/restart {clear?}`: a new run from launch; earlier runs' consent is
@@ -283,7 +314,7 @@ pub(crate) async fn restart(
             kept.remove(0);
         }
     }
-    advance(&svc, &tenant, id, project, kept, Steps::default()).await
+    advance(&svc, &tenant, id, project, kept, Steps::default(), clear).await
 }
 
 /// The session's inputs and state (404 for another tenant's or an expired session).
@@ -304,8 +335,22 @@ fn snapshot(
     }
 }
 
+fn body(svc: &Service, project: usize, id: String, state: SimState) -> SessionBody {
+    let appid = svc
+        .sim_projects
+        .get(project)
+        .map(|p| p.project.appid().to_string())
+        .unwrap_or_default();
+    SessionBody {
+        user: id.clone(),
+        id,
+        appid,
+        state,
+    }
+}
+
 /// Runs the new inputs; on success stores them with the new state, on failure leaves the
-/// session as it was.
+/// session as it was. `reset`: the consent of earlier runs was dropped (clear authorization data).
 async fn advance(
     svc: &Arc<Service>,
     tenant: &str,
@@ -313,6 +358,7 @@ async fn advance(
     project: usize,
     kept: Vec<Steps>,
     current: Steps,
+    reset: bool,
 ) -> Result<Json<SessionBody>, ApiError> {
     if current.taps.len() + current.answers.len() > MAX_STEPS {
         return Err(ApiError::Conflict(format!(
@@ -320,17 +366,84 @@ async fn advance(
         )));
     }
     let state = step(svc, project, kept.clone(), current.clone()).await?;
-    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-    match sessions.get_mut(&id) {
-        Some(s) if s.tenant == tenant => {
-            s.kept = kept;
-            s.current = current;
-            s.state = state.clone();
-            s.touched = Instant::now();
-            Ok(Json(SessionBody { id, state }))
+    let (tail, before) = {
+        let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+        let Some(s) = sessions.get_mut(&id).filter(|s| s.tenant == tenant) else {
+            return Err(ApiError::not_found("simulator session", &id));
+        };
+        // The log only grows between resets (replays are deterministic); should it ever not,
+        // the durable copy is reset and written again.
+        let from = if reset || state.events.len() < s.mirrored {
+            None
+        } else {
+            Some(s.mirrored)
+        };
+        let before = (
+            std::mem::replace(&mut s.kept, kept),
+            std::mem::replace(&mut s.current, current),
+            std::mem::replace(&mut s.state, state.clone()),
+            std::mem::replace(&mut s.mirrored, state.events.len()),
+        );
+        s.touched = Instant::now();
+        (from, before)
+    };
+    let events = state.events[tail.unwrap_or(0)..].to_vec();
+    if let Err(e) = mirror(svc, tenant, project, &id, tail.is_none(), events).await {
+        // Not durable: the step did not happen (unless another step came since).
+        if let Ok(mut sessions) = svc.sim_sessions.lock()
+            && let Some(s) = sessions.get_mut(&id)
+            && s.mirrored == state.events.len()
+        {
+            (s.kept, s.current, s.state, s.mirrored) = before;
         }
-        _ => Err(ApiError::not_found("simulator session", &id)),
+        return Err(e);
     }
+    Ok(Json(body(svc, project, id, state)))
+}
+
+/// Appends a session's new consent events (after a `reset` when `reset`) to the durable store,
+/// as user `id`, stamped with the store's clock.
+async fn mirror(
+    svc: &Service,
+    tenant: &str,
+    project: usize,
+    id: &str,
+    reset: bool,
+    events: Vec<ConsentEvent>,
+) -> Result<(), ApiError> {
+    let Some(p) = svc.sim_projects.get(project) else {
+        return Err(ApiError::NotFound("no such project".into()));
+    };
+    let at = now_ms();
+    let mut out = Vec::with_capacity(events.len() + 1);
+    if reset {
+        let meta = EventMeta {
+            at,
+            user: id.to_string(),
+            app: p.project.appid().to_string(),
+            channel: Channel::Develop,
+            profile: p.project.profile().name.clone(),
+        };
+        out.push(ConsentEvent::new(
+            &meta,
+            Change {
+                subject: Subject::All,
+                from: Value::Unset,
+                to: Value::Unset,
+                via: Via::Reset,
+                gesture: false,
+                api: None,
+                notice: None,
+            },
+        ));
+    }
+    for mut e in events {
+        e.seq = 0;
+        e.at = at;
+        e.user = id.to_string();
+        out.push(e);
+    }
+    svc.writer.append(tenant, out).await.map(|_| ())
 }
 
 /// Replays the kept runs and runs the current one on a blocking thread.
@@ -417,6 +530,12 @@ fn run_steps(
     } else {
         None
     };
+    let consent = store
+        .state(&cfg.user, project.appid())
+        .map_err(ApiError::Store)?;
+    let events = store
+        .log(&cfg.user, project.appid())
+        .map_err(ApiError::Store)?;
     Ok(SimState {
         project: name.to_string(),
         title: title.to_string(),
@@ -426,7 +545,26 @@ fn run_steps(
         waiting,
         transcript,
         end: outcome.end.as_str().to_string(),
+        consent: JsonValue::Object(auth_setting(&consent)),
+        log: events.iter().map(log_line).collect(),
+        events,
     })
+}
+
+/// `scope.userLocation unset → denied (prompt, tap, authorize)`.
+fn log_line(e: &ConsentEvent) -> String {
+    let change = match e.scope {
+        Subject::All => format!("all → {}", e.to.as_str()),
+        _ => format!("{} → {}", e.from.as_str(), e.to.as_str()),
+    };
+    let mut how = vec![e.via.as_str().to_string()];
+    if e.gesture {
+        how.push("tap".into());
+    }
+    if let Some(api) = &e.api {
+        how.push(api.clone());
+    }
+    format!("{} {change} ({})", e.scope.key(), how.join(", "))
 }
 
 #[cfg(test)]
