@@ -9,6 +9,10 @@ use miniperm_runtime::{EndReason, Event, RunOutcome, ScriptedUser, parse_answers
 use crate::db::{Access, DbArgs};
 use crate::entry::{EntryArgs, bad};
 use crate::error::{CliError, EXIT_CODES_HELP, EXIT_OK, EXIT_SCRIPT_ERROR};
+use crate::output::json_record;
+
+/// `schema_version` of each transcript line (docs/schemas/transcript.schema.json).
+const SCHEMA_VERSION: u32 = 1;
 
 /// Run a mini-program project headless: launch, open a page, tap handlers, answer each native
 /// UI from --answers, print the transcript
@@ -31,6 +35,7 @@ pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
     /// Print the transcript as JSON Lines, one event per line
+    /// (docs/schemas/transcript.schema.json)
     #[arg(long)]
     pub json: bool,
     /// Add a `render` event after each settle: the page's visible elements (an indented outline
@@ -95,8 +100,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     for ev in &outcome.events {
         if args.json {
-            let line = serde_json::to_string(ev)?;
-            writeln!(out, "{line}")?;
+            json_record(out, ev, SCHEMA_VERSION)?;
         } else {
             writeln!(out, "{}", render_human(ev, color))?;
         }
