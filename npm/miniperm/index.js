@@ -45,8 +45,9 @@ function binaryPath(options = {}) {
     return require.resolve(`${pkg}/${exe}`);
   } catch {
     throw new MinipermError(
-      `the optional dependency ${pkg} is not installed (installed with --omit=optional or --no-optional?): ` +
-        `reinstall miniperm, or set MINIPERM_BINARY to a miniperm binary`,
+      `the optional dependency ${pkg} that holds the miniperm binary is not installed ` +
+        `(not published for this version, or installed with --omit=optional): ` +
+        `reinstall miniperm with optional dependencies, or set MINIPERM_BINARY to a miniperm binary`,
     );
   }
 }
