@@ -357,6 +357,31 @@ fn settings_show_log_and_explain_match_their_schemas() {
     let mut bad = events[0].clone();
     bad["via"] = "telepathy".into();
     assert!(!errors(&log, &bad).is_empty());
+
+    // A privacy consent record.
+    env.run(
+        &[
+            "run",
+            &example("privacy"),
+            "--tap",
+            "onLocate",
+            "--answers",
+            "agree,allow",
+        ],
+        0,
+    );
+    let doc = document(
+        &env.run(&["settings", "wxdemo0005", "show", "--json"], 0),
+        1,
+    );
+    assert_valid(&show, &doc, "settings show --json (privacy)");
+    assert_eq!(doc["privacy"]["location"], "granted");
+    let mut bad = doc.clone();
+    bad["privacy"]["location"] = "maybe".into();
+    assert!(!errors(&show, &bad).is_empty());
+    for e in lines(&env.run(&["settings", "wxdemo0005", "log", "--json"], 0), 1) {
+        assert_valid(&log, &e, "a settings log line (privacy)");
+    }
 }
 
 #[test]
