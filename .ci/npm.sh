@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The npm package (npm/README.md): build the binary (debug, cargo's own target), pack the
 # packages, install them from their tarballs into the scratch project npm/e2e next to its pinned
-# Jest and TypeScript (`npm ci`), then node's test runner, Jest and tsc against the installed copy.
+# Jest, Vitest and TypeScript (`npm ci`), then tsc, Jest, Vitest and node's test runner against
+# the installed copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -23,5 +24,7 @@ echo "== npm: tsc --noEmit (the package's .d.ts files)"
 npx --no-install tsc --noEmit -p .
 echo "== npm: jest"
 npx --no-install jest --ci
+echo "== npm: vitest"
+npx --no-install vitest run
 echo "== npm: node --test (npm: $((SECONDS - start))s so far)"
 node --test node-test/

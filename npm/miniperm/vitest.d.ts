@@ -1,10 +1,10 @@
-// For Vitest: `import { expect } from 'vitest'; import { matchers } from 'miniperm/matchers';
-// expect.extend(matchers);` in a setup file, and `import 'miniperm/vitest'` for the types.
+// `setupFiles: ['miniperm/vitest']` adds the matchers at run time; `import 'miniperm/vitest'`
+// (or `"types": ["miniperm/vitest"]`) adds their types to Vitest's `expect`.
+import 'vitest';
 import type { MinipermMatchers } from './matchers';
 
 declare module 'vitest' {
   interface Assertion<T = any> extends MinipermMatchers<void> {}
-  interface AsymmetricMatchersContaining extends MinipermMatchers<void> {}
 }
 
 export {};
