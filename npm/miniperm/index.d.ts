@@ -106,7 +106,7 @@ export type OsState = 'authorized' | 'denied' | 'not-determined';
 export interface EntryOptions {
   /** The page to open (default: app.json's first page). */
   page?: string;
-  /** The page's query: `k=v&k2=v2`, or an object. */
+  /** The page's query: `k=v&k2=v2`, or an object joined that way (values as given, not encoded). */
   query?: string | Record<string, string | number>;
   /** What to tap, in order: a page method's name or a selector (`#id`, `text=LABEL`, `open-type=openSetting`, …). */
   tap?: string | string[];
@@ -132,6 +132,7 @@ export interface ProcessOptions {
   cwd?: string;
   /** Added to the environment. */
   env?: Record<string, string>;
+  /** The most output `runSync`/`exploreSync` read (default 256 MiB). */
   maxBuffer?: number;
 }
 
