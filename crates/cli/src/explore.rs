@@ -36,7 +36,7 @@ pub struct Args {
     /// Worker threads [default: every core]
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// Print the report as one JSON document (docs/explore-report.schema.json)
+    /// Print the report as one JSON document (docs/schemas/explore-report.schema.json)
     #[arg(long)]
     pub json: bool,
     /// Render the page on every path: each leaf of the JSON tree carries the final page as an

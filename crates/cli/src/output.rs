@@ -1,44 +1,43 @@
-//! Output helpers shared by the subcommands: one-line JSON, tables, times, colour and warnings.
+//! Output helpers shared by the subcommands: JSON (docs/json.md), tables, times, colour and
+//! warnings.
 
 use std::io::Write;
 
 use serde::Serialize;
-use serde_json::ser::Formatter;
+use serde_json::{Map, Value as Json};
 
 use crate::error::CliError;
 
-/// Compact JSON with a space after `:` and `,`: `{"scope.userLocation": false, "scope.camera": true}`.
-struct Spaced;
-
-impl Formatter for Spaced {
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if first { Ok(()) } else { w.write_all(b", ") }
+/// Writes `value` as one JSON Lines record (a stream's line: compact, no spaces), with
+/// `schema_version` added as its last field. `value` must serialize to an object.
+pub fn json_record(
+    out: &mut dyn Write,
+    value: &(impl Serialize + ?Sized),
+    schema_version: u32,
+) -> Result<(), CliError> {
+    let mut v = serde_json::to_value(value)?;
+    if let Json::Object(m) = &mut v {
+        m.insert("schema_version".into(), schema_version.into());
     }
-
-    fn begin_object_key<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if first { Ok(()) } else { w.write_all(b", ") }
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
+    let mut line = serde_json::to_vec(&v)?;
+    line.push(b'\n');
+    out.write_all(&line)?;
+    Ok(())
 }
 
-/// Writes `value` as one line of JSON.
-pub fn json_line(out: &mut dyn Write, value: &(impl Serialize + ?Sized)) -> Result<(), CliError> {
-    let mut buf = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, Spaced);
-    value.serialize(&mut ser)?;
-    buf.push(b'\n');
-    out.write_all(&buf)?;
+/// Writes one JSON document (a whole answer: pretty-printed, two-space indent, then a newline)
+/// with `schema_version` as its first field, then `fields` in order.
+pub fn json_document(
+    out: &mut dyn Write,
+    schema_version: u32,
+    fields: Map<String, Json>,
+) -> Result<(), CliError> {
+    let mut doc = Map::new();
+    doc.insert("schema_version".into(), schema_version.into());
+    doc.extend(fields);
+    let mut text = serde_json::to_vec_pretty(&Json::Object(doc))?;
+    text.push(b'\n');
+    out.write_all(&text)?;
     Ok(())
 }
 
@@ -199,16 +198,29 @@ mod tests {
     }
 
     #[test]
-    fn spaced_json() {
+    fn records_are_compact_lines_and_carry_their_version_last() {
         let mut out = Vec::new();
-        json_line(
+        json_record(
             &mut out,
-            &serde_json::json!({"scope.userLocation": false, "a": [1, 2]}),
+            &serde_json::json!({"type": "end", "a": [1, 2]}),
+            3,
         )
         .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "{\"scope.userLocation\": false, \"a\": [1, 2]}\n"
+            "{\"type\":\"end\",\"a\":[1,2],\"schema_version\":3}\n"
+        );
+    }
+
+    #[test]
+    fn documents_are_pretty_and_carry_their_version_first() {
+        let mut out = Vec::new();
+        let mut m = Map::new();
+        m.insert("scopes".into(), serde_json::json!([]));
+        json_document(&mut out, 1, m).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"schema_version\": 1,\n  \"scopes\": []\n}\n"
         );
     }
 }

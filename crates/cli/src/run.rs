@@ -13,6 +13,10 @@ use crate::entry::{EntryArgs, bad, non_empty};
 use crate::error::{CliError, EXIT_OK, EXIT_SCRIPT_ERROR};
 use crate::help;
 use crate::output;
+use crate::output::json_record;
+
+/// `schema_version` of each transcript line (docs/schemas/transcript.schema.json).
+const SCHEMA_VERSION: u32 = 1;
 
 /// Run a mini-program project headless: launch, open a page, tap handlers, answer each native
 /// UI from --answers, print the transcript
@@ -36,6 +40,7 @@ pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
     /// Print the transcript as JSON Lines, one event per line
+    /// (docs/schemas/transcript.schema.json)
     #[arg(long)]
     pub json: bool,
     /// Add a `render` event after each settle: the page's visible elements (an indented outline
@@ -163,8 +168,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     let color = !args.json && output::stdout_color();
     for ev in &outcome.events {
         if args.json {
-            let line = serde_json::to_string(ev)?;
-            writeln!(out, "{line}")?;
+            json_record(out, ev, SCHEMA_VERSION)?;
         } else {
             writeln!(out, "{}", render_human(ev, color))?;
         }

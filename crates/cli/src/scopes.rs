@@ -5,13 +5,16 @@ use std::io::Write;
 use miniperm_core::catalogue::{PromptKind, SCOPES};
 
 use crate::error::CliError;
-use crate::output::{json_line, table};
+use crate::output::{json_document, table};
+
+/// `schema_version` of `scopes --json` (docs/schemas/scopes.schema.json).
+const SCHEMA_VERSION: u32 = 1;
 
 /// List every scope miniperm knows, what `wx.authorize` does with it and the APIs it guards
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = crate::help::SCOPES)]
 pub struct Args {
-    /// Print the catalogue as one JSON array
+    /// Print the catalogue as one JSON document (docs/schemas/scopes.schema.json)
     #[arg(long)]
     pub json: bool,
 }
@@ -28,7 +31,9 @@ fn prompt(p: PromptKind) -> &'static str {
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     if args.json {
-        return json_line(out, &SCOPES[..]);
+        let mut m = serde_json::Map::new();
+        m.insert("scopes".into(), serde_json::to_value(&SCOPES[..])?);
+        return json_document(out, SCHEMA_VERSION, m);
     }
     let mut rows = vec![vec![
         "scope".to_string(),

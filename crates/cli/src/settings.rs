@@ -14,7 +14,14 @@ use crate::db::{Access, DbArgs, Location};
 use crate::entry::non_empty;
 use crate::error::CliError;
 use crate::help;
-use crate::output::{format_ms, json_line, now_ms, table};
+use crate::output::{format_ms, json_document, json_record, now_ms, table};
+
+/// `schema_version` of `settings show --json` (docs/schemas/settings-show.schema.json).
+const SHOW_SCHEMA_VERSION: u32 = 1;
+/// `schema_version` of each `settings log --json` line (docs/schemas/settings-log.schema.json).
+const LOG_SCHEMA_VERSION: u32 = 1;
+/// `schema_version` of `settings explain --json` (docs/schemas/settings-explain.schema.json).
+const EXPLAIN_SCHEMA_VERSION: u32 = 1;
 
 /// The user id used when `--user` is not given.
 pub const DEFAULT_USER: &str = "default";
@@ -47,7 +54,8 @@ pub struct Args {
 pub enum Action {
     /// Show the authSetting (requested scopes only), and any privacy and OS records
     Show {
-        /// Print exactly the authSetting object, e.g. {"scope.userLocation": false}
+        /// Print one JSON document: appid, user, authSetting (as getSetting returns it), privacy
+        /// and os records (docs/schemas/settings-show.schema.json)
         #[arg(long)]
         json: bool,
     },
@@ -65,7 +73,8 @@ pub enum Action {
     },
     /// Print the consent log of this mini-program, oldest first
     Log {
-        /// One JSON object per event per line (JSON Lines)
+        /// One JSON object per event per line (JSON Lines,
+        /// docs/schemas/settings-log.schema.json)
         #[arg(long)]
         json: bool,
     },
@@ -73,7 +82,8 @@ pub enum Action {
     Explain {
         /// The scope, e.g. scope.userLocation
         scope: String,
-        /// Print the explanation as one JSON object
+        /// Print the explanation as one JSON document
+        /// (docs/schemas/settings-explain.schema.json)
         #[arg(long)]
         json: bool,
     },
@@ -160,7 +170,7 @@ fn show(
     json: bool,
 ) -> Result<(), CliError> {
     if json {
-        return json_line(out, &auth_setting(state));
+        return json_document(out, SHOW_SCHEMA_VERSION, show_fields(ctx, state));
     }
     writeln!(out, "{}", ctx.title(loc))?;
     let mut rows = Vec::new();
@@ -194,6 +204,36 @@ fn show(
         table(out, &others)?;
     }
     Ok(())
+}
+
+/// `settings show --json` after its `schema_version`: the authSetting as `getSetting` returns it
+/// (requested scopes only), then the privacy consent and OS permission records by name.
+fn show_fields(ctx: &Ctx<'_>, state: &AppState) -> serde_json::Map<String, serde_json::Value> {
+    let mut privacy = serde_json::Map::new();
+    let mut os = serde_json::Map::new();
+    for (s, v) in state.entries() {
+        match s {
+            Subject::Privacy(t) => {
+                privacy.insert(t.as_str().to_string(), v.as_str().into());
+            }
+            Subject::Os(p) => {
+                let shown = match v {
+                    Value::Unset => "not-determined",
+                    Value::Granted => "authorized",
+                    Value::Denied => "denied",
+                };
+                os.insert(p.as_str().to_string(), shown.into());
+            }
+            Subject::Scope(_) | Subject::All => {}
+        }
+    }
+    let mut m = serde_json::Map::new();
+    m.insert("appid".into(), ctx.app.into());
+    m.insert("user".into(), ctx.user.into());
+    m.insert("authSetting".into(), auth_setting(state).into());
+    m.insert("privacy".into(), privacy.into());
+    m.insert("os".into(), os.into());
+    m
 }
 
 fn reset(out: &mut dyn Write, ctx: &Ctx<'_>, db: &DbArgs, via: Via) -> Result<(), CliError> {
@@ -312,7 +352,7 @@ fn print_log(
 ) -> Result<(), CliError> {
     if json {
         for e in log {
-            json_line(out, e)?;
+            json_record(out, e, LOG_SCHEMA_VERSION)?;
         }
         return Ok(());
     }
@@ -366,7 +406,11 @@ fn print_explain(
     };
     let x = explain(log, scope, &env, now_ms());
     if json {
-        return json_line(out, &x);
+        let fields = match serde_json::to_value(&x)? {
+            serde_json::Value::Object(m) => m,
+            other => std::iter::once(("explanation".to_string(), other)).collect(),
+        };
+        return json_document(out, EXPLAIN_SCHEMA_VERSION, fields);
     }
     writeln!(out, "{scope}: {}", x.state.as_str())?;
     writeln!(out, "next: {}", x.summary)?;

@@ -41,6 +41,12 @@ impl Env {
         assert!(out.stderr.is_empty(), "{args:?}: stderr {:?}", out.stderr);
         String::from_utf8(out.stdout).unwrap()
     }
+
+    /// `settings APPID [--user U] show --json`'s authSetting (the document's `authSetting`).
+    fn auth(&self, args: &[&str]) -> serde_json::Value {
+        let doc: serde_json::Value = serde_json::from_str(&self.ok(args)).unwrap();
+        doc["authSetting"].clone()
+    }
 }
 
 /// The db file and its -wal/-shm companions, byte for byte (None when missing).
@@ -83,8 +89,8 @@ fn done_when_set_show_log_clear() {
     let env = Env::new();
     env.ok(&["settings", "wxdemo", "set", "scope.userLocation=off"]);
     assert_eq!(
-        env.ok(&["settings", "wxdemo", "show", "--json"]),
-        "{\"scope.userLocation\": false}\n"
+        env.auth(&["settings", "wxdemo", "show", "--json"]),
+        serde_json::json!({"scope.userLocation": false})
     );
     let log = env.ok(&["settings", "wxdemo", "log"]);
     let line = log
@@ -96,7 +102,10 @@ fn done_when_set_show_log_clear() {
     assert!(line.contains("host"), "{line}");
 
     env.ok(&["settings", "wxdemo", "clear"]);
-    assert_eq!(env.ok(&["settings", "wxdemo", "show", "--json"]), "{}\n");
+    assert_eq!(
+        env.auth(&["settings", "wxdemo", "show", "--json"]),
+        serde_json::json!({})
+    );
     let log = env.ok(&["settings", "wxdemo", "log", "--json"]);
     let events: Vec<serde_json::Value> = log
         .lines()
@@ -125,9 +134,7 @@ fn set_several_in_one_transaction_and_channels() {
         "scope.werun=off",
         "scope.userLocationBackground=on",
     ]);
-    let show: serde_json::Value =
-        serde_json::from_str(&env.ok(&["settings", "wxdemo", "--user", "u1", "show", "--json"]))
-            .unwrap();
+    let show = env.auth(&["settings", "wxdemo", "--user", "u1", "show", "--json"]);
     assert_eq!(
         show,
         serde_json::json!({"scope.userLocationBackground": true, "scope.camera": true, "scope.werun": false})
@@ -142,9 +149,12 @@ fn set_several_in_one_transaction_and_channels() {
         })
         .collect();
     assert_eq!(seqs, [1, 2, 3]);
-    assert!(log.lines().all(|l| l.contains("\"channel\": \"trial\"")));
+    assert!(log.lines().all(|l| l.contains("\"channel\":\"trial\"")));
     // Another user sees nothing.
-    assert_eq!(env.ok(&["settings", "wxdemo", "show", "--json"]), "{}\n");
+    assert_eq!(
+        env.auth(&["settings", "wxdemo", "show", "--json"]),
+        serde_json::json!({})
+    );
     // A no-op set writes no event.
     let out = env.ok(&[
         "settings",
@@ -168,10 +178,13 @@ fn remove_is_logged_and_history_kept() {
     let env = Env::new();
     env.ok(&["settings", "wxdemo", "set", "scope.record=on"]);
     env.ok(&["settings", "wxdemo", "remove"]);
-    assert_eq!(env.ok(&["settings", "wxdemo", "show", "--json"]), "{}\n");
+    assert_eq!(
+        env.auth(&["settings", "wxdemo", "show", "--json"]),
+        serde_json::json!({})
+    );
     let log = env.ok(&["settings", "wxdemo", "log", "--json"]);
     assert_eq!(log.lines().count(), 2);
-    assert!(log.lines().nth(1).unwrap().contains("\"via\": \"remove\""));
+    assert!(log.lines().nth(1).unwrap().contains("\"via\":\"remove\""));
 }
 
 #[test]
@@ -188,7 +201,8 @@ fn explain_and_scopes_json() {
     assert!(human.starts_with("scope.camera: denied\n"), "{human}");
 
     let scopes: serde_json::Value = serde_json::from_str(&env.ok(&["scopes", "--json"])).unwrap();
-    let names: Vec<&str> = scopes
+    assert_eq!(scopes["schema_version"], 1);
+    let names: Vec<&str> = scopes["scopes"]
         .as_array()
         .unwrap()
         .iter()
@@ -203,7 +217,10 @@ fn explain_and_scopes_json() {
 #[test]
 fn reads_create_nothing() {
     let env = Env::new();
-    assert_eq!(env.ok(&["settings", "wxdemo", "show", "--json"]), "{}\n");
+    assert_eq!(
+        env.auth(&["settings", "wxdemo", "show", "--json"]),
+        serde_json::json!({})
+    );
     assert_eq!(env.ok(&["settings", "wxdemo", "log", "--json"]), "");
     assert!(!env.db().exists());
 }
@@ -361,8 +378,8 @@ fn bad_input_is_one_line_exit_2_and_leaves_the_store_alone() {
     }
     // And the real store still says what it said.
     assert_eq!(
-        env.ok(&["settings", "wxdemo", "show", "--json"]),
-        "{\"scope.userLocation\": false}\n"
+        env.auth(&["settings", "wxdemo", "show", "--json"]),
+        serde_json::json!({"scope.userLocation": false})
     );
     assert_eq!(
         env.ok(&["settings", "wxdemo", "log", "--json"])

@@ -1,5 +1,5 @@
 //! The report of an invocation in every format: text for a terminal (findings first, the tree
-//! only while it is short), the JSON document (`docs/explore-report.schema.json`), SARIF 2.1.0
+//! only while it is short), the JSON document (`docs/schemas/explore-report.schema.json`), SARIF 2.1.0
 //! for code scanning, JUnit XML for CI test views, and the baseline of accepted findings.
 
 use std::collections::BTreeMap;
@@ -242,7 +242,7 @@ fn finding_json(label: &str, f: &Finding, baseline: &Baseline) -> Json {
     })
 }
 
-/// The `--json` document (see `docs/explore-report.schema.json`).
+/// The `--json` document (see `docs/schemas/explore-report.schema.json`).
 pub fn json_doc(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
     let findings: Vec<Json> = ex
         .findings()
