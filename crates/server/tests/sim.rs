@@ -52,6 +52,7 @@ fn the_page_is_self_contained() {
     assert!(html.contains("<title>miniperm simulator</title>"), "{html}");
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.contains("/sim/sessions"));
+    assert!(html.contains("new EventSource(") && html.contains("/events"));
 }
 
 #[test]
