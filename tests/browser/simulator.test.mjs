@@ -4,8 +4,9 @@
 // 375 px wide. Every step is screenshotted.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { ROOT, launch, serve, shot } from "./harness.mjs";
+import { BIN, ROOT, launch, serve, shot } from "./harness.mjs";
 
 let server;
 let browser;
@@ -295,6 +296,46 @@ describe("the simulator", () => {
     assert.equal(streams.length, 2);
     assert.deepEqual(errors, []);
     await close();
+  });
+
+  test("with an API key the page asks for it and reads the stream by fetch", async () => {
+    let key = "";
+    const keyed = await serve(["--projects", join(ROOT, "tests/browser/fixtures")], (db) => {
+      const out = execFileSync(BIN, ["keys", "--db", db, "create", "acme"], { encoding: "utf8" });
+      key = out.trim().split("\n").pop();
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      const streams = [];
+      page.on("request", (r) => { if (r.url().endsWith("/events")) streams.push(r.headers()["authorization"] || ""); });
+      await page.goto(keyed.base + "/");
+      await page.locator("#key").waitFor({ state: "visible" });
+      await page.locator("#key").fill(key);
+      await page.locator("#savekey").click();
+      await page.locator("#projects button").first().waitFor();
+      await startProject(page, "classic");
+      await page.waitForFunction(() => live === true);
+      assert.deepEqual(streams, ["Bearer " + key], "the stream is read with the key");
+      const id = (await apiPath(page)).split("/")[5];
+      const res = await fetch(`${keyed.base}/sim/sessions/${id}/tap`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + key },
+        body: JSON.stringify({ target: "text=获取当前位置" }),
+      });
+      assert.equal(res.status, 200);
+      await dialog(page, "authorize").waitFor();
+      assert.match(await transcript(page), /ui  authorize scope\.userLocation/);
+      await step(page, dialog(page, "authorize").getByRole("button", { name: "允许" }));
+      assert.equal(await page.locator("#consent dd[data-scope='scope.userLocation']").getAttribute("data-value"), "true");
+      await shot(page, "18b-keyed-stream");
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await keyed.stop();
+    }
   });
 
   test("without EventSource the page draws each step's answer", async () => {
