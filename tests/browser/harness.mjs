@@ -42,10 +42,12 @@ export function scratch(prefix) {
 
 /**
  * Starts `miniperm serve --listen 127.0.0.1:0` on a temporary store (the port is read from the
- * line the server prints once it listens). Resolves to { base, stop }.
+ * line the server prints once it listens). `prepare(db)` runs on the store's path first.
+ * Resolves to { base, stop }.
  */
-export function serve(extraArgs = []) {
+export function serve(extraArgs = [], prepare = null) {
   const tmp = scratch("miniperm-browser-");
+  if (prepare) prepare(join(tmp.dir, "store.db"));
   const child = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", "--db", join(tmp.dir, "store.db"), ...extraArgs], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,10 +1,12 @@
 // The simulator at `/` of `miniperm serve`, driven in Debian's chromium: the classic flow by
 // mouse (tap, deny, confirm, switch location on), the tri-state location row, the keyboard,
-// "explore this flow", and the page at 375 px wide. Every step is screenshotted.
+// "explore this flow", the session's event stream (and the page without it), and the page at
+// 375 px wide. Every step is screenshotted.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { ROOT, launch, serve, shot } from "./harness.mjs";
+import { BIN, ROOT, launch, serve, shot } from "./harness.mjs";
 
 let server;
 let browser;
@@ -19,14 +21,17 @@ after(async () => {
   await server?.stop();
 });
 
-async function openPage(viewport = { width: 1280, height: 900 }) {
+async function openPage(viewport = { width: 1280, height: 900 }, init = null) {
   const context = await browser.newContext({ viewport });
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  const streams = [];
+  page.on("request", (r) => { if (r.url().endsWith("/events")) streams.push(r.url()); });
   await page.goto(server.base + "/");
   await page.locator("#projects button").first().waitFor();
-  return { page, errors, close: () => context.close() };
+  return { page, errors, streams, close: () => context.close() };
 }
 
 /** Waits until the page drew the answer to its last request. */
@@ -257,6 +262,92 @@ describe("the simulator", () => {
     assert.match(await report.locator("h1").textContent(), /miniperm explore classic/);
     await page.locator("#report").scrollIntoViewIfNeeded();
     await shot(page, "14-explore-report-in-page");
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the page follows the session's event stream: a step taken through the API shows up", async () => {
+    const { page, errors, streams, close } = await openPage();
+    await startProject(page, "classic");
+    await page.waitForFunction(() => live === true);
+    assert.equal(streams.length, 1, "one EventSource for the session");
+    const id = (await apiPath(page)).split("/")[5];
+    // Another client taps: only the stream can tell the page.
+    const res = await fetch(`${server.base}/sim/sessions/${id}/tap`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ target: "text=获取当前位置" }),
+    });
+    assert.equal(res.status, 200);
+    const sheet = dialog(page, "authorize");
+    await sheet.waitFor();
+    assert.match(await transcript(page), /ui  authorize scope\.userLocation/);
+    await shot(page, "18-stream-step-from-the-api");
+    // The page's own steps are drawn from the stream as well.
+    await step(page, sheet.getByRole("button", { name: "拒绝" }));
+    await dialog(page, "modal").waitFor();
+    assert.match(await transcript(page), /← deny/);
+    assert.equal(await page.locator("#consent dd[data-scope='scope.userLocation']").getAttribute("data-value"), "false");
+    // Choosing another project forgets this session: its stream ends.
+    await startProject(page, "classic");
+    const gone = await fetch(`${server.base}/sim/sessions/${id}`);
+    assert.equal(gone.status, 404);
+    await page.waitForFunction(() => live === true);
+    assert.equal(streams.length, 2);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("with an API key the page asks for it and reads the stream by fetch", async () => {
+    let key = "";
+    const keyed = await serve(["--projects", join(ROOT, "tests/browser/fixtures")], (db) => {
+      const out = execFileSync(BIN, ["keys", "--db", db, "create", "acme"], { encoding: "utf8" });
+      key = out.trim().split("\n").pop();
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      const streams = [];
+      page.on("request", (r) => { if (r.url().endsWith("/events")) streams.push(r.headers()["authorization"] || ""); });
+      await page.goto(keyed.base + "/");
+      await page.locator("#key").waitFor({ state: "visible" });
+      await page.locator("#key").fill(key);
+      await page.locator("#savekey").click();
+      await page.locator("#projects button").first().waitFor();
+      await startProject(page, "classic");
+      await page.waitForFunction(() => live === true);
+      assert.deepEqual(streams, ["Bearer " + key], "the stream is read with the key");
+      const id = (await apiPath(page)).split("/")[5];
+      const res = await fetch(`${keyed.base}/sim/sessions/${id}/tap`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + key },
+        body: JSON.stringify({ target: "text=获取当前位置" }),
+      });
+      assert.equal(res.status, 200);
+      await dialog(page, "authorize").waitFor();
+      assert.match(await transcript(page), /ui  authorize scope\.userLocation/);
+      await step(page, dialog(page, "authorize").getByRole("button", { name: "允许" }));
+      assert.equal(await page.locator("#consent dd[data-scope='scope.userLocation']").getAttribute("data-value"), "true");
+      await shot(page, "18b-keyed-stream");
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await keyed.stop();
+    }
+  });
+
+  test("without EventSource the page draws each step's answer", async () => {
+    const { page, errors, streams, close } = await openPage(undefined, () => { delete window.EventSource; });
+    await startProject(page, "classic");
+    await step(page, page.locator("#screen button.tap", { hasText: "获取当前位置" }));
+    await step(page, dialog(page, "authorize").getByRole("button", { name: "拒绝" }));
+    await dialog(page, "modal").waitFor();
+    assert.match(await transcript(page), /← deny/);
+    assert.equal(await page.locator("#consent dd[data-scope='scope.userLocation']").getAttribute("data-value"), "false");
+    assert.deepEqual(streams, []);
+    await shot(page, "19-no-eventsource");
     assert.deepEqual(errors, []);
     await close();
   });

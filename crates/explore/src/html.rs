@@ -287,7 +287,7 @@ pre.tr{{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;overflow-
 #tree li{{margin:2px 0}} summary{{cursor:pointer}}
 .ui{{color:#1e40af;font-weight:600}} .start{{background:#e3ecfb;color:#1e3a8a;border-radius:4px;padding:0 5px;font-size:12px}}
 .ans{{color:#0f766e;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}}
-.leaf{{padding:0 5px;border-radius:4px}} .leaf.ok{{background:#dff5e3}} .leaf.none{{background:#eef0f3}}
+.leaf{{padding:0 5px;border-radius:4px;scroll-margin-top:64px}} .leaf.ok{{background:#dff5e3}} .leaf.none{{background:#eef0f3}}
 .leaf.bad{{background:#fde2e1;color:#7a1c14}} .leaf.cut{{background:#fef3c7}}
 .leaf:target{{outline:2px solid #4a6fa5}} a.fl{{font-size:12px;margin-left:6px}}
 </style></head><body><main>

@@ -65,7 +65,11 @@ pub fn router(svc: Arc<Service>) -> Router {
     let sim = Router::new()
         .route("/sim/projects", get(crate::sim::list_projects))
         .route("/sim/sessions", post(crate::sim::create_session))
-        .route("/sim/sessions/{id}", get(crate::sim::get_session))
+        .route(
+            "/sim/sessions/{id}",
+            get(crate::sim::get_session).delete(crate::sim::delete_session),
+        )
+        .route("/sim/sessions/{id}/events", get(crate::sim::events))
         .route("/sim/sessions/{id}/tap", post(crate::sim::tap))
         .route("/sim/sessions/{id}/answer", post(crate::sim::answer))
         .route("/sim/sessions/{id}/restart", post(crate::sim::restart))

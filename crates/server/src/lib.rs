@@ -57,6 +57,8 @@ pub struct Config {
     pub single_commit: bool,
     /// Project folders the simulator at `/` offers (each loaded at start; failures skipped).
     pub projects: Vec<PathBuf>,
+    /// The clock simulator sessions expire by (tests pass a manual one).
+    pub sim_clock: sim::Clock,
 }
 
 impl Config {
@@ -67,6 +69,7 @@ impl Config {
             rate_limit: 10_000,
             single_commit: false,
             projects: Vec::new(),
+            sim_clock: sim::Clock::system(),
         }
     }
 }
@@ -111,6 +114,10 @@ pub struct Service {
     /// The simulator's projects and sessions ([`sim`]).
     pub(crate) sim_projects: Vec<sim::SimProject>,
     pub(crate) sim_sessions: Mutex<HashMap<String, sim::SimSession>>,
+    pub(crate) sim_clock: sim::Clock,
+    /// Set when the service stops: the simulator's event streams end (so the graceful
+    /// shutdown does not wait for open pages).
+    pub(crate) sim_closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Whether `addr` with the keys of `store` runs open (no key needed).
@@ -146,6 +153,8 @@ impl Service {
                 rate: Mutex::new(HashMap::new()),
                 sim_projects: sim::load_projects(&cfg.projects),
                 sim_sessions: Mutex::new(HashMap::new()),
+                sim_clock: cfg.sim_clock.clone(),
+                sim_closing: Arc::new(tokio::sync::watch::Sender::new(false)),
             }),
             handle,
         ))
@@ -186,6 +195,11 @@ pub async fn serve(
 ) -> Result<(), ApiError> {
     let (svc, writer) = Service::start(cfg)?;
     let app = router(svc.clone());
+    let closing = svc.sim_closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -1,11 +1,14 @@
 //! The simulator at `/` through real HTTP on an ephemeral loopback port: the page, the project
-//! list, and the classic flow (tap, deny, go to settings, switch location on) step by step.
+//! list, the classic flow (tap, deny, go to settings, switch location on) step by step, and the
+//! session's event stream (server-sent events: order, reconnects, keys, expiry).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use miniperm_server::keys::create_key;
+use miniperm_server::sim::{Clock, SIM_TTL};
 use miniperm_store::SqliteStore;
 use serde_json::{Value, json};
 
@@ -49,6 +52,7 @@ fn the_page_is_self_contained() {
     assert!(html.contains("<title>miniperm simulator</title>"), "{html}");
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.contains("/sim/sessions"));
+    assert!(html.contains("new EventSource(") && html.contains("/events"));
 }
 
 #[test]
@@ -308,5 +312,331 @@ fn a_session_s_consent_is_in_the_store_for_its_tenant_and_its_flow_can_be_explor
     );
     assert!(x["html"].as_str().unwrap().contains("<h1>"));
     let (st, _) = call(a, "POST", &path("explore"), Some(&other), None);
+    assert_eq!(st, 404);
+}
+
+/// `(event name, transcript type or "")` of each event, to compare sequences.
+fn shape(events: &[common::SseEvent]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let t = if e.event == "transcript" {
+                e.json()["event"]["type"].as_str().unwrap().to_string()
+            } else {
+                String::new()
+            };
+            (e.event.clone(), t)
+        })
+        .collect()
+}
+
+fn create(a: SocketAddr, key: Option<&str>) -> String {
+    let (st, v) = call(
+        a,
+        "POST",
+        "/sim/sessions",
+        key,
+        Some(json!({"project": "classic"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_stream_sends_a_snapshot_then_each_step_in_order_and_ends_on_delete() {
+    let srv = start(|_| {});
+    let a = srv.addr;
+    let id = create(a, None);
+    let events = format!("/sim/sessions/{id}/events");
+    let mut sse = common::sse(a, &events, None, None);
+    assert_eq!(sse.status, 200, "{}", sse.head);
+    assert!(
+        sse.head
+            .to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{}",
+        sse.head
+    );
+
+    // The snapshot: the launch run's transcript from n = 0, then the state; only the state
+    // carries an id.
+    let snap = sse.step();
+    let last = snap.last().unwrap();
+    assert_eq!(last.event, "state");
+    let state = last.json();
+    assert_eq!(state["version"], 1);
+    assert_eq!(state["end"], "idle");
+    assert!(state.get("transcript").is_none(), "{state}");
+    let ts = &snap[..snap.len() - 1];
+    assert_eq!(state["transcript_len"], ts.len());
+    assert_eq!(shape(ts)[0], ("transcript".into(), "launch".into()));
+    for (n, e) in ts.iter().enumerate() {
+        assert_eq!(e.event, "transcript");
+        assert_eq!(e.id, None);
+        assert_eq!(e.json()["n"], n);
+    }
+    assert_eq!(
+        ts.last().unwrap().json()["event"],
+        json!({"type": "end", "reason": "idle"})
+    );
+    let snap_id = last.id();
+
+    // A tap: the new transcript events in order, each with the next id, then the state.
+    let (st, tapped) = post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "text=获取当前位置"}),
+    );
+    assert_eq!(st, 200);
+    let step = sse.step();
+    let ids: Vec<u64> = step.iter().map(common::SseEvent::id).collect();
+    let want: Vec<u64> = (snap_id + 1..=snap_id + step.len() as u64).collect();
+    assert_eq!(ids, want, "ids grow by one");
+    let kinds = shape(&step);
+    assert_eq!(kinds[0], ("transcript".into(), "tap".into()), "{kinds:?}");
+    let ui = kinds.iter().position(|k| k.1 == "ui").unwrap();
+    assert!(kinds[..ui].iter().any(|k| k.1 == "call"), "{kinds:?}");
+    assert_eq!(
+        &kinds[kinds.len() - 2..],
+        [
+            ("transcript".to_string(), "end".to_string()),
+            ("state".to_string(), String::new())
+        ]
+    );
+    // The idle `end` of the launch run is replaced: the tap goes where it stood.
+    assert_eq!(step[0].json()["n"].as_u64().unwrap(), ts.len() as u64 - 1);
+    assert_eq!(
+        step[step.len() - 2].json()["event"],
+        json!({"type": "end", "reason": "awaiting-answer", "ui": "authorize"})
+    );
+    assert!(
+        step[ui].json()["text"]
+            .as_str()
+            .unwrap()
+            .contains("authorize scope.userLocation")
+    );
+    let state = step.last().unwrap().json();
+    assert_eq!(state["version"], 2);
+    assert_eq!(state["waiting"]["ui"], "authorize");
+    // The stream's state is the step's answer (less the human transcript).
+    let mut answered = tapped["state"].clone();
+    let human = answered
+        .as_object_mut()
+        .unwrap()
+        .remove("transcript")
+        .unwrap();
+    let mut streamed = state.clone();
+    streamed
+        .as_object_mut()
+        .unwrap()
+        .remove("transcript_len")
+        .unwrap();
+    assert_eq!(streamed, answered);
+    let texts: Vec<Value> = snap[..ts.len() - 1]
+        .iter()
+        .chain(&step[..step.len() - 1])
+        .filter(|e| e.json()["event"]["type"] != "render")
+        .map(|e| e.json()["text"].clone())
+        .collect();
+    assert_eq!(
+        Value::Array(texts),
+        human,
+        "the events spell the transcript"
+    );
+
+    // Answers, a restart (a new run from n = 0) and clear authorization data stream too.
+    post(
+        a,
+        &format!("/sim/sessions/{id}/answer"),
+        json!({"answer": "deny"}),
+    );
+    let deny = sse.step();
+    assert!(
+        deny.iter()
+            .any(|e| e.json()["event"]
+                == json!({"type": "answer", "ui": "authorize", "answer": "deny"})),
+        "{deny:?}"
+    );
+    assert_eq!(
+        deny.last().unwrap().json()["consent"],
+        json!({"scope.userLocation": false})
+    );
+    post(a, &format!("/sim/sessions/{id}/restart"), json!({}));
+    let restart = sse.step();
+    assert_eq!(restart[0].json()["n"], 0);
+    assert_eq!(restart[0].json()["event"]["type"], "launch");
+    post(
+        a,
+        &format!("/sim/sessions/{id}/restart"),
+        json!({"clear": true}),
+    );
+    let clear = sse.step();
+    assert_eq!(clear[0].json()["n"], 0);
+    assert_eq!(clear.last().unwrap().json()["consent"], json!({}));
+    let mut all: Vec<u64> = [&step, &deny, &restart, &clear]
+        .iter()
+        .flat_map(|s| s.iter().map(common::SseEvent::id))
+        .collect();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(all.len(), n);
+    assert!(all.windows(2).all(|w| w[1] == w[0] + 1));
+
+    // A failed step sends nothing; deleting the session ends the stream.
+    let (st, _) = post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "#nothing"}),
+    );
+    assert_eq!(st, 400);
+    let (st, _) = call(a, "DELETE", &format!("/sim/sessions/{id}"), None, None);
+    assert_eq!(st, 204);
+    let end = sse.next().unwrap();
+    assert_eq!(
+        (end.event.as_str(), end.json()),
+        ("end", json!({"reason": "deleted"}))
+    );
+    assert_eq!(sse.next(), None);
+    let (st, _) = call(a, "GET", &format!("/sim/sessions/{id}"), None, None);
+    assert_eq!(st, 404);
+    let (st, _) = call(a, "DELETE", &format!("/sim/sessions/{id}"), None, None);
+    assert_eq!(st, 404);
+}
+
+#[test]
+fn a_reconnect_with_last_event_id_resumes_without_duplicates() {
+    let srv = start(|_| {});
+    let a = srv.addr;
+    let id = create(a, None);
+    let events = format!("/sim/sessions/{id}/events");
+    let mut first = common::sse(a, &events, None, None);
+    let snap_id = first.step().last().unwrap().id();
+    post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "text=获取当前位置"}),
+    );
+    let tap = first.step();
+    drop(first);
+
+    // From the snapshot's id: exactly the tap's events again, with the same ids.
+    let mut again = common::sse(a, &events, None, Some(&snap_id.to_string()));
+    assert_eq!(again.status, 200);
+    assert_eq!(again.step(), tap);
+    // From the latest id: nothing old, the next step's events start at the next id.
+    let latest = tap.last().unwrap().id();
+    let mut resumed = common::sse(a, &events, None, Some(&latest.to_string()));
+    post(
+        a,
+        &format!("/sim/sessions/{id}/answer"),
+        json!({"answer": "deny"}),
+    );
+    let next = resumed.step();
+    assert_eq!(next[0].id(), latest + 1);
+    assert_eq!(again.step(), next, "both clients see the same events");
+    // An id the session never gave: a snapshot of where it is now.
+    let mut lost = common::sse(a, &events, None, Some("999999"));
+    let snap = lost.step();
+    assert_eq!(snap[0].json()["n"], 0);
+    assert_eq!(snap[0].id, None);
+    assert_eq!(snap.last().unwrap().id(), next.last().unwrap().id());
+    assert_eq!(snap.last().unwrap().data, next.last().unwrap().data);
+    // Not a number: 400.
+    let bad = common::sse(a, &events, None, Some("abc"));
+    assert_eq!(bad.status, 400);
+    // The streams still open end when the server stops (a graceful shutdown does not wait).
+    drop(srv);
+    assert_eq!(
+        resumed.next().map(|e| e.json()),
+        Some(json!({"reason": "shutdown"}))
+    );
+    assert_eq!(resumed.next(), None);
+}
+
+#[test]
+fn the_stream_needs_the_key_and_the_tenant_of_its_session() {
+    let (mut secret, mut other) = (String::new(), String::new());
+    let srv = start(|s| {
+        secret = create_key(s, "acme", 0).unwrap().1;
+        other = create_key(s, "globex", 0).unwrap().1;
+    });
+    let a = srv.addr;
+    let id = create(a, Some(&secret));
+    let events = format!("/sim/sessions/{id}/events");
+    let (st, v) = call(a, "GET", &events, None, None);
+    assert_eq!(st, 401, "{v}");
+    assert_eq!(v["error"]["code"], "unauthorized");
+    let (st, _) = call(a, "GET", &events, Some("not-a-key"), None);
+    assert_eq!(st, 401);
+    let (st, v) = call(a, "GET", &events, Some(&other), None);
+    assert_eq!(st, 404, "{v}");
+    let (st, _) = call(
+        a,
+        "GET",
+        "/sim/sessions/sim_nope/events",
+        Some(&secret),
+        None,
+    );
+    assert_eq!(st, 404);
+    let (st, _) = call(
+        a,
+        "DELETE",
+        &format!("/sim/sessions/{id}"),
+        Some(&other),
+        None,
+    );
+    assert_eq!(st, 404);
+    let mut sse = common::sse(a, &events, Some(&secret), None);
+    assert_eq!(sse.status, 200);
+    assert_eq!(sse.step().last().unwrap().event, "state");
+}
+
+#[test]
+fn idle_sessions_expire_and_their_streams_end() {
+    let clock = Clock::manual();
+    let srv = common::start(
+        |c| {
+            c.projects = vec![examples().join("classic")];
+            c.sim_clock = clock.clone();
+        },
+        |_| {},
+    );
+    let a = srv.addr;
+    let id = create(a, None);
+    let get = || call(a, "GET", &format!("/sim/sessions/{id}"), None, None).0;
+    let mut sse = common::sse(a, &format!("/sim/sessions/{id}/events"), None, None);
+    sse.step();
+
+    // A step touches the session: its idle time starts again.
+    clock.advance(SIM_TTL - Duration::from_secs(1));
+    assert_eq!(get(), 200);
+    post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "text=获取当前位置"}),
+    );
+    sse.step();
+    clock.advance(SIM_TTL - Duration::from_secs(1));
+    assert_eq!(get(), 200, "reading does not expire a touched session");
+
+    clock.advance(Duration::from_secs(1));
+    let end = sse.next().unwrap();
+    assert_eq!(
+        (end.event.as_str(), end.json()),
+        ("end", json!({"reason": "expired"}))
+    );
+    assert_eq!(sse.next(), None);
+    assert_eq!(get(), 404);
+    let (st, _) = call(a, "GET", &format!("/sim/sessions/{id}/events"), None, None);
+    assert_eq!(st, 404);
+
+    // A session nobody streams expires as well (found out on its next request).
+    let other = create(a, None);
+    clock.advance(SIM_TTL);
+    let (st, _) = post(
+        a,
+        &format!("/sim/sessions/{other}/tap"),
+        json!({"target": "text=获取当前位置"}),
+    );
     assert_eq!(st, 404);
 }

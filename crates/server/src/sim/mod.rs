@@ -8,13 +8,23 @@
 //! log, explain) sees what the page shows: replays are deterministic, so each step's log extends
 //! the previous one and only the new tail is appended; "clear authorization data" appends a
 //! `reset`. "Explore this flow" runs [`explore`](mod@explore) on the session's entry point.
+//!
+//! `GET /sim/sessions/{id}/events` streams the session as server-sent events ([`feed`]): each
+//! step's new transcript events and its state, with ids a reconnect resumes from
+//! (`Last-Event-ID`). The stream ends with an `end` event when the session is deleted
+//! (`DELETE /sim/sessions/{id}`), expires ([`SIM_TTL`] untouched, by the service's [`Clock`]),
+//! is evicted ([`MAX_SIM_SESSIONS`]) or the service shuts down.
 
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Value, Via, auth_setting};
@@ -30,8 +40,12 @@ use crate::api::Tenant;
 use crate::error::ApiError;
 use crate::{Service, new_id, now_ms};
 
+mod clock;
 mod explore;
+pub mod feed;
+pub use clock::Clock;
 pub(crate) use explore::explore;
+use feed::{Feed, Line};
 
 /// Most simulator sessions at once (all tenants); the oldest is dropped past it.
 pub const MAX_SIM_SESSIONS: usize = 1_000;
@@ -41,6 +55,8 @@ pub const SIM_TTL: Duration = Duration::from_secs(30 * 60);
 pub const MAX_KEPT_RUNS: usize = 20;
 /// Most taps plus answers in one run.
 pub const MAX_STEPS: usize = 200;
+/// How often an idle event stream sends a comment (keeps proxies from closing it).
+pub const STREAM_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 const INDEX_HTML: &str = include_str!("index.html");
 
@@ -109,11 +125,17 @@ pub(crate) struct SimSession {
     current: Steps,
     state: SimState,
     touched: Instant,
+    /// The version of the latest state (each stored step takes the next one).
+    version: u64,
+    feed: Arc<Feed>,
 }
 
 /// What the page draws after a step.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimState {
+    /// Grows with every step of the session: a page draws a state only if it is newer than
+    /// the one it shows (the stream and the step's response carry the same state).
+    pub version: u64,
     pub project: String,
     pub title: String,
     pub route: Option<String>,
@@ -130,6 +152,22 @@ pub struct SimState {
     /// The log's events (mirrored into the durable store).
     #[serde(skip)]
     events: Vec<ConsentEvent>,
+    /// Every transcript event of the run, `render` too (what the stream sends).
+    #[serde(skip)]
+    timeline: Vec<Line>,
+}
+
+impl SimState {
+    /// The `state` event of the stream: the state without its human transcript (the stream
+    /// sends that event by event) but with its length in events.
+    fn stream_json(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or(JsonValue::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("transcript");
+            o.insert("transcript_len".into(), self.timeline.len().into());
+        }
+        v.to_string()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -201,22 +239,33 @@ pub(crate) async fn create_session(
             body.project
         )));
     };
-    let state = step(&svc, index, Vec::new(), Steps::default()).await?;
+    let mut state = step(&svc, index, Vec::new(), Steps::default()).await?;
+    state.version = 1;
     let id = new_id("sim_");
     let appid = svc.sim_projects[index].project.appid().to_string();
     mirror(&svc, &tenant, index, &id, false, state.events.clone()).await?;
+    let now = svc.sim_clock.now();
     let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-    sessions.retain(|_, s| s.touched.elapsed() < SIM_TTL);
+    let expired: Vec<String> = sessions
+        .iter()
+        .filter(|(_, s)| now.saturating_duration_since(s.touched) >= SIM_TTL)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in expired {
+        remove(&mut sessions, &k, "expired");
+    }
     while sessions.len() >= MAX_SIM_SESSIONS {
         let oldest = sessions
             .iter()
             .min_by_key(|(_, s)| s.touched)
             .map(|(k, _)| k.clone());
         match oldest {
-            Some(k) => sessions.remove(&k),
+            Some(k) => remove(&mut sessions, &k, "evicted"),
             None => break,
         };
     }
+    let feed = Arc::new(Feed::new());
+    feed.publish(&state.timeline, state.stream_json(), true);
     sessions.insert(
         id.clone(),
         SimSession {
@@ -226,11 +275,13 @@ pub(crate) async fn create_session(
             kept: Vec::new(),
             current: Steps::default(),
             state: state.clone(),
-            touched: Instant::now(),
+            touched: now,
+            version: state.version,
+            feed,
         },
     );
     Ok((
-        axum::http::StatusCode::CREATED,
+        StatusCode::CREATED,
         Json(SessionBody {
             user: id.clone(),
             id,
@@ -241,6 +292,39 @@ pub(crate) async fn create_session(
         .into_response())
 }
 
+/// Removes a session and ends its event streams with `reason`.
+fn remove(
+    sessions: &mut HashMap<String, SimSession>,
+    id: &str,
+    reason: &'static str,
+) -> Option<SimSession> {
+    let s = sessions.remove(id)?;
+    s.feed.close(reason);
+    Some(s)
+}
+
+/// The tenant's live session `id`: 404 for another tenant's, an unknown or an expired one (an
+/// expired one is removed here).
+fn live<'a>(
+    sessions: &'a mut HashMap<String, SimSession>,
+    clock: &Clock,
+    tenant: &str,
+    id: &str,
+) -> Result<&'a mut SimSession, ApiError> {
+    let expired = match sessions.get(id) {
+        Some(s) if s.tenant == tenant => {
+            clock.now().saturating_duration_since(s.touched) >= SIM_TTL
+        }
+        _ => return Err(ApiError::not_found("simulator session", id)),
+    };
+    if expired {
+        remove(sessions, id, "expired");
+    }
+    sessions
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found("simulator session", id))
+}
+
 /// `GET /sim/sessions/{id}`.
 pub(crate) async fn get_session(
     State(svc): Svc,
@@ -249,6 +333,153 @@ pub(crate) async fn get_session(
 ) -> Result<Json<SessionBody>, ApiError> {
     let (project, _, _, state) = snapshot(&svc, &tenant, &id)?;
     Ok(Json(body(&svc, project, id, state)))
+}
+
+/// `DELETE /sim/sessions/{id}`: forgets the session (its consent stays in the durable store)
+/// and ends its event streams.
+pub(crate) async fn delete_session(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    live(&mut sessions, &svc.sim_clock, &tenant, &id)?;
+    remove(&mut sessions, &id, "deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /sim/sessions/{id}/events`: the session as server-sent events ([`feed`]), from
+/// `Last-Event-ID` when given (else a snapshot), until the session ends.
+pub(crate) async fn events(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let cursor = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "bad `Last-Event-ID` `{}`: an event id is a number",
+                        String::from_utf8_lossy(v.as_bytes())
+                    ))
+                })?,
+        ),
+    };
+    let feed = {
+        let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+        live(&mut sessions, &svc.sim_clock, &tenant, &id)?
+            .feed
+            .clone()
+    };
+    let stream = Stream {
+        changed: feed.subscribe(),
+        feed,
+        cursor,
+        pending: VecDeque::new(),
+        done: false,
+        svc: Arc::downgrade(&svc),
+        closing: svc.sim_closing.subscribe(),
+        clock: svc.sim_clock.clone(),
+        id,
+    };
+    let events = futures_util::stream::unfold(stream, |mut s| async move {
+        s.next().await.map(|e| (Ok::<_, Infallible>(e), s))
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(STREAM_KEEP_ALIVE))
+        .into_response())
+}
+
+/// One client's place in a session's feed.
+struct Stream {
+    feed: Arc<Feed>,
+    changed: tokio::sync::watch::Receiver<u64>,
+    cursor: Option<u64>,
+    pending: VecDeque<SseEvent>,
+    done: bool,
+    /// To expire the session when its deadline passes (weak: a stream never keeps the
+    /// service alive).
+    svc: Weak<Service>,
+    closing: tokio::sync::watch::Receiver<bool>,
+    clock: Clock,
+    id: String,
+}
+
+impl Stream {
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(e);
+            }
+            if self.done {
+                return None;
+            }
+            self.changed.borrow_and_update();
+            let batch = self.feed.since(self.cursor);
+            self.cursor = Some(batch.cursor);
+            if !batch.items.is_empty() {
+                for item in batch.items {
+                    let mut e = SseEvent::default().event(item.kind).data(item.data);
+                    if let Some(id) = item.id {
+                        e = e.id(id.to_string());
+                    }
+                    self.pending.push_back(e);
+                }
+                continue;
+            }
+            if let Some(reason) = batch.closed {
+                self.end(reason);
+                continue;
+            }
+            if *self.closing.borrow_and_update() {
+                self.end("shutdown");
+                continue;
+            }
+            let Some(deadline) = self.deadline() else {
+                // The session is gone without closing its feed (cannot happen): end anyway.
+                self.end("deleted");
+                continue;
+            };
+            tokio::select! {
+                r = self.changed.changed() => {
+                    if r.is_err() {
+                        self.end("deleted");
+                    }
+                }
+                r = self.closing.changed() => {
+                    if r.is_err() {
+                        self.end("shutdown");
+                    }
+                }
+                () = self.clock.sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    fn end(&mut self, reason: &str) {
+        let data = serde_json::json!({ "reason": reason }).to_string();
+        self.pending
+            .push_back(SseEvent::default().event("end").data(data));
+        self.done = true;
+    }
+
+    /// When the session expires if left alone; expires it (closing the feed) when that is now.
+    /// None when the session or the service is gone.
+    fn deadline(&self) -> Option<Instant> {
+        let svc = self.svc.upgrade()?;
+        let mut sessions = svc.sim_sessions.lock().ok()?;
+        let touched = sessions.get(&self.id)?.touched;
+        let deadline = touched + SIM_TTL;
+        if self.clock.now() >= deadline {
+            remove(&mut sessions, &self.id, "expired");
+        }
+        Some(deadline)
+    }
 }
 
 /// `POST /sim/sessions/{id}/tap {target}`.
@@ -270,7 +501,7 @@ pub(crate) async fn tap(
         ));
     }
     current.taps.push(target);
-    advance(&svc, &tenant, id, project, kept, current, false).await
+    advance(&svc, &tenant, id, project, kept, current, Run::Same).await
 }
 
 /// `POST /sim/sessions/{id}/answer {answer}`.
@@ -293,7 +524,7 @@ pub(crate) async fn answer(
         return Err(ApiError::Conflict("no ui is waiting for an answer".into()));
     }
     current.answers.extend(parsed);
-    advance(&svc, &tenant, id, project, kept, current, false).await
+    advance(&svc, &tenant, id, project, kept, current, Run::Same).await
 }
 
 /// `POST /sim/sessions/{id}/restart {clear?}`: a new run from launch; earlier runs' consent is
@@ -306,15 +537,19 @@ pub(crate) async fn restart(
 ) -> Result<Json<SessionBody>, ApiError> {
     let clear = body.is_some_and(|Json(b)| b.clear);
     let (project, mut kept, current, _) = snapshot(&svc, &tenant, &id)?;
-    if clear {
+    let run = if clear {
         kept.clear();
-    } else if !current.taps.is_empty() || !current.answers.is_empty() {
-        kept.push(current);
-        if kept.len() > MAX_KEPT_RUNS {
-            kept.remove(0);
+        Run::Cleared
+    } else {
+        if !current.taps.is_empty() || !current.answers.is_empty() {
+            kept.push(current);
+            if kept.len() > MAX_KEPT_RUNS {
+                kept.remove(0);
+            }
         }
-    }
-    advance(&svc, &tenant, id, project, kept, Steps::default(), clear).await
+        Run::New
+    };
+    advance(&svc, &tenant, id, project, kept, Steps::default(), run).await
 }
 
 /// The session's inputs and state (404 for another tenant's or an expired session).
@@ -323,16 +558,14 @@ fn snapshot(
     tenant: &str,
     id: &str,
 ) -> Result<(usize, Vec<Steps>, Steps, SimState), ApiError> {
-    let sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-    match sessions.get(id) {
-        Some(s) if s.tenant == tenant && s.touched.elapsed() < SIM_TTL => Ok((
-            s.project,
-            s.kept.clone(),
-            s.current.clone(),
-            s.state.clone(),
-        )),
-        _ => Err(ApiError::not_found("simulator session", id)),
-    }
+    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    let s = live(&mut sessions, &svc.sim_clock, tenant, id)?;
+    Ok((
+        s.project,
+        s.kept.clone(),
+        s.current.clone(),
+        s.state.clone(),
+    ))
 }
 
 fn body(svc: &Service, project: usize, id: String, state: SimState) -> SessionBody {
@@ -349,8 +582,19 @@ fn body(svc: &Service, project: usize, id: String, state: SimState) -> SessionBo
     }
 }
 
-/// Runs the new inputs; on success stores them with the new state, on failure leaves the
-/// session as it was. `reset`: the consent of earlier runs was dropped (clear authorization data).
+/// Which run a step belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// The current run, one input further.
+    Same,
+    /// A new run from launch (restart).
+    New,
+    /// A new run with the consent of earlier runs dropped (clear authorization data).
+    Cleared,
+}
+
+/// Runs the new inputs; on success stores them with the new state and publishes it to the
+/// session's stream, on failure leaves the session as it was.
 async fn advance(
     svc: &Arc<Service>,
     tenant: &str,
@@ -358,19 +602,18 @@ async fn advance(
     project: usize,
     kept: Vec<Steps>,
     current: Steps,
-    reset: bool,
+    run: Run,
 ) -> Result<Json<SessionBody>, ApiError> {
     if current.taps.len() + current.answers.len() > MAX_STEPS {
         return Err(ApiError::Conflict(format!(
             "at most {MAX_STEPS} taps and answers in one run: restart"
         )));
     }
-    let state = step(svc, project, kept.clone(), current.clone()).await?;
+    let reset = run == Run::Cleared;
+    let mut state = step(svc, project, kept.clone(), current.clone()).await?;
     let (tail, before) = {
         let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-        let Some(s) = sessions.get_mut(&id).filter(|s| s.tenant == tenant) else {
-            return Err(ApiError::not_found("simulator session", &id));
-        };
+        let s = live(&mut sessions, &svc.sim_clock, tenant, &id)?;
         // The log only grows between resets (replays are deterministic); should it ever not,
         // the durable copy is reset and written again.
         let from = if reset || state.events.len() < s.mirrored {
@@ -378,26 +621,44 @@ async fn advance(
         } else {
             Some(s.mirrored)
         };
+        s.version += 1;
+        state.version = s.version;
         let before = (
             std::mem::replace(&mut s.kept, kept),
             std::mem::replace(&mut s.current, current),
             std::mem::replace(&mut s.state, state.clone()),
             std::mem::replace(&mut s.mirrored, state.events.len()),
         );
-        s.touched = Instant::now();
+        s.touched = svc.sim_clock.now();
         (from, before)
     };
     let events = state.events[tail.unwrap_or(0)..].to_vec();
-    if let Err(e) = mirror(svc, tenant, project, &id, tail.is_none(), events).await {
-        // Not durable: the step did not happen (unless another step came since).
-        if let Ok(mut sessions) = svc.sim_sessions.lock()
-            && let Some(s) = sessions.get_mut(&id)
-            && s.mirrored == state.events.len()
-        {
-            (s.kept, s.current, s.state, s.mirrored) = before;
+    let durable = mirror(svc, tenant, project, &id, tail.is_none(), events).await;
+    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    let Some(s) = sessions.get_mut(&id) else {
+        return durable.map(|()| Json(body(svc, project, id.clone(), state)));
+    };
+    match durable {
+        // The stream shows the step once it is durable (unless another step came since:
+        // that one publishes its own state).
+        Ok(()) if s.state.version == state.version => {
+            s.feed
+                .publish(&state.timeline, state.stream_json(), run != Run::Same);
         }
-        return Err(e);
+        Ok(()) => {}
+        Err(e) => {
+            // Not durable: the step did not happen (unless another step came since).
+            if s.mirrored == state.events.len() {
+                (s.kept, s.current, s.state, s.mirrored) = before;
+                s.version += 1;
+                s.state.version = s.version;
+                s.feed
+                    .publish(&s.state.timeline, s.state.stream_json(), false);
+            }
+            return Err(e);
+        }
     }
+    drop(sessions);
     Ok(Json(body(svc, project, id, state)))
 }
 
@@ -512,7 +773,13 @@ fn run_steps(
     let mut tree = JsonValue::Array(Vec::new());
     let mut last_ui = None;
     let mut transcript = Vec::new();
+    let mut timeline = Vec::with_capacity(outcome.events.len());
     for ev in &outcome.events {
+        timeline.push(Line {
+            json: serde_json::to_string(ev)
+                .map_err(|e| ApiError::Internal(format!("a transcript event: {e}")))?,
+            text: render_human(ev, false),
+        });
         match ev {
             Event::Render { route: r, tree: t } => {
                 route = Some(r.clone());
@@ -537,6 +804,7 @@ fn run_steps(
         .log(&cfg.user, project.appid())
         .map_err(ApiError::Store)?;
     Ok(SimState {
+        version: 0,
         project: name.to_string(),
         title: title.to_string(),
         route,
@@ -548,6 +816,7 @@ fn run_steps(
         consent: JsonValue::Object(auth_setting(&consent)),
         log: events.iter().map(log_line).collect(),
         events,
+        timeline,
     })
 }
 

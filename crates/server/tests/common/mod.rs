@@ -113,3 +113,143 @@ pub fn call(
     let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, v)
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
+}
+
+impl SseEvent {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap()
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id.as_deref().unwrap().parse().unwrap()
+    }
+}
+
+/// An open `text/event-stream` response, read event by event as the server sends them.
+pub struct SseStream {
+    pub status: u16,
+    pub head: String,
+    reader: std::io::BufReader<TcpStream>,
+    /// Decoded body bytes not yet parsed into events.
+    body: Vec<u8>,
+    ended: bool,
+}
+
+/// `GET path` with `Accept: text/event-stream` (and `Last-Event-ID` when given); reads the
+/// head. A test that waits in vain fails after 30 s instead of hanging.
+pub fn sse(addr: SocketAddr, path: &str, key: Option<&str>, last_id: Option<&str>) -> SseStream {
+    use std::io::BufRead;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    let last = last_id.map_or(String::new(), |l| format!("Last-Event-ID: {l}\r\n"));
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAccept: text/event-stream\r\n{auth}{last}\r\n"
+    )
+    .unwrap();
+    let mut reader = std::io::BufReader::new(s);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+            || status != 200,
+        "{head}"
+    );
+    SseStream {
+        status,
+        head,
+        reader,
+        body: Vec::new(),
+        ended: false,
+    }
+}
+
+impl SseStream {
+    /// Reads one more chunk of the body; false at its end.
+    fn fill(&mut self) -> bool {
+        use std::io::BufRead;
+        if self.ended {
+            return false;
+        }
+        let mut size = String::new();
+        if self.reader.read_line(&mut size).unwrap() == 0 {
+            self.ended = true;
+            return false;
+        }
+        let n = usize::from_str_radix(size.trim(), 16).unwrap();
+        if n == 0 {
+            self.ended = true;
+            return false;
+        }
+        let mut chunk = vec![0; n + 2];
+        self.reader.read_exact(&mut chunk).unwrap();
+        self.body.extend_from_slice(&chunk[..n]);
+        true
+    }
+
+    /// The next event (comments skipped); None once the stream ended.
+    pub fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(end) = self.body.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.body.drain(..end + 2).collect();
+                let text = String::from_utf8(block).unwrap();
+                let mut e = SseEvent {
+                    id: None,
+                    event: "message".into(),
+                    data: String::new(),
+                };
+                let mut data = Vec::new();
+                for line in text.lines() {
+                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                    let value = value.strip_prefix(' ').unwrap_or(value);
+                    match field {
+                        "" => {}
+                        "id" => e.id = Some(value.to_string()),
+                        "event" => e.event = value.to_string(),
+                        "data" => data.push(value.to_string()),
+                        _ => {}
+                    }
+                }
+                if data.is_empty() && e.id.is_none() {
+                    continue; // a keep-alive comment
+                }
+                e.data = data.join("\n");
+                return Some(e);
+            }
+            if !self.fill() {
+                return None;
+            }
+        }
+    }
+
+    /// Events up to and including the next `state` (or `end`) event.
+    pub fn step(&mut self) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next() {
+            let last = e.event == "state" || e.event == "end";
+            out.push(e);
+            if last {
+                break;
+            }
+        }
+        out
+    }
+}
