@@ -12,7 +12,8 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Bad input: a malformed flag or argument, an unknown scope, a `--db` file that is not a
 /// miniperm database or comes from a newer miniperm. Nothing was written.
 pub const EXIT_BAD_INPUT: u8 = 2;
-/// The consent store or the output failed (I/O error, full disk, database locked).
+/// The consent store or the output failed (I/O error, full disk, database locked, database
+/// server unreachable).
 pub const EXIT_IO: u8 = 3;
 
 /// The exit-code table, shown at the end of `miniperm --help` (keep in step with README.md).
@@ -24,7 +25,8 @@ Exit codes:
      or a finding named by --deny (explore)
   2  bad input: malformed flag or argument, unknown scope, a --db file that is not a miniperm
      database or was written by a newer miniperm (nothing is written)
-  3  the consent store or the output failed (i/o error, full disk, database locked)";
+  3  the consent store or the output failed (i/o error, full disk, database locked, database
+     server unreachable)";
 
 /// Everything a subcommand can fail with. Printed as one line, `miniperm: <message>`.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use miniperm_server::keys::create_key;
-use miniperm_store::SqliteStore;
+use miniperm_store::Backend;
 use serde_json::{Value, json};
 
 mod common;
@@ -17,7 +17,7 @@ fn examples() -> PathBuf {
 }
 
 /// A server offering examples/classic and examples/privacy; `prepare` runs on the store first.
-fn start(prepare: impl FnOnce(&mut SqliteStore)) -> Server {
+fn start(prepare: impl FnOnce(&mut dyn Backend)) -> Server {
     common::start(
         |c| c.projects = vec![examples().join("classic"), examples().join("privacy")],
         prepare,

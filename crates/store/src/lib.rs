@@ -301,4 +301,7 @@ pub trait Backend: ConsentStore + Send {
     fn schema_version(&mut self) -> Result<i64, StoreError>;
     /// Where the store is: a file, or a URL without its password.
     fn describe(&self) -> String;
+    /// Another handle on the same store, for another thread: a new connection to the SQLite
+    /// file; a clone sharing the PostgreSQL pool.
+    fn another(&self) -> Result<Box<dyn Backend>, StoreError>;
 }

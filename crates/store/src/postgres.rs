@@ -1342,6 +1342,9 @@ impl crate::Backend for PgStore {
     fn describe(&self) -> String {
         self.pool.url.clone()
     }
+    fn another(&self) -> Result<Box<dyn crate::Backend>, StoreError> {
+        Ok(Box::new(self.clone()))
+    }
 }
 
 #[cfg(test)]

@@ -855,6 +855,11 @@ impl crate::Backend for SqliteStore {
     fn describe(&self) -> String {
         self.path.display().to_string()
     }
+    fn another(&self) -> Result<Box<dyn crate::Backend>, StoreError> {
+        let mut s = SqliteStore::open(&self.path)?;
+        s.tenant = self.tenant.clone();
+        Ok(Box::new(s))
+    }
 }
 
 #[cfg(test)]
