@@ -671,13 +671,7 @@ impl PgStore {
         self.run(|c| {
             let Conn { client, stmts } = c;
             let batches = batches.clone();
-            block_on(async {
-                let tx = client.transaction().await?;
-                tx.batch_execute(SQL_LOCK).await?;
-                let out = append_in(&tx, stmts, batches, None).await?;
-                tx.commit().await.map_err(Fail::Commit)?;
-                Ok(out)
-            })
+            block_on(append_pipelined(client, stmts, batches))
         })
     }
 
@@ -1020,20 +1014,40 @@ struct Touched {
     seq: i64,
 }
 
-/// Appends every batch inside `tx` (which holds the write lock): reads the state of every
-/// (tenant, user, app) the batches touch in one query, makes each event truthful
-/// ([`crate::make_truthful`]), then writes all events with ONE multi-row insert and the changed
-/// state rows with one upsert, one delete and one upsert of the per-app rows.
-async fn append_in(
-    tx: &tokio_postgres::Transaction<'_>,
-    stmts: &mut HashMap<&'static str, Statement>,
-    batches: Vec<(String, Vec<ConsentEvent>)>,
-    known_state: Option<(Key, AppState, bool)>,
-) -> Result<Vec<Vec<ConsentEvent>>, Fail> {
-    let mut touched: BTreeMap<Key, Touched> = BTreeMap::new();
-    if let Some((key, before, known)) = known_state {
+/// The (tenant, user, app) of `batches` whose state is not in `touched` yet, in order.
+fn wanted(batches: &[(String, Vec<ConsentEvent>)], touched: &BTreeMap<Key, Touched>) -> Vec<Key> {
+    let mut want: Vec<Key> = Vec::new();
+    for (tenant, events) in batches {
+        for e in events {
+            let k = (tenant.clone(), e.user.clone(), e.app.clone());
+            if !touched.contains_key(&k) && !want.contains(&k) {
+                want.push(k);
+            }
+        }
+    }
+    want
+}
+
+/// Adds the state of every `want`ed pair, read as rows of [`SQL_STATES`], to `touched`.
+fn absorb_states(
+    rows: Vec<Row>,
+    want: Vec<Key>,
+    touched: &mut BTreeMap<Key, Touched>,
+) -> Result<(), StoreError> {
+    let mut by_key: BTreeMap<Key, Vec<Row>> = BTreeMap::new();
+    for r in rows {
+        let k: Key = (
+            get(&r, 0, "apps", "?", "tenant")?,
+            get(&r, 1, "apps", "?", "user_id")?,
+            get(&r, 2, "apps", "?", "app")?,
+        );
+        by_key.entry(k).or_default().push(r);
+    }
+    for k in want {
+        let rows = by_key.remove(&k).unwrap_or_default();
+        let (before, known) = state_from_rows(&rows, 3, &k.1, &k.2)?;
         touched.insert(
-            key,
+            k,
             Touched {
                 known,
                 before,
@@ -1042,55 +1056,28 @@ async fn append_in(
             },
         );
     }
-    // The state of every pair not read yet, in one query.
-    let mut want: Vec<Key> = Vec::new();
-    for (tenant, events) in &batches {
-        for e in events {
-            let k = (tenant.clone(), e.user.clone(), e.app.clone());
-            if !touched.contains_key(&k) && !want.contains(&k) {
-                want.push(k);
-            }
-        }
-    }
-    if !want.is_empty() {
-        let st = Conn::stmt(stmts, tx, SQL_STATES).await?;
-        let ts: Vec<&str> = want.iter().map(|k| k.0.as_str()).collect();
-        let us: Vec<&str> = want.iter().map(|k| k.1.as_str()).collect();
-        let aps: Vec<&str> = want.iter().map(|k| k.2.as_str()).collect();
-        let rows = tx.query(&st, &[&ts, &us, &aps]).await?;
-        let mut by_key: BTreeMap<Key, Vec<Row>> = BTreeMap::new();
-        for r in rows {
-            let k: Key = (
-                get(&r, 0, "apps", "?", "tenant")?,
-                get(&r, 1, "apps", "?", "user_id")?,
-                get(&r, 2, "apps", "?", "app")?,
-            );
-            by_key.entry(k).or_default().push(r);
-        }
-        for k in want {
-            let rows = by_key.remove(&k).unwrap_or_default();
-            let (before, known) = state_from_rows(&rows, 3, &k.1, &k.2)?;
-            touched.insert(
-                k,
-                Touched {
-                    known,
-                    before,
-                    after: before,
-                    seq: 0,
-                },
-            );
-        }
-    }
-    let st = Conn::stmt(stmts, tx, SQL_LAST).await?;
-    let (mut seq, mut last_at) = match tx.query_opt(&st, &[]).await? {
-        Some(r) => (
+    Ok(())
+}
+
+/// `(seq, at)` of the newest event, from [`SQL_LAST`].
+fn last_of(row: Option<Row>) -> Result<(i64, i64), StoreError> {
+    match row {
+        Some(r) => Ok((
             get::<i64>(&r, 0, "events", "?", "seq")?,
             get::<i64>(&r, 1, "events", "?", "at")?,
-        ),
-        None => (0, i64::MIN),
-    };
-    let total: usize = batches.iter().map(|(_, b)| b.len()).sum();
-    let mut cols = EventColumns::with_capacity(total);
+        )),
+        None => Ok((0, i64::MIN)),
+    }
+}
+
+/// Makes every event truthful against the state it lands on ([`crate::make_truthful`]), gives it
+/// the next `seq`, and folds it into `touched`: the stored batches and the insert's columns.
+fn place_events(
+    batches: Vec<(String, Vec<ConsentEvent>)>,
+    touched: &mut BTreeMap<Key, Touched>,
+    (mut seq, mut last_at): (i64, i64),
+) -> (Vec<Vec<ConsentEvent>>, EventColumns) {
+    let mut cols = EventColumns::default();
     let mut out = Vec::with_capacity(batches.len());
     for (tenant, events) in batches {
         let mut stored = Vec::with_capacity(events.len());
@@ -1109,13 +1096,184 @@ async fn append_in(
         }
         out.push(stored);
     }
-    if total > 0 {
+    (out, cols)
+}
+
+/// Appends every batch inside `tx` (which holds the write lock): reads the state of every
+/// (tenant, user, app) the batches touch in one query, makes each event truthful, then writes
+/// all events with ONE multi-row insert and the changed state rows with one upsert, one delete
+/// and one upsert of the per-app rows. (The unpipelined path, for `update_in`.)
+async fn append_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    stmts: &mut HashMap<&'static str, Statement>,
+    batches: Vec<(String, Vec<ConsentEvent>)>,
+    known_state: Option<(Key, AppState, bool)>,
+) -> Result<Vec<Vec<ConsentEvent>>, Fail> {
+    let mut touched: BTreeMap<Key, Touched> = BTreeMap::new();
+    if let Some((key, before, known)) = known_state {
+        touched.insert(
+            key,
+            Touched {
+                known,
+                before,
+                after: before,
+                seq: 0,
+            },
+        );
+    }
+    let want = wanted(&batches, &touched);
+    if !want.is_empty() {
+        let st = Conn::stmt(stmts, tx, SQL_STATES).await?;
+        let (ts, us, aps) = key_columns(&want);
+        let rows = tx.query(&st, &[&ts, &us, &aps]).await?;
+        absorb_states(rows, want, &mut touched)?;
+    }
+    let st = Conn::stmt(stmts, tx, SQL_LAST).await?;
+    let last = last_of(tx.query_opt(&st, &[]).await?)?;
+    let (out, cols) = place_events(batches, &mut touched, last);
+    let writes = StateWrites::of(&touched);
+    if !cols.seq.is_empty() {
         let st = Conn::stmt(stmts, tx, SQL_INSERT_EVENTS).await?;
         tx.execute(&st, &cols.params()).await?;
     }
-    write_state(tx, stmts, &touched).await?;
+    for (sql, params) in writes.statements() {
+        let st = Conn::stmt(stmts, tx, sql).await?;
+        tx.execute(&st, &params).await?;
+    }
     Ok(out)
 }
+
+fn key_columns(keys: &[Key]) -> (Vec<&str>, Vec<&str>, Vec<&str>) {
+    (
+        keys.iter().map(|k| k.0.as_str()).collect(),
+        keys.iter().map(|k| k.1.as_str()).collect(),
+        keys.iter().map(|k| k.2.as_str()).collect(),
+    )
+}
+
+/// Polls every future to completion, first to last on each wake (so a pipelined client sends
+/// their requests in order), and returns their outputs in order.
+async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn Future<Output = T> + 'a>>>) -> Vec<T> {
+    let mut done: Vec<Option<T>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut pending = false;
+        for (f, d) in futs.iter_mut().zip(done.iter_mut()) {
+            if d.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *d = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(done.iter_mut().filter_map(Option::take).collect())
+        }
+    })
+    .await
+}
+
+/// A group commit in two round trips: `BEGIN; LOCK` and both reads pipelined, then every write
+/// and the `COMMIT` pipelined. Any failed statement fails the whole (its COMMIT then only rolls
+/// back); a connection lost in the second flight is [`Fail::Commit`] (outcome unknown).
+async fn append_pipelined(
+    client: &Client,
+    stmts: &mut HashMap<&'static str, Statement>,
+    batches: Vec<(String, Vec<ConsentEvent>)>,
+) -> Result<Vec<Vec<ConsentEvent>>, Fail> {
+    for sql in [
+        SQL_STATES,
+        SQL_LAST,
+        SQL_INSERT_EVENTS,
+        SQL_UPSERT_STATE,
+        SQL_DELETE_STATE,
+        SQL_UPSERT_APPS,
+    ] {
+        Conn::stmt(stmts, client, sql).await?;
+    }
+    let st = |sql: &'static str| stmts.get(sql).cloned();
+    let (Some(s_states), Some(s_last), Some(s_insert)) =
+        (st(SQL_STATES), st(SQL_LAST), st(SQL_INSERT_EVENTS))
+    else {
+        return Err(Fail::Store(StoreError::Unreachable {
+            url: String::new(),
+            reason: "a prepared statement went missing".into(),
+        }));
+    };
+    let mut touched: BTreeMap<Key, Touched> = BTreeMap::new();
+    let want = wanted(&batches, &touched);
+    let (ts, us, aps) = key_columns(&want);
+    // Flight 1: BEGIN and the lock, the newest event, the states.
+    let begin = client.batch_execute(BEGIN_LOCKED);
+    let last = client.query_opt(&s_last, &[]);
+    let state_params: [&(dyn ToSql + Sync); 3] = [&ts, &us, &aps];
+    let states = client.query(&s_states, &state_params);
+    type Flight<'f> =
+        std::pin::Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + 'f>>;
+    let flight: Vec<Flight<'_>> = vec![
+        Box::pin(async move { begin.await.map(|()| Vec::new()) }),
+        Box::pin(async move { last.await.map(|r| r.into_iter().collect()) }),
+        Box::pin(states),
+    ];
+    let read: Result<((i64, i64), ()), Fail> = async {
+        let mut results = join_all(flight).await.into_iter();
+        let mut next = || results.next().unwrap_or_else(|| Ok(Vec::new()));
+        let (r_begin, r_last, r_states) = (next(), next(), next());
+        r_begin?;
+        let last = last_of(r_last?.into_iter().next())?;
+        absorb_states(r_states?, want.clone(), &mut touched)?;
+        Ok((last, ()))
+    }
+    .await;
+    let last = match read {
+        Ok((last, ())) => last,
+        Err(e) => {
+            // Leave no transaction open on a connection that goes back to the pool.
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
+    };
+    let (out, cols) = place_events(batches, &mut touched, last);
+    let writes = StateWrites::of(&touched);
+    // Flight 2: every write, then COMMIT.
+    let insert_params = cols.params();
+    let mut prepared = Vec::new();
+    for (sql, params) in writes.statements() {
+        if let Some(s) = stmts.get(sql) {
+            prepared.push((s.clone(), params));
+        }
+    }
+    type Write<'f> =
+        std::pin::Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + 'f>>;
+    let mut flight: Vec<Write<'_>> = Vec::new();
+    if !cols.seq.is_empty() {
+        let f = client.execute(&s_insert, &insert_params);
+        flight.push(Box::pin(f));
+    }
+    for (s, params) in &prepared {
+        let s = s.clone();
+        flight.push(Box::pin(async move { client.execute(&s, params).await }));
+    }
+    flight.push(Box::pin(async move {
+        client.batch_execute("COMMIT").await.map(|()| 0)
+    }));
+    let results = join_all(flight).await;
+    let n = results.len();
+    for (i, r) in results.into_iter().enumerate() {
+        if let Err(e) = r {
+            // A broken connection during this flight leaves the COMMIT's outcome unknown.
+            return Err(if i + 1 == n || is_connection_error(&e) {
+                Fail::Commit(e)
+            } else {
+                Fail::Pg(e)
+            });
+        }
+    }
+    Ok(out)
+}
+
+const BEGIN_LOCKED: &str = "BEGIN; LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
 
 /// The events of one insert, column by column.
 #[derive(Default)]
@@ -1138,10 +1296,6 @@ struct EventColumns {
 }
 
 impl EventColumns {
-    fn with_capacity(_n: usize) -> EventColumns {
-        EventColumns::default()
-    }
-
     fn push(&mut self, seq: i64, tenant: &str, e: &ConsentEvent) {
         self.seq.push(seq);
         self.at.push(e.at);
@@ -1181,70 +1335,104 @@ impl EventColumns {
     }
 }
 
-/// Rewrites the state rows that differ between `before` and `after` of every touched pair, and
-/// the per-app rows that are new or changed: at most three statements.
-#[allow(clippy::type_complexity)]
-async fn write_state(
-    tx: &tokio_postgres::Transaction<'_>,
-    stmts: &mut HashMap<&'static str, Statement>,
-    touched: &BTreeMap<Key, Touched>,
-) -> Result<(), Fail> {
-    let mut up: (
-        Vec<&str>,
-        Vec<&str>,
-        Vec<&str>,
-        Vec<String>,
-        Vec<&str>,
-        Vec<i64>,
-    ) = Default::default();
-    let mut del: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<String>) = Default::default();
-    let mut apps: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<Option<i64>>) = Default::default();
-    for ((tenant, user, app), t) in touched {
-        if t.seq == 0 {
-            continue;
-        }
-        let old: BTreeMap<Subject, Value> = t.before.entries().into_iter().collect();
-        let new: BTreeMap<Subject, Value> = t.after.entries().into_iter().collect();
-        for (subject, value) in &new {
-            if old.get(subject) != Some(value) {
-                up.0.push(tenant);
-                up.1.push(user);
-                up.2.push(app);
-                up.3.push(subject.key());
-                up.4.push(value.as_str());
-                up.5.push(t.seq);
+/// The state-row writes of a group commit: rows to upsert, rows to delete, per-app rows.
+#[derive(Default)]
+struct StateWrites {
+    up_tenant: Vec<String>,
+    up_user: Vec<String>,
+    up_app: Vec<String>,
+    up_subject: Vec<String>,
+    up_value: Vec<&'static str>,
+    up_seq: Vec<i64>,
+    del_tenant: Vec<String>,
+    del_user: Vec<String>,
+    del_app: Vec<String>,
+    del_subject: Vec<String>,
+    app_tenant: Vec<String>,
+    app_user: Vec<String>,
+    app_app: Vec<String>,
+    app_refused: Vec<Option<i64>>,
+}
+
+impl StateWrites {
+    /// The rows that differ between `before` and `after` of every touched pair, and the per-app
+    /// rows that are new or changed.
+    fn of(touched: &BTreeMap<Key, Touched>) -> StateWrites {
+        let mut w = StateWrites::default();
+        for ((tenant, user, app), t) in touched {
+            if t.seq == 0 {
+                continue;
+            }
+            let old: BTreeMap<Subject, Value> = t.before.entries().into_iter().collect();
+            let new: BTreeMap<Subject, Value> = t.after.entries().into_iter().collect();
+            for (subject, value) in &new {
+                if old.get(subject) != Some(value) {
+                    w.up_tenant.push(tenant.clone());
+                    w.up_user.push(user.clone());
+                    w.up_app.push(app.clone());
+                    w.up_subject.push(subject.key());
+                    w.up_value.push(value.as_str());
+                    w.up_seq.push(t.seq);
+                }
+            }
+            for subject in old.keys() {
+                if !new.contains_key(subject) {
+                    w.del_tenant.push(tenant.clone());
+                    w.del_user.push(user.clone());
+                    w.del_app.push(app.clone());
+                    w.del_subject.push(subject.key());
+                }
+            }
+            if !t.known || t.before.privacy_refused_at != t.after.privacy_refused_at {
+                w.app_tenant.push(tenant.clone());
+                w.app_user.push(user.clone());
+                w.app_app.push(app.clone());
+                w.app_refused.push(t.after.privacy_refused_at);
             }
         }
-        for subject in old.keys() {
-            if !new.contains_key(subject) {
-                del.0.push(tenant);
-                del.1.push(user);
-                del.2.push(app);
-                del.3.push(subject.key());
-            }
+        w
+    }
+
+    /// At most three statements: upsert, delete, per-app upsert (each skipped when empty).
+    fn statements(&self) -> Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)> {
+        let mut v: Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)> = Vec::new();
+        if !self.up_tenant.is_empty() {
+            v.push((
+                SQL_UPSERT_STATE,
+                vec![
+                    &self.up_tenant,
+                    &self.up_user,
+                    &self.up_app,
+                    &self.up_subject,
+                    &self.up_value,
+                    &self.up_seq,
+                ],
+            ));
         }
-        if !t.known || t.before.privacy_refused_at != t.after.privacy_refused_at {
-            apps.0.push(tenant);
-            apps.1.push(user);
-            apps.2.push(app);
-            apps.3.push(t.after.privacy_refused_at);
+        if !self.del_tenant.is_empty() {
+            v.push((
+                SQL_DELETE_STATE,
+                vec![
+                    &self.del_tenant,
+                    &self.del_user,
+                    &self.del_app,
+                    &self.del_subject,
+                ],
+            ));
         }
+        if !self.app_tenant.is_empty() {
+            v.push((
+                SQL_UPSERT_APPS,
+                vec![
+                    &self.app_tenant,
+                    &self.app_user,
+                    &self.app_app,
+                    &self.app_refused,
+                ],
+            ));
+        }
+        v
     }
-    if !up.0.is_empty() {
-        let st = Conn::stmt(stmts, tx, SQL_UPSERT_STATE).await?;
-        tx.execute(&st, &[&up.0, &up.1, &up.2, &up.3, &up.4, &up.5])
-            .await?;
-    }
-    if !del.0.is_empty() {
-        let st = Conn::stmt(stmts, tx, SQL_DELETE_STATE).await?;
-        tx.execute(&st, &[&del.0, &del.1, &del.2, &del.3]).await?;
-    }
-    if !apps.0.is_empty() {
-        let st = Conn::stmt(stmts, tx, SQL_UPSERT_APPS).await?;
-        tx.execute(&st, &[&apps.0, &apps.1, &apps.2, &apps.3])
-            .await?;
-    }
-    Ok(())
 }
 
 impl ConsentStore for PgStore {
