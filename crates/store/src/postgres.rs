@@ -13,7 +13,8 @@
 //! Writes take `LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE` (writers queue, readers do not),
 //! so `seq` is gapless and `at` never decreases as `seq` grows, as in SQLite. A group commit is
 //! one transaction with ONE multi-row `INSERT … SELECT * FROM UNNEST(…)` for all its events, one
-//! for the state rows that changed and one for the per-app rows.
+//! for the state rows that changed and one for the per-app rows, sent in two pipelined round
+//! trips: `BEGIN; LOCK` with both reads, then every write with the `COMMIT`.
 //!
 //! Client: `tokio-postgres`, driven from the store's synchronous methods. Connections live in a
 //! small pool ([`POOL_SIZE`]); their socket tasks run on a private one-thread runtime, and each
