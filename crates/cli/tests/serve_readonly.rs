@@ -42,6 +42,15 @@ fn a_read_only_store_serves_reads() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let root = is_root();
+    // As root the service runs as `nobody`, who may not reach the build folder (a clone under
+    // /root): it runs a copy of the binary from the test's own folder.
+    let copy = dir.path().join("miniperm");
+    let bin = if root {
+        std::fs::copy(bin, &copy).unwrap();
+        copy.to_str().unwrap()
+    } else {
+        bin
+    };
     if root {
         let st = Command::new("chown")
             .arg("-R")
