@@ -1183,25 +1183,13 @@ async fn append_pipelined(
     stmts: &mut HashMap<&'static str, Statement>,
     batches: Vec<(String, Vec<ConsentEvent>)>,
 ) -> Result<Vec<Vec<ConsentEvent>>, Fail> {
-    for sql in [
-        SQL_STATES,
-        SQL_LAST,
-        SQL_INSERT_EVENTS,
-        SQL_UPSERT_STATE,
-        SQL_DELETE_STATE,
-        SQL_UPSERT_APPS,
-    ] {
+    // Prepared before the flights (one round trip each, once per connection).
+    let s_states = Conn::stmt(stmts, client, SQL_STATES).await?;
+    let s_last = Conn::stmt(stmts, client, SQL_LAST).await?;
+    let s_insert = Conn::stmt(stmts, client, SQL_INSERT_EVENTS).await?;
+    for sql in [SQL_UPSERT_STATE, SQL_DELETE_STATE, SQL_UPSERT_APPS] {
         Conn::stmt(stmts, client, sql).await?;
     }
-    let st = |sql: &'static str| stmts.get(sql).cloned();
-    let (Some(s_states), Some(s_last), Some(s_insert)) =
-        (st(SQL_STATES), st(SQL_LAST), st(SQL_INSERT_EVENTS))
-    else {
-        return Err(Fail::Store(StoreError::Unreachable {
-            url: String::new(),
-            reason: "a prepared statement went missing".into(),
-        }));
-    };
     let mut touched: BTreeMap<Key, Touched> = BTreeMap::new();
     let want = wanted(&batches, &touched);
     let (ts, us, aps) = key_columns(&want);
@@ -1241,9 +1229,8 @@ async fn append_pipelined(
     let insert_params = cols.params();
     let mut prepared = Vec::new();
     for (sql, params) in writes.statements() {
-        if let Some(s) = stmts.get(sql) {
-            prepared.push((s.clone(), params));
-        }
+        // Cached above: no round trip here.
+        prepared.push((Conn::stmt(stmts, client, sql).await?, params));
     }
     type Write<'f> =
         std::pin::Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + 'f>>;
