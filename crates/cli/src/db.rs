@@ -3,14 +3,16 @@
 //!
 //! Where the store is, first match wins:
 //! 1. `--ephemeral`: in memory, nothing read or written on disk;
-//! 2. `--db PATH`;
-//! 3. the `MINIPERM_DB` environment variable (ignored when empty);
-//! 4. `consent.sqlite` in the user's data directory (`$XDG_DATA_HOME/miniperm` or
+//! 2. `--database-url postgres://…`: a PostgreSQL database (the flag only: `DATABASE_URL` is not
+//!    read, so a shell that exports it for other tools does not move miniperm's store);
+//! 3. `--db PATH`;
+//! 4. the `MINIPERM_DB` environment variable (ignored when empty);
+//! 5. `consent.sqlite` in the user's data directory (`$XDG_DATA_HOME/miniperm` or
 //!    `~/.local/share/miniperm` on Linux, `~/Library/Application Support/miniperm` on macOS).
 
 use std::path::{Path, PathBuf};
 
-use miniperm_store::{ConsentStore, MemoryStore, SqliteStore, StoreError};
+use miniperm_store::{ConsentStore, MemoryStore, PgStore, SqliteStore, StoreError, Target};
 
 use crate::error::CliError;
 
@@ -32,6 +34,14 @@ pub struct DbArgs {
     /// Keep the consent store in memory for this command only: nothing is read or written on disk
     #[arg(long, global = true)]
     pub ephemeral: bool,
+    /// The consent store in PostgreSQL instead of an SQLite file: `postgres://USER@HOST/DB`
+    #[arg(
+        long,
+        value_name = "URL",
+        global = true,
+        conflicts_with_all = ["db", "ephemeral"]
+    )]
+    pub database_url: Option<String>,
 }
 
 /// Where the store lives.
@@ -39,6 +49,19 @@ pub struct DbArgs {
 pub enum Location {
     File(PathBuf),
     Ephemeral,
+    /// A PostgreSQL URL (shown without its password).
+    Postgres(String),
+}
+
+impl Location {
+    /// The durable store this names (`None` for `--ephemeral`).
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            Location::File(p) => Some(Target::Sqlite(p.clone())),
+            Location::Postgres(u) => Some(Target::Postgres(u.clone())),
+            Location::Ephemeral => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Location {
@@ -46,6 +69,7 @@ impl std::fmt::Display for Location {
         match self {
             Location::File(p) => write!(f, "{}", p.display()),
             Location::Ephemeral => f.write_str("(in memory)"),
+            Location::Postgres(u) => f.write_str(&miniperm_store::redact_url(u)),
         }
     }
 }
@@ -86,6 +110,9 @@ fn resolve(
     if args.ephemeral {
         return Ok(Location::Ephemeral);
     }
+    if let Some(u) = &args.database_url {
+        return Ok(Location::Postgres(u.clone()));
+    }
     if let Some(p) = args.db.clone().or(env) {
         return Ok(Location::File(p));
     }
@@ -96,6 +123,7 @@ fn resolve(
 pub fn open_at(loc: &Location, access: Access) -> Result<Store, CliError> {
     match loc {
         Location::Ephemeral => Ok(Box::new(MemoryStore::new())),
+        Location::Postgres(url) => Ok(Box::new(PgStore::open(url)?)),
         Location::File(path) => {
             if access == Access::Read && !exists(path) {
                 return Ok(Box::new(MemoryStore::new()));
@@ -134,7 +162,7 @@ mod tests {
         let none = || None;
         let flags = DbArgs {
             db: Some("a.db".into()),
-            ephemeral: false,
+            ..DbArgs::default()
         };
         assert_eq!(
             resolve(&flags, Some("env.db".into()), none).unwrap(),
@@ -153,9 +181,16 @@ mod tests {
             Err(CliError::NoDataDir)
         ));
         let eph = DbArgs {
-            db: None,
             ephemeral: true,
+            ..DbArgs::default()
         };
+        let pg = DbArgs {
+            database_url: Some("postgres://u:pw@h/db".into()),
+            ..DbArgs::default()
+        };
+        let loc = resolve(&pg, Some("env.db".into()), none).unwrap();
+        assert_eq!(loc, Location::Postgres("postgres://u:pw@h/db".into()));
+        assert_eq!(loc.to_string(), "postgres://u@h/db");
         assert_eq!(
             resolve(&eph, Some("env.db".into()), none).unwrap(),
             Location::Ephemeral

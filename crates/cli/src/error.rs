@@ -12,7 +12,8 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Bad input: a malformed flag or argument, an unknown scope, a `--db` file that is not a
 /// miniperm database or comes from a newer miniperm. Nothing was written.
 pub const EXIT_BAD_INPUT: u8 = 2;
-/// The consent store or the output failed (I/O error, full disk, database locked).
+/// The consent store or the output failed (I/O error, full disk, database locked, database
+/// server unreachable).
 pub const EXIT_IO: u8 = 3;
 
 /// Everything a subcommand can fail with. Printed as one line, `miniperm: <message>`.

@@ -19,7 +19,8 @@ Exit codes:
      consent; explore: --strict or --deny failed
   2  bad input: a malformed flag or argument, an unknown scope, a --db file that is not a
      miniperm database or was written by a newer miniperm (nothing is written)
-  3  the consent store or the output failed (i/o error, full disk, database locked)";
+  3  the consent store or the output failed (i/o error, full disk, database locked, database
+     server unreachable)";
 
 /// `miniperm run --help`.
 pub const RUN: &str = "\
@@ -42,7 +43,8 @@ Exit codes:
      a bad answer or tap after the run wrote consent (end `error`, `limit` or `bad-input`)
   2  bad input before anything was written: a malformed flag, an empty answer or id, a project
      that does not load, a bad --db file
-  3  the consent store or the output failed (i/o error, full disk, database locked)";
+  3  the consent store or the output failed (i/o error, full disk, database locked, database
+     server unreachable)";
 
 /// `miniperm explore --help`.
 pub const EXPLORE: &str = "\
@@ -76,7 +78,8 @@ Exit codes:
   0  success
   2  bad input: an empty appid or user, a malformed SCOPE=on|off, an unknown scope, a --db file
      that is not a miniperm database (nothing is written)
-  3  the consent store or the output failed (i/o error, full disk, database locked)";
+  3  the consent store or the output failed (i/o error, full disk, database locked, database
+     server unreachable)";
 
 /// `miniperm scopes --help`.
 pub const SCOPES: &str = "\

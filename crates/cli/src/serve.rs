@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use miniperm_store::SqliteStore;
+use miniperm_store::{Backend, Target};
 
 use crate::db::{Access, DbArgs, Location};
 use crate::entry::non_empty;
@@ -60,42 +60,45 @@ pub enum KeysAction {
     },
 }
 
-fn file_store(db: &DbArgs, access: Access) -> Result<(PathBuf, SqliteStore), CliError> {
-    match db.location()? {
-        Location::Ephemeral => Err(CliError::Usage(
-            "`--ephemeral` does not fit here: the service and its keys need a database file".into(),
-        )),
-        Location::File(p) => {
-            // Creates the parent folder like every writing command.
-            drop(crate::db::open_at(&Location::File(p.clone()), access)?);
-            let s = SqliteStore::open(&p)?;
-            Ok((p, s))
-        }
+/// The durable store of `db` (an SQLite file or PostgreSQL), where it is, and how it is shown.
+fn durable_store(
+    db: &DbArgs,
+    access: Access,
+) -> Result<(Location, Target, Box<dyn Backend>), CliError> {
+    let loc = db.location()?;
+    let Some(target) = loc.target() else {
+        return Err(CliError::Usage(
+            "`--ephemeral` does not fit here: the service and its keys need a database".into(),
+        ));
+    };
+    if let Location::File(p) = &loc {
+        // Creates the parent folder like every writing command.
+        drop(crate::db::open_at(&Location::File(p.clone()), access)?);
     }
+    let s = miniperm_store::open_backend(&target)?;
+    Ok((loc, target, s))
 }
 
 pub fn keys(args: KeysArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let (path, mut store) = file_store(&args.db, Access::Write)?;
+    let (path, _, mut store) = durable_store(&args.db, Access::Write)?;
     match args.action {
         KeysAction::Create { tenant } => {
-            let (row, secret) = miniperm_server::keys::create_key(&mut store, &tenant, now_ms())
+            let (row, secret) = miniperm_server::keys::create_key(&mut *store, &tenant, now_ms())
                 .map_err(|e| match e {
-                    miniperm_server::keys::KeyError::Store(s) => CliError::Store(s),
-                    e => CliError::Usage(e.to_string()),
-                })?;
+                miniperm_server::keys::KeyError::Store(s) => CliError::Store(s),
+                e => CliError::Usage(e.to_string()),
+            })?;
             writeln!(
                 out,
                 "created key {} for tenant {} in {} (shown once, keep it):",
-                row.id,
-                row.tenant,
-                path.display()
+                row.id, row.tenant, path
             )?;
             writeln!(out, "{secret}")?;
         }
         KeysAction::List => {
             let keys = store.keys()?;
             if keys.is_empty() {
-                writeln!(out, "no keys in {}", path.display())?;
+                writeln!(out, "no keys in {path}")?;
             }
             let rows: Vec<Vec<String>> = keys
                 .iter()
@@ -133,15 +136,24 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
             )));
         }
     }
-    let (path, store) = file_store(&args.db, Access::Write)?;
-    let open = miniperm_server::is_open(&args.listen, &store).map_err(serve_err)?;
+    let (path, target, mut store) = durable_store(&args.db, Access::Write)?;
+    let open = miniperm_server::is_open(&args.listen, &mut *store).map_err(serve_err)?;
     drop(store);
     if let Ok(level) = std::env::var("MINIPERM_LOG")
         && let Ok(level) = level.parse::<tracing_subscriber::filter::LevelFilter>()
     {
         tracing_subscriber::fmt().with_max_level(level).init();
     }
-    let mut cfg = miniperm_server::Config::new(args.listen, path.clone());
+    let mut cfg = miniperm_server::Config::new(
+        args.listen,
+        match &target {
+            Target::Sqlite(p) => p.clone(),
+            Target::Postgres(_) => PathBuf::new(),
+        },
+    );
+    if let Target::Postgres(u) = &target {
+        cfg.database_url = Some(u.clone());
+    }
     cfg.rate_limit = args.rate_limit;
     cfg.single_commit = args.single_commit;
     cfg.projects = sim_project_dirs(&args.projects);
@@ -158,7 +170,7 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
             out,
             "miniperm serve: http://{addr}/v1 · simulator http://{addr}/ ({} projects) · store {}",
             cfg.projects.len(),
-            path.display()
+            path
         )?;
         if open {
             writeln!(

@@ -156,7 +156,7 @@ async fn authenticate(
 impl Service {
     pub(crate) fn read<T>(
         &self,
-        f: impl FnOnce(&mut miniperm_store::SqliteStore) -> Result<T, miniperm_store::StoreError>,
+        f: impl FnOnce(&mut dyn miniperm_store::Backend) -> Result<T, miniperm_store::StoreError>,
     ) -> Result<T, ApiError> {
         let n = self.readers.len();
         let start = self
@@ -164,13 +164,13 @@ impl Service {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for i in 0..n {
             if let Ok(mut s) = self.readers[(start + i) % n].try_lock() {
-                return Ok(f(&mut s)?);
+                return Ok(f(&mut **s)?);
             }
         }
         let mut s = self.readers[start % n]
             .lock()
             .map_err(|_| ApiError::Unavailable)?;
-        Ok(f(&mut s)?)
+        Ok(f(&mut **s)?)
     }
 
     fn check_rate(&self, who: &str) -> Result<(), ApiError> {

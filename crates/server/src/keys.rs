@@ -1,6 +1,6 @@
 //! API keys: random secrets shown once, kept as their SHA-256 (hex) in the store's `keys` table.
 
-use miniperm_store::{KeyRow, SqliteStore, StoreError};
+use miniperm_store::{Backend, KeyRow, StoreError};
 use sha2::{Digest, Sha256};
 
 /// Lowercase hex SHA-256 of a secret: what the store keeps.
@@ -34,7 +34,7 @@ pub fn valid_tenant(t: &str) -> bool {
 /// Creates a key for `tenant` at time `now` (ms); returns the stored row and the secret, which
 /// exists nowhere else afterwards.
 pub fn create_key(
-    store: &mut SqliteStore,
+    store: &mut dyn Backend,
     tenant: &str,
     now: i64,
 ) -> Result<(KeyRow, String), KeyError> {
@@ -61,7 +61,7 @@ mod tests {
 
     #[test]
     fn keys_are_hashed_and_unique() {
-        let mut s = SqliteStore::open_in_memory().unwrap();
+        let mut s = miniperm_store::SqliteStore::open_in_memory().unwrap();
         let (a, sa) = create_key(&mut s, "acme", 1).unwrap();
         let (b, sb) = create_key(&mut s, "acme", 2).unwrap();
         assert_ne!(sa, sb);

@@ -1,7 +1,8 @@
 //! `miniperm serve`: the consent service. The `/v1` API of DESIGN ("`miniperm serve`") on axum,
 //! answered by the same core decisions as `miniperm run` ([`miniperm_core::drive`],
 //! [`miniperm_core::apply_settings`], [`miniperm_core::setting_result`],
-//! [`miniperm_core::explain`]), over the SQLite consent store keyed by (tenant, appid, user).
+//! [`miniperm_core::explain`]), over the consent store keyed by (tenant, appid, user): SQLite by
+//! default, PostgreSQL with [`Config::database_url`] (both behind [`miniperm_store::Backend`]).
 //!
 //! * Every decision that changes state is durable before its answer is sent: the events go
 //!   through one writer thread that commits concurrent decisions together ([`writer`]).
@@ -32,7 +33,7 @@ pub use api::{ApiDoc, router};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 use miniperm_core::{Ask, Manifest, Profile, Request};
-use miniperm_store::SqliteStore;
+use miniperm_store::{Backend, Target};
 
 /// How long a prompt or a settings session waits for its answer.
 pub const PROMPT_TTL: Duration = Duration::from_secs(600);
@@ -51,6 +52,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Config {
     pub listen: SocketAddr,
     pub db: PathBuf,
+    /// A PostgreSQL URL: when set, the store is there and `db` is unused.
+    pub database_url: Option<String>,
     /// Requests per second per key (or per open-mode client).
     pub rate_limit: u32,
     /// Commit each decision alone (the baseline of BENCHMARKS.md), not in groups.
@@ -62,10 +65,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where the store is: `database_url` when set, else the SQLite file `db`.
+    pub fn target(&self) -> Target {
+        match &self.database_url {
+            Some(u) => Target::Postgres(u.clone()),
+            None => Target::Sqlite(self.db.clone()),
+        }
+    }
+
     pub fn new(listen: SocketAddr, db: PathBuf) -> Config {
         Config {
             listen,
             db,
+            database_url: None,
             rate_limit: 10_000,
             single_commit: false,
             projects: Vec::new(),
@@ -97,7 +109,7 @@ pub(crate) struct SettingsSession {
 /// Shared state of the service.
 pub struct Service {
     /// Read connections (WAL readers do not block each other or the writer).
-    pub(crate) readers: Vec<Mutex<SqliteStore>>,
+    pub(crate) readers: Vec<Mutex<Box<dyn Backend>>>,
     pub(crate) next_reader: std::sync::atomic::AtomicUsize,
     pub(crate) writer: writer::Writer,
     pub(crate) prompts: Mutex<HashMap<String, Pending>>,
@@ -121,20 +133,21 @@ pub struct Service {
 }
 
 /// Whether `addr` with the keys of `store` runs open (no key needed).
-pub fn is_open(addr: &SocketAddr, store: &SqliteStore) -> Result<bool, ApiError> {
+pub fn is_open(addr: &SocketAddr, store: &mut dyn Backend) -> Result<bool, ApiError> {
     Ok(addr.ip().is_loopback() && store.keys()?.iter().all(|k| k.revoked.is_some()))
 }
 
 impl Service {
-    /// Opens the store twice (a reader and the writer's connection) and starts the writer.
+    /// Opens the store (readers and the writer's handle) and starts the writer.
     pub fn start(cfg: &Config) -> Result<(Arc<Service>, std::thread::JoinHandle<()>), ApiError> {
-        let reader = SqliteStore::open(&cfg.db)?;
-        let write = SqliteStore::open(&cfg.db)?;
-        let open = is_open(&cfg.listen, &reader)?;
-        let mut readers = vec![Mutex::new(reader)];
+        let mut reader = miniperm_store::open_backend(&cfg.target())?;
+        let write = reader.another()?;
+        let open = is_open(&cfg.listen, &mut *reader)?;
+        let mut readers = Vec::with_capacity(READERS);
         for _ in 1..READERS {
-            readers.push(Mutex::new(SqliteStore::open(&cfg.db)?));
+            readers.push(Mutex::new(reader.another()?));
         }
+        readers.insert(0, Mutex::new(reader));
         let metrics = Arc::new(Metrics::default());
         let (writer, handle) = writer::Writer::start(write, metrics.clone(), cfg.single_commit);
         Ok((

@@ -3,8 +3,9 @@
 //!
 //! The writer takes a job, then gathers more while other decisions are in flight (at most
 //! [`MAX_WAIT`] and [`MAX_BATCH`] jobs), and commits them all with
-//! [`SqliteStore::append_batches_in`]: ONE transaction, one fsync. Each job's reply is sent
-//! only after that commit returned.
+//! [`Backend::append_batches_in`]: ONE transaction, one fsync (SQLite; PostgreSQL: one
+//! multi-row insert). Each job's reply is sent only after that commit returned. The writer does
+//! not know which store it drives: SQLite and PostgreSQL share this path.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use miniperm_core::ConsentEvent;
-use miniperm_store::{SqliteStore, StoreError};
+use miniperm_store::{Backend, StoreError};
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
@@ -25,7 +26,7 @@ pub const MAX_BATCH: usize = 256;
 struct Job {
     tenant: String,
     events: Vec<ConsentEvent>,
-    reply: oneshot::Sender<Result<Vec<ConsentEvent>, String>>,
+    reply: oneshot::Sender<Result<Vec<ConsentEvent>, crate::ApiError>>,
 }
 
 /// The sending side; cheap to clone.
@@ -42,7 +43,7 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread on `store`. With `single`, every job is its own transaction.
     pub fn start(
-        store: SqliteStore,
+        store: Box<dyn Backend>,
         metrics: Arc<Metrics>,
         single: bool,
     ) -> (Writer, std::thread::JoinHandle<()>) {
@@ -84,7 +85,7 @@ impl Writer {
             Err(_) => Err(crate::ApiError::Unavailable),
         };
         self.inflight.fetch_sub(1, Ordering::SeqCst);
-        out?.map_err(|m| crate::ApiError::Conflict(format!("the write failed: {m}")))
+        out?
     }
 
     pub fn is_single(&self) -> bool {
@@ -93,7 +94,7 @@ impl Writer {
 }
 
 fn run(
-    mut store: SqliteStore,
+    mut store: Box<dyn Backend>,
     rx: mpsc::Receiver<Job>,
     inflight: Arc<AtomicUsize>,
     metrics: Arc<Metrics>,
@@ -136,11 +137,24 @@ fn run(
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");
-                let m = e.to_string();
                 for job in jobs {
-                    let _ = job.reply.send(Err(m.clone()));
+                    let _ = job.reply.send(Err(write_failed(&e)));
                 }
             }
         }
+    }
+}
+
+/// What each caller of a failed group commit sees: an unreachable database stays that typed
+/// error (503); anything else is a failed write (409).
+fn write_failed(e: &StoreError) -> crate::ApiError {
+    match e {
+        StoreError::Unreachable { url, reason } => {
+            crate::ApiError::Store(StoreError::Unreachable {
+                url: url.clone(),
+                reason: reason.clone(),
+            })
+        }
+        e => crate::ApiError::Conflict(format!("the write failed: {e}")),
     }
 }

@@ -7,21 +7,33 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use miniperm_server::keys::create_key;
-use miniperm_store::SqliteStore;
+use miniperm_store::Backend;
 use serde_json::json;
 
 mod common;
 use common::{Server, call};
 
-fn start(rate_limit: u32, prepare: impl FnOnce(&mut SqliteStore)) -> Server {
+fn start(rate_limit: u32, prepare: impl FnOnce(&mut dyn Backend)) -> Server {
     common::start(|c| c.rate_limit = rate_limit, prepare)
+}
+
+/// The same server on every store (SQLite; PostgreSQL unless no server can be started).
+fn each_store(test: &str, rate_limit: u32, run: impl Fn(Server)) {
+    for url in common::stores(test) {
+        let name = common::store_name(&url);
+        eprintln!("{test} on {name}");
+        run(common::start_on(url, |c| c.rate_limit = rate_limit, |_| {}));
+    }
 }
 
 const BASE: &str = "/v1/apps/wxdemo/users/alice";
 
 #[test]
 fn the_done_when_walk() {
-    let srv = start(10_000, |_| {});
+    each_store("the_done_when_walk", 10_000, done_when_walk);
+}
+
+fn done_when_walk(srv: Server) {
     let a = srv.addr;
     let (st, _) = call(
         a,
@@ -259,11 +271,21 @@ fn the_done_when_walk() {
 
 #[test]
 fn keys_and_tenants() {
+    for url in common::stores("keys_and_tenants") {
+        keys_and_tenants_on(url);
+    }
+}
+
+fn keys_and_tenants_on(url: Option<String>) {
     let mut secrets = Vec::new();
-    let srv = start(10_000, |s| {
-        secrets.push(create_key(s, "acme", 1).unwrap().1);
-        secrets.push(create_key(s, "other", 2).unwrap().1);
-    });
+    let srv = common::start_on(
+        url,
+        |c| c.rate_limit = 10_000,
+        |s| {
+            secrets.push(create_key(s, "acme", 1).unwrap().1);
+            secrets.push(create_key(s, "other", 2).unwrap().1);
+        },
+    );
     let (a, k1, k2) = (srv.addr, secrets[0].as_str(), secrets[1].as_str());
     let loc = r#"{"scope": "scope.camera"}"#;
     let (st, v) = call(a, "POST", &format!("{BASE}/authorize"), None, Some(loc));
@@ -339,7 +361,13 @@ fn rate_limit_answers_429() {
 /// it, and returns; every 200 is in the store afterwards.
 #[test]
 fn graceful_shutdown_drains_in_flight_decisions() {
-    let mut srv = start(u32::MAX, |_| {});
+    for url in common::stores("graceful_shutdown_drains_in_flight_decisions") {
+        graceful_shutdown_on(url);
+    }
+}
+
+fn graceful_shutdown_on(url: Option<String>) {
+    let mut srv = common::start_on(url, |c| c.rate_limit = u32::MAX, |_| {});
     let a = srv.addr;
     let mut prompts = Vec::new();
     for u in 0..200 {
@@ -394,7 +422,7 @@ fn graceful_shutdown_drains_in_flight_decisions() {
     for t in threads {
         t.join().unwrap();
     }
-    let mut store = SqliteStore::open(&srv.db).unwrap();
+    let mut store = miniperm_store::open_backend(&srv.target).unwrap();
     for u in &acked {
         let log = store.log_in("dev", &format!("u{u}"), "wxstop").unwrap();
         assert_eq!(log.len(), 1, "acknowledged answer of u{u} missing");

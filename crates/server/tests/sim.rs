@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use miniperm_server::keys::create_key;
 use miniperm_server::sim::{Clock, SIM_TTL};
-use miniperm_store::SqliteStore;
+use miniperm_store::Backend;
 use serde_json::{Value, json};
 
 mod common;
@@ -20,7 +20,7 @@ fn examples() -> PathBuf {
 }
 
 /// A server offering examples/classic and examples/privacy; `prepare` runs on the store first.
-fn start(prepare: impl FnOnce(&mut SqliteStore)) -> Server {
+fn start(prepare: impl FnOnce(&mut dyn Backend)) -> Server {
     common::start(
         |c| c.projects = vec![examples().join("classic"), examples().join("privacy")],
         prepare,

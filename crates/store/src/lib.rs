@@ -6,7 +6,12 @@
 //!   [`ConsentStore::append`] is one transaction and returns only after its commit. Versioned
 //!   schema ([`SCHEMA_VERSION`]); a database from a newer miniperm or from another program is
 //!   refused with a typed error before anything is written.
+//! * [`PgStore`]: a PostgreSQL database (tokio-postgres, a small connection pool, reconnect
+//!   with bounded retries); group commit is one multi-row insert per batch.
 //! * [`MemoryStore`]: plain Rust maps, `Clone`, no I/O. Same contract, nothing durable.
+//!
+//! [`Backend`] is what the service needs from a durable store, per tenant: both [`SqliteStore`]
+//! and [`PgStore`] implement it, and [`open_backend`] opens either from a [`Target`].
 //!
 //! The store decides nothing: it appends what the engine decided and keeps the current state equal
 //! to [`AppState::fold`] of the log, using [`AppState::apply`], [`AppState::entries`] and
@@ -15,13 +20,19 @@
 
 mod codec;
 mod memory;
+mod postgres;
 mod sqlite;
+#[doc(hidden)]
+pub mod testpg;
 
 use std::path::PathBuf;
 
 use miniperm_core::{AppState, ConsentEvent};
 
 pub use memory::MemoryStore;
+pub use postgres::{
+    CONNECT_ATTEMPTS, PG_SCHEMA_VERSION, POOL_SIZE, PgStore, create_schema, redact_url,
+};
 pub use sqlite::{APPLICATION_ID, DEFAULT_TENANT, KeyRow, SCHEMA_VERSION, SqliteStore};
 
 /// The contract every store keeps. (Implementations: see the modules of this crate.)
@@ -171,6 +182,20 @@ pub enum StoreError {
     /// The stored state of one (user, app) is not the fold of its log (a damaged database).
     #[error("the state of user `{user}` app `{app}` differs from the fold of its log")]
     Inconsistent { user: String, app: String },
+    /// A `--database-url` that is not a PostgreSQL connection string.
+    #[error("bad database url `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// The PostgreSQL server cannot be reached (refused, timed out, went away and did not come
+    /// back within the bounded retries). `url` never holds the password.
+    #[error("database `{url}` is unreachable: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// Any other PostgreSQL failure (a refused login, a missing database, a failed statement).
+    #[error("database error on `{url}`: {}", postgres::one_line(.source))]
+    Postgres {
+        url: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// I/O outside SQLite (creating the parent folder of a database).
     #[error("cannot create `{}`: {source}", .path.display())]
     Io {
@@ -192,6 +217,91 @@ impl StoreError {
                 | StoreError::NewerSchema { .. }
                 | StoreError::BadValue { .. }
                 | StoreError::Inconsistent { .. }
+                | StoreError::BadUrl { .. }
         )
     }
+
+    /// True when the database server could not be reached (the caller may try again later).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Unreachable { .. })
+    }
+}
+
+/// Where a durable store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://…`).
+    Postgres(String),
+}
+
+impl std::fmt::Display for Target {
+    /// The file, or the URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sqlite(p) => write!(f, "{}", p.display()),
+            Target::Postgres(u) => f.write_str(&redact_url(u)),
+        }
+    }
+}
+
+/// Opens the store at `target`.
+pub fn open_backend(target: &Target) -> Result<Box<dyn Backend>, StoreError> {
+    Ok(match target {
+        Target::Sqlite(p) => Box::new(SqliteStore::open(p)?),
+        Target::Postgres(u) => Box::new(PgStore::open(u)?),
+    })
+}
+
+/// What the service (and the conformance tests) need from a durable store: the
+/// [`ConsentStore`] contract for every tenant, group commit across tenants, and the API keys.
+/// [`SqliteStore`] and [`PgStore`] implement it with the same meaning.
+pub trait Backend: ConsentStore + Send {
+    /// The state of one (user, app) of `tenant`.
+    fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError>;
+    /// The consent log of one (user, app) of `tenant`.
+    fn log_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+    ) -> Result<Vec<ConsentEvent>, StoreError>;
+    /// [`ConsentStore::update`] for `tenant`.
+    fn update_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
+    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError>;
+    /// Group commit across tenants: every `(tenant, batch)` in ONE transaction; each batch
+    /// comes back with its `seq`s. All or nothing.
+    fn append_batches_in(
+        &mut self,
+        batches: Vec<(String, Vec<ConsentEvent>)>,
+    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError>;
+    /// Stores a new API key.
+    fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError>;
+    /// Every key, oldest first.
+    fn keys(&mut self) -> Result<Vec<KeyRow>, StoreError>;
+    /// Marks key `id` revoked at `at`; false when no unrevoked key has that id.
+    fn revoke_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError>;
+    /// The tenant the [`ConsentStore`] methods act as.
+    fn tenant(&self) -> &str;
+    /// Makes the [`ConsentStore`] methods act as `tenant`.
+    fn set_tenant(&mut self, tenant: &str);
+    /// The `seq` of the newest event of any tenant (0 when empty).
+    fn last_seq(&mut self) -> Result<u64, StoreError>;
+    /// Every (user, app) of the current tenant with events, sorted bytewise.
+    fn pairs(&mut self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Checks state = fold(log) for every pair of the current tenant; how many were checked.
+    fn verify(&mut self) -> Result<usize, StoreError>;
+    /// The schema version recorded in the database.
+    fn schema_version(&mut self) -> Result<i64, StoreError>;
+    /// Where the store is: a file, or a URL without its password.
+    fn describe(&self) -> String;
+    /// Another handle on the same store, for another thread: a new connection to the SQLite
+    /// file; a clone sharing the PostgreSQL pool.
+    fn another(&self) -> Result<Box<dyn Backend>, StoreError>;
 }

@@ -798,6 +798,70 @@ impl ConsentStore for SqliteStore {
     }
 }
 
+impl crate::Backend for SqliteStore {
+    fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {
+        SqliteStore::state_in(self, tenant, user, app)
+    }
+    fn log_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        SqliteStore::log_in(self, tenant, user, app)
+    }
+    fn update_in(
+        &mut self,
+        tenant: &str,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
+    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
+        SqliteStore::update_in(self, tenant, user, app, changes)
+    }
+    fn append_batches_in(
+        &mut self,
+        batches: Vec<(String, Vec<ConsentEvent>)>,
+    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
+        SqliteStore::append_batches_in(self, batches)
+    }
+    fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
+        SqliteStore::insert_key(self, key)
+    }
+    fn keys(&mut self) -> Result<Vec<KeyRow>, StoreError> {
+        SqliteStore::keys(self)
+    }
+    fn revoke_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
+        SqliteStore::revoke_key(self, id, at)
+    }
+    fn tenant(&self) -> &str {
+        SqliteStore::tenant(self)
+    }
+    fn set_tenant(&mut self, tenant: &str) {
+        SqliteStore::set_tenant(self, tenant);
+    }
+    fn last_seq(&mut self) -> Result<u64, StoreError> {
+        SqliteStore::last_seq(self)
+    }
+    fn pairs(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        SqliteStore::pairs(self)
+    }
+    fn verify(&mut self) -> Result<usize, StoreError> {
+        SqliteStore::verify(self)
+    }
+    fn schema_version(&mut self) -> Result<i64, StoreError> {
+        SqliteStore::schema_version(self)
+    }
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn another(&self) -> Result<Box<dyn crate::Backend>, StoreError> {
+        let mut s = SqliteStore::open(&self.path)?;
+        s.tenant = self.tenant.clone();
+        Ok(Box::new(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

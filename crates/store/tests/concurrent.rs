@@ -1,5 +1,5 @@
 //! The log tells the truth under concurrent writers (issue 9): several threads, each with its own
-//! connection to ONE SQLite file, change the same (user, app) at once, some through
+//! connection to ONE store (an SQLite file; a PostgreSQL schema), change the same (user, app) at once, some through
 //! [`ConsentStore::update`] (read and write in one transaction), some through a plain `append`
 //! whose `from` and `at` were computed from a stale read. Afterwards, for every (user, app,
 //! subject), the `from` of each event equals the `to` of the previous one, and `at` never
@@ -9,8 +9,10 @@
 use miniperm_core::{
     AppState, Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via,
 };
-use miniperm_store::{ConsentStore, SqliteStore};
+use miniperm_store::{ConsentStore, Target};
 use proptest::prelude::*;
+
+mod common;
 
 const SCOPES: [Scope; 3] = [Scope::UserLocation, Scope::Camera, Scope::Record];
 const APPS: [&str; 2] = ["wxa", "wxb"];
@@ -73,8 +75,8 @@ fn event(op: &Op, from: Value, at: i64) -> ConsentEvent {
     )
 }
 
-fn writer(path: std::path::PathBuf, ops: Vec<Op>) {
-    let mut store = SqliteStore::open(&path).unwrap();
+fn writer(target: Target, ops: Vec<Op>) {
+    let mut store = common::open(&target);
     for (n, op) in ops.iter().enumerate() {
         let at = 1_000_000 + n as i64 * 10 + op.skew;
         let app = APPS[op.app];
@@ -94,8 +96,8 @@ fn writer(path: std::path::PathBuf, ops: Vec<Op>) {
     }
 }
 
-fn check(path: &std::path::Path) -> usize {
-    let mut store = SqliteStore::open(path).unwrap();
+fn check(target: &Target) -> usize {
+    let mut store = common::open(target);
     let mut all = Vec::new();
     for app in APPS {
         let log = store.log("u", app).unwrap();
@@ -136,16 +138,17 @@ proptest! {
         plans in prop::collection::vec(prop::collection::vec(op(), 10..40), 3..6)
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("consent.sqlite");
-        SqliteStore::open(&path).unwrap();
-        let total: usize = plans.iter().map(Vec::len).sum();
-        std::thread::scope(|s| {
-            for ops in plans {
-                let path = path.clone();
-                s.spawn(move || writer(path, ops));
-            }
-        });
-        prop_assert_eq!(check(&path), total);
+        for (name, target) in common::targets("concurrent_writers_keep_the_log_truthful", dir.path()) {
+            drop(common::open(&target));
+            let total: usize = plans.iter().map(Vec::len).sum();
+            std::thread::scope(|s| {
+                for ops in plans.clone() {
+                    let target = target.clone();
+                    s.spawn(move || writer(target, ops));
+                }
+            });
+            prop_assert_eq!(check(&target), total, "{}", name);
+        }
     }
 }
 

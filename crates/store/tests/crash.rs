@@ -1,6 +1,7 @@
-//! Crash test: a writer process appends events one per transaction and prints each acknowledged
-//! `seq`; it is killed (SIGKILL on unix) mid-burst, the database is reopened, and every
-//! acknowledged event must be there, with the state equal to the fold of the log.
+//! Crash test, on SQLite and on PostgreSQL: a writer process appends events one per transaction
+//! and prints each acknowledged `seq`; it is killed (SIGKILL on unix) mid-burst, the database is
+//! reopened, and every acknowledged event must be there, with the state equal to the fold of the
+//! log.
 //!
 //! The writer is this very test binary, re-run with `CRASH_WRITER_DB` set (see `writer_child`).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use miniperm_core::catalogue::OsPermission;
 use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via};
-use miniperm_store::{ConsentStore, SqliteStore};
+use miniperm_store::ConsentStore;
+
+mod common;
 
 const ENV_DB: &str = "CRASH_WRITER_DB";
 const ENV_SEED: &str = "CRASH_WRITER_SEED";
@@ -67,7 +70,7 @@ fn random_event(rng: &mut Rng, i: u64) -> ConsentEvent {
 /// The writer. A no-op when run as an ordinary test.
 #[test]
 fn writer_child() {
-    let Some(path) = std::env::var_os(ENV_DB) else {
+    let Ok(target) = std::env::var(ENV_DB) else {
         return;
     };
     let seed: u64 = std::env::var(ENV_SEED)
@@ -75,7 +78,7 @@ fn writer_child() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut store = SqliteStore::open(&path).expect("writer opens the store");
+    let mut store = common::open(&common::parse_target(&target));
     let mut out = std::io::stdout().lock();
     for i in 0..1_000_000u64 {
         // Mostly one event per transaction; now and then a group commit of several batches.
@@ -116,14 +119,19 @@ fn acknowledged_events_survive_sigkill() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crash.sqlite");
+    for (name, target) in common::targets("acknowledged_events_survive_sigkill", dir.path()) {
+        rounds(name, &common::target_string(&target));
+    }
+}
+
+fn rounds(name: &str, path: &str) {
     let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let mut acked_total = BTreeSet::new();
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
             .args(["writer_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env(ENV_DB, &path)
+            .env(ENV_DB, path)
             .env(ENV_SEED, (round + 1).to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -143,7 +151,7 @@ fn acknowledged_events_survive_sigkill() {
         }
         assert!(
             acked.len() >= want,
-            "round {round}: writer stopped after {} acks",
+            "{name} round {round}: writer stopped after {} acks",
             acked.len()
         );
         // Still writing: killed mid-burst.
@@ -160,7 +168,7 @@ fn acknowledged_events_survive_sigkill() {
         }
         assert!(!status.success());
 
-        let mut store = SqliteStore::open(&path).unwrap();
+        let mut store = common::open(&common::parse_target(path));
         store.verify().unwrap();
         let mut present = BTreeSet::new();
         for (user, app) in store.pairs().unwrap() {
@@ -172,7 +180,7 @@ fn acknowledged_events_survive_sigkill() {
         let lost: Vec<&u64> = acked_total.difference(&present).collect();
         assert!(
             lost.is_empty(),
-            "round {round}: acknowledged but lost: {lost:?}"
+            "{name} round {round}: acknowledged but lost: {lost:?}"
         );
         assert!(
             started.elapsed() < Duration::from_secs(120),

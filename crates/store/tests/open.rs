@@ -6,6 +6,8 @@ use std::path::Path;
 use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via};
 use miniperm_store::{APPLICATION_ID, ConsentStore, SCHEMA_VERSION, SqliteStore, StoreError};
 
+mod common;
+
 fn ev(to: Value) -> ConsentEvent {
     let meta = EventMeta {
         at: 1,
@@ -37,17 +39,26 @@ fn snapshot(p: &Path) -> Vec<Option<Vec<u8>>> {
 }
 
 #[test]
-fn a_file_store_persists_across_opens() {
+fn a_store_persists_across_opens() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("consent.sqlite");
-    {
-        let mut s = SqliteStore::open(&path).unwrap();
-        s.append(vec![ev(Value::Denied)]).unwrap();
-        s.append(vec![ev(Value::Granted)]).unwrap();
+    for (name, target) in common::targets("a_store_persists_across_opens", dir.path()) {
+        {
+            let mut s = common::open(&target);
+            s.append(vec![ev(Value::Denied)]).unwrap();
+            s.append(vec![ev(Value::Granted)]).unwrap();
+        }
+        let mut s = common::open(&target);
+        let want = match name {
+            "sqlite" => SCHEMA_VERSION,
+            _ => miniperm_store::PG_SCHEMA_VERSION,
+        };
+        assert_eq!(s.schema_version().unwrap(), want);
+        persisted(name, s);
     }
-    let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(s.log("u", "wxdemo").unwrap().len(), 2);
+}
+
+fn persisted(name: &str, mut s: Box<dyn miniperm_store::Backend>) {
+    assert_eq!(s.log("u", "wxdemo").unwrap().len(), 2, "{name}");
     assert_eq!(
         s.state("u", "wxdemo").unwrap().scope(Scope::Camera),
         Value::Granted
@@ -137,17 +148,19 @@ fn an_empty_file_becomes_a_store() {
 
 #[test]
 fn group_commit_returns_each_batch() {
-    let mut s = SqliteStore::open_in_memory().unwrap();
-    let out = s
-        .append_batches(vec![
-            vec![ev(Value::Denied)],
-            vec![],
-            vec![ev(Value::Granted), ev(Value::Denied)],
-        ])
-        .unwrap();
-    let seqs: Vec<Vec<u64>> = out
-        .iter()
-        .map(|b| b.iter().map(|e| e.seq).collect())
-        .collect();
-    assert_eq!(seqs, vec![vec![1], vec![], vec![2, 3]]);
+    for (name, mut s) in common::backends("group_commit_returns_each_batch") {
+        let out = s
+            .append_batches(vec![
+                vec![ev(Value::Denied)],
+                vec![],
+                vec![ev(Value::Granted), ev(Value::Denied)],
+            ])
+            .unwrap();
+        let seqs: Vec<Vec<u64>> = out
+            .iter()
+            .map(|b| b.iter().map(|e| e.seq).collect())
+            .collect();
+        assert_eq!(seqs, vec![vec![1], vec![], vec![2, 3]], "{name}");
+        assert_eq!(s.last_seq().unwrap(), 3, "{name}");
+    }
 }

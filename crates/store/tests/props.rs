@@ -1,4 +1,4 @@
-//! Property tests of the store contract, for both stores:
+//! Property tests of the store contract, for every store (memory, SQLite, PostgreSQL):
 //! * the stored state is the fold of the stored log, and of the events handed in;
 //! * a reset (or remove) returns every scope to Unset while the log only grows;
 //! * `getSetting`'s authSetting never lists an Unset scope.
@@ -8,8 +8,10 @@ use miniperm_core::catalogue::{InfoType, OsPermission};
 use miniperm_core::{
     AppState, Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via, auth_setting,
 };
-use miniperm_store::{ConsentStore, MemoryStore, SqliteStore};
+use miniperm_store::{ConsentStore, MemoryStore};
 use proptest::prelude::*;
+
+mod common;
 
 const USERS: [&str; 2] = ["alice", "bob"];
 const APPS: [&str; 2] = ["wxdemo", "wx2"];
@@ -96,13 +98,12 @@ fn truthful_batches(mut batches: Vec<Vec<ConsentEvent>>) -> Vec<Vec<ConsentEvent
 }
 
 fn stores() -> Vec<(&'static str, Box<dyn ConsentStore>)> {
-    vec![
-        ("memory", Box::new(MemoryStore::new())),
-        (
-            "sqlite",
-            Box::new(SqliteStore::open_in_memory().expect("in-memory sqlite")),
-        ),
-    ]
+    let mut v: Vec<(&'static str, Box<dyn ConsentStore>)> =
+        vec![("memory", Box::new(MemoryStore::new()))];
+    for (name, b) in common::backends("props") {
+        v.push((name, b));
+    }
+    v
 }
 
 fn strip(events: &[ConsentEvent]) -> Vec<ConsentEvent> {

@@ -8,6 +8,8 @@ use miniperm_core::{
 use miniperm_store::{APPLICATION_ID, ConsentStore, KeyRow, SCHEMA_VERSION, SqliteStore};
 use proptest::prelude::*;
 
+mod common;
+
 const TENANTS: [&str; 2] = ["dev", "acme"];
 
 fn ev(user: &str, app: &str, scope: Scope, to: Value, at: i64) -> ConsentEvent {
@@ -47,7 +49,7 @@ proptest! {
     /// exactly its own events, in order, and its state is the fold of its own log.
     #[test]
     fn two_tenants_logs_never_mix(ops in prop::collection::vec(op(), 0..40), grouped in any::<bool>()) {
-        let mut s = SqliteStore::open_in_memory().unwrap();
+      for (name, mut s) in common::backends("two_tenants_logs_never_mix") {
         let mut want: Vec<Vec<(Scope, Value)>> = vec![Vec::new(); TENANTS.len()];
         let mut batches = Vec::new();
         for (i, (t, u, scope, to)) in ops.iter().enumerate() {
@@ -71,23 +73,29 @@ proptest! {
                 .iter()
                 .map(|e| match e.scope { Subject::Scope(sc) => (sc, e.to), _ => unreachable!() })
                 .collect();
-            prop_assert_eq!(&got, &want[t]);
-            prop_assert_eq!(s.state_in(tenant, "u1", "wxsame").unwrap(), AppState::fold(&log));
+            prop_assert_eq!(&got, &want[t], "{}", name);
+            prop_assert_eq!(s.state_in(tenant, "u1", "wxsame").unwrap(), AppState::fold(&log), "{}", name);
         }
         prop_assert!(s.log_in("nobody", "u1", "wxsame").unwrap().is_empty());
+      }
     }
 }
 
 #[test]
 fn the_trait_acts_as_the_set_tenant() {
-    let mut s = SqliteStore::open_in_memory().unwrap();
-    assert_eq!(s.tenant(), "dev");
-    s.append(vec![ev("u", "wx", Scope::Camera, Value::Denied, 1)])
-        .unwrap();
-    s.set_tenant("acme");
-    assert!(s.log("u", "wx").unwrap().is_empty());
-    assert_eq!(s.state("u", "wx").unwrap(), AppState::new());
-    assert_eq!(s.log_in("dev", "u", "wx").unwrap().len(), 1);
+    for (name, mut s) in common::backends("the_trait_acts_as_the_set_tenant") {
+        assert_eq!(s.tenant(), "dev", "{name}");
+        s.append(vec![ev("u", "wx", Scope::Camera, Value::Denied, 1)])
+            .unwrap();
+        s.set_tenant("acme");
+        assert!(s.log("u", "wx").unwrap().is_empty(), "{name}");
+        assert_eq!(s.state("u", "wx").unwrap(), AppState::new(), "{name}");
+        assert_eq!(s.log_in("dev", "u", "wx").unwrap().len(), 1, "{name}");
+        assert_eq!(s.pairs().unwrap(), Vec::<(String, String)>::new(), "{name}");
+        s.set_tenant("dev");
+        assert_eq!(s.pairs().unwrap(), [("u".to_string(), "wx".to_string())]);
+        assert_eq!(s.verify().unwrap(), 1, "{name}");
+    }
 }
 
 /// The schema 1 DDL, as miniperm 0.1 turn 1 wrote it.
@@ -140,17 +148,18 @@ fn make_v1(path: &std::path::Path) {
 
 #[test]
 fn keys_are_stored_listed_and_revoked() {
-    let mut s = SqliteStore::open_in_memory().unwrap();
-    let k = KeyRow {
-        id: "k1".into(),
-        tenant: "acme".into(),
-        hash: "ab".repeat(32),
-        created: 10,
-        revoked: None,
-    };
-    s.insert_key(&k).unwrap();
-    assert_eq!(s.keys().unwrap(), std::slice::from_ref(&k));
-    assert!(s.revoke_key("k1", 20).unwrap());
-    assert!(!s.revoke_key("k1", 30).unwrap());
-    assert_eq!(s.keys().unwrap()[0].revoked, Some(20));
+    for (name, mut s) in common::backends("keys_are_stored_listed_and_revoked") {
+        let k = KeyRow {
+            id: "k1".into(),
+            tenant: "acme".into(),
+            hash: "ab".repeat(32),
+            created: 10,
+            revoked: None,
+        };
+        s.insert_key(&k).unwrap();
+        assert_eq!(s.keys().unwrap(), std::slice::from_ref(&k));
+        assert!(s.revoke_key("k1", 20).unwrap());
+        assert!(!s.revoke_key("k1", 30).unwrap());
+        assert_eq!(s.keys().unwrap()[0].revoked, Some(20), "{name}");
+    }
 }

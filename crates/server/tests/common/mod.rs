@@ -7,12 +7,14 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 use miniperm_server::{Config, serve};
-use miniperm_store::SqliteStore;
+use miniperm_store::{Backend, Target, open_backend, testpg};
 use serde_json::Value;
 
 pub struct Server {
     pub addr: SocketAddr,
     pub db: std::path::PathBuf,
+    /// Where the store is (`db`, or a PostgreSQL schema).
+    pub target: Target,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub thread: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -29,19 +31,48 @@ impl Drop for Server {
     }
 }
 
-/// Starts a server on 127.0.0.1:0 over a fresh database: `configure` adjusts its config,
-/// `prepare` runs on the store first.
+/// The stores the API tests run on: SQLite (`None`), and PostgreSQL (a fresh schema's URL)
+/// unless no server can be started (then skipped, with a printed message).
+pub fn stores(test: &str) -> Vec<Option<String>> {
+    let mut v = vec![None];
+    if let Some(url) = testpg::fresh_url(test) {
+        v.push(Some(url));
+    }
+    v
+}
+
+/// The store's name in assertion messages.
+pub fn store_name(url: &Option<String>) -> &'static str {
+    if url.is_some() { "postgres" } else { "sqlite" }
+}
+
+/// Starts a server on 127.0.0.1:0 over a fresh SQLite database: `configure` adjusts its
+/// config, `prepare` runs on the store first.
 pub fn start(
     configure: impl FnOnce(&mut Config),
-    prepare: impl FnOnce(&mut SqliteStore),
+    prepare: impl FnOnce(&mut dyn Backend),
+) -> Server {
+    start_on(None, configure, prepare)
+}
+
+/// [`start`] on PostgreSQL at `url` (a fresh schema from [`stores`]), or on SQLite for `None`.
+pub fn start_on(
+    url: Option<String>,
+    configure: impl FnOnce(&mut Config),
+    prepare: impl FnOnce(&mut dyn Backend),
 ) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("consent.sqlite");
-    prepare(&mut SqliteStore::open(&db).unwrap());
+    let target = match &url {
+        Some(u) => Target::Postgres(u.clone()),
+        None => Target::Sqlite(db.clone()),
+    };
+    prepare(&mut *open_backend(&target).unwrap());
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
     let mut cfg = Config::new(addr, db.clone());
+    cfg.database_url = url;
     configure(&mut cfg);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -62,6 +93,7 @@ pub fn start(
     Server {
         addr,
         db,
+        target,
         stop: Some(tx),
         thread: Some(thread),
         _dir: dir,

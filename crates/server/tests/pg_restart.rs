@@ -1,0 +1,119 @@
+//! PostgreSQL restarts under load: clients see errors or waits while it is down, never a lost
+//! acknowledged decision, and the service recovers by itself (its store reconnects). Runs on a
+//! cluster of its own (the PostgreSQL binaries must be installed; skipped with a message if not).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use miniperm_core::{Scope, Subject, Value};
+use miniperm_store::{PgStore, testpg};
+
+mod common;
+use common::call;
+
+/// Restarts per run, and acknowledged answers wanted between two restarts.
+const RESTARTS: usize = 2;
+const BETWEEN: usize = 60;
+
+#[test]
+fn acknowledged_decisions_survive_a_postgres_restart_under_load() {
+    if testpg::fresh_url("acknowledged_decisions_survive_a_postgres_restart_under_load").is_none() {
+        return;
+    }
+    let cluster = match testpg::Cluster::init(false) {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("SKIPPED the restart test: {why}");
+            return;
+        }
+    };
+    cluster.stop_when_this_process_ends().unwrap();
+    cluster.start().unwrap();
+    let url = cluster.url();
+    let srv = common::start_on(Some(url.clone()), |c| c.rate_limit = u32::MAX, |_| {});
+    let addr = srv.addr;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel::<(String, bool)>();
+    let mut threads = Vec::new();
+    for t in 0..6 {
+        let (stop, failures, tx) = (stop.clone(), failures.clone(), tx.clone());
+        threads.push(std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let user = format!("t{t}-{i}");
+                let allow = i % 3 != 0;
+                let (st, v) = call(
+                    addr,
+                    "POST",
+                    &format!("/v1/apps/wxrestart/users/{user}/authorize"),
+                    None,
+                    Some(r#"{"scope": "scope.camera"}"#),
+                );
+                if st != 202 {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let id = v["prompt"]["id"].as_str().unwrap().to_string();
+                let body = format!(
+                    r#"{{"answer": "{}"}}"#,
+                    if allow { "allow" } else { "deny" }
+                );
+                let (st, _) = call(
+                    addr,
+                    "POST",
+                    &format!("/v1/prompts/{id}"),
+                    None,
+                    Some(&body),
+                );
+                if st == 200 {
+                    let _ = tx.send((user, allow));
+                } else {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let mut acked = Vec::new();
+    for _ in 0..RESTARTS {
+        acked.extend(rx.iter().take(BETWEEN));
+        cluster.stop("fast").unwrap();
+        cluster.start().unwrap();
+    }
+    // The service recovers by itself: answers are acknowledged again after the last restart.
+    acked.extend(rx.iter().take(BETWEEN));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    acked.extend(rx.iter());
+    drop(srv);
+
+    let mut store = PgStore::open(&url).unwrap();
+    store.verify().unwrap();
+    for (user, allow) in &acked {
+        let log = store.log_in("dev", user, "wxrestart").unwrap();
+        let want = if *allow {
+            Value::Granted
+        } else {
+            Value::Denied
+        };
+        assert!(
+            log.iter()
+                .any(|e| e.scope == Subject::Scope(Scope::Camera) && e.to == want),
+            "acknowledged answer of {user} lost: {log:?}"
+        );
+    }
+    assert!(acked.len() >= (RESTARTS + 1) * BETWEEN);
+    eprintln!(
+        "pg_restart: {RESTARTS} restarts, {} acknowledged answers, 0 lost, {} requests refused meanwhile",
+        acked.len(),
+        failures.load(Ordering::Relaxed)
+    );
+    cluster.stop("fast").unwrap();
+}
