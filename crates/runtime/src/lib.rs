@@ -41,7 +41,7 @@ pub use event::{EndReason, Event, render_human, render_outline};
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;
 pub use project::{Button, LoadError, PageInfo, Project, TapTarget};
-pub use zygote::Zygotes;
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };
+pub use zygote::Zygotes;

@@ -399,8 +399,8 @@ impl Engine {
         let ctx = Context::full(&rt).map_err(|e| RunError::Engine(e.to_string()))?;
         let engine_err = |e: rquickjs::Error| RunError::Engine(e.to_string());
         let (h, pins) = ctx.with(|ctx| -> Result<_, RunError> {
-            let expired = guard::install(&ctx, deadline.clone(), interrupted.clone())
-                .map_err(engine_err)?;
+            let expired =
+                guard::install(&ctx, deadline.clone(), interrupted.clone()).map_err(engine_err)?;
             let (h, n) = install(&ctx, project, cfg, &shared, route).map_err(RunError::Engine)?;
             let mut pins = vec![rquickjs::Persistent::save(&ctx, expired)];
             for v in n.values::<rquickjs::Value>() {
@@ -438,8 +438,14 @@ impl Engine {
             .collect();
         names.sort();
         self.ctx.with(|ctx| {
-            let h = self.h.clone().restore(&ctx).map_err(|e| RunError::Engine(e.to_string()))?;
-            let f: rquickjs::Function = h.get("preload").map_err(|e| RunError::Engine(e.to_string()))?;
+            let h = self
+                .h
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| RunError::Engine(e.to_string()))?;
+            let f: rquickjs::Function = h
+                .get("preload")
+                .map_err(|e| RunError::Engine(e.to_string()))?;
             for n in names {
                 f.call::<_, ()>((n.as_str(),))
                     .map_err(|e| RunError::Engine(format!("preloading `{n}`: {e}")))?;

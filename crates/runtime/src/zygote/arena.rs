@@ -115,7 +115,7 @@ impl ArenaAlloc {
     /// inside the arena by invariant 1) plus 0 or 8 of its header, or plus 16 or 24 of a free
     /// block's payload (free blocks are at least 32 bytes).
     unsafe fn word(&self, off: usize) -> *mut usize {
-        debug_assert!(off + 8 <= self.len && off % 8 == 0);
+        debug_assert!(off + 8 <= self.len && off.is_multiple_of(8));
         // SAFETY: per this function's contract the word is inside the arena and aligned.
         unsafe { self.base.as_ptr().add(off).cast() }
     }
@@ -423,7 +423,7 @@ mod tests {
             while b < m.top {
                 let s = a.size(b);
                 let f = a.flags(b);
-                assert!(s >= MIN_BLOCK && s % 16 == 0, "size {s}");
+                assert!(s >= MIN_BLOCK && s.is_multiple_of(16), "size {s}");
                 assert_eq!(f & PREV_INUSE == 0, prev_free, "prev flag at {b}");
                 if prev_free {
                     assert_eq!(*a.word(b), prev_size);
@@ -524,7 +524,7 @@ mod tests {
                     0 | 1 => {
                         let p = if op == 0 { a.alloc(n) } else { a.calloc(1, n) };
                         prop_assert!(!p.is_null());
-                        prop_assert_eq!(p as usize % 16, 0);
+                        prop_assert!((p as usize).is_multiple_of(16));
                         let usable = unsafe { ArenaAlloc::usable_size(p) };
                         prop_assert!(usable >= n);
                         if op == 1 {

@@ -259,7 +259,9 @@ impl Zygotes {
     /// Allocations the arena refused (it was full) during the last run on the zygote for `cfg`.
     #[cfg(test)]
     fn refused(&self) -> usize {
-        self.ready.last().map_or(0, |z| ArenaAlloc::refused(z.arena))
+        self.ready
+            .last()
+            .map_or(0, |z| ArenaAlloc::refused(z.arena))
     }
 }
 

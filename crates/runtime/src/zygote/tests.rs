@@ -5,7 +5,9 @@ use crate::{ScriptedUser, UiAnswer};
 use miniperm_store::MemoryStore;
 
 fn fixture(name: &str) -> Project {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(name);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(name);
     Project::load(&dir).unwrap()
 }
 
@@ -53,15 +55,35 @@ fn the_zygote_gives_the_fresh_transcript() {
     type Case<'a> = (&'a Project, Vec<&'a str>, &'a str, fn(&mut RunConfig));
     let cases: Vec<Case> = vec![
         (&classic, vec!["onLocate"], "allow", |_| {}),
-        (&classic, vec!["onLocate"], "deny,confirm,settings:scope.userLocation=on", |_| {}),
+        (
+            &classic,
+            vec!["onLocate"],
+            "deny,confirm,settings:scope.userLocation=on",
+            |_| {},
+        ),
         (&classic, vec!["onLocate"], "deny,cancel", |c| {
-            c.initial = vec![(miniperm_core::Subject::Scope(miniperm_core::Scope::UserLocation), miniperm_core::Value::Denied)]
+            c.initial = vec![(
+                miniperm_core::Subject::Scope(miniperm_core::Scope::UserLocation),
+                miniperm_core::Value::Denied,
+            )]
         }),
         (&record, vec!["onRecord", "onStop"], "allow", |_| {}),
         (&privacy, vec!["onLocate", "onAgree"], "agree,allow", |_| {}),
-        (&limits, vec!["boom", "rejected", "recurse", "alive"], "", |_| {}),
-        (&limits, vec!["paths", "spread", "deep", "tabs", "timers", "hijack"], "", |_| {}),
-        (&limits, vec!["hog"], "", |c| c.limits.memory_bytes = 16 << 20),
+        (
+            &limits,
+            vec!["boom", "rejected", "recurse", "alive"],
+            "",
+            |_| {},
+        ),
+        (
+            &limits,
+            vec!["paths", "spread", "deep", "tabs", "timers", "hijack"],
+            "",
+            |_| {},
+        ),
+        (&limits, vec!["hog"], "", |c| {
+            c.limits.memory_bytes = 16 << 20
+        }),
         (&limits, vec!["tick"], "", |_| {}),
         (&limits, vec!["nosuchhandler"], "", |_| {}),
     ];
@@ -89,8 +111,14 @@ fn nothing_leaks_from_one_run_to_the_next() {
     let clean_line = format!(r#"["globals","undefined","undefined",{u},{u},1]"#);
     assert!(first.contains(&clean_line), "{first}");
     let polluted = on(&mut pool, &p, &dirty, "");
-    assert!(polluted.contains(r#"["polluted","hijacked",2]"#), "{polluted}");
-    assert!(polluted.contains(r#"["deep","RangeError",true]"#), "{polluted}");
+    assert!(
+        polluted.contains(r#"["polluted","hijacked",2]"#),
+        "{polluted}"
+    );
+    assert!(
+        polluted.contains(r#"["deep","RangeError",true]"#),
+        "{polluted}"
+    );
     assert_eq!(polluted, fresh(&p, &dirty, ""));
     // The same zygote, after a run that changed globals, prototypes, module state, timers and
     // Math.random: the next run sees none of it.
