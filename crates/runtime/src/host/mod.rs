@@ -320,6 +320,9 @@ pub(crate) struct Start<'a> {
     wrote_initial: bool,
 }
 
+/// The most source a zygote evaluates ahead of its runs (see [`Engine::preload`]).
+const PRELOAD_BYTES: usize = 2 * 1024 * 1024;
+
 /// One QuickJS runtime and context with the prelude, the deadline guards and the host's
 /// functions installed, ready for [`Engine::drive`]: built per run (the fresh path) or once per
 /// zygote, whose snapshot is taken right after [`Engine::build`] and [`Engine::preload`].
@@ -424,19 +427,42 @@ impl Engine {
         })
     }
 
-    /// Evaluates every JS file's wrapper expression `(function (require, module, …) {…})` once,
-    /// keeping the functions for the loader (`h.preload`). Evaluating a wrapper runs none of the
-    /// file's code: every file parsed as a whole program before it was wrapped (jsfront), so its
-    /// text cannot close the wrapper early.
+    /// Evaluates JS files' wrapper expressions `(function (require, module, …) {…})` once,
+    /// keeping the functions for the loader (`h.preload`): app.js, then the pages, then the
+    /// other files, while their sources total at most [`PRELOAD_BYTES`] (a larger snapshot
+    /// costs every run its copy; files past it are evaluated when first required, as on the
+    /// fresh path). Evaluating a wrapper runs none of the file's code: every file parsed as a
+    /// whole program before it was wrapped (jsfront), so its text cannot close the wrapper early.
     pub(crate) fn preload(&self, project: &Project) -> Result<(), RunError> {
-        let mut names: Vec<&String> = project
+        let rank = |name: &str| {
+            let stem = name.trim_end_matches(".js").trim_end_matches(".ts");
+            if stem == "app" {
+                0
+            } else if project.pages().iter().any(|p| p == stem) {
+                1
+            } else {
+                2
+            }
+        };
+        let mut files: Vec<(&String, usize)> = project
             .inner
             .files
             .iter()
-            .filter(|(_, s)| matches!(s, crate::project::Source::Js(_)))
+            .filter_map(|(k, s)| match s {
+                crate::project::Source::Js(src) => Some((k, src.len())),
+                crate::project::Source::Json(_) => None,
+            })
+            .collect();
+        files.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
+        let mut total = 0usize;
+        let names: Vec<&String> = files
+            .into_iter()
+            .take_while(|(_, len)| {
+                total += len;
+                total <= PRELOAD_BYTES
+            })
             .map(|(k, _)| k)
             .collect();
-        names.sort();
         self.ctx.with(|ctx| {
             let h = self
                 .h
