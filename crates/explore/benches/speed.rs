@@ -80,44 +80,75 @@ fn criterion_part(c: &mut Criterion, s: &Setup) {
     g.finish();
 }
 
-/// One run on a zygote (no explorer): `taps` and `answers` on classic. For the prefix-sharing
-/// estimate: the launch alone is what a checkpoint after the launch would save.
-fn zygote_run(pool: &mut Zygotes, s: &Setup, tap: bool, answers: &str) {
+/// One run of classic (no explorer), on `pool`'s zygote or on a fresh runtime: the launch and
+/// first page only, or the tap with `answers`.
+fn one_run(pool: Option<&mut Zygotes>, s: &Setup, tap: bool, answers: &str) {
     let mut cfg = s.base.clone();
     if !tap {
         cfg.taps.clear();
     }
     let mut user = ScriptedUser::new(parse_answers(answers).expect("answers"));
-    pool.run(&s.project, &cfg, &mut MemoryStore::new(), &mut user)
-        .expect("runs");
+    let mut store = MemoryStore::new();
+    match pool {
+        Some(p) => p.run(&s.project, &cfg, &mut store, &mut user),
+        None => miniperm_runtime::run(&s.project, &cfg, &mut store, &mut user),
+    }
+    .expect("runs");
 }
 
-/// Segments of one path on a zygote, best of 80 batches of 20: restore + launch + first page,
-/// then the whole path to its first UI answered (allow), then a long path (deny, modal,
-/// settings). A checkpoint at a UI would replace the prefix before it by a restore.
-fn segments(s: &Setup) {
+/// Single runs, fresh and on a zygote, against the empty runtime + context, best of 80
+/// interleaved batches of about 2 ms each (short batches: fair to every mode on a loaded
+/// machine). The segments are the prefix-sharing estimate: the launch alone is what a
+/// checkpoint after it would save, and a checkpoint at a UI would replace everything before it
+/// by a restore.
+fn runs(s: &Setup) {
     let mut pool = Zygotes::new();
     let cases = [
-        ("zygote run: launch + first page only", false, ""),
-        ("zygote run: tap onLocate, allow", true, "allow"),
+        ("launch + first page", false, ""),
+        ("tap onLocate, allow", true, "allow"),
         (
-            "zygote run: tap, deny, modal, settings on",
+            "tap, deny, modal, settings on",
             true,
             "deny,confirm,settings:scope.userLocation=on",
         ),
     ];
-    let mut best = [f64::MAX; 3];
+    let mut empty = f64::MAX;
+    let mut best = [[f64::MAX; 3]; 2];
     for _ in 0..80 {
+        let t = Instant::now();
+        for _ in 0..20 {
+            empty_runtime();
+        }
+        empty = empty.min(t.elapsed().as_secs_f64() * 1e6 / 20.0);
         for (i, (_, tap, answers)) in cases.iter().enumerate() {
             let t = Instant::now();
-            for _ in 0..20 {
-                zygote_run(&mut pool, s, *tap, answers);
+            for _ in 0..2 {
+                one_run(None, s, *tap, answers);
             }
-            best[i] = best[i].min(t.elapsed().as_secs_f64() * 1e6 / 20.0);
+            best[0][i] = best[0][i].min(t.elapsed().as_secs_f64() * 1e6 / 2.0);
+            let t = Instant::now();
+            for _ in 0..10 {
+                one_run(Some(&mut pool), s, *tap, answers);
+            }
+            best[1][i] = best[1][i].min(t.elapsed().as_secs_f64() * 1e6 / 10.0);
         }
     }
-    for ((name, _, _), us) in cases.iter().zip(best) {
-        println!("{name:<42} {us:>7.1} µs");
+    println!(
+        "\nsingle runs of classic, best of 80 interleaved batches of ~2 ms (snapshot {} KiB):",
+        pool.snapshot_bytes() / 1024
+    );
+    println!(
+        "{:<42} {empty:>7.1} µs",
+        "empty Runtime + Context::full (scale)"
+    );
+    for (i, (name, _, _)) in cases.iter().enumerate() {
+        let (f, z) = (best[0][i], best[1][i]);
+        println!(
+            "{name:<32} fresh {f:>7.1} µs ({:>5.2}× scale)  zygote {z:>6.1} µs ({:>4.2}× scale)  {:>5.2}× faster",
+            f / empty,
+            z / empty,
+            f / z
+        );
     }
 }
 
@@ -182,6 +213,6 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_part(&mut c, &s);
     best_of(&s);
-    segments(&s);
+    runs(&s);
     c.final_summary();
 }

@@ -256,6 +256,15 @@ impl Zygotes {
         crate::host::run_on(project, cfg, store, user, Some(self))
     }
 
+    /// The bytes each run on this pool copies back (the largest snapshot it holds).
+    pub fn snapshot_bytes(&self) -> usize {
+        self.ready
+            .iter()
+            .map(|z| z.snapshot.len())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Allocations the arena refused (it was full) during the last run on the zygote for `cfg`.
     #[cfg(test)]
     fn refused(&self) -> usize {
