@@ -49,6 +49,7 @@ fn on(pool: &mut Zygotes, project: &Project, cfg: &RunConfig, a: &str) -> String
 #[test]
 fn the_zygote_gives_the_fresh_transcript() {
     let limits = runtime_fixture("limits");
+    let flood = runtime_fixture("hostile/flood");
     let classic = fixture("examples/classic");
     let record = fixture("examples/record");
     let privacy = fixture("examples/privacy");
@@ -85,6 +86,20 @@ fn the_zygote_gives_the_fresh_transcript() {
             c.limits.memory_bytes = 16 << 20
         }),
         (&limits, vec!["tick"], "", |_| {}),
+        (&flood, vec!["promiseHog", "alive"], "", |c| {
+            c.limits.memory_bytes = 16 << 20
+        }),
+        (&flood, vec!["promiseHogChained"], "", |c| {
+            c.limits.memory_bytes = 16 << 20
+        }),
+        (&flood, vec!["setDataFlood"], "", |c| {
+            c.limits.memory_bytes = 16 << 20;
+            c.limits.dispatch_ms = 20_000;
+        }),
+        (&flood, vec!["consoleFlood"], "", |c| {
+            c.limits.memory_bytes = 16 << 20;
+            c.limits.dispatch_ms = 20_000;
+        }),
         (&limits, vec!["nosuchhandler"], "", |_| {}),
     ];
     let mut pool = Zygotes::new();
