@@ -119,6 +119,10 @@ fn arena_len(cap: usize) -> usize {
 
 impl Zygote {
     fn build(project: &Project, cfg: &RunConfig, route: &str) -> Result<Zygote, RunError> {
+        if cfg.limits.memory_bytes == 0 {
+            // No cap: QuickJS would not refuse, but an arena must end somewhere.
+            return Err(RunError::Engine("a zygote needs a memory cap".into()));
+        }
         let engine_err = || RunError::Engine("cannot reserve the zygote's arena".into());
         let alloc = ArenaAlloc::new(arena_len(cfg.limits.memory_bytes)).ok_or_else(engine_err)?;
         let arena = alloc.at();

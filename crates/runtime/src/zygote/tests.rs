@@ -171,3 +171,12 @@ fn each_key_gets_its_own_zygote() {
     }
     assert_eq!(pool.ready.len(), 3);
 }
+
+#[test]
+fn a_run_without_a_memory_cap_runs_fresh() {
+    let p = fixture("examples/classic");
+    let cfg = config(&p, &["onLocate"], |c| c.limits.memory_bytes = 0);
+    let mut pool = Zygotes::new();
+    assert_eq!(on(&mut pool, &p, &cfg, "allow"), fresh(&p, &cfg, "allow"));
+    assert!(pool.ready.is_empty() && pool.failed.len() == 1, "{pool:?}");
+}
