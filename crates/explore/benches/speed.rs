@@ -102,6 +102,9 @@ fn one_run(pool: Option<&mut Zygotes>, s: &Setup, tap: bool, answers: &str) {
 /// checkpoint after it would save, and a checkpoint at a UI would replace everything before it
 /// by a restore.
 fn runs(s: &Setup) {
+    if std::env::var_os("SPEED_ONLY_ZYGOTE").is_some() {
+        return;
+    }
     let mut pool = Zygotes::new();
     let cases = [
         ("launch + first page", false, ""),
