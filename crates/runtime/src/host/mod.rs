@@ -504,6 +504,12 @@ impl Engine {
             && self.deadline.get().is_none()
     }
 
+    /// Sets QuickJS's stack top from the calling thread (a zygote about to be dropped on a
+    /// thread other than its last run's).
+    pub(crate) fn set_stack_top(&self) {
+        self.ctx.with(|ctx| crate::zygote::update_stack_top(&ctx));
+    }
+
     /// The host's state as [`Engine::build`] left it (after a zygote restore).
     pub(crate) fn reset(&self) {
         self.stop.set(false);

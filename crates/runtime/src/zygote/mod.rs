@@ -164,6 +164,13 @@ impl Zygote {
     }
 }
 
+impl Drop for Zygote {
+    fn drop(&mut self) {
+        // Freeing the runtime may check the stack against the top of whichever thread ran last.
+        self.engine.set_stack_top();
+    }
+}
+
 /// Sets QuickJS's stack top to the current stack position (invariant 5). Call it first thing
 /// inside the `ctx.with` of a run on a restored engine.
 pub(crate) fn update_stack_top(ctx: &Ctx<'_>) {
