@@ -24,11 +24,7 @@ fn bench(c: &mut Criterion) {
     let project = Project::load(&dir).expect("examples/classic loads");
     let mut base = RunConfig::new(&project);
     base.taps = vec!["onLocate".into()];
-    let runner = RuntimeRunner {
-        project,
-        base,
-        max_settings_combos: 8,
-    };
+    let runner = RuntimeRunner::new(project, base, 8);
     let cfg = Config {
         fixed: vec![],
         max_paths: 100_000,

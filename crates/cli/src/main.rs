@@ -26,6 +26,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc for every Rust allocation: the explorer's own work per path (transcripts, digests,
+/// the tree) is allocation-heavy. QuickJS keeps its own allocators (the C library's on a fresh
+/// runtime, the arena on a zygote). Measured in BENCHMARKS.md (`cargo bench -p miniperm-explore
+/// --bench speed`, with and without `--features bench-mimalloc`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_IO, EXIT_OK};
 use crate::output::ColorWhen;
 

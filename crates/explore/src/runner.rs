@@ -2,9 +2,12 @@
 //! store, answered by a [`ReplayUser`].
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use miniperm_core::{Scope, SettingChange};
-use miniperm_runtime::{Event, Project, RunConfig, RunError, UiAnswer, UiRequest, User};
+use miniperm_runtime::{
+    Event, Project, RunConfig, RunError, RunOutcome, UiAnswer, UiRequest, User, Zygotes,
+};
 use miniperm_store::MemoryStore;
 
 use crate::{ExploreError, PathRun, PathSpec, Runner};
@@ -142,11 +145,16 @@ impl User for ReplayUser<'_> {
     }
 }
 
-/// Runs paths on the real runtime, each on a fresh in-memory store.
+/// Runs paths on the real runtime, each on a fresh in-memory store: on a worker's zygote
+/// ([`RuntimeRunner::new`]) or on a fresh runtime per path ([`RuntimeRunner::fresh`], the oracle
+/// the zygote is tested against; both give the same report).
 pub struct RuntimeRunner {
     pub project: Project,
     pub base: RunConfig,
     pub max_settings_combos: usize,
+    /// Idle zygote pools, one per worker at most (a worker takes one for a path and gives it
+    /// back), kept for the runner's life so discovery rounds reuse them. None: fresh runtimes.
+    pool: Option<Mutex<Vec<Zygotes>>>,
 }
 
 /// Scopes named (`'scope.xxx'`) in a source text.
@@ -167,6 +175,46 @@ fn scopes_named(text: &str) -> Vec<Scope> {
 }
 
 impl RuntimeRunner {
+    /// A runner whose paths run on zygotes (one per worker thread, built on its first path).
+    pub fn new(project: Project, base: RunConfig, max_settings_combos: usize) -> RuntimeRunner {
+        RuntimeRunner {
+            project,
+            base,
+            max_settings_combos,
+            pool: Some(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// A runner that builds a fresh runtime for every path (slower; the reference behaviour).
+    pub fn fresh(project: Project, base: RunConfig, max_settings_combos: usize) -> RuntimeRunner {
+        RuntimeRunner {
+            pool: None,
+            ..RuntimeRunner::new(project, base, max_settings_combos)
+        }
+    }
+
+    /// One run, on an idle zygote pool when the runner has them.
+    fn run_once(
+        &self,
+        cfg: &RunConfig,
+        store: &mut MemoryStore,
+        user: &mut ReplayUser<'_>,
+    ) -> Result<RunOutcome, RunError> {
+        let Some(pool) = &self.pool else {
+            return miniperm_runtime::run(&self.project, cfg, store, user);
+        };
+        let mut zygotes = pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default();
+        let out = zygotes.run(&self.project, cfg, store, user);
+        if let Ok(mut p) = pool.lock() {
+            p.push(zygotes);
+        }
+        out
+    }
+
     /// Scopes the flow reads through `getSetting`: those the calling file names. A flow that
     /// only reads a scope (never asks) still behaves differently when it is granted or denied.
     fn read_scopes(&self, events: &[Event]) -> Vec<Scope> {
@@ -196,7 +244,7 @@ impl Runner for RuntimeRunner {
         cfg.initial.extend(spec.start.iter().copied());
         let mut store = MemoryStore::new();
         let mut user = ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos);
-        let out = match miniperm_runtime::run(&self.project, &cfg, &mut store, &mut user) {
+        let out = match self.run_once(&cfg, &mut store, &mut user) {
             Ok(out) => out,
             Err(e) if missing_target(&e) => {
                 // A later tap target this path does not have: the path ends there.

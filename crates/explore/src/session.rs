@@ -205,11 +205,7 @@ pub fn run(plan: &Plan, progress: &(dyn Fn(Progress) + Sync)) -> Result<Explored
         let mut cfg = plan.base.clone();
         cfg.page = entry.page.clone();
         cfg.taps = entry.taps.clone();
-        let runner = RuntimeRunner {
-            project: plan.project.clone(),
-            base: cfg,
-            max_settings_combos: plan.max_settings_combos,
-        };
+        let runner = RuntimeRunner::new(plan.project.clone(), cfg, plan.max_settings_combos);
         let config = Config {
             fixed: plan.fixed.clone(),
             max_paths: share,

@@ -20,11 +20,7 @@ fn explore_dir(dir: &Path, taps: &[&str]) -> Report {
     let project = Project::load(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut base = RunConfig::new(&project);
     base.taps = taps.iter().map(|s| s.to_string()).collect();
-    let runner = RuntimeRunner {
-        project,
-        base,
-        max_settings_combos: 8,
-    };
+    let runner = RuntimeRunner::new(project, base, 8);
     let cfg = Config {
         fixed: vec![],
         max_paths: 5_000,
@@ -155,11 +151,7 @@ fn a_tap_target_no_path_has_is_bad_input() {
     let project = Project::load(&dir).unwrap();
     let mut base = RunConfig::new(&project);
     base.taps = vec!["onTap".into(), "onNowhere".into()];
-    let runner = RuntimeRunner {
-        project,
-        base,
-        max_settings_combos: 8,
-    };
+    let runner = RuntimeRunner::new(project, base, 8);
     let cfg = Config {
         fixed: vec![],
         max_paths: 100,

@@ -19,7 +19,12 @@
 //! call (in `bytecode.rs`, on bytes QuickJS itself wrote from miniperm's own source) and the
 //! compile-only syntax check beside it (`bytecode::check_script`, issue 9) are the crate's only
 //! `unsafe`, in its one audited module, hence `deny(unsafe_code)` rather than `forbid`.
-#![deny(unsafe_code)] // one audited module: `bytecode` (see its docs)
+//!
+//! Faster still, [`Zygotes::run`]: the same run on a per-thread zygote, a runtime built once in
+//! an arena and restored by copy for every run (`zygote.rs`, the second audited module; its
+//! docs list the invariants that make a restore sound). The fresh path stays the fallback and the
+//! oracle: both give the same transcript.
+#![deny(unsafe_code)] // audited modules: `bytecode` and `zygote` (see their docs)
 
 mod bake;
 mod bytecode;
@@ -30,6 +35,7 @@ mod mocks;
 mod project;
 mod sim;
 mod user;
+mod zygote;
 
 pub use event::{EndReason, Event, render_human, render_outline};
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
@@ -38,3 +44,4 @@ pub use project::{Button, LoadError, PageInfo, Project, TapTarget};
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };
+pub use zygote::Zygotes;

@@ -240,6 +240,9 @@
 
   // ---------------------------------------------------------------- loader (CommonJS; ESM is rewritten to it)
   var modules = {};
+  // Wrapper functions evaluated ahead of the run (a zygote's snapshot; see `Engine::preload`):
+  // the same function N.load would evaluate when the module is first required.
+  var preloaded = Object.create(null);
   function dirname(p) { var i = p.lastIndexOf('/'); return i < 0 ? '' : p.slice(0, i); }
   function requireFrom(from, spec) {
     if (typeof spec !== 'string') throw new Error('require: module name must be a string');
@@ -255,7 +258,7 @@
     if (m) return m.exports;
     m = { id: path, exports: {}, loaded: false };
     modules[path] = m;
-    var f = N.load(path);
+    var f = path in preloaded ? preloaded[path] : N.load(path);
     if (typeof f === 'string') {
       m.exports = JSONparse(f);
     } else {
@@ -886,6 +889,7 @@
   // ---------------------------------------------------------------- host entry points (called from Rust)
   function top() { return stack[stack.length - 1]; }
   return {
+    preload: function (path) { preloaded[path] = N.load(path); },
     launch: function (path, query) {
       try { loadModule(N.resolve('', '/app') || 'app.js'); } catch (e) { reportError(e); }
       var a = app || (app = {});

@@ -177,7 +177,7 @@ pub(super) fn install<'js>(
     cfg: &RunConfig,
     shared: &Rc<RefCell<Shared>>,
     first: &str,
-) -> Result<Object<'js>, String> {
+) -> Result<(Object<'js>, Object<'js>), String> {
     let e = |e: rquickjs::Error| e.to_string();
     let n = Object::new(ctx.clone()).map_err(e)?;
     {
@@ -470,6 +470,7 @@ pub(super) fn install<'js>(
         None => crate::bytecode::parse(ctx),
     }
     .map_err(e)?;
-    let h: Object = f.call((n, cfg_obj)).map_err(e)?;
-    Ok(h)
+    let h: Object = f.call((n.clone(), cfg_obj)).map_err(e)?;
+    // `n` too: its functions are the host's Rust closures (see `Engine::pins`).
+    Ok((h, n))
 }

@@ -46,12 +46,13 @@ const GUARDS: &str = r#"(function (expired) {
 })"#;
 
 /// Installs the guards in `ctx`. `deadline` is the current dispatch's; `interrupted` is set when a
-/// guard finds it passed, so the interrupt handler ends the run at its next poll.
-pub(super) fn install(
-    ctx: &Ctx<'_>,
+/// guard finds it passed, so the interrupt handler ends the run at its next poll. Returns the
+/// host check (a Rust function the engine keeps alive, see `Engine::pins`).
+pub(super) fn install<'js>(
+    ctx: &Ctx<'js>,
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
-) -> rquickjs::Result<()> {
+) -> rquickjs::Result<Function<'js>> {
     let expired = Function::new(ctx.clone(), move || {
         let past = matches!(deadline.get(), Some(d) if Instant::now() >= d);
         if past {
@@ -60,5 +61,6 @@ pub(super) fn install(
         past
     })?;
     let f: Function = ctx.eval(GUARDS)?;
-    f.call::<_, ()>((expired,))
+    f.call::<_, ()>((expired.clone(),))?;
+    Ok(expired)
 }

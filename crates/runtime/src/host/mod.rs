@@ -210,6 +210,18 @@ pub fn run(
     store: &mut dyn ConsentStore,
     user: &mut dyn User,
 ) -> Result<RunOutcome, RunError> {
+    run_on(project, cfg, store, user, None)
+}
+
+/// [`run`], on a restored zygote from `pool` when one fits the run (built on first use), else
+/// on a fresh runtime. Both give the same outcome (the explorer's oracle test).
+pub(crate) fn run_on(
+    project: &Project,
+    cfg: &RunConfig,
+    store: &mut dyn ConsentStore,
+    user: &mut dyn User,
+    pool: Option<&mut crate::zygote::Zygotes>,
+) -> Result<RunOutcome, RunError> {
     // A run's own base library replaces the profile's, for the engine's decisions too.
     let overridden;
     let cfg = match cfg.base_lib {
@@ -285,113 +297,321 @@ pub fn run(
         }
         wrote_initial = true;
     }
-
-    let rt = Runtime::new().map_err(|e| RunError::Engine(e.to_string()))?;
-    rt.set_memory_limit(cfg.limits.memory_bytes);
-    rt.set_max_stack_size(512 * 1024);
-    // Collect only when a run has really grown: a short run then never pays for a GC pass.
-    rt.set_gc_threshold(cfg.limits.memory_bytes.min(16 * 1024 * 1024) / 2);
-    let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
-    let interrupted = Rc::new(Cell::new(false));
-    let stop = Rc::new(Cell::new(false));
-    {
-        let deadline = deadline.clone();
-        let interrupted = interrupted.clone();
-        let stop = stop.clone();
-        rt.set_interrupt_handler(Some(Box::new(move || {
-            if interrupted.get() || stop.get() {
-                return true;
-            }
-            match deadline.get() {
-                Some(d) if Instant::now() >= d => {
-                    interrupted.set(true);
-                    true
-                }
-                _ => false,
-            }
-        })));
-    }
-    let shared = Rc::new(RefCell::new(Shared {
-        now: cfg.now_ms,
+    let start = Start {
+        route: &route,
+        appid: &appid,
         state,
-        stop: stop.clone(),
-        host_cap: cfg.limits.memory_bytes,
-        ..Shared::default()
-    }));
-    {
-        let sh = shared.clone();
-        rt.set_host_promise_rejection_tracker(Some(Box::new(
-            move |ctx: Ctx<'_>, _promise, reason, handled| {
-                let mut s = sh.borrow_mut();
-                if handled {
-                    s.rejections.pop();
-                } else {
-                    let (m, _) = describe_value(&ctx, &reason);
-                    s.rejected(m);
-                }
-            },
-        )));
+        wrote_initial,
+    };
+    if let Some(z) = pool.and_then(|p| p.get(project, cfg, &route)) {
+        return z.run(|engine| engine.drive(project, cfg, start, store, user, true));
     }
-    let ctx = Context::full(&rt).map_err(|e| RunError::Engine(e.to_string()))?;
-    shared.borrow_mut().events.push(Event::Launch {
-        appid: appid.clone(),
-        profile: cfg.profile.name.clone(),
-        user: cfg.user.clone(),
-    });
+    let rt = Runtime::new().map_err(|e| RunError::Engine(e.to_string()))?;
+    let engine = Engine::build(rt, project, cfg, &route)?;
+    engine.drive(project, cfg, start, store, user, false)
+}
 
-    let result: Result<Option<(EndReason, Option<String>)>, RunError> = ctx.with(|ctx| {
-        guard::install(&ctx, deadline.clone(), interrupted.clone())
-            .map_err(|e| RunError::Engine(e.to_string()))?;
-        let h = match install(&ctx, project, cfg, &shared, &route) {
-            Ok(h) => h,
-            Err(e) => return Err(RunError::Engine(e)),
-        };
-        let mut d = Driver {
-            ctx: ctx.clone(),
-            h,
-            sh: shared.clone(),
-            project,
-            cfg,
-            store,
-            user,
-            uiq: VecDeque::new(),
-            deadline: deadline.clone(),
-            interrupted: interrupted.clone(),
-            timer_fires: 0,
-            appid: appid.clone(),
-        };
-        match d.go(&route) {
-            Ok(()) => Ok(None),
-            Err(Halt::End(r, ui)) => Ok(Some((r, ui))),
-            // Consent is already stored: bad input now cannot be "nothing was written" (exit
-            // 2). The transcript says what happened, and the run ends `bad-input` (exit 1).
-            Err(Halt::Fail(e)) if e.is_bad_input() && (wrote_initial || shared.borrow().wrote) => {
-                shared.borrow_mut().push(Event::Warning {
-                    code: "bad-input".into(),
-                    message: e.to_string(),
-                    at: None,
-                });
-                Ok(Some((EndReason::BadInput, None)))
-            }
-            Err(Halt::Fail(e)) => Err(e),
+/// What a run starts from, besides the engine: the first page, the app, the consent state after
+/// the starting states were written.
+pub(crate) struct Start<'a> {
+    route: &'a str,
+    appid: &'a str,
+    state: miniperm_core::AppState,
+    wrote_initial: bool,
+}
+
+/// The most source a zygote evaluates ahead of its runs (see [`Engine::preload`]).
+const PRELOAD_BYTES: usize = 2 * 1024 * 1024;
+
+/// One QuickJS runtime and context with the prelude, the deadline guards and the host's
+/// functions installed, ready for [`Engine::drive`]: built per run (the fresh path) or once per
+/// zygote, whose snapshot is taken right after [`Engine::build`] and [`Engine::preload`].
+///
+/// Field order is drop order: the saved values (`pins`, `h`) before the context, the context
+/// before the runtime.
+pub(crate) struct Engine {
+    /// Every host function object (the `N.*` functions and the guards' check), held so that no
+    /// path can free one (see `zygote`: the Rust closure behind it must outlive every restore).
+    _pins: Vec<rquickjs::Persistent<rquickjs::Function<'static>>>,
+    /// The prelude's host entry points (`launch`, `open`, `tap`, …).
+    h: rquickjs::Persistent<rquickjs::Object<'static>>,
+    ctx: Context,
+    pub(crate) rt: Runtime,
+    shared: Rc<RefCell<Shared>>,
+    deadline: Rc<Cell<Option<Instant>>>,
+    interrupted: Rc<Cell<bool>>,
+    stop: Rc<Cell<bool>>,
+    /// The run's memory cap (the host's share of it is counted in `Shared`).
+    host_cap: usize,
+    now_ms: i64,
+}
+
+impl Engine {
+    /// Sets `rt`'s limits and handlers, creates the context and installs the guards, the host
+    /// functions and the prelude (which reads the clock's start from `cfg.now_ms`).
+    pub(crate) fn build(
+        rt: Runtime,
+        project: &Project,
+        cfg: &RunConfig,
+        route: &str,
+    ) -> Result<Engine, RunError> {
+        rt.set_memory_limit(cfg.limits.memory_bytes);
+        rt.set_max_stack_size(512 * 1024);
+        // Collect only when a run has really grown: a short run then never pays for a GC pass.
+        rt.set_gc_threshold(cfg.limits.memory_bytes.min(16 * 1024 * 1024) / 2);
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let interrupted = Rc::new(Cell::new(false));
+        let stop = Rc::new(Cell::new(false));
+        {
+            let deadline = deadline.clone();
+            let interrupted = interrupted.clone();
+            let stop = stop.clone();
+            rt.set_interrupt_handler(Some(Box::new(move || {
+                if interrupted.get() || stop.get() {
+                    return true;
+                }
+                match deadline.get() {
+                    Some(d) if Instant::now() >= d => {
+                        interrupted.set(true);
+                        true
+                    }
+                    _ => false,
+                }
+            })));
         }
-    });
-    let halted = result?;
-    let mut sh = shared.borrow_mut();
-    let (end, ui) = match halted {
-        Some(x) => x,
-        None if sh.errors > 0 => (EndReason::Error, None),
-        None => (EndReason::Idle, None),
-    };
-    sh.events.push(Event::End { reason: end, ui });
-    let events = std::mem::take(&mut sh.events);
-    let tappable = match (&sh.tree, cfg.render) {
-        (Some(t), true) => miniperm_wxml::tappable(t),
-        _ => Vec::new(),
-    };
-    Ok(RunOutcome {
-        events,
-        end,
-        tappable,
-    })
+        let shared = Rc::new(RefCell::new(Shared {
+            now: cfg.now_ms,
+            stop: stop.clone(),
+            host_cap: cfg.limits.memory_bytes,
+            ..Shared::default()
+        }));
+        {
+            let sh = shared.clone();
+            rt.set_host_promise_rejection_tracker(Some(Box::new(
+                move |ctx: Ctx<'_>, _promise, reason, handled| {
+                    let mut s = sh.borrow_mut();
+                    if handled {
+                        s.rejections.pop();
+                    } else {
+                        let (m, _) = describe_value(&ctx, &reason);
+                        s.rejected(m);
+                    }
+                },
+            )));
+        }
+        let ctx = Context::full(&rt).map_err(|e| RunError::Engine(e.to_string()))?;
+        let engine_err = |e: rquickjs::Error| RunError::Engine(e.to_string());
+        let (h, pins) = ctx.with(|ctx| -> Result<_, RunError> {
+            let expired =
+                guard::install(&ctx, deadline.clone(), interrupted.clone()).map_err(engine_err)?;
+            let (h, n) = install(&ctx, project, cfg, &shared, route).map_err(RunError::Engine)?;
+            let mut pins = vec![rquickjs::Persistent::save(&ctx, expired)];
+            for v in n.values::<rquickjs::Value>() {
+                if let Some(f) = v.map_err(engine_err)?.into_function() {
+                    pins.push(rquickjs::Persistent::save(&ctx, f));
+                }
+            }
+            Ok((rquickjs::Persistent::save(&ctx, h), pins))
+        })?;
+        Ok(Engine {
+            _pins: pins,
+            h,
+            ctx,
+            rt,
+            shared,
+            deadline,
+            interrupted,
+            stop,
+            host_cap: cfg.limits.memory_bytes,
+            now_ms: cfg.now_ms,
+        })
+    }
+
+    /// Evaluates JS files' wrapper expressions `(function (require, module, …) {…})` once,
+    /// keeping the functions for the loader (`h.preload`): app.js, then the pages, then the
+    /// other files, while their sources total at most [`PRELOAD_BYTES`] (a larger snapshot
+    /// costs every run its copy; files past it are evaluated when first required, as on the
+    /// fresh path). Evaluating a wrapper runs none of the file's code: every file parsed as a
+    /// whole program before it was wrapped (jsfront), so its text cannot close the wrapper early.
+    pub(crate) fn preload(&self, project: &Project) -> Result<(), RunError> {
+        let rank = |name: &str| {
+            let stem = name.trim_end_matches(".js").trim_end_matches(".ts");
+            if stem == "app" {
+                0
+            } else if project.pages().iter().any(|p| p == stem) {
+                1
+            } else {
+                2
+            }
+        };
+        let mut files: Vec<(&String, usize)> = project
+            .inner
+            .files
+            .iter()
+            .filter_map(|(k, s)| match s {
+                crate::project::Source::Js(src) => Some((k, src.len())),
+                crate::project::Source::Json(_) => None,
+            })
+            .collect();
+        files.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
+        let mut total = 0usize;
+        let names: Vec<&String> = files
+            .into_iter()
+            .take_while(|(_, len)| {
+                total += len;
+                total <= PRELOAD_BYTES
+            })
+            .map(|(k, _)| k)
+            .collect();
+        self.ctx.with(|ctx| {
+            let h = self
+                .h
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| RunError::Engine(e.to_string()))?;
+            let f: rquickjs::Function = h
+                .get("preload")
+                .map_err(|e| RunError::Engine(e.to_string()))?;
+            for n in names {
+                f.call::<_, ()>((n.as_str(),))
+                    .map_err(|e| RunError::Engine(format!("preloading `{n}`: {e}")))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// True while nothing has touched the host's state since [`Engine::build`]: what a snapshot
+    /// needs, so that [`Engine::reset`] gives every path the state a fresh run starts with.
+    pub(crate) fn pristine(&self) -> bool {
+        let s = self.shared.borrow();
+        s.events.is_empty()
+            && s.now == self.now_ms
+            && !s.gesture
+            && s.jobs.is_empty()
+            && s.incoming.is_empty()
+            && !s.privacy_listener
+            && s.errors == 0
+            && s.limit.is_none()
+            && s.warned.is_empty()
+            && s.rejections.is_empty()
+            && !s.dirty
+            && s.tree.is_none()
+            && s.cameras.is_empty()
+            && s.host_bytes == 0
+            && !s.wrote
+            && !self.stop.get()
+            && !self.interrupted.get()
+            && self.deadline.get().is_none()
+    }
+
+    /// Sets QuickJS's stack top from the calling thread (a zygote about to be dropped on a
+    /// thread other than its last run's).
+    pub(crate) fn set_stack_top(&self) {
+        self.ctx.with(|ctx| crate::zygote::update_stack_top(&ctx));
+    }
+
+    /// The host's state as [`Engine::build`] left it (after a zygote restore).
+    pub(crate) fn reset(&self) {
+        self.stop.set(false);
+        self.interrupted.set(false);
+        self.deadline.set(None);
+        *self.shared.borrow_mut() = Shared {
+            now: self.now_ms,
+            stop: self.stop.clone(),
+            host_cap: self.host_cap,
+            ..Shared::default()
+        };
+    }
+
+    /// Launches the app on `start`, opens the page, dispatches each tap and runs to idle.
+    /// `restored`: the engine's memory was just restored from a snapshot (the stack top is then
+    /// set again, from here).
+    pub(crate) fn drive(
+        &self,
+        project: &Project,
+        cfg: &RunConfig,
+        start: Start<'_>,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+        restored: bool,
+    ) -> Result<RunOutcome, RunError> {
+        let Start {
+            route,
+            appid,
+            state,
+            wrote_initial,
+        } = start;
+        {
+            let mut s = self.shared.borrow_mut();
+            s.state = state;
+            s.events.insert(
+                0,
+                Event::Launch {
+                    appid: appid.to_string(),
+                    profile: cfg.profile.name.clone(),
+                    user: cfg.user.clone(),
+                },
+            );
+        }
+        let shared = &self.shared;
+        let result: Result<Option<(EndReason, Option<String>)>, RunError> = self.ctx.with(|ctx| {
+            if restored {
+                crate::zygote::update_stack_top(&ctx);
+            }
+            let h = self
+                .h
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| RunError::Engine(e.to_string()))?;
+            let mut d = Driver {
+                ctx: ctx.clone(),
+                h,
+                sh: shared.clone(),
+                project,
+                cfg,
+                store,
+                user,
+                uiq: VecDeque::new(),
+                deadline: self.deadline.clone(),
+                interrupted: self.interrupted.clone(),
+                timer_fires: 0,
+                appid: appid.to_string(),
+            };
+            match d.go(route) {
+                Ok(()) => Ok(None),
+                Err(Halt::End(r, ui)) => Ok(Some((r, ui))),
+                // Consent is already stored: bad input now cannot be "nothing was written" (exit
+                // 2). The transcript says what happened, and the run ends `bad-input` (exit 1).
+                Err(Halt::Fail(e))
+                    if e.is_bad_input() && (wrote_initial || shared.borrow().wrote) =>
+                {
+                    shared.borrow_mut().push(Event::Warning {
+                        code: "bad-input".into(),
+                        message: e.to_string(),
+                        at: None,
+                    });
+                    Ok(Some((EndReason::BadInput, None)))
+                }
+                Err(Halt::Fail(e)) => Err(e),
+            }
+        });
+        let halted = result?;
+        let mut sh = shared.borrow_mut();
+        let (end, ui) = match halted {
+            Some(x) => x,
+            None if sh.errors > 0 => (EndReason::Error, None),
+            None => (EndReason::Idle, None),
+        };
+        sh.events.push(Event::End { reason: end, ui });
+        let events = std::mem::take(&mut sh.events);
+        let tappable = match (&sh.tree, cfg.render) {
+            (Some(t), true) => miniperm_wxml::tappable(t),
+            _ => Vec::new(),
+        };
+        Ok(RunOutcome {
+            events,
+            end,
+            tappable,
+        })
+    }
 }

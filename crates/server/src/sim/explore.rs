@@ -127,11 +127,7 @@ fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, Ap
         cfg.page = entry.page.clone();
         cfg.taps = entry.taps.clone();
         let runner = Bounded {
-            inner: RuntimeRunner {
-                project: project.clone(),
-                base: cfg,
-                max_settings_combos: MAX_SETTINGS_COMBOS,
-            },
+            inner: RuntimeRunner::new(project.clone(), cfg, MAX_SETTINGS_COMBOS),
             deadline,
         };
         let config = Config {

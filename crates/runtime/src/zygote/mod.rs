@@ -1,0 +1,290 @@
+//! The per-thread zygote: many runs of one project without building a QuickJS runtime per run.
+//!
+//! A zygote is an [`Engine`] (runtime, `Context::full`, guards, host functions, prelude, `wx`,
+//! and every module wrapper evaluated, which runs no mini-program code) whose whole memory lives
+//! in one arena ([`arena`]: QuickJS's allocator functions served from a fixed region, the
+//! allocator's own bookkeeping inside it). Once built, the used prefix of the arena is copied
+//! aside; each run copies it back (same addresses, so every pointer in it is valid again), resets
+//! the host's Rust state, calls `JS_UpdateStackTop` and drives the run. Restoring replaces the
+//! whole heap: globals, prototypes, timers, the job queue, `Math.random`'s state, atoms, shapes
+//! and the allocator itself, so nothing a run did is visible to the next.
+//!
+//! This module and [`arena`] are the crate's second audited `unsafe` (with `bytecode`). A restore
+//! is sound because of these invariants, each enforced where named:
+//! 1. **Nothing holds a JS value across a restore except what existed at the snapshot.** The
+//!    engine keeps `Persistent`s (`Engine::h`, `Engine::pins`, and rquickjs's cached
+//!    `Function.prototype`) all created before the snapshot and never dropped while the zygote
+//!    lives; their references are counted in the snapshot itself. Every other value lives inside
+//!    `Engine::drive`'s `ctx.with`, which has returned before [`Zygote::run`] restores (it takes
+//!    `&mut self`, and the restore runs before the drive starts).
+//! 2. **Rust data the heap points to outlives every restore.** The JS heap points outside the
+//!    arena only at rquickjs's runtime `Opaque` (its handlers and class ids, set before the
+//!    snapshot and never replaced), at the allocator (fixed), and at the boxed closures of the
+//!    host functions. Those are all created in `Engine::build` (before the snapshot); every one of
+//!    them is pinned in `Engine::pins`, so no path can drop its last reference and run the
+//!    finalizer that would free the closure while the snapshot still points at it. No Rust class
+//!    instance or Rust function is created after the snapshot (`host` creates them only in
+//!    `install` and `guard::install`).
+//! 3. **The snapshot is taken in a quiescent state**: no JS running, no pending job, the host's
+//!    state as a fresh run has it (`Engine::pristine`). Whatever differs per path (the consent
+//!    state, the run's events) is Rust state, reset after each restore (`Engine::reset`,
+//!    `Engine::drive`).
+//! 4. **One zygote per key** ([`Key`]): everything the host functions and the prelude captured at
+//!    build time (project, profile, system switches, channel, limits, first page, clock start,
+//!    seed, base library, user). A run whose config differs in any of them gets another zygote.
+//! 5. **The stack top is set after the copy**, on the running thread (`update_stack_top`, first
+//!    thing inside the run's `ctx.with`): QuickJS's stack limit is relative to it, and the copy
+//!    brought back the builder's.
+//! 6. **A zygote is used by one thread at a time.** [`Zygotes`] is `Send` so a pool can hand it
+//!    to whichever worker runs next: every `Rc` and rquickjs handle of the runtime is owned by the
+//!    zygote and moves with it (none is shared with anything outside), QuickJS keeps no
+//!    thread-local state, and the stack top is set again on every run.
+//!
+//! The memory limit holds: QuickJS's own accounting (`set_memory_limit`, as on the fresh path)
+//! refuses past `--memory-mb`, and the arena itself is that cap plus room for the allocator's
+//! headers and fragmentation, so even its own exhaustion is an ordinary out-of-memory.
+#![allow(unsafe_code)]
+
+mod arena;
+
+use miniperm_core::{Channel, Profile, SystemSwitches};
+use miniperm_store::ConsentStore;
+use rquickjs::{Ctx, Runtime};
+
+use crate::host::{Engine, Limits, RunConfig, RunError, RunOutcome};
+use crate::project::Project;
+use crate::user::User;
+use arena::{ArenaAlloc, ArenaRef};
+
+/// What a zygote was built for: every input the engine captured at build time.
+struct Key {
+    project: Project,
+    profile: Profile,
+    system: SystemSwitches,
+    channel: Channel,
+    limits: Limits,
+    route: String,
+    now_ms: i64,
+    seed: u32,
+    base_lib: (u16, u16, u16),
+    user: String,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        std::sync::Arc::ptr_eq(&self.project.inner, &o.project.inner)
+            && self.profile == o.profile
+            && self.system == o.system
+            && self.channel == o.channel
+            && self.limits == o.limits
+            && self.route == o.route
+            && self.now_ms == o.now_ms
+            && self.seed == o.seed
+            && self.base_lib == o.base_lib
+            && self.user == o.user
+    }
+}
+
+impl Key {
+    fn of(project: &Project, cfg: &RunConfig, route: &str) -> Key {
+        Key {
+            project: project.clone(),
+            profile: cfg.profile.clone(),
+            system: cfg.system,
+            channel: cfg.channel,
+            limits: cfg.limits,
+            route: route.to_string(),
+            now_ms: cfg.now_ms,
+            seed: cfg.seed,
+            base_lib: cfg.effective_base_lib(),
+            user: cfg.user.clone(),
+        }
+    }
+}
+
+/// One engine in an arena, and the copy of the arena taken after it was built.
+pub(crate) struct Zygote {
+    /// Dropped first: the runtime frees into the arena, which its allocator owns.
+    engine: Engine,
+    arena: ArenaRef,
+    snapshot: Vec<u8>,
+    key: Key,
+}
+
+/// The arena of a run capped at `cap` bytes: the cap, plus an eighth and 1 MiB for the
+/// allocator's headers and fragmentation, so QuickJS's own limit (the fresh path's) trips first.
+fn arena_len(cap: usize) -> usize {
+    cap.saturating_add(cap / 8).saturating_add(1 << 20)
+}
+
+impl Zygote {
+    fn build(project: &Project, cfg: &RunConfig, route: &str) -> Result<Zygote, RunError> {
+        if cfg.limits.memory_bytes == 0 {
+            // No cap: QuickJS would not refuse, but an arena must end somewhere.
+            return Err(RunError::Engine("a zygote needs a memory cap".into()));
+        }
+        let engine_err = || RunError::Engine("cannot reserve the zygote's arena".into());
+        let alloc = ArenaAlloc::new(arena_len(cfg.limits.memory_bytes)).ok_or_else(engine_err)?;
+        let arena = alloc.at();
+        let rt = Runtime::new_with_alloc(alloc).map_err(|e| RunError::Engine(e.to_string()))?;
+        let engine = Engine::build(rt, project, cfg, route)?;
+        engine.preload(project)?;
+        if engine.rt.is_job_pending() || !engine.pristine() {
+            return Err(RunError::Engine(
+                "the zygote is not quiescent after building".into(),
+            ));
+        }
+        let top = ArenaAlloc::top(arena);
+        // SAFETY: `[base, base + top)` is the arena's used prefix (top <= len), alive as long as
+        // `engine`'s runtime; no JS runs and no Rust reference into it exists while we read it.
+        let snapshot = unsafe { std::slice::from_raw_parts(arena.base.as_ptr(), top) }.to_vec();
+        Ok(Zygote {
+            engine,
+            arena,
+            snapshot,
+            key: Key::of(project, cfg, route),
+        })
+    }
+
+    /// Restores the snapshot, resets the host's state and runs `f` on the engine.
+    pub(crate) fn run<T>(&mut self, f: impl FnOnce(&Engine) -> T) -> T {
+        // SAFETY: invariants 1–3 of the module docs: no JS value is live outside the snapshot's
+        // own `Persistent`s, the closures the heap points to are alive (pinned), and no JS runs
+        // (`&mut self`; the previous run's `ctx.with` has returned). The snapshot is at most the
+        // arena's length and written at the arena's own base, the addresses it was read from.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.snapshot.as_ptr(),
+                self.arena.base.as_ptr(),
+                self.snapshot.len().min(self.arena.len),
+            );
+        }
+        self.engine.reset();
+        f(&self.engine)
+    }
+}
+
+impl Drop for Zygote {
+    fn drop(&mut self) {
+        // Freeing the runtime may check the stack against the top of whichever thread ran last.
+        self.engine.set_stack_top();
+    }
+}
+
+/// Sets QuickJS's stack top to the current stack position (invariant 5). Call it first thing
+/// inside the `ctx.with` of a run on a restored engine.
+pub(crate) fn update_stack_top(ctx: &Ctx<'_>) {
+    use rquickjs::qjs;
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `raw` is the live context `ctx` borrows (the runtime's lock is held by `with`);
+    // `JS_UpdateStackTop` only writes the runtime's stack top and limit.
+    unsafe { qjs::JS_UpdateStackTop(qjs::JS_GetRuntime(raw)) }
+}
+
+/// A worker's zygotes, one per [`Key`] (the few most recent), built on first use. A key whose
+/// zygote cannot be built runs on fresh runtimes.
+pub struct Zygotes {
+    ready: Vec<Zygote>,
+    failed: Vec<Key>,
+}
+
+/// How many keys a pool keeps a zygote for.
+const KEEP: usize = 4;
+
+// SAFETY: invariant 6 of the module docs. A `Zygotes` owns every `Rc`, `Runtime`, `Context` and
+// `Persistent` of its engines (none is cloned out: `Engine` is crate-private and only lent to a
+// run inside `Zygote::run`), so moving it moves the whole graph; it is `!Sync`, so one thread
+// uses it at a time; QuickJS has no thread-local state, and each run resets the stack top on the
+// thread that runs it.
+unsafe impl Send for Zygotes {}
+
+impl Default for Zygotes {
+    fn default() -> Self {
+        Zygotes::new()
+    }
+}
+
+impl std::fmt::Debug for Zygotes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Zygotes")
+            .field("ready", &self.ready.len())
+            .field("failed", &self.failed.len())
+            .finish()
+    }
+}
+
+impl Zygotes {
+    pub fn new() -> Zygotes {
+        Zygotes {
+            ready: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+
+    /// The zygote for this run, built if needed; None when it cannot be built (the caller then
+    /// runs on a fresh runtime).
+    pub(crate) fn get(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        route: &str,
+    ) -> Option<&mut Zygote> {
+        let key = Key::of(project, cfg, route);
+        if self.failed.contains(&key) {
+            return None;
+        }
+        match self.ready.iter().position(|z| z.key == key) {
+            Some(i) => {
+                // Most recent last.
+                let z = self.ready.remove(i);
+                self.ready.push(z);
+            }
+            None => match Zygote::build(project, cfg, route) {
+                Ok(z) => {
+                    if self.ready.len() >= KEEP {
+                        self.ready.remove(0);
+                    }
+                    self.ready.push(z);
+                }
+                Err(_) => {
+                    self.failed.push(key);
+                    return None;
+                }
+            },
+        }
+        self.ready.last_mut()
+    }
+
+    /// [`crate::run`], on this pool's zygote for the run's config: the same outcome, without
+    /// building and freeing a runtime.
+    pub fn run(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+    ) -> Result<RunOutcome, RunError> {
+        crate::host::run_on(project, cfg, store, user, Some(self))
+    }
+
+    /// The bytes each run on this pool copies back (the largest snapshot it holds).
+    pub fn snapshot_bytes(&self) -> usize {
+        self.ready
+            .iter()
+            .map(|z| z.snapshot.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Allocations the arena refused (it was full) during the last run on the zygote for `cfg`.
+    #[cfg(test)]
+    fn refused(&self) -> usize {
+        self.ready
+            .last()
+            .map_or(0, |z| ArenaAlloc::refused(z.arena))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;
