@@ -45,8 +45,8 @@ fn settings_and_keys_on_postgres() {
     ]);
     let shown = ok(&["settings", "wxpg", "--database-url", u, "show", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
-    assert_eq!(v["scope.camera"], true, "{shown}");
-    assert_eq!(v["scope.record"], false, "{shown}");
+    assert_eq!(v["authSetting"]["scope.camera"], true, "{shown}");
+    assert_eq!(v["authSetting"]["scope.record"], false, "{shown}");
     ok(&["settings", "wxpg", "--database-url", u, "clear"]);
     let log = ok(&["settings", "wxpg", "--database-url", u, "log"]);
     assert_eq!(
