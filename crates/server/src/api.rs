@@ -86,12 +86,10 @@ pub fn router(svc: Arc<Service>) -> Router {
 /// Tracing span, timeout and metrics around every matched route.
 async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "?".to_string(), |p| p.as_str().to_string());
-    let span = tracing::info_span!("request", %method, %route);
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("?", MatchedPath::as_str);
+    let span = tracing::info_span!("request", %method, route);
     let res = {
         let _g = span.enter();
         tracing::debug!("start");
@@ -104,7 +102,7 @@ async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
     let status = res.status().as_u16();
     let secs = start.elapsed().as_secs_f64();
     span.in_scope(|| tracing::info!(status, ms = secs * 1000.0, "done"));
-    svc.metrics.request(&method, &route, status, secs);
+    svc.metrics.request(method.as_str(), route, status, secs);
     res
 }
 
@@ -133,11 +131,26 @@ async fn authenticate(
         }
         Some(secret) => {
             let hash = hash_secret(secret);
-            let keys = svc.read(|s| s.keys())?;
-            match keys
-                .into_iter()
-                .find(|k| k.hash == hash && k.revoked.is_none())
-            {
+            let cached = svc.caches.keys.get(&hash);
+            let found = match cached {
+                Some(k) => Some(k),
+                None => {
+                    let generation = svc.caches.keys.generation();
+                    let keys = svc.read(|s| s.keys())?;
+                    let found = keys
+                        .into_iter()
+                        .find(|k| k.hash == hash && k.revoked.is_none())
+                        .map(|k| crate::cache::Verified {
+                            id: k.id,
+                            tenant: k.tenant,
+                        });
+                    if let Some(k) = &found {
+                        svc.caches.keys.fill(&hash, k.clone(), generation);
+                    }
+                    found
+                }
+            };
+            match found {
                 Some(k) => (k.id, k.tenant),
                 None => return Err(ApiError::Unauthorized("unknown or revoked api key".into())),
             }
@@ -187,12 +200,25 @@ impl Service {
         Ok(())
     }
 
-    fn manifest(&self, tenant: &str, app: &str) -> Manifest {
+    fn manifest(&self, tenant: &str, app: &str) -> Arc<Manifest> {
         self.manifests
             .lock()
             .ok()
-            .and_then(|m| m.get(&(tenant.to_string(), app.to_string())).cloned())
+            .and_then(|m| m.get(tenant).and_then(|a| a.get(app)).cloned())
             .unwrap_or_default()
+    }
+
+    /// The state of one (tenant, app, user): from the cache, else read and cached.
+    pub(crate) fn state(&self, tenant: &str, app: &str, user: &str) -> Result<AppState, ApiError> {
+        let key = crate::cache::state_key(tenant, app, user);
+        match self.caches.states.get(&key) {
+            crate::cache::Lookup::Hit(s) => Ok(s),
+            crate::cache::Lookup::Miss(token) => {
+                let s = self.read(|st| st.state_in(tenant, user, app))?;
+                self.caches.states.fill(&key, token, s);
+                Ok(s)
+            }
+        }
     }
 
     fn env<'a>(&'a self, manifest: &'a Manifest) -> Env<'a> {
@@ -383,7 +409,7 @@ async fn authorize(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let manifest = svc.manifest(&tenant, &app);
-    let mut state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let mut state = svc.state(&tenant, &app, &user)?;
     let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
     let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
     finish(&svc, &tenant, &app, &user, req, &manifest, driven).await
@@ -439,7 +465,7 @@ async fn answer_prompt(
     };
     let (p, answer) = pending;
     let manifest = svc.manifest(&tenant, &p.app);
-    let mut state = svc.read(|s| s.state_in(&tenant, &p.user, &p.app))?;
+    let mut state = svc.state(&tenant, &p.app, &p.user)?;
     let mut once = Some(answer);
     let driven = drive(&p.req, &mut state, &svc.env(&manifest), |ask| {
         if *ask == p.ask { once.take() } else { None }
@@ -461,7 +487,7 @@ async fn get_setting(
     Path((app, user)): Path<(String, String)>,
     Query(q): Query<SettingQuery>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let state = svc.state(&tenant, &app, &user)?;
     Ok(Json(setting_result(
         &state,
         "getSetting",
@@ -485,7 +511,7 @@ async fn open_session(
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
     let manifest = svc.manifest(&tenant, &app);
-    let state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let state = svc.state(&tenant, &app, &user)?;
     let id = new_id("s_");
     {
         let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
@@ -542,10 +568,10 @@ async fn patch_session(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let manifest = svc.manifest(&tenant, &s.app);
-    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let state = svc.state(&tenant, &s.app, &s.user)?;
     let out = apply_settings(&state, &manifest, &changes, true).map_err(core_err)?;
     svc.write(&tenant, &s.app, &s.user, out).await?;
-    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let state = svc.state(&tenant, &s.app, &s.user)?;
     Ok(Json(
         json!({"id": id, "rows": rows_json(&state, &manifest)}),
     ))
@@ -567,7 +593,7 @@ async fn close_session(
     if let Ok(mut m) = svc.sessions.lock() {
         m.remove(&id);
     }
-    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let state = svc.state(&tenant, &s.app, &s.user)?;
     Ok(Json(setting_result(&state, "openSetting", false)))
 }
 
@@ -604,7 +630,7 @@ async fn to_unset(
         notice: None,
     };
     let events = svc.write(tenant, app, user, vec![c]).await?;
-    let state = svc.read(|st| st.state_in(tenant, user, app))?;
+    let state = svc.state(tenant, app, user)?;
     Ok(Json(
         json!({"authSetting": auth_setting(&state), "events": events}),
     ))
@@ -690,7 +716,9 @@ async fn put_manifest(
     svc.manifests
         .lock()
         .map_err(|_| ApiError::Unavailable)?
-        .insert((tenant, app), m);
+        .entry(tenant)
+        .or_default()
+        .insert(app, Arc::new(m));
     Ok(Json(out))
 }
 

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod cache;
 mod error;
 pub mod keys;
 mod metrics;
@@ -99,13 +100,14 @@ pub struct Service {
     pub(crate) writer: writer::Writer,
     pub(crate) prompts: Mutex<HashMap<String, Pending>>,
     pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
-    pub(crate) manifests: Mutex<HashMap<(String, String), Manifest>>,
+    /// Per tenant, per app (nested so a lookup needs no allocation).
+    pub(crate) manifests: Mutex<HashMap<String, HashMap<String, Arc<Manifest>>>>,
     pub(crate) profile: Profile,
     pub metrics: Arc<Metrics>,
-    /// No key needed: loopback and no active key in the store. Re-checked at most once a second
-    /// while true; once a key exists it stays false until restart.
-    pub(crate) open: std::sync::atomic::AtomicBool,
-    pub(crate) open_checked: Mutex<Instant>,
+    /// The state and key caches, and whether the API is open (no key needed: loopback and no
+    /// active key in the store; re-checked by the writer when another process commits, and once
+    /// a key exists it stays closed until restart).
+    pub(crate) caches: Arc<cache::Caches>,
     pub(crate) rate_limit: u32,
     pub(crate) rate: Mutex<HashMap<String, (u64, u32)>>,
     /// The simulator's projects and sessions ([`sim`]).
@@ -129,7 +131,9 @@ impl Service {
             readers.push(Mutex::new(SqliteStore::open(&cfg.db)?));
         }
         let metrics = Arc::new(Metrics::default());
-        let (writer, handle) = writer::Writer::start(write, metrics.clone(), cfg.single_commit);
+        let caches = Arc::new(cache::Caches::new(open));
+        let (writer, handle) =
+            writer::Writer::start(write, metrics.clone(), caches.clone(), cfg.single_commit);
         Ok((
             Arc::new(Service {
                 readers,
@@ -140,8 +144,7 @@ impl Service {
                 manifests: Mutex::new(HashMap::new()),
                 profile: Profile::wechat(),
                 metrics,
-                open: std::sync::atomic::AtomicBool::new(open),
-                open_checked: Mutex::new(Instant::now()),
+                caches,
                 rate_limit: cfg.rate_limit,
                 rate: Mutex::new(HashMap::new()),
                 sim_projects: sim::load_projects(&cfg.projects),
@@ -153,27 +156,7 @@ impl Service {
 
     /// True when the API needs no key.
     pub fn is_open(&self) -> bool {
-        use std::sync::atomic::Ordering;
-        if !self.open.load(Ordering::Relaxed) {
-            return false;
-        }
-        let due = match self.open_checked.lock() {
-            Ok(mut t) if t.elapsed() >= Duration::from_secs(1) => {
-                *t = Instant::now();
-                true
-            }
-            _ => false,
-        };
-        if due {
-            let active = self
-                .read(|s| s.keys())
-                .map(|k| k.iter().any(|k| k.revoked.is_none()))
-                .unwrap_or(true);
-            if active {
-                self.open.store(false, Ordering::Relaxed);
-            }
-        }
-        self.open.load(Ordering::Relaxed)
+        self.caches.open.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

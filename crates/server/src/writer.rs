@@ -1,24 +1,23 @@
 //! Group commit: one writer thread owns the write connection; requests queue their events and
 //! wait for the commit of the batch that carried them.
 //!
-//! The writer takes a job, then gathers more while other decisions are in flight (at most
-//! [`MAX_WAIT`] and [`MAX_BATCH`] jobs), and commits them all with
-//! [`SqliteStore::append_batches_in`]: ONE transaction, one fsync. Each job's reply is sent
-//! only after that commit returned.
+//! The writer takes a job, then everything queued behind it (at most [`MAX_BATCH`] jobs; no
+//! waiting: the jobs that arrive while a batch commits form the next one), and commits them all
+//! with [`SqliteStore::append_batches_in`]: ONE transaction, one fsync. After the commit it
+//! applies the stored events to the state cache ([`crate::cache`]), and only then sends each
+//! job's reply. Between batches, and every [`FOREIGN_POLL`] while idle, it looks at
+//! `PRAGMA data_version` for other processes' commits and clears the caches when one happened.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use miniperm_core::ConsentEvent;
 use miniperm_store::{SqliteStore, StoreError};
 use tokio::sync::oneshot;
 
+use crate::cache::{Caches, FOREIGN_POLL};
 use crate::metrics::Metrics;
 
-/// The longest the writer waits for company before committing.
-pub const MAX_WAIT: Duration = Duration::from_millis(1);
 /// The most jobs in one transaction.
 pub const MAX_BATCH: usize = 256;
 
@@ -32,9 +31,6 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
-    /// Decisions between "will write" and "written": the writer waits for company only while
-    /// more are in flight than it holds.
-    inflight: Arc<AtomicUsize>,
     /// Commit one job per transaction (the single-commit baseline of BENCHMARKS.md).
     single: bool,
 }
@@ -44,23 +40,15 @@ impl Writer {
     pub fn start(
         store: SqliteStore,
         metrics: Arc<Metrics>,
+        caches: Arc<Caches>,
         single: bool,
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel::<Job>();
-        let inflight = Arc::new(AtomicUsize::new(0));
-        let seen = inflight.clone();
         let handle = std::thread::Builder::new()
             .name("miniperm-writer".into())
-            .spawn(move || run(store, rx, seen, metrics, single))
+            .spawn(move || run(store, rx, metrics, caches, single))
             .unwrap_or_else(|_| std::process::abort());
-        (
-            Writer {
-                tx,
-                inflight,
-                single,
-            },
-            handle,
-        )
+        (Writer { tx, single }, handle)
     }
 
     /// Appends `events` for `tenant` and returns them stored, after their commit.
@@ -73,7 +61,6 @@ impl Writer {
             return Ok(events);
         }
         let (reply, rx) = oneshot::channel();
-        self.inflight.fetch_add(1, Ordering::SeqCst);
         let sent = self.tx.send(Job {
             tenant: tenant.to_string(),
             events,
@@ -83,7 +70,6 @@ impl Writer {
             Ok(()) => rx.await.map_err(|_| crate::ApiError::Unavailable),
             Err(_) => Err(crate::ApiError::Unavailable),
         };
-        self.inflight.fetch_sub(1, Ordering::SeqCst);
         out?.map_err(|m| crate::ApiError::Conflict(format!("the write failed: {m}")))
     }
 
@@ -92,36 +78,58 @@ impl Writer {
     }
 }
 
+/// Watches `PRAGMA data_version` of the writer's connection: it moves only when another
+/// connection commits.
+struct Foreign {
+    seen: Option<i64>,
+}
+
+impl Foreign {
+    fn check(&mut self, store: &SqliteStore, caches: &Caches) {
+        let now = store.data_version().ok();
+        if now.is_none() || now != self.seen {
+            if self.seen.is_some() || now.is_none() {
+                let active = store
+                    .keys()
+                    .ok()
+                    .map(|k| k.iter().any(|k| k.revoked.is_none()));
+                caches.foreign_change(active);
+            }
+            self.seen = now;
+        }
+    }
+}
+
 fn run(
     mut store: SqliteStore,
     rx: mpsc::Receiver<Job>,
-    inflight: Arc<AtomicUsize>,
     metrics: Arc<Metrics>,
+    caches: Arc<Caches>,
     single: bool,
 ) {
-    while let Ok(first) = rx.recv() {
+    let mut foreign = Foreign { seen: None };
+    foreign.check(&store, &caches);
+    loop {
+        let first = match rx.recv_timeout(FOREIGN_POLL) {
+            Ok(j) => j,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                foreign.check(&store, &caches);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut jobs = vec![first];
         if !single {
-            let deadline = Instant::now() + MAX_WAIT;
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(j) => {
-                        jobs.push(j);
-                        continue;
-                    }
-                    Err(mpsc::TryRecvError::Disconnected) => break,
-                    Err(mpsc::TryRecvError::Empty) => {}
-                }
-                let now = Instant::now();
-                if inflight.load(Ordering::SeqCst) <= jobs.len() || now >= deadline {
-                    break;
-                }
-                match rx.recv_timeout(deadline - now) {
                     Ok(j) => jobs.push(j),
                     Err(_) => break,
                 }
             }
         }
+        // Before the commit: a foreign commit seen after ours could not be told apart from it
+        // in the cache (ours is applied below).
+        foreign.check(&store, &caches);
         metrics.batch(jobs.len());
         let batches: Vec<(String, Vec<ConsentEvent>)> = jobs
             .iter_mut()
@@ -130,12 +138,19 @@ fn run(
         let result: Result<Vec<Vec<ConsentEvent>>, StoreError> = store.append_batches_in(batches);
         match result {
             Ok(stored) => {
+                caches.states.committed(
+                    jobs.iter()
+                        .zip(&stored)
+                        .map(|(j, e)| (j.tenant.as_str(), e.as_slice())),
+                );
                 for (job, events) in jobs.into_iter().zip(stored) {
                     let _ = job.reply.send(Ok(events));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");
+                // Whatever the failed transaction touched is unknown now.
+                caches.states.clear();
                 let m = e.to_string();
                 for job in jobs {
                     let _ = job.reply.send(Err(m.clone()));

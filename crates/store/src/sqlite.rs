@@ -351,6 +351,15 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// `PRAGMA data_version` of this connection: it changes when ANOTHER connection (of this
+    /// process or another) commits, never on this connection's own commits. A process that owns
+    /// the only writing connection can keep caches exact by watching it.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// Stores a new API key (`hash`: hex SHA-256 of the secret).
     pub fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
         self.conn
