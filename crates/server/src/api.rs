@@ -200,12 +200,24 @@ impl Service {
         Ok(())
     }
 
-    fn manifest(&self, tenant: &str, app: &str) -> Arc<Manifest> {
-        self.manifests
-            .lock()
-            .ok()
-            .and_then(|m| m.get(tenant).and_then(|a| a.get(app)).cloned())
-            .unwrap_or_default()
+    /// The app's declarations (the empty manifest when none was stored).
+    fn manifest(&self, tenant: &str, app: &str) -> Result<Arc<Manifest>, ApiError> {
+        if let Some(m) = self.caches.manifests.get(tenant, app) {
+            return Ok(m);
+        }
+        let generation = self.caches.manifests.generation();
+        let m = match self.read(|s| s.manifest_in(tenant, app))? {
+            // Written by this service from a `Manifest`: unreadable means a damaged row.
+            Some(body) => serde_json::from_str(&body).map_err(|e| {
+                ApiError::Conflict(format!("the stored manifest of `{app}` is unreadable: {e}"))
+            })?,
+            None => Manifest::default(),
+        };
+        let m = Arc::new(m);
+        self.caches
+            .manifests
+            .fill(tenant, app, m.clone(), generation);
+        Ok(m)
     }
 
     /// The state of one (tenant, app, user): from the cache, else read and cached.
@@ -408,7 +420,7 @@ async fn authorize(
     body: Body<AuthorizeBody>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let manifest = svc.manifest(&tenant, &app);
+    let manifest = svc.manifest(&tenant, &app)?;
     let mut state = svc.state(&tenant, &app, &user)?;
     let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
     let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
@@ -464,7 +476,7 @@ async fn answer_prompt(
         (v, answer)
     };
     let (p, answer) = pending;
-    let manifest = svc.manifest(&tenant, &p.app);
+    let manifest = svc.manifest(&tenant, &p.app)?;
     let mut state = svc.state(&tenant, &p.app, &p.user)?;
     let mut once = Some(answer);
     let driven = drive(&p.req, &mut state, &svc.env(&manifest), |ask| {
@@ -510,7 +522,7 @@ async fn open_session(
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let manifest = svc.manifest(&tenant, &app);
+    let manifest = svc.manifest(&tenant, &app)?;
     let state = svc.state(&tenant, &app, &user)?;
     let id = new_id("s_");
     {
@@ -567,7 +579,7 @@ async fn patch_session(
                 .ok_or_else(|| bad_scope(k))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let manifest = svc.manifest(&tenant, &s.app);
+    let manifest = svc.manifest(&tenant, &s.app)?;
     let state = svc.state(&tenant, &s.app, &s.user)?;
     let out = apply_settings(&state, &manifest, &changes, true).map_err(core_err)?;
     svc.write(&tenant, &s.app, &s.user, out).await?;
@@ -680,14 +692,14 @@ async fn get_explain(
     Path((app, user, scope)): Path<(String, String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
     let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
-    let manifest = svc.manifest(&tenant, &app);
+    let manifest = svc.manifest(&tenant, &app)?;
     let log = svc.read(|st| st.log_in(&tenant, &user, &app))?;
     let e = explain(&log, s, &svc.env(&manifest), now_ms());
     Ok(Json(serde_json::to_value(e).unwrap_or(JsonValue::Null)))
 }
 
 /// Sets the app's declarations (app.json's `permission`, `requiredPrivateInfos`,
-/// `requiredBackgroundModes`). Kept in memory, per tenant.
+/// `requiredBackgroundModes`), per tenant; durable (in the store) before the answer.
 #[utoipa::path(put, path = "/v1/apps/{appid}/manifest",
     params(("appid" = String, Path)),
     request_body = ManifestBody,
@@ -713,12 +725,21 @@ async fn put_manifest(
         .iter()
         .any(|x| x == "location");
     let out = serde_json::to_value(&m).unwrap_or(JsonValue::Null);
-    svc.manifests
-        .lock()
+    let body = out.to_string();
+    let m = Arc::new(m);
+    // Durable before the answer, like every decision; off the async workers (it waits for a
+    // commit). A reader connection writes it: the writer sees a foreign commit and clears its
+    // caches, and this one is installed right after.
+    let stored = {
+        let (svc, tenant, app) = (svc.clone(), tenant.clone(), app.clone());
+        tokio::task::spawn_blocking(move || {
+            svc.read(|s| s.put_manifest_in(&tenant, &app, &body, now_ms()))
+        })
+        .await
         .map_err(|_| ApiError::Unavailable)?
-        .entry(tenant)
-        .or_default()
-        .insert(app, Arc::new(m));
+    };
+    stored?;
+    svc.caches.manifests.stored(&tenant, &app, m);
     Ok(Json(out))
 }
 

@@ -1,5 +1,5 @@
-//! In-process caches in front of the store: the consent state of each (tenant, app, user) and
-//! the API keys already verified. A cached read takes a mutex and a hash lookup instead of an
+//! In-process caches in front of the store: the consent state of each (tenant, app, user), the
+//! API keys already verified and the apps' declarations (manifests). A cached read takes a mutex and a hash lookup instead of an
 //! SQLite read transaction (two statements and their file locks).
 //!
 //! How they stay exact:
@@ -22,7 +22,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use miniperm_core::{AppState, ConsentEvent};
+use miniperm_core::{AppState, ConsentEvent, Manifest};
+use std::sync::Arc;
 
 /// How often the idle writer looks for other processes' commits.
 pub const FOREIGN_POLL: Duration = Duration::from_millis(2);
@@ -173,11 +174,62 @@ impl KeyCache {
     }
 }
 
+/// The app declarations of each (tenant, app) read from the store (absent ones as the empty
+/// manifest). Nested maps so a lookup allocates nothing.
+#[derive(Default)]
+pub struct ManifestCache {
+    map: Mutex<HashMap<String, HashMap<String, Arc<Manifest>>>>,
+    /// Bumped by every store and clear; a fill started before one is dropped.
+    generation: AtomicU64,
+}
+
+impl ManifestCache {
+    pub fn get(&self, tenant: &str, app: &str) -> Option<Arc<Manifest>> {
+        self.map.lock().ok()?.get(tenant)?.get(app).cloned()
+    }
+
+    /// The generation to pass to [`ManifestCache::fill`]; take it before reading the store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub fn fill(&self, tenant: &str, app: &str, m: Arc<Manifest>, generation: u64) {
+        if let Ok(mut map) = self.map.lock()
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
+            if map.len() >= MAX_KEYS {
+                map.clear();
+            }
+            map.entry(tenant.to_string())
+                .or_default()
+                .insert(app.to_string(), m);
+        }
+    }
+
+    /// After the store committed `m` for (tenant, app).
+    pub fn stored(&self, tenant: &str, app: &str, m: Arc<Manifest>) {
+        if let Ok(mut map) = self.map.lock() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            map.entry(tenant.to_string())
+                .or_default()
+                .insert(app.to_string(), m);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.map.lock() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            m.clear();
+        }
+    }
+}
+
 /// Everything the writer keeps exact for the request handlers.
 #[derive(Default)]
 pub struct Caches {
     pub states: StateCache,
     pub keys: KeyCache,
+    pub manifests: ManifestCache,
     /// The API needs no key (loopback, no active key). Once false it stays false.
     pub open: AtomicBool,
 }
@@ -195,6 +247,7 @@ impl Caches {
     pub fn foreign_change(&self, active_keys: Option<bool>) {
         self.states.clear();
         self.keys.clear();
+        self.manifests.clear();
         if active_keys != Some(false) {
             self.open.store(false, Ordering::SeqCst);
         }

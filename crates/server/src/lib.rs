@@ -9,8 +9,11 @@
 //!   ([`PROMPT_TTL`]); a restart forgets them (the host asks again).
 //! * Apps have no project here: the permission desc of the authorize sheet comes from the app's
 //!   manifest, set with `PUT /v1/apps/{appid}/manifest` (app.json's `permission`,
-//!   `requiredPrivateInfos`, `requiredBackgroundModes`); kept in memory per tenant. Without one
-//!   the desc is empty and the manifest is empty (no private-info or background checks).
+//!   `requiredPrivateInfos`, `requiredBackgroundModes`); kept in the store per tenant (it
+//!   changes decisions, so it survives restarts) and cached. Without one the desc is empty and
+//!   the manifest is empty (no private-info or background checks).
+//! * Caches ([`cache`]): states, verified keys and manifests are read from memory, kept exact by
+//!   the writer for this process's commits and cleared when another process commits.
 //! * Keys: on a loopback address with no key created the API is open (tenant `dev`); otherwise
 //!   `Authorization: Bearer KEY` (see [`keys`]), and a tenant sees only its own data.
 #![forbid(unsafe_code)]
@@ -32,7 +35,7 @@ use std::time::{Duration, Instant};
 pub use api::{ApiDoc, router};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
-use miniperm_core::{Ask, Manifest, Profile, Request};
+use miniperm_core::{Ask, Profile, Request};
 use miniperm_store::SqliteStore;
 
 /// How long a prompt or a settings session waits for its answer.
@@ -100,8 +103,6 @@ pub struct Service {
     pub(crate) writer: writer::Writer,
     pub(crate) prompts: Mutex<HashMap<String, Pending>>,
     pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
-    /// Per tenant, per app (nested so a lookup needs no allocation).
-    pub(crate) manifests: Mutex<HashMap<String, HashMap<String, Arc<Manifest>>>>,
     pub(crate) profile: Profile,
     pub metrics: Arc<Metrics>,
     /// The state and key caches, and whether the API is open (no key needed: loopback and no
@@ -141,7 +142,6 @@ impl Service {
                 writer,
                 prompts: Mutex::new(HashMap::new()),
                 sessions: Mutex::new(HashMap::new()),
-                manifests: Mutex::new(HashMap::new()),
                 profile: Profile::wechat(),
                 metrics,
                 caches,

@@ -123,6 +123,7 @@ fn a_schema_1_file_upgrades_in_place_as_tenant_dev() {
         Value::Denied
     );
     assert!(s.log_in("acme", "u", "wx").unwrap().is_empty());
+    assert_eq!(s.manifest_in("dev", "wx").unwrap(), None);
     assert_eq!(s.verify().unwrap(), 1);
     let out = s
         .append(vec![ev("u", "wx", Scope::Camera, Value::Granted, 9)])
