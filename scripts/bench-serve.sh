@@ -7,13 +7,14 @@
 #   * durable decisions: authorize of a retired scope (scope.address) for a user never seen before,
 #     so every request appends one event and waits for its commit; once with group commit and once
 #     with `--single-commit` (one transaction, one fsync per decision).
-# Every HTTP figure is `wrk -t2 -cCLIENTS -dSECONDS` over keep-alive loopback connections.
-# Usage: scripts/bench-serve.sh [ROUNDS] [SECONDS] [CLIENTS]
+# Every HTTP figure is `wrk -t2 -cCLIENTS` over keep-alive loopback connections.
+# Usage: scripts/bench-serve.sh [ROUNDS] [SLICES] [SLICE_SECONDS] [CLIENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-SECS=${2:-5}
-CLIENTS=${3:-64}
+SLICES=${2:-5}
+SLICE=${3:-1}
+CLIENTS=${4:-64}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 cargo build --release -q -p miniperm-cli
 cargo build --release -q -p miniperm-server --example hello --example fsync
@@ -40,29 +41,43 @@ SETTING="http://127.0.0.1:$GROUP/v1/apps/wxbench/users/reader/setting"
 AUTH="http://127.0.0.1:$GROUP/v1/apps/wxbench/users/reader/authorize"
 curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"scope":"scope.address"}' "$AUTH"
 
-# Requests/s of one wrk run (fails loudly on socket errors or non-2xx answers).
-rate() {
+# One wrk run: prints "REQUESTS SECONDS" (fails loudly on non-2xx answers).
+run() {
   local out
-  out=$(wrk -t2 -c"$CLIENTS" -d"${SECS}s" "$@")
+  out=$(wrk -t2 -c"$CLIENTS" -d"${SLICE}s" "$@")
   if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers: $out" >&2; exit 1; fi
-  awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out"
+  awk '/requests in/ {n=$1; t=$4; sub(/s,?$/, "", t); print n, t}' <<<"$out"
 }
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m "{}" {print $2}'; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+declare -A N T
+add() { # NAME then one wrk run's arguments
+  local name=$1 n t; shift
+  read -r n t < <(run "$@")
+  N[$name]=$(( ${N[$name]:-0} + n )); T[$name]=$(python3 -c "print(${T[$name]:-0} + $t)")
+}
+rate() { python3 -c "print(f'{${N[$1]}/${T[$1]}:.0f}')"; }
 
-fs=$("$EX/fsync" "$TMP" 3)
-echo "fsync loop (write 16 B + fdatasync): $fs/s"
+# The workloads take turns in short slices, so that the load other programs put on the machine
+# falls on all of them alike; each figure is its requests over its own seconds.
+fs=$("$EX/fsync" "$TMP" 2)
+echo "fsync loop (write 16 B + fdatasync): $fs/s (before the rounds)"
 for r in $(seq "$ROUNDS"); do
-  hello=$(rate "http://127.0.0.1:$HELLO/")
-  get=$(rate "$SETTING")
-  granted=$(rate -s scripts/wrk/authorize-granted.lua "$AUTH")
+  N=(); T=()
   b0=$(metric "$GROUP" miniperm_commit_batch_jobs_sum); c0=$(metric "$GROUP" miniperm_commit_batch_jobs_count)
-  group=$(rate -s scripts/wrk/authorize-fresh.lua "http://127.0.0.1:$GROUP")
+  for _ in $(seq "$SLICES"); do
+    add hello "http://127.0.0.1:$HELLO/"
+    add get "$SETTING"
+    add granted -s scripts/wrk/authorize-granted.lua "$AUTH"
+    add group -s scripts/wrk/authorize-fresh.lua "http://127.0.0.1:$GROUP"
+    add single -s scripts/wrk/authorize-fresh.lua "http://127.0.0.1:$SINGLE"
+  done
   b1=$(metric "$GROUP" miniperm_commit_batch_jobs_sum); c1=$(metric "$GROUP" miniperm_commit_batch_jobs_count)
-  single=$(rate -s scripts/wrk/authorize-fresh.lua "http://127.0.0.1:$SINGLE")
+  fs2=$("$EX/fsync" "$TMP" 1)
   batch=$(python3 -c "print(f'{($b1-$b0)/max(1,$c1-$c0):.1f}')")
+  hello=$(rate hello); get=$(rate get); granted=$(rate granted); group=$(rate group); single=$(rate single)
   echo "round $r: hello $hello/s | getSetting $get/s ($(ratio "$get" "$hello")x hello) |" \
     "authorize granted $granted/s ($(ratio "$granted" "$hello")x hello) |" \
-    "decisions: group $group/s (mean batch $batch) single $single/s |" \
-    "group/single $(ratio "$group" "$single")x | group/fsync $(ratio "$group" "$fs")x"
+    "durable decisions: group $group/s (mean batch $batch), single $single/s," \
+    "group/single $(ratio "$group" "$single")x | fsync loop after the round $fs2/s"
 done

@@ -744,9 +744,8 @@ fn append_in(
         );
     }
     let mut last_at: i64 = tx
-        .query_row("SELECT at FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
         .or_else(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => Ok(i64::MIN),
             e => Err(e),
