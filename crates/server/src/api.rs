@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{MatchedPath, Path, Query, Request as HttpRequest, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
@@ -110,20 +110,17 @@ async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
 /// tenant `dev` without a key; a key, when sent, is always checked.
 async fn authenticate(
     State(svc): Svc,
-    headers: HeaderMap,
     mut req: HttpRequest,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
+    let bearer = req
+        .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let (who, tenant) = match bearer {
-        None if svc.is_open() => (
-            "open".to_string(),
-            miniperm_store::DEFAULT_TENANT.to_string(),
-        ),
+    let (who, tenant): (std::borrow::Cow<'static, str>, String) = match bearer {
+        None if svc.is_open() => ("open".into(), miniperm_store::DEFAULT_TENANT.to_string()),
         None => {
             return Err(ApiError::Unauthorized(
                 "an api key is required: `Authorization: Bearer KEY`".into(),
@@ -151,7 +148,7 @@ async fn authenticate(
                 }
             };
             match found {
-                Some(k) => (k.id, k.tenant),
+                Some(k) => (k.id.into(), k.tenant),
                 None => return Err(ApiError::Unauthorized("unknown or revoked api key".into())),
             }
         }

@@ -34,9 +34,23 @@ pub const MAX_KEYS: usize = 4096;
 
 /// The slot key of one (tenant, app, user): lengths first, so no two triples share a key.
 pub fn state_key(tenant: &str, app: &str, user: &str) -> String {
-    let mut k = String::with_capacity(tenant.len() + app.len() + user.len() + 12);
-    use std::fmt::Write;
-    let _ = write!(k, "{}:{}:{tenant}{app}{user}", tenant.len(), app.len());
+    // A length as decimal digits, least significant first (still one string per number).
+    fn push_len(k: &mut String, mut n: usize) {
+        loop {
+            k.push(char::from(b'0' + (n % 10) as u8));
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        k.push(':');
+    }
+    let mut k = String::with_capacity(tenant.len() + app.len() + user.len() + 8);
+    push_len(&mut k, tenant.len());
+    push_len(&mut k, app.len());
+    k.push_str(tenant);
+    k.push_str(app);
+    k.push_str(user);
     k
 }
 
@@ -286,6 +300,8 @@ mod tests {
     fn keys_of_different_triples_differ() {
         assert_ne!(state_key("a", "bc", "d"), state_key("ab", "c", "d"));
         assert_ne!(state_key("a", "b", "cd"), state_key("a", "bc", "d"));
+        let long = "x".repeat(12);
+        assert_eq!(state_key(&long, "a", "u"), format!("21:1:{long}au"));
     }
 
     #[test]
