@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `miniperm serve` against its baselines, all in ONE run (BENCHMARKS.md, "Serve"):
-#   * the disk's ceiling: a write + fdatasync loop (examples/fsync.rs);
+#   * the disk's ceiling: a 4 KiB pwrite + fdatasync loop (examples/fsync.rs), before and after each round;
 #   * an axum hello-world answering a small JSON object (examples/hello.rs);
 #   * getSetting of a user with one granted scope;
 #   * authorize of a scope already granted (a decision that writes nothing);
@@ -61,7 +61,7 @@ rate() { python3 -c "print(f'{${N[$1]}/${T[$1]}:.0f}')"; }
 # The workloads take turns in short slices, so that the load other programs put on the machine
 # falls on all of them alike; each figure is its requests over its own seconds.
 fs=$("$EX/fsync" "$TMP" 2)
-echo "fsync loop (write 16 B + fdatasync): $fs/s (before the rounds)"
+echo "fsync loop (4 KiB pwrite + fdatasync, overwriting a preallocated file): $fs/s (before the rounds)"
 for r in $(seq "$ROUNDS"); do
   N=(); T=()
   b0=$(metric "$GROUP" miniperm_commit_batch_jobs_sum); c0=$(metric "$GROUP" miniperm_commit_batch_jobs_count)
