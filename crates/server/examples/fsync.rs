@@ -24,7 +24,8 @@ fn main() {
     let start = Instant::now();
     let mut n = 0u64;
     while start.elapsed() < Duration::from_secs_f64(secs) {
-        file.write_all_at(&frame, (n * FRAME as u64) % FILE).unwrap();
+        file.write_all_at(&frame, (n * FRAME as u64) % FILE)
+            .unwrap();
         file.sync_data().unwrap();
         n += 1;
     }
