@@ -84,7 +84,12 @@ impl Metrics {
     /// One decision answered, by outcome (`ok`, `prompt`, or the fail's kebab name).
     pub fn decision(&self, outcome: &str) {
         if let Ok(mut m) = self.inner.lock() {
-            *m.decisions.entry(outcome.to_string()).or_default() += 1;
+            match m.decisions.get_mut(outcome) {
+                Some(n) => *n += 1,
+                None => {
+                    m.decisions.insert(outcome.to_string(), 1);
+                }
+            }
         }
     }
 
