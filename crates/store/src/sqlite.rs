@@ -101,8 +101,11 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         revoked INTEGER
     );",
     // 2 -> 3: the app declarations a host registers through the service (`PUT
-    // /v1/apps/{appid}/manifest`), per tenant, as the JSON document the server reads back.
-    "CREATE TABLE manifests (
+    // /v1/apps/{appid}/manifest`), per tenant, as the JSON document the server reads back; and
+    // the log's schema-1 index goes (every query names the tenant, so `events_by_tenant_app`
+    // serves them all, and each append updates one index fewer).
+    "DROP INDEX events_by_app;
+    CREATE TABLE manifests (
         tenant  TEXT    NOT NULL,
         app     TEXT    NOT NULL,
         body    TEXT    NOT NULL,

@@ -155,3 +155,28 @@ fn keys_are_stored_listed_and_revoked() {
     assert!(!s.revoke_key("k1", 30).unwrap());
     assert_eq!(s.keys().unwrap()[0].revoked, Some(20));
 }
+
+#[test]
+fn schema_3_reads_the_log_through_the_tenant_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    make_v1(&path);
+    drop(SqliteStore::open(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let indexes: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["events_by_tenant_app"]);
+    let plan: String = c
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE tenant = 'dev' AND user = 'u' AND app = 'wx' ORDER BY seq",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("events_by_tenant_app"), "{plan}");
+}
