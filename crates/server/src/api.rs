@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{MatchedPath, Path, Query, Request as HttpRequest, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
@@ -91,12 +91,10 @@ pub fn router(svc: Arc<Service>) -> Router {
 /// Tracing span, timeout and metrics around every matched route.
 async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "?".to_string(), |p| p.as_str().to_string());
-    let span = tracing::info_span!("request", %method, %route);
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("?", MatchedPath::as_str);
+    let span = tracing::info_span!("request", %method, route);
     let res = {
         let _g = span.enter();
         tracing::debug!("start");
@@ -109,7 +107,7 @@ async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
     let status = res.status().as_u16();
     let secs = start.elapsed().as_secs_f64();
     span.in_scope(|| tracing::info!(status, ms = secs * 1000.0, "done"));
-    svc.metrics.request(&method, &route, status, secs);
+    svc.metrics.request(method.as_str(), route, status, secs);
     res
 }
 
@@ -117,20 +115,17 @@ async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
 /// tenant `dev` without a key; a key, when sent, is always checked.
 async fn authenticate(
     State(svc): Svc,
-    headers: HeaderMap,
     mut req: HttpRequest,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
+    let bearer = req
+        .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let (who, tenant) = match bearer {
-        None if svc.is_open() => (
-            "open".to_string(),
-            miniperm_store::DEFAULT_TENANT.to_string(),
-        ),
+    let (who, tenant): (std::borrow::Cow<'static, str>, String) = match bearer {
+        None if svc.is_open() => ("open".into(), miniperm_store::DEFAULT_TENANT.to_string()),
         None => {
             return Err(ApiError::Unauthorized(
                 "an api key is required: `Authorization: Bearer KEY`".into(),
@@ -138,12 +133,27 @@ async fn authenticate(
         }
         Some(secret) => {
             let hash = hash_secret(secret);
-            let keys = svc.read(|s| s.keys())?;
-            match keys
-                .into_iter()
-                .find(|k| k.hash == hash && k.revoked.is_none())
-            {
-                Some(k) => (k.id, k.tenant),
+            let cached = svc.caches.keys.get(&hash);
+            let found = match cached {
+                Some(k) => Some(k),
+                None => {
+                    let generation = svc.caches.keys.generation();
+                    let keys = svc.read(|s| s.keys())?;
+                    let found = keys
+                        .into_iter()
+                        .find(|k| k.hash == hash && k.revoked.is_none())
+                        .map(|k| crate::cache::Verified {
+                            id: k.id,
+                            tenant: k.tenant,
+                        });
+                    if let Some(k) = &found {
+                        svc.caches.keys.fill(&hash, k.clone(), generation);
+                    }
+                    found
+                }
+            };
+            match found {
+                Some(k) => (k.id.into(), k.tenant),
                 None => return Err(ApiError::Unauthorized("unknown or revoked api key".into())),
             }
         }
@@ -192,12 +202,37 @@ impl Service {
         Ok(())
     }
 
-    fn manifest(&self, tenant: &str, app: &str) -> Manifest {
-        self.manifests
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&(tenant.to_string(), app.to_string())).cloned())
-            .unwrap_or_default()
+    /// The app's declarations (the empty manifest when none was stored).
+    fn manifest(&self, tenant: &str, app: &str) -> Result<Arc<Manifest>, ApiError> {
+        if let Some(m) = self.caches.manifests.get(tenant, app) {
+            return Ok(m);
+        }
+        let generation = self.caches.manifests.generation();
+        let m = match self.read(|s| s.manifest_in(tenant, app))? {
+            // Written by this service from a `Manifest`: unreadable means a damaged row.
+            Some(body) => serde_json::from_str(&body).map_err(|e| {
+                ApiError::Conflict(format!("the stored manifest of `{app}` is unreadable: {e}"))
+            })?,
+            None => Manifest::default(),
+        };
+        let m = Arc::new(m);
+        self.caches
+            .manifests
+            .fill(tenant, app, m.clone(), generation);
+        Ok(m)
+    }
+
+    /// The state of one (tenant, app, user): from the cache, else read and cached.
+    pub(crate) fn state(&self, tenant: &str, app: &str, user: &str) -> Result<AppState, ApiError> {
+        let key = crate::cache::state_key(tenant, app, user);
+        match self.caches.states.get(&key) {
+            crate::cache::Lookup::Hit(s) => Ok(s),
+            crate::cache::Lookup::Miss(token) => {
+                let s = self.read(|st| st.state_in(tenant, user, app))?;
+                self.caches.states.fill(&key, token, s);
+                Ok(s)
+            }
+        }
     }
 
     fn env<'a>(&'a self, manifest: &'a Manifest) -> Env<'a> {
@@ -387,8 +422,8 @@ async fn authorize(
     body: Body<AuthorizeBody>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let manifest = svc.manifest(&tenant, &app);
-    let mut state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let manifest = svc.manifest(&tenant, &app)?;
+    let mut state = svc.state(&tenant, &app, &user)?;
     let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
     let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
     finish(&svc, &tenant, &app, &user, req, &manifest, driven).await
@@ -443,8 +478,8 @@ async fn answer_prompt(
         (v, answer)
     };
     let (p, answer) = pending;
-    let manifest = svc.manifest(&tenant, &p.app);
-    let mut state = svc.read(|s| s.state_in(&tenant, &p.user, &p.app))?;
+    let manifest = svc.manifest(&tenant, &p.app)?;
+    let mut state = svc.state(&tenant, &p.app, &p.user)?;
     let mut once = Some(answer);
     let driven = drive(&p.req, &mut state, &svc.env(&manifest), |ask| {
         if *ask == p.ask { once.take() } else { None }
@@ -466,7 +501,7 @@ async fn get_setting(
     Path((app, user)): Path<(String, String)>,
     Query(q): Query<SettingQuery>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let state = svc.state(&tenant, &app, &user)?;
     Ok(Json(setting_result(
         &state,
         "getSetting",
@@ -489,8 +524,8 @@ async fn open_session(
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let manifest = svc.manifest(&tenant, &app);
-    let state = svc.read(|s| s.state_in(&tenant, &user, &app))?;
+    let manifest = svc.manifest(&tenant, &app)?;
+    let state = svc.state(&tenant, &app, &user)?;
     let id = new_id("s_");
     {
         let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
@@ -546,11 +581,11 @@ async fn patch_session(
                 .ok_or_else(|| bad_scope(k))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let manifest = svc.manifest(&tenant, &s.app);
-    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let manifest = svc.manifest(&tenant, &s.app)?;
+    let state = svc.state(&tenant, &s.app, &s.user)?;
     let out = apply_settings(&state, &manifest, &changes, true).map_err(core_err)?;
     svc.write(&tenant, &s.app, &s.user, out).await?;
-    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let state = svc.state(&tenant, &s.app, &s.user)?;
     Ok(Json(
         json!({"id": id, "rows": rows_json(&state, &manifest)}),
     ))
@@ -572,7 +607,7 @@ async fn close_session(
     if let Ok(mut m) = svc.sessions.lock() {
         m.remove(&id);
     }
-    let state = svc.read(|st| st.state_in(&tenant, &s.user, &s.app))?;
+    let state = svc.state(&tenant, &s.app, &s.user)?;
     Ok(Json(setting_result(&state, "openSetting", false)))
 }
 
@@ -609,7 +644,7 @@ async fn to_unset(
         notice: None,
     };
     let events = svc.write(tenant, app, user, vec![c]).await?;
-    let state = svc.read(|st| st.state_in(tenant, user, app))?;
+    let state = svc.state(tenant, app, user)?;
     Ok(Json(
         json!({"authSetting": auth_setting(&state), "events": events}),
     ))
@@ -659,14 +694,14 @@ async fn get_explain(
     Path((app, user, scope)): Path<(String, String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
     let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
-    let manifest = svc.manifest(&tenant, &app);
+    let manifest = svc.manifest(&tenant, &app)?;
     let log = svc.read(|st| st.log_in(&tenant, &user, &app))?;
     let e = explain(&log, s, &svc.env(&manifest), now_ms());
     Ok(Json(serde_json::to_value(e).unwrap_or(JsonValue::Null)))
 }
 
 /// Sets the app's declarations (app.json's `permission`, `requiredPrivateInfos`,
-/// `requiredBackgroundModes`). Kept in memory, per tenant.
+/// `requiredBackgroundModes`), per tenant; durable (in the store) before the answer.
 #[utoipa::path(put, path = "/v1/apps/{appid}/manifest",
     params(("appid" = String, Path)),
     request_body = ManifestBody,
@@ -692,10 +727,21 @@ async fn put_manifest(
         .iter()
         .any(|x| x == "location");
     let out = serde_json::to_value(&m).unwrap_or(JsonValue::Null);
-    svc.manifests
-        .lock()
+    let body = out.to_string();
+    let m = Arc::new(m);
+    // Durable before the answer, like every decision; off the async workers (it waits for a
+    // commit). A reader connection writes it: the writer sees a foreign commit and clears its
+    // caches, and this one is installed right after.
+    let stored = {
+        let (svc, tenant, app) = (svc.clone(), tenant.clone(), app.clone());
+        tokio::task::spawn_blocking(move || {
+            svc.read(|s| s.put_manifest_in(&tenant, &app, &body, now_ms()))
+        })
+        .await
         .map_err(|_| ApiError::Unavailable)?
-        .insert((tenant, app), m);
+    };
+    stored?;
+    svc.caches.manifests.stored(&tenant, &app, m);
     Ok(Json(out))
 }
 

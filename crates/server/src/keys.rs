@@ -9,7 +9,13 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// Errors of key management.
@@ -68,6 +74,7 @@ mod tests {
         assert_ne!(a.id, b.id);
         assert_eq!(a.hash, hash_secret(&sa));
         assert!(!a.hash.contains(&sa[4..]));
+        assert_eq!(hex(&[0x00, 0x9f, 0xa0]), "009fa0");
         assert!(matches!(
             create_key(&mut s, "a b", 3),
             Err(KeyError::BadTenant(_))

@@ -10,13 +10,17 @@
 //!   ([`PROMPT_TTL`]); a restart forgets them (the host asks again).
 //! * Apps have no project here: the permission desc of the authorize sheet comes from the app's
 //!   manifest, set with `PUT /v1/apps/{appid}/manifest` (app.json's `permission`,
-//!   `requiredPrivateInfos`, `requiredBackgroundModes`); kept in memory per tenant. Without one
-//!   the desc is empty and the manifest is empty (no private-info or background checks).
+//!   `requiredPrivateInfos`, `requiredBackgroundModes`); kept in the store per tenant (it
+//!   changes decisions, so it survives restarts) and cached. Without one the desc is empty and
+//!   the manifest is empty (no private-info or background checks).
+//! * Caches ([`cache`]): states, verified keys and manifests are read from memory, kept exact by
+//!   the writer for this process's commits and cleared when another process commits.
 //! * Keys: on a loopback address with no key created the API is open (tenant `dev`); otherwise
 //!   `Authorization: Bearer KEY` (see [`keys`]), and a tenant sees only its own data.
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod cache;
 mod error;
 pub mod keys;
 mod metrics;
@@ -32,7 +36,7 @@ use std::time::{Duration, Instant};
 pub use api::{ApiDoc, router};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
-use miniperm_core::{Ask, Manifest, Profile, Request};
+use miniperm_core::{Ask, Profile, Request};
 use miniperm_store::{Backend, Target};
 
 /// How long a prompt or a settings session waits for its answer.
@@ -114,13 +118,12 @@ pub struct Service {
     pub(crate) writer: writer::Writer,
     pub(crate) prompts: Mutex<HashMap<String, Pending>>,
     pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
-    pub(crate) manifests: Mutex<HashMap<(String, String), Manifest>>,
     pub(crate) profile: Profile,
     pub metrics: Arc<Metrics>,
-    /// No key needed: loopback and no active key in the store. Re-checked at most once a second
-    /// while true; once a key exists it stays false until restart.
-    pub(crate) open: std::sync::atomic::AtomicBool,
-    pub(crate) open_checked: Mutex<Instant>,
+    /// The state and key caches, and whether the API is open (no key needed: loopback and no
+    /// active key in the store; re-checked by the writer when another process commits, and once
+    /// a key exists it stays closed until restart).
+    pub(crate) caches: Arc<cache::Caches>,
     pub(crate) rate_limit: u32,
     pub(crate) rate: Mutex<HashMap<String, (u64, u32)>>,
     /// The simulator's projects and sessions ([`sim`]).
@@ -141,7 +144,9 @@ impl Service {
     /// Opens the store (readers and the writer's handle) and starts the writer.
     pub fn start(cfg: &Config) -> Result<(Arc<Service>, std::thread::JoinHandle<()>), ApiError> {
         let mut reader = miniperm_store::open_backend(&cfg.target())?;
-        let write = reader.another()?;
+        let mut write = reader.another()?;
+        // Caches only where the store says when others wrote it (SQLite's data_version).
+        let exact = write.data_version()?.is_some();
         let open = is_open(&cfg.listen, &mut *reader)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 1..READERS {
@@ -149,7 +154,9 @@ impl Service {
         }
         readers.insert(0, Mutex::new(reader));
         let metrics = Arc::new(Metrics::default());
-        let (writer, handle) = writer::Writer::start(write, metrics.clone(), cfg.single_commit);
+        let caches = Arc::new(cache::Caches::new(open, exact));
+        let (writer, handle) =
+            writer::Writer::start(write, metrics.clone(), caches.clone(), cfg.single_commit);
         Ok((
             Arc::new(Service {
                 readers,
@@ -157,11 +164,9 @@ impl Service {
                 writer,
                 prompts: Mutex::new(HashMap::new()),
                 sessions: Mutex::new(HashMap::new()),
-                manifests: Mutex::new(HashMap::new()),
                 profile: Profile::wechat(),
                 metrics,
-                open: std::sync::atomic::AtomicBool::new(open),
-                open_checked: Mutex::new(Instant::now()),
+                caches,
                 rate_limit: cfg.rate_limit,
                 rate: Mutex::new(HashMap::new()),
                 sim_projects: sim::load_projects(&cfg.projects),
@@ -175,27 +180,7 @@ impl Service {
 
     /// True when the API needs no key.
     pub fn is_open(&self) -> bool {
-        use std::sync::atomic::Ordering;
-        if !self.open.load(Ordering::Relaxed) {
-            return false;
-        }
-        let due = match self.open_checked.lock() {
-            Ok(mut t) if t.elapsed() >= Duration::from_secs(1) => {
-                *t = Instant::now();
-                true
-            }
-            _ => false,
-        };
-        if due {
-            let active = self
-                .read(|s| s.keys())
-                .map(|k| k.iter().any(|k| k.revoked.is_none()))
-                .unwrap_or(true);
-            if active {
-                self.open.store(false, Ordering::Relaxed);
-            }
-        }
-        self.open.load(Ordering::Relaxed)
+        self.caches.open.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

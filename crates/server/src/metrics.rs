@@ -45,7 +45,8 @@ impl Histogram {
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), Histogram>,
+    /// By route, then method, then status (nested so that counting allocates nothing).
+    requests: BTreeMap<String, BTreeMap<String, BTreeMap<u16, Histogram>>>,
     decisions: BTreeMap<String, u64>,
     batches: Histogram,
 }
@@ -58,23 +59,37 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        if let Ok(mut m) = self.inner.lock() {
-            let key = (method.to_string(), route.to_string(), status);
-            match m.requests.get_mut(&key) {
-                Some(h) => h.observe(&LATENCY_BUCKETS, seconds),
-                None => m
-                    .requests
-                    .entry(key)
-                    .or_default()
-                    .observe(&LATENCY_BUCKETS, seconds),
-            }
+        let Ok(mut m) = self.inner.lock() else {
+            return;
+        };
+        if let Some(h) = m
+            .requests
+            .get_mut(route)
+            .and_then(|r| r.get_mut(method))
+            .and_then(|r| r.get_mut(&status))
+        {
+            h.observe(&LATENCY_BUCKETS, seconds);
+            return;
         }
+        m.requests
+            .entry(route.to_string())
+            .or_default()
+            .entry(method.to_string())
+            .or_default()
+            .entry(status)
+            .or_default()
+            .observe(&LATENCY_BUCKETS, seconds);
     }
 
     /// One decision answered, by outcome (`ok`, `prompt`, or the fail's kebab name).
     pub fn decision(&self, outcome: &str) {
         if let Ok(mut m) = self.inner.lock() {
-            *m.decisions.entry(outcome.to_string()).or_default() += 1;
+            match m.decisions.get_mut(outcome) {
+                Some(n) => *n += 1,
+                None => {
+                    m.decisions.insert(outcome.to_string(), 1);
+                }
+            }
         }
     }
 
@@ -91,7 +106,14 @@ impl Metrics {
         };
         out.push_str("# HELP miniperm_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE miniperm_http_requests_total counter\n");
-        for ((method, route, status), h) in &m.requests {
+        let all = || {
+            m.requests.iter().flat_map(|(route, r)| {
+                r.iter().flat_map(move |(method, r)| {
+                    r.iter().map(move |(status, h)| (method, route, status, h))
+                })
+            })
+        };
+        for (method, route, status, h) in all() {
             let _ = writeln!(
                 out,
                 "miniperm_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
@@ -100,7 +122,7 @@ impl Metrics {
         }
         out.push_str("# HELP miniperm_http_request_duration_seconds Time to answer.\n");
         out.push_str("# TYPE miniperm_http_request_duration_seconds histogram\n");
-        for ((method, route, status), h) in &m.requests {
+        for (method, route, status, h) in all() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             h.render(
                 &mut out,

@@ -1,25 +1,27 @@
 //! Group commit: one writer thread owns the write connection; requests queue their events and
 //! wait for the commit of the batch that carried them.
 //!
-//! The writer takes a job, then gathers more while other decisions are in flight (at most
-//! [`MAX_WAIT`] and [`MAX_BATCH`] jobs), and commits them all with
-//! [`Backend::append_batches_in`]: ONE transaction, one fsync (SQLite; PostgreSQL: one
-//! multi-row insert). Each job's reply is sent only after that commit returned. The writer does
-//! not know which store it drives: SQLite and PostgreSQL share this path.
+//! The writer takes a job, then everything queued behind it (at most [`MAX_BATCH`] jobs; no
+//! waiting: the jobs that arrive while a batch commits form the next one), and commits them all
+//! with [`Backend::append_batches_in`]: ONE transaction, one fsync (SQLite; PostgreSQL: one
+//! multi-row insert). The writer does not know which store it drives: SQLite and PostgreSQL
+//! share this path. After the commit it applies the stored events to the state cache
+//! ([`crate::cache`]), and only then sends each job's reply. Between batches, and every
+//! [`FOREIGN_POLL`] while idle, it asks the store whether another process committed
+//! ([`Backend::data_version`]: SQLite's `PRAGMA data_version`) and clears the caches when one
+//! did. A store that cannot tell (PostgreSQL: other service instances write it) runs with the
+//! caches off.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use miniperm_core::ConsentEvent;
 use miniperm_store::{Backend, StoreError};
 use tokio::sync::oneshot;
 
+use crate::cache::{Caches, FOREIGN_POLL};
 use crate::metrics::Metrics;
 
-/// The longest the writer waits for company before committing.
-pub const MAX_WAIT: Duration = Duration::from_millis(1);
 /// The most jobs in one transaction.
 pub const MAX_BATCH: usize = 256;
 
@@ -33,9 +35,6 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
-    /// Decisions between "will write" and "written": the writer waits for company only while
-    /// more are in flight than it holds.
-    inflight: Arc<AtomicUsize>,
     /// Commit one job per transaction (the single-commit baseline of BENCHMARKS.md).
     single: bool,
 }
@@ -45,23 +44,15 @@ impl Writer {
     pub fn start(
         store: Box<dyn Backend>,
         metrics: Arc<Metrics>,
+        caches: Arc<Caches>,
         single: bool,
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel::<Job>();
-        let inflight = Arc::new(AtomicUsize::new(0));
-        let seen = inflight.clone();
         let handle = std::thread::Builder::new()
             .name("miniperm-writer".into())
-            .spawn(move || run(store, rx, seen, metrics, single))
+            .spawn(move || run(store, rx, metrics, caches, single))
             .unwrap_or_else(|_| std::process::abort());
-        (
-            Writer {
-                tx,
-                inflight,
-                single,
-            },
-            handle,
-        )
+        (Writer { tx, single }, handle)
     }
 
     /// Appends `events` for `tenant` and returns them stored, after their commit.
@@ -74,7 +65,6 @@ impl Writer {
             return Ok(events);
         }
         let (reply, rx) = oneshot::channel();
-        self.inflight.fetch_add(1, Ordering::SeqCst);
         let sent = self.tx.send(Job {
             tenant: tenant.to_string(),
             events,
@@ -84,7 +74,6 @@ impl Writer {
             Ok(()) => rx.await.map_err(|_| crate::ApiError::Unavailable),
             Err(_) => Err(crate::ApiError::Unavailable),
         };
-        self.inflight.fetch_sub(1, Ordering::SeqCst);
         out?
     }
 
@@ -93,36 +82,63 @@ impl Writer {
     }
 }
 
+/// Watches `PRAGMA data_version` of the writer's connection: it moves only when another
+/// connection commits.
+struct Foreign {
+    seen: Option<i64>,
+}
+
+impl Foreign {
+    fn check(&mut self, store: &mut dyn Backend, caches: &Caches) {
+        let now = match store.data_version() {
+            Ok(Some(v)) => Some(v),
+            // No change signal: the caches are off (`Caches::new`), nothing to clear.
+            Ok(None) => return,
+            Err(_) => None,
+        };
+        if now.is_none() || now != self.seen {
+            if self.seen.is_some() || now.is_none() {
+                let active = store
+                    .keys()
+                    .ok()
+                    .map(|k| k.iter().any(|k| k.revoked.is_none()));
+                caches.foreign_change(active);
+            }
+            self.seen = now;
+        }
+    }
+}
+
 fn run(
     mut store: Box<dyn Backend>,
     rx: mpsc::Receiver<Job>,
-    inflight: Arc<AtomicUsize>,
     metrics: Arc<Metrics>,
+    caches: Arc<Caches>,
     single: bool,
 ) {
-    while let Ok(first) = rx.recv() {
+    let mut foreign = Foreign { seen: None };
+    foreign.check(&mut *store, &caches);
+    loop {
+        let first = match rx.recv_timeout(FOREIGN_POLL) {
+            Ok(j) => j,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                foreign.check(&mut *store, &caches);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut jobs = vec![first];
         if !single {
-            let deadline = Instant::now() + MAX_WAIT;
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(j) => {
-                        jobs.push(j);
-                        continue;
-                    }
-                    Err(mpsc::TryRecvError::Disconnected) => break,
-                    Err(mpsc::TryRecvError::Empty) => {}
-                }
-                let now = Instant::now();
-                if inflight.load(Ordering::SeqCst) <= jobs.len() || now >= deadline {
-                    break;
-                }
-                match rx.recv_timeout(deadline - now) {
                     Ok(j) => jobs.push(j),
                     Err(_) => break,
                 }
             }
         }
+        // Before the commit: a foreign commit seen after ours could not be told apart from it
+        // in the cache (ours is applied below).
+        foreign.check(&mut *store, &caches);
         metrics.batch(jobs.len());
         let batches: Vec<(String, Vec<ConsentEvent>)> = jobs
             .iter_mut()
@@ -131,12 +147,19 @@ fn run(
         let result: Result<Vec<Vec<ConsentEvent>>, StoreError> = store.append_batches_in(batches);
         match result {
             Ok(stored) => {
+                caches.states.committed(
+                    jobs.iter()
+                        .zip(&stored)
+                        .map(|(j, e)| (j.tenant.as_str(), e.as_slice())),
+                );
                 for (job, events) in jobs.into_iter().zip(stored) {
                     let _ = job.reply.send(Ok(events));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");
+                // Whatever the failed transaction touched is unknown now.
+                caches.states.clear();
                 for job in jobs {
                     let _ = job.reply.send(Err(write_failed(&e)));
                 }

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use miniperm_server::keys::create_key;
-use miniperm_store::Backend;
+use miniperm_store::{Backend, SqliteStore};
 use serde_json::json;
 
 mod common;
@@ -428,4 +428,247 @@ fn graceful_shutdown_on(url: Option<String>) {
         assert_eq!(log.len(), 1, "acknowledged answer of u{u} missing");
     }
     store.verify().unwrap();
+}
+
+/// Calls until `done` holds for the answer, or fails after 10 s: other processes' commits reach
+/// the service's caches through the writer's `PRAGMA data_version` watch (within milliseconds).
+fn until(
+    what: &str,
+    mut ask: impl FnMut() -> (u16, serde_json::Value),
+    done: impl Fn(u16, &serde_json::Value) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (st, v) = ask();
+        if done(st, &v) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: still {st} {v}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// The service caches states and verified keys; a write or a revocation by another connection
+/// (another process: `miniperm settings`, `miniperm keys revoke`) still reaches its answers.
+#[test]
+fn other_connections_writes_and_revocations_are_seen() {
+    use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via};
+    use miniperm_store::ConsentStore;
+    let mut key = None;
+    let srv = start(u32::MAX, |s| key = Some(create_key(s, "acme", 1).unwrap()));
+    let (row, secret) = key.unwrap();
+    let a = srv.addr;
+    let get = || call(a, "GET", &format!("{BASE}/setting"), Some(&secret), None);
+    // Cached: the key and an empty state.
+    for _ in 0..3 {
+        let (st, v) = get();
+        assert_eq!((st, &v["authSetting"]), (200, &json!({})));
+    }
+    let mut other = SqliteStore::open(&srv.db).unwrap();
+    other.set_tenant("acme");
+    let meta = EventMeta {
+        at: 5,
+        user: "alice".into(),
+        app: "wxdemo".into(),
+        channel: Channel::Release,
+        profile: "wechat".into(),
+    };
+    let change = Change {
+        subject: Subject::Scope(Scope::Camera),
+        from: Value::Unset,
+        to: Value::Granted,
+        via: Via::Host,
+        gesture: false,
+        api: None,
+        notice: None,
+    };
+    other
+        .append(vec![ConsentEvent::new(&meta, change)])
+        .unwrap();
+    until("another connection's grant", get, |st, v| {
+        st == 200 && v["authSetting"] == json!({"scope.camera": true})
+    });
+    // An authorize now decides from the granted state (no prompt).
+    let (st, v) = call(
+        a,
+        "POST",
+        &format!("{BASE}/authorize"),
+        Some(&secret),
+        Some(r#"{"scope": "scope.camera"}"#),
+    );
+    assert_eq!((st, v), (200, json!({"errMsg": "authorize:ok"})));
+    assert!(other.revoke_key(&row.id, 9).unwrap());
+    until("the revocation", get, |st, _| st == 401);
+}
+
+/// Tenant B's key on tenant A's (app, user): every read answers what a user B never saw would
+/// get (empty, nothing revealed), ids of A's prompts and sessions are 404 like unknown ids, and
+/// B's writes land in B's data only.
+#[test]
+fn another_tenant_sees_nothing_and_changes_nothing() {
+    let mut secrets = Vec::new();
+    let srv = start(10_000, |s| {
+        secrets.push(create_key(s, "acme", 1).unwrap().1);
+        secrets.push(create_key(s, "other", 2).unwrap().1);
+    });
+    let (a, ka, kb) = (srv.addr, secrets[0].as_str(), secrets[1].as_str());
+    let manifest = r#"{"permission": {"scope.userLocation": {"desc": "acme's secret reason"}}}"#;
+    let (st, _) = call(
+        a,
+        "PUT",
+        "/v1/apps/wxdemo/manifest",
+        Some(ka),
+        Some(manifest),
+    );
+    assert_eq!(st, 200);
+    let loc = r#"{"scope": "scope.userLocation"}"#;
+    let (st, v) = call(a, "POST", &format!("{BASE}/authorize"), Some(ka), Some(loc));
+    assert_eq!(st, 202);
+    assert_eq!(v["prompt"]["desc"], "acme's secret reason");
+    let id = v["prompt"]["id"].as_str().unwrap().to_string();
+    let allow = r#"{"answer": "allow"}"#;
+    let (st, _) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        Some(ka),
+        Some(allow),
+    );
+    assert_eq!(st, 200);
+    let (_, sa) = call(
+        a,
+        "POST",
+        &format!("{BASE}/settings-sessions"),
+        Some(ka),
+        None,
+    );
+    let sid = sa["id"].as_str().unwrap().to_string();
+
+    // What B gets is exactly what a user nobody ever saw gets.
+    let fresh = "/v1/apps/wxdemo/users/nobody";
+    for path in ["setting", "log", "explain/scope.userLocation"] {
+        let (st_b, vb) = call(a, "GET", &format!("{BASE}/{path}"), Some(kb), None);
+        let (st_n, vn) = call(a, "GET", &format!("{fresh}/{path}"), Some(kb), None);
+        assert_eq!(st_b, 200, "{path}");
+        assert_eq!((st_b, &vb), (st_n, &vn), "{path}");
+    }
+    // A's manifest is not B's: B's authorize of the same app fails like an app without one
+    // (no desc for the location scope) and shows nothing of A's.
+    let (_, vb) = call(a, "POST", &format!("{BASE}/authorize"), Some(kb), Some(loc));
+    assert!(!vb.to_string().contains("acme"), "{vb}");
+    // A's prompt and settings session ids are unknown to B.
+    let (st, _) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        Some(kb),
+        Some(allow),
+    );
+    assert_eq!(st, 404);
+    let on = r#"{"scope.userLocation": false}"#;
+    let (st, vb) = call(
+        a,
+        "PATCH",
+        &format!("/v1/settings-sessions/{sid}"),
+        Some(kb),
+        Some(on),
+    );
+    assert_eq!(st, 404);
+    assert_eq!(
+        vb["error"]["message"],
+        call(
+            a,
+            "PATCH",
+            "/v1/settings-sessions/s_unknown",
+            Some(kb),
+            Some(on)
+        )
+        .1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("s_unknown", &sid)
+    );
+    // B clearing "A's" user clears B's namespace only.
+    let (st, _) = call(a, "DELETE", &format!("{BASE}/setting"), Some(kb), None);
+    assert_eq!(st, 200);
+    let (_, v) = call(a, "GET", &format!("{BASE}/setting"), Some(ka), None);
+    assert_eq!(v["authSetting"], json!({"scope.userLocation": true}));
+    let (_, v) = call(a, "GET", &format!("{BASE}/log"), Some(ka), None);
+    assert_eq!(v["events"].as_array().unwrap().len(), 1, "{v}");
+}
+
+/// A manifest registered through the API changes decisions (the permission desc, the private-info
+/// and background checks), so it is kept in the store and outlives a restart.
+#[test]
+fn a_registered_manifest_survives_a_restart() {
+    let srv = start(10_000, |_| {});
+    let manifest = r#"{"permission": {"scope.userLocation": {"desc": "to find stores near you"}},
+        "requiredPrivateInfos": ["getLocation"]}"#;
+    let (st, put) = call(
+        srv.addr,
+        "PUT",
+        "/v1/apps/wxdemo/manifest",
+        None,
+        Some(manifest),
+    );
+    assert_eq!(st, 200, "{put}");
+    let loc = r#"{"scope": "scope.userLocation"}"#;
+    let (st, v) = call(
+        srv.addr,
+        "POST",
+        &format!("{BASE}/authorize"),
+        None,
+        Some(loc),
+    );
+    assert_eq!(
+        (st, &v["prompt"]["desc"]),
+        (202, &json!("to find stores near you"))
+    );
+    let srv = srv.restart(|c| c.rate_limit = 10_000);
+    let (st, v) = call(
+        srv.addr,
+        "POST",
+        &format!("{BASE}/authorize"),
+        None,
+        Some(loc),
+    );
+    assert_eq!(
+        (st, &v["prompt"]["desc"]),
+        (202, &json!("to find stores near you")),
+        "{v}"
+    );
+    // Replaced, not merged; and the same as what PUT answered.
+    let (st, put2) = call(
+        srv.addr,
+        "PUT",
+        "/v1/apps/wxdemo/manifest",
+        None,
+        Some("{}"),
+    );
+    assert_eq!(st, 200);
+    assert_ne!(put, put2);
+    let srv = srv.restart(|c| c.rate_limit = 10_000);
+    let (_, v) = call(
+        srv.addr,
+        "POST",
+        &format!("{BASE}/authorize"),
+        None,
+        Some(loc),
+    );
+    assert!(
+        v["prompt"]["desc"] != json!("to find stores near you"),
+        "{v}"
+    );
+    let stored = SqliteStore::open(&srv.db)
+        .unwrap()
+        .manifest_in("dev", "wxdemo")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stored).unwrap(),
+        put2
+    );
 }

@@ -281,6 +281,20 @@ pub trait Backend: ConsentStore + Send {
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
     ) -> Result<Vec<Vec<ConsentEvent>>, StoreError>;
+    /// Stores (or replaces) the declarations of `app` for `tenant` (a JSON document).
+    fn put_manifest_in(
+        &mut self,
+        tenant: &str,
+        app: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    /// The declarations stored for (`tenant`, `app`), if any.
+    fn manifest_in(&mut self, tenant: &str, app: &str) -> Result<Option<String>, StoreError>;
+    /// A number that moves when ANOTHER connection or process commits (SQLite's
+    /// `PRAGMA data_version`), for caches in front of the store; `None` when the store has no
+    /// such signal (PostgreSQL), and then nothing may be cached.
+    fn data_version(&mut self) -> Result<Option<i64>, StoreError>;
     /// Stores a new API key.
     fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError>;
     /// Every key, oldest first.

@@ -41,7 +41,7 @@ use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 use crate::{ConsentStore, DEFAULT_TENANT, KeyRow, StoreError};
 
 /// The schema version this build writes and reads (the highest row of `miniperm_migrations`).
-pub const PG_SCHEMA_VERSION: i64 = 1;
+pub const PG_SCHEMA_VERSION: i64 = 2;
 /// Most connections one [`PgStore`] (and its clones) keeps open.
 pub const POOL_SIZE: usize = 8;
 /// Connection attempts before a store reports [`StoreError::Unreachable`] (backoff 50 ms
@@ -99,6 +99,14 @@ const MIGRATIONS: [&str; PG_SCHEMA_VERSION as usize] = [
         hash    TEXT   NOT NULL UNIQUE,
         created BIGINT NOT NULL,
         revoked BIGINT
+    );",
+    // 1 -> 2: the apps' declarations registered through the API (SQLite's schema 3).
+    "CREATE TABLE manifests (
+        tenant  TEXT   NOT NULL,
+        app     TEXT   NOT NULL,
+        body    TEXT   NOT NULL,
+        updated BIGINT NOT NULL,
+        PRIMARY KEY (tenant, app)
     );",
 ];
 
@@ -596,6 +604,48 @@ impl PgStore {
                 let st = Conn::stmt(stmts, client, SQL_STATE_ONE).await?;
                 let rows = client.query(&st, &[&tenant, &user, &app]).await?;
                 Ok(state_from_rows(&rows, 0, user, app)?.0)
+            })
+        })
+    }
+
+    /// Stores (or replaces) the declarations of `app` for `tenant`: a JSON document, kept as
+    /// given. An upsert, so the pool's one retry after a lost connection is harmless.
+    pub fn put_manifest_in(
+        &self,
+        tenant: &str,
+        app: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.run(|c| {
+            block_on(async {
+                c.client
+                    .execute(
+                        "INSERT INTO manifests (tenant, app, body, updated) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (tenant, app) DO UPDATE SET body = excluded.body, updated = excluded.updated",
+                        &[&tenant, &app, &body, &at],
+                    )
+                    .await?;
+                Ok(())
+            })
+        })
+    }
+
+    /// The declarations stored for (`tenant`, `app`), if any.
+    pub fn manifest_in(&self, tenant: &str, app: &str) -> Result<Option<String>, StoreError> {
+        self.run(|c| {
+            block_on(async {
+                let row = c
+                    .client
+                    .query_opt(
+                        "SELECT body FROM manifests WHERE tenant = $1 AND app = $2",
+                        &[&tenant, &app],
+                    )
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get::<_, String>(0)?),
+                    None => None,
+                })
             })
         })
     }
@@ -1490,6 +1540,22 @@ impl crate::Backend for PgStore {
     }
     fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
         PgStore::insert_key(self, key)
+    }
+    fn put_manifest_in(
+        &mut self,
+        tenant: &str,
+        app: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        PgStore::put_manifest_in(self, tenant, app, body, at)
+    }
+    fn manifest_in(&mut self, tenant: &str, app: &str) -> Result<Option<String>, StoreError> {
+        PgStore::manifest_in(self, tenant, app)
+    }
+    /// None: PostgreSQL has no cheap signal that another session committed.
+    fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
     }
     fn keys(&mut self) -> Result<Vec<KeyRow>, StoreError> {
         PgStore::keys(self)

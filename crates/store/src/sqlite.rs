@@ -7,6 +7,8 @@
 //! * `state(tenant, user, app, subject, value, seq)`: the current non-default entries of each
 //!   (user, app), exactly [`AppState::entries`] of the fold of its events; `seq` is the event
 //!   that last wrote the row;
+//! * `manifests(tenant, app, body, updated)`: the app declarations registered through the
+//!   service (a JSON document the store does not interpret);
 //! * `apps(tenant, user, app, privacy_refused_at)`: one row per (user, app) with events, holding the
 //!   rest of [`AppState`] (the privacy-refusal time of R28). Written only when it changes.
 
@@ -22,7 +24,7 @@ use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
 use crate::{ConsentStore, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a miniperm database: "mpr1".
 pub const APPLICATION_ID: i64 = 0x6d70_7231;
@@ -98,6 +100,18 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         created INTEGER NOT NULL,
         revoked INTEGER
     );",
+    // 2 -> 3: the app declarations a host registers through the service (`PUT
+    // /v1/apps/{appid}/manifest`), per tenant, as the JSON document the server reads back; and
+    // the log's schema-1 index goes (every query names the tenant, so `events_by_tenant_app`
+    // serves them all, and each append updates one index fewer).
+    "DROP INDEX events_by_app;
+    CREATE TABLE manifests (
+        tenant  TEXT    NOT NULL,
+        app     TEXT    NOT NULL,
+        body    TEXT    NOT NULL,
+        updated INTEGER NOT NULL,
+        PRIMARY KEY (tenant, app)
+    ) WITHOUT ROWID;",
 ];
 
 /// The tenant the CLI's own commands act as.
@@ -349,6 +363,50 @@ impl SqliteStore {
         }
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok(out)
+    }
+
+    /// `PRAGMA data_version` of this connection: it changes when ANOTHER connection (of this
+    /// process or another) commits, never on this connection's own commits. A process that owns
+    /// the only writing connection can keep caches exact by watching it.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores (or replaces) the declarations of `app` for `tenant`: a JSON document, kept as
+    /// given.
+    pub fn put_manifest_in(
+        &mut self,
+        tenant: &str,
+        app: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO manifests (tenant, app, body, updated) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant, app) DO UPDATE SET body = excluded.body, updated = excluded.updated",
+            )
+            .and_then(|mut st| st.execute(params![tenant, app, body, at]))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The declarations stored for `app` of `tenant`, if any.
+    pub fn manifest_in(&mut self, tenant: &str, app: &str) -> Result<Option<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT body FROM manifests WHERE tenant = ?1 AND app = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st
+            .query(params![tenant, app])
+            .map_err(|e| sql_err(&self.path, e))?;
+        match rows.next().map_err(|e| sql_err(&self.path, e))? {
+            Some(row) => Ok(Some(row.get(0).map_err(|e| sql_err(&self.path, e))?)),
+            None => Ok(None),
+        }
     }
 
     /// Stores a new API key (`hash`: hex SHA-256 of the secret).
@@ -689,9 +747,8 @@ fn append_in(
         );
     }
     let mut last_at: i64 = tx
-        .query_row("SELECT at FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
         .or_else(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => Ok(i64::MIN),
             e => Err(e),
@@ -824,6 +881,21 @@ impl crate::Backend for SqliteStore {
         batches: Vec<(String, Vec<ConsentEvent>)>,
     ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
         SqliteStore::append_batches_in(self, batches)
+    }
+    fn put_manifest_in(
+        &mut self,
+        tenant: &str,
+        app: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        SqliteStore::put_manifest_in(self, tenant, app, body, at)
+    }
+    fn manifest_in(&mut self, tenant: &str, app: &str) -> Result<Option<String>, StoreError> {
+        SqliteStore::manifest_in(self, tenant, app)
+    }
+    fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
+        SqliteStore::data_version(self).map(Some)
     }
     fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
         SqliteStore::insert_key(self, key)
@@ -979,6 +1051,19 @@ mod tests {
     }
 
     #[test]
+    fn manifests_are_kept_per_tenant_and_replaced() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        assert_eq!(s.manifest_in("acme", "wx").unwrap(), None);
+        s.put_manifest_in("acme", "wx", r#"{"a":1}"#, 1).unwrap();
+        s.put_manifest_in("acme", "wx", r#"{"a":2}"#, 2).unwrap();
+        assert_eq!(
+            s.manifest_in("acme", "wx").unwrap().as_deref(),
+            Some(r#"{"a":2}"#)
+        );
+        assert_eq!(s.manifest_in("other", "wx").unwrap(), None);
+    }
+
+    #[test]
     fn pragmas_are_durable() {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(dir.path().join("db.sqlite")).unwrap();
@@ -1004,8 +1089,8 @@ mod tests {
             Ok(Found::Ours(1))
         ));
         assert!(matches!(
-            classify(p, APPLICATION_ID, 3, 5),
-            Err(StoreError::NewerSchema { found: 3, .. })
+            classify(p, APPLICATION_ID, SCHEMA_VERSION + 1, 5),
+            Err(StoreError::NewerSchema { found, .. }) if found == SCHEMA_VERSION + 1
         ));
         assert!(matches!(
             classify(p, 0, 0, 1),

@@ -131,6 +131,7 @@ fn a_schema_1_file_upgrades_in_place_as_tenant_dev() {
         Value::Denied
     );
     assert!(s.log_in("acme", "u", "wx").unwrap().is_empty());
+    assert_eq!(s.manifest_in("dev", "wx").unwrap(), None);
     assert_eq!(s.verify().unwrap(), 1);
     let out = s
         .append(vec![ev("u", "wx", Scope::Camera, Value::Granted, 9)])
@@ -162,4 +163,29 @@ fn keys_are_stored_listed_and_revoked() {
         assert!(!s.revoke_key("k1", 30).unwrap());
         assert_eq!(s.keys().unwrap()[0].revoked, Some(20), "{name}");
     }
+}
+
+#[test]
+fn schema_3_reads_the_log_through_the_tenant_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    make_v1(&path);
+    drop(SqliteStore::open(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let indexes: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["events_by_tenant_app"]);
+    let plan: String = c
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE tenant = 'dev' AND user = 'u' AND app = 'wx' ORDER BY seq",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("events_by_tenant_app"), "{plan}");
 }

@@ -68,6 +68,35 @@ pub fn start_on(
         None => Target::Sqlite(db.clone()),
     };
     prepare(&mut *open_backend(&target).unwrap());
+    start_at(dir, db, url, target, configure)
+}
+
+impl Server {
+    /// Stops this server (gracefully) and starts another on the same database.
+    pub fn restart(mut self, configure: impl FnOnce(&mut Config)) -> Server {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let dir = std::mem::replace(&mut self._dir, dir);
+        let url = match &self.target {
+            Target::Postgres(u) => Some(u.clone()),
+            Target::Sqlite(_) => None,
+        };
+        start_at(dir, self.db.clone(), url, self.target.clone(), configure)
+    }
+}
+
+fn start_at(
+    dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    url: Option<String>,
+    target: Target,
+    configure: impl FnOnce(&mut Config),
+) -> Server {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();

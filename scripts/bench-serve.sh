@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `miniperm serve` against its baselines, all in ONE run (BENCHMARKS.md, "Serve"):
+#   * the disk's ceiling: a 4 KiB pwrite + fdatasync loop (examples/fsync.rs), before and after each round;
+#   * an axum hello-world answering a small JSON object (examples/hello.rs);
+#   * getSetting of a user with one granted scope;
+#   * authorize of a scope already granted (a decision that writes nothing);
+#   * durable decisions: authorize of a retired scope (scope.address) for a user never seen before,
+#     so every request appends one event and waits for its commit; once with group commit and once
+#     with `--single-commit` (one transaction, one fsync per decision).
+# Every HTTP figure is `wrk -t2 -cCLIENTS` over keep-alive loopback connections.
+# Usage: scripts/bench-serve.sh [ROUNDS] [SLICES] [SLICE_SECONDS] [CLIENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+SLICES=${2:-5}
+SLICE=${3:-1}
+CLIENTS=${4:-64}
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
+cargo build --release -q -p miniperm-cli
+cargo build --release -q -p miniperm-server --example hello --example fsync
+BIN=target/release/miniperm
+EX=target/release/examples
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HELLO=$(port); GROUP=$(port); SINGLE=$(port)
+"$EX/hello" "127.0.0.1:$HELLO" & PIDS+=($!)
+"$BIN" serve --listen "127.0.0.1:$GROUP" --db "$TMP/group.sqlite" --rate-limit 4000000000 >/dev/null & PIDS+=($!)
+"$BIN" serve --listen "127.0.0.1:$SINGLE" --db "$TMP/single.sqlite" --rate-limit 4000000000 --single-commit >/dev/null & PIDS+=($!)
+for p in $HELLO $GROUP $SINGLE; do
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.1; done
+done
+SETTING="http://127.0.0.1:$GROUP/v1/apps/wxbench/users/reader/setting"
+AUTH="http://127.0.0.1:$GROUP/v1/apps/wxbench/users/reader/authorize"
+curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"scope":"scope.address"}' "$AUTH"
+
+# One wrk run: prints "REQUESTS SECONDS" (fails loudly on non-2xx answers).
+run() {
+  local out
+  out=$(wrk -t2 -c"$CLIENTS" -d"${SLICE}s" "$@")
+  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers: $out" >&2; exit 1; fi
+  awk '/requests in/ {n=$1; t=$4; sub(/s,?$/, "", t); print n, t}' <<<"$out"
+}
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m "{}" {print $2}'; }
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+declare -A N T
+add() { # NAME then one wrk run's arguments
+  local name=$1 n t; shift
+  read -r n t < <(run "$@")
+  N[$name]=$(( ${N[$name]:-0} + n )); T[$name]=$(python3 -c "print(${T[$name]:-0} + $t)")
+}
+rate() { python3 -c "print(f'{${N[$1]}/${T[$1]}:.0f}')"; }
+
+# The workloads take turns in short slices, so that the load other programs put on the machine
+# falls on all of them alike; each figure is its requests over its own seconds.
+fs=$("$EX/fsync" "$TMP" 2)
+echo "fsync loop (4 KiB pwrite + fdatasync, overwriting a preallocated file): $fs/s (before the rounds)"
+RUN=0
+for r in $(seq "$ROUNDS"); do
+  N=(); T=()
+  b0=$(metric "$GROUP" miniperm_commit_batch_jobs_sum); c0=$(metric "$GROUP" miniperm_commit_batch_jobs_count)
+  for _ in $(seq "$SLICES"); do
+    add hello "http://127.0.0.1:$HELLO/"
+    add get "$SETTING"
+    add granted -s scripts/wrk/authorize-granted.lua "$AUTH"
+    RUN=$((RUN + 1))
+    add group -s scripts/wrk/authorize-fresh.lua "http://127.0.0.1:$GROUP" -- "r$RUN"
+    add single -s scripts/wrk/authorize-fresh.lua "http://127.0.0.1:$SINGLE" -- "r$RUN"
+  done
+  b1=$(metric "$GROUP" miniperm_commit_batch_jobs_sum); c1=$(metric "$GROUP" miniperm_commit_batch_jobs_count)
+  fs2=$("$EX/fsync" "$TMP" 1)
+  batch=$(python3 -c "print(f'{($b1-$b0)/max(1,$c1-$c0):.1f}')")
+  # Every answered fresh authorize was a write (the jobs committed may exceed the answers wrk
+  # counted by the requests still in flight when a slice ended).
+  extra=$(( b1 - b0 - N[group] ))
+  [ "$extra" -ge 0 ] && [ "$extra" -le $(( CLIENTS * SLICES )) ] ||
+    { echo "group: ${N[group]} answers but $((b1 - b0)) jobs committed (users repeated?)" >&2; exit 1; }
+  hello=$(rate hello); get=$(rate get); granted=$(rate granted); group=$(rate group); single=$(rate single)
+  echo "round $r: hello $hello/s | getSetting $get/s ($(ratio "$get" "$hello")x hello) |" \
+    "authorize granted $granted/s ($(ratio "$granted" "$hello")x hello) |" \
+    "durable decisions: group $group/s (mean batch $batch), single $single/s," \
+    "group/single $(ratio "$group" "$single")x | fsync loop after the round $fs2/s"
+done

@@ -1,0 +1,4 @@
+-- wrk: `wx.authorize` of a scope the user already granted: a decision that writes nothing.
+wrk.method = "POST"
+wrk.body = '{"scope":"scope.address"}'
+wrk.headers["Content-Type"] = "application/json"
