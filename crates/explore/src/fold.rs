@@ -279,10 +279,7 @@ impl Fold {
             .collect();
         let root = match self.trees.get_mut(&(p.start.len(), p.start.to_vec())) {
             Some(n) => n,
-            None => self
-                .trees
-                .entry(start_key(p.start))
-                .or_default(),
+            None => self.trees.entry(start_key(p.start)).or_default(),
         };
         root.insert(&steps, id);
     }
@@ -379,5 +376,100 @@ impl Fold {
             .sum();
         let names: usize = self.names.names.iter().map(|s| s.len() + 48).sum();
         trees + leaves + best + names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miniperm_core::Scope;
+
+    fn leaf(ok: &str) -> Leaf {
+        Leaf {
+            succeeded: vec![ok.to_string()],
+            ..empty_leaf()
+        }
+    }
+
+    /// Paths of a flow with a prompt (allow/deny) and, on deny, a modal (confirm/cancel), from
+    /// two starting states; the deny paths have a finding.
+    /// (starting state, prefix, answers given).
+    type TestPath = (Vec<(Subject, Value)>, Vec<&'static str>, Vec<&'static str>);
+
+    fn paths() -> Vec<TestPath> {
+        let denied = vec![(Subject::Scope(Scope::Camera), Value::Denied)];
+        vec![
+            (vec![], vec![], vec!["allow"]),
+            (vec![], vec!["deny"], vec!["deny", "confirm"]),
+            (vec![], vec!["deny", "cancel"], vec!["deny", "cancel"]),
+            (denied.clone(), vec![], vec!["confirm"]),
+            (denied, vec!["cancel"], vec!["cancel"]),
+        ]
+    }
+
+    fn fold(order: &[usize]) -> Report {
+        let all = paths();
+        let mut f = Fold::default();
+        for &i in order {
+            let (start, prefix, answers) = &all[i];
+            let ui = |a: &str| match a {
+                "allow" | "deny" => "authorize scope.camera",
+                _ => "modal 需要相机",
+            };
+            let denied = answers.first() != Some(&"allow");
+            f.add(
+                Path {
+                    start,
+                    prefix: prefix.iter().map(|s| s.to_string()).collect(),
+                    hits: if denied {
+                        vec![findings::Hit {
+                            code: "silent-deny",
+                            message: "m".into(),
+                            location: None,
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    leaf: leaf(if denied { "none" } else { "authorize" }),
+                    steps: answers
+                        .iter()
+                        .map(|a| (ui(a).to_string(), a.to_string()))
+                        .collect(),
+                    answers: answers.iter().map(|s| s.to_string()).collect(),
+                    transcript: vec![format!("path {i}")],
+                    limit: false,
+                    cut: false,
+                },
+                "miniperm run x",
+            );
+        }
+        f.report(false)
+    }
+
+    #[test]
+    fn the_report_does_not_depend_on_the_order_paths_arrive_in() {
+        let sorted = fold(&[0, 1, 2, 3, 4]);
+        for order in [[4, 3, 2, 1, 0], [2, 4, 0, 3, 1], [3, 1, 4, 2, 0]] {
+            let r = fold(&order);
+            assert_eq!(r.text_tree(), sorted.text_tree(), "{order:?}");
+            assert_eq!(r.findings, sorted.findings, "{order:?}");
+            assert_eq!(r.findings[0].transcript, sorted.findings[0].transcript);
+            assert_eq!(r.outcomes, sorted.outcomes, "{order:?}");
+            assert_eq!(r.starts, sorted.starts, "{order:?}");
+        }
+        // The first choice first, then the other answers; the shortest witness.
+        let text = sorted.text_tree();
+        assert!(
+            text.find("allow").unwrap() < text.find("deny").unwrap(),
+            "{text}"
+        );
+        assert!(
+            text.find("confirm").unwrap() < text.find("cancel").unwrap(),
+            "{text}"
+        );
+        // `deny,confirm` from the fresh start and `confirm` from `denied` both cost 2: the
+        // fresh start (fewer fixed states) comes first.
+        assert_eq!(sorted.findings[0].answers, vec!["deny", "confirm"]);
+        assert_eq!(sorted.findings[0].transcript, vec!["path 1"]);
     }
 }
