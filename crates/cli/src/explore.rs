@@ -232,8 +232,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
     if args.json {
-        let doc = format::json_doc(&explored, &meta, &baseline);
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        // Streamed: the document is never built as one value (issue 9).
+        format::write_json(&explored, &meta, &baseline, out)?;
     } else {
         let mode = if args.tree {
             TreeMode::Tree

@@ -3,6 +3,7 @@
 //! for code scanning, JUnit XML for CI test views, and the baseline of accepted findings.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 
 use serde_json::{Value as Json, json};
 
@@ -273,6 +274,98 @@ pub fn json_doc(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
         "findings": findings,
         "tree": tree,
     })
+}
+
+/// The `--json` document written straight to `w`, pretty-printed, byte for byte what
+/// `serde_json::to_string_pretty(&json_doc(..))` gives plus a newline, without building the
+/// document as one value first (at 100,000 paths the tree and its starting states are large).
+pub fn write_json(
+    ex: &Explored,
+    meta: &Meta,
+    baseline: &Baseline,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    struct Tool<'a> {
+        name: &'a str,
+        version: &'a str,
+    }
+    #[derive(Serialize)]
+    struct FindingDoc<'a> {
+        code: &'a str,
+        message: &'a str,
+        rule: &'a str,
+        location: &'a Option<crate::Location>,
+        entry: &'a str,
+        answers: &'a [String],
+        state: &'a [String],
+        replay: &'a str,
+        accepted: bool,
+    }
+    #[derive(Serialize)]
+    struct EntryDoc<'a> {
+        entry: &'a str,
+        paths: usize,
+        truncated: bool,
+        starts: &'a [String],
+        outcomes: &'a [crate::Outcome],
+        branches: &'a [tree::Branch],
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        tool: Tool<'a>,
+        command: &'a str,
+        duration_ms: u64,
+        paths: usize,
+        truncated: bool,
+        findings: Vec<FindingDoc<'a>>,
+        tree: Vec<EntryDoc<'a>>,
+    }
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "miniperm",
+            version: &meta.version,
+        },
+        command: &meta.command,
+        duration_ms: ex.duration.as_millis() as u64,
+        paths: ex.paths(),
+        truncated: ex.truncated(),
+        findings: ex
+            .findings()
+            .into_iter()
+            .map(|(label, f)| FindingDoc {
+                code: &f.code,
+                message: &f.message,
+                rule: &f.rule,
+                location: &f.location,
+                entry: label,
+                answers: &f.answers,
+                state: &f.state,
+                replay: &f.replay,
+                accepted: baseline.accepts(f),
+            })
+            .collect(),
+        tree: ex
+            .entries
+            .iter()
+            .map(|e| EntryDoc {
+                entry: &e.label,
+                paths: e.report.paths,
+                truncated: e.report.truncated,
+                starts: &e.report.starts,
+                outcomes: &e.report.outcomes,
+                branches: &e.report.branches,
+            })
+            .collect(),
+    };
+    let mut buf = std::io::BufWriter::new(w);
+    serde_json::to_writer_pretty(&mut buf, &doc)?;
+    buf.write_all(b"\n")?;
+    buf.flush()
 }
 
 /// A path inside the project as the directory the command ran from sees it (a `file://` URI when

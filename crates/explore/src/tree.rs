@@ -1,7 +1,8 @@
 //! The outcome tree: one branch per starting state, one level per native UI, one edge per
 //! answer, a leaf per end. Equal sibling subtrees are merged into one edge (`allow | deny`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
 
 use miniperm_runtime::Event;
 use serde::Serialize;
@@ -244,17 +245,43 @@ impl Node {
     }
 }
 
-/// Merges starting states whose trees are equal and renders the whole tree as text.
+/// Merges starting states whose trees are equal.
 pub fn merge_branches(branches: Vec<Branch>) -> Vec<Branch> {
-    let mut out: Vec<Branch> = Vec::new();
-    for mut b in branches {
+    let mut m = BranchMerger::default();
+    for b in branches {
+        m.push(b);
+    }
+    m.finish()
+}
+
+/// [`merge_branches`] one branch at a time: each branch's tree is merged as it comes and
+/// either joins an equal earlier tree (its starts are appended there) or is kept. Equal trees
+/// are found through a hash, so many starting states cost one pass, not a comparison with
+/// every kept branch.
+#[derive(Debug, Default)]
+pub struct BranchMerger {
+    out: Vec<Branch>,
+    by_hash: HashMap<u64, Vec<usize>>,
+    hasher: RandomState,
+}
+
+impl BranchMerger {
+    pub fn push(&mut self, mut b: Branch) {
         b.node.merge();
-        match out.iter_mut().find(|o| o.node == b.node) {
-            Some(o) => o.starts.extend(b.starts),
-            None => out.push(b),
+        let h = self.hasher.hash_one(&b.node);
+        let same = self.by_hash.entry(h).or_default();
+        match same.iter().find(|i| self.out[**i].node == b.node) {
+            Some(i) => self.out[*i].starts.extend(b.starts),
+            None => {
+                same.push(self.out.len());
+                self.out.push(b);
+            }
         }
     }
-    out
+
+    pub fn finish(self) -> Vec<Branch> {
+        self.out
+    }
 }
 
 pub fn render_text(branches: &[Branch]) -> String {

@@ -274,6 +274,18 @@ fn html_report_is_self_contained_and_links_findings_to_paths() {
 }
 
 #[test]
+fn streamed_json_is_the_json_document_byte_for_byte() {
+    let r = explore_dir(&root().join("examples/classic"), &["onLocate"]);
+    let ex = explored("tap onLocate", r);
+    let doc = miniperm_explore::format::json_doc(&ex, &meta(), &Baseline::default());
+    let mut streamed = Vec::new();
+    miniperm_explore::format::write_json(&ex, &meta(), &Baseline::default(), &mut streamed)
+        .unwrap();
+    let expected = format!("{}\n", serde_json::to_string_pretty(&doc).unwrap());
+    assert_eq!(String::from_utf8(streamed).unwrap(), expected);
+}
+
+#[test]
 fn same_project_same_report() {
     let a = explore_dir(&root().join("examples/classic"), &["onLocate"]);
     let b = explore_dir(&root().join("examples/classic"), &["onLocate"]);
