@@ -131,7 +131,11 @@ pub fn text(ex: &Explored, baseline: &Baseline, mode: TreeMode) -> String {
     let mut trees = String::new();
     for e in &ex.entries {
         if ex.multi() {
-            trees.push_str(&format!("== {}  ({} paths)\n", e.label, e.report.paths));
+            trees.push_str(&format!(
+                "== {}  ({})\n",
+                e.label,
+                count(e.report.paths, "path")
+            ));
         }
         trees.push_str(&tree::render_text(&e.report.branches));
     }
@@ -173,15 +177,15 @@ fn summary(ex: &Explored) -> String {
     for e in &ex.entries {
         let r = &e.report;
         out.push_str(&format!(
-            "{}{} paths from {} starting states, {} outcomes:\n",
+            "{}{} from {}, {}:\n",
             if ex.multi() {
                 format!("== {}: ", e.label)
             } else {
                 String::new()
             },
-            r.paths,
-            r.starts.len(),
-            r.outcomes.len()
+            count(r.paths, "path"),
+            count(r.starts.len(), "starting state"),
+            count(r.outcomes.len(), "outcome")
         ));
         const TOP: usize = 12;
         for o in r.outcomes.iter().take(TOP) {
@@ -213,13 +217,21 @@ fn summary(ex: &Explored) -> String {
     out
 }
 
+/// `1 path`, `2 paths`: a count and its noun (every noun here takes a plain `s`).
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn totals(ex: &Explored) -> String {
     let n = ex.findings().len();
     format!(
-        "{} paths, {} finding{} in {:.1} s{}\n",
-        ex.paths(),
-        n,
-        if n == 1 { "" } else { "s" },
+        "{}, {} in {:.1} s{}\n",
+        count(ex.paths(), "path"),
+        count(n, "finding"),
         ex.duration.as_secs_f64(),
         if ex.truncated() {
             " (cut by --max-paths: not every path ran)"
@@ -521,8 +533,8 @@ pub fn junit(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
         out.push_str(&format!(
             "      <system-out>{}</system-out>\n",
             xml(&format!(
-                "{} paths{}{}",
-                e.report.paths,
+                "{}{}{}",
+                count(e.report.paths, "path"),
                 if e.report.truncated {
                     " (cut by --max-paths)"
                 } else {
@@ -543,6 +555,13 @@ pub fn junit(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_the_singular_for_one() {
+        assert_eq!(count(1, "path"), "1 path");
+        assert_eq!(count(0, "finding"), "0 findings");
+        assert_eq!(count(7, "starting state"), "7 starting states");
+    }
 
     #[test]
     fn xml_escapes_markup_and_controls() {
