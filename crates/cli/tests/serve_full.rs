@@ -178,7 +178,7 @@ fn a_full_disk_refuses_writes_keeps_reads_and_loses_nothing() {
             std::fs::copy(&from, check.path().join(name)).unwrap();
         }
     }
-    let mut store = SqliteStore::open(&check.path().join("consent.sqlite")).unwrap();
+    let mut store = SqliteStore::open(check.path().join("consent.sqlite")).unwrap();
     store.verify().unwrap();
     for u in &acked {
         let log = store.log_in("dev", &format!("u{u}"), "wxfull").unwrap();
