@@ -608,6 +608,13 @@ impl Engine {
                     });
                     Ok(Some((EndReason::BadInput, None)))
                 }
+                // The host's own call into the engine failed for want of memory: the cap.
+                Err(Halt::Fail(RunError::Engine(_))) if self.refused.get() => {
+                    shared
+                        .borrow_mut()
+                        .warn("limit", "the run went over its memory limit".into());
+                    Ok(Some((EndReason::Limit, None)))
+                }
                 Err(Halt::Fail(e)) => Err(e),
             }
         });

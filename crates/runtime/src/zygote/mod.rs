@@ -37,7 +37,8 @@
 //!    brought back the builder's.
 //! 6. **A zygote is used by one thread at a time.** [`Zygotes`] is `Send` so a pool can hand it
 //!    to whichever worker runs next: every `Rc` and rquickjs handle of the runtime is owned by the
-//!    zygote and moves with it (none is shared with anything outside), QuickJS keeps no
+//!    zygote and moves with it (none is shared with anything outside; the allocator's [`Refused`]
+//!    flag is shared only with the zygote's own engine), QuickJS keeps no
 //!    thread-local state, and the stack top is set again on every run.
 //!
 //! The memory limit holds: the arena refuses a block that would take the bytes in use past
