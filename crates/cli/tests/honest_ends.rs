@@ -88,3 +88,41 @@ fn explore_strict_fails_on_a_path_that_ends_in_a_limit() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("ended in a limit"), "{err}");
 }
+
+fn flood() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../runtime/tests/fixtures/hostile/flood")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_memory_hit_the_program_catches_ends_in_the_memory_limit_not_idle() {
+    // A later `.catch` of the promise chain, or a `try`, swallows the out-of-memory error: the
+    // run still ends with the memory limit, and exits as every limit does (1).
+    for tap in ["promiseHogChained", "hogCaught"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_miniperm"))
+            .args([
+                "run",
+                &flood(),
+                "--tap",
+                tap,
+                "--memory-mb",
+                "16",
+                "--ephemeral",
+            ])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{tap}: {out}");
+        assert!(
+            out.contains("the run went over its memory limit"),
+            "{tap}: {out}"
+        );
+        assert!(out.trim_end().ends_with("■ end limit"), "{tap}: {out}");
+        assert!(
+            !out.contains("caught") && !out.contains("carried on"),
+            "{tap}: {out}"
+        );
+    }
+}

@@ -28,6 +28,17 @@ fn classic(c: &mut Criterion) {
             run(&project, &cfg, &mut store, &mut user).expect("runs")
         })
     });
+    // The memory cap's allocator (zygote/cap.rs) against QuickJS's own libc malloc: a run with
+    // no cap uses the latter (issue 9, measured in BENCHMARKS.md's containment section).
+    let mut uncapped = cfg.clone();
+    uncapped.limits.memory_bytes = 0;
+    c.bench_function("run classic deny,confirm,settings, no memory cap", |b| {
+        b.iter(|| {
+            let mut store = MemoryStore::new();
+            let mut user = ScriptedUser::new(answers.clone());
+            run(&project, &uncapped, &mut store, &mut user).expect("runs")
+        })
+    });
     let mut launch_only = cfg.clone();
     launch_only.taps.clear();
     c.bench_function("run classic launch only", |b| {

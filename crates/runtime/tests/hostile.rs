@@ -148,13 +148,33 @@ fn set_data_floods_are_capped_by_the_memory_limit() {
 
 #[test]
 fn a_memory_hit_in_a_promise_chain_ends_with_limit() {
-    // NOT enforced: `promiseHogChained`, where a later link catches the out-of-memory error
-    // (the program handled it; QuickJS offers no hook that sees a caught one).
     let (o, took) = flood("promiseHog", 16);
     eprintln!("promiseHog: {took:?} for a {DEADLINE_MS} ms deadline");
     assert_eq!(o.end, EndReason::Limit, "{}", transcript(&o));
     assert!(limit_message(&o).contains("memory"));
     within(took, 3);
+}
+
+#[test]
+fn a_memory_hit_the_program_catches_still_ends_with_limit() {
+    // The allocator, not QuickJS, refuses past the cap, and the host sees every refusal: a
+    // later `.catch`, a `try`, or a timer's `try` swallowing the error changes nothing.
+    for tap in ["promiseHogChained", "hogCaught", "hogCaughtInTimer"] {
+        let (o, took) = flood(tap, 16);
+        eprintln!("{tap}: {took:?} for a {DEADLINE_MS} ms deadline");
+        assert_eq!(o.end, EndReason::Limit, "{tap}: {}", transcript(&o));
+        assert_eq!(
+            limit_message(&o),
+            "the run went over its memory limit",
+            "{tap}"
+        );
+        let said = logs(&o).join("|");
+        assert!(
+            !said.contains("caught") && !said.contains("carried on") && !said.contains("later"),
+            "{tap}: the program ran on after the refusal: {said}"
+        );
+        within(took, 3);
+    }
 }
 
 #[test]

@@ -52,6 +52,8 @@ pub(super) struct Shared {
     pub(super) rejections: Vec<String>,
     /// Set with `limit`: the interrupt handler then stops the JS that is running.
     pub(super) stop: Rc<Cell<bool>>,
+    /// Set by the allocator when it refused a request (the memory cap): the run is ending.
+    pub(super) refused: crate::zygote::Refused,
     /// The program changed data since the last render.
     pub(super) dirty: bool,
     /// The current page's last render, and its route.
@@ -72,8 +74,15 @@ pub(super) const MAX_EVENTS: usize = 200_000;
 pub(super) const MAX_QUEUED: usize = 100_000;
 
 impl Shared {
-    /// Records an event; past the cap the run is ended with `limit`.
+    /// Records an event; past the cap the run is ended with `limit`. Once the allocator refused
+    /// a request, only the `limit` warning that ends the run is recorded: what the program does
+    /// between the refusal and the interrupt handler's next poll (up to ~10,000 bytecode steps,
+    /// a number that depends on where the engine's counter stood) is not part of its story, and
+    /// the zygote and fresh paths could disagree on it.
     pub(super) fn push(&mut self, ev: Event) {
+        if self.refused.get() && !matches!(&ev, Event::Warning { code, .. } if code == "limit") {
+            return;
+        }
         if self.events.len() >= MAX_EVENTS {
             if self.limit.is_none() {
                 self.limit = Some(format!("the run produced more than {MAX_EVENTS} events"));

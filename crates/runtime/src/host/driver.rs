@@ -28,6 +28,9 @@ pub(super) struct Driver<'a, 'js> {
     pub(super) uiq: VecDeque<Pending>,
     pub(super) deadline: Rc<Cell<Option<Instant>>>,
     pub(super) interrupted: Rc<Cell<bool>>,
+    /// Set by the allocator when it refused a request: the memory cap was hit, even if the
+    /// program caught the error.
+    pub(super) refused: crate::zygote::Refused,
     pub(super) timer_fires: u32,
     pub(super) appid: String,
 }
@@ -86,6 +89,12 @@ impl<'js> Driver<'_, 'js> {
         let limit = self.sh.borrow_mut().limit.take();
         if let Some(m) = limit {
             self.sh.borrow_mut().warn("limit", m);
+            return Err(Halt::End(EndReason::Limit, None));
+        }
+        if self.refused.get() {
+            self.sh
+                .borrow_mut()
+                .warn("limit", "the run went over its memory limit".into());
             return Err(Halt::End(EndReason::Limit, None));
         }
         Ok(())

@@ -306,8 +306,13 @@ pub(crate) fn run_on(
     if let Some(z) = pool.and_then(|p| p.get(project, cfg, &route)) {
         return z.run(|engine| engine.drive(project, cfg, start, store, user, true));
     }
-    let rt = Runtime::new().map_err(|e| RunError::Engine(e.to_string()))?;
-    let engine = Engine::build(rt, project, cfg, &route)?;
+    let refused = crate::zygote::Refused::default();
+    let rt = match cfg.limits.memory_bytes {
+        0 => Runtime::new(),
+        cap => Runtime::new_with_alloc(crate::zygote::CappedAlloc::new(cap, refused.clone())),
+    }
+    .map_err(|e| RunError::Engine(e.to_string()))?;
+    let engine = Engine::build(rt, project, cfg, &route, refused)?;
     engine.drive(project, cfg, start, store, user, false)
 }
 
@@ -341,6 +346,8 @@ pub(crate) struct Engine {
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
     stop: Rc<Cell<bool>>,
+    /// Set by the allocator when it refused a request (the memory cap, see `zygote::cap`).
+    refused: crate::zygote::Refused,
     /// The run's memory cap (the host's share of it is counted in `Shared`).
     host_cap: usize,
     now_ms: i64,
@@ -348,14 +355,16 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// Sets `rt`'s limits and handlers, creates the context and installs the guards, the host
-    /// functions and the prelude (which reads the clock's start from `cfg.now_ms`).
+    /// functions and the prelude (which reads the clock's start from `cfg.now_ms`). `rt`'s
+    /// allocator enforces the memory cap and sets `refused` when it refuses (QuickJS's own
+    /// limit stays off: its refusals reach only the program).
     pub(crate) fn build(
         rt: Runtime,
         project: &Project,
         cfg: &RunConfig,
         route: &str,
+        refused: crate::zygote::Refused,
     ) -> Result<Engine, RunError> {
-        rt.set_memory_limit(cfg.limits.memory_bytes);
         rt.set_max_stack_size(512 * 1024);
         // Collect only when a run has really grown: a short run then never pays for a GC pass.
         rt.set_gc_threshold(cfg.limits.memory_bytes.min(16 * 1024 * 1024) / 2);
@@ -366,8 +375,9 @@ impl Engine {
             let deadline = deadline.clone();
             let interrupted = interrupted.clone();
             let stop = stop.clone();
+            let refused = refused.clone();
             rt.set_interrupt_handler(Some(Box::new(move || {
-                if interrupted.get() || stop.get() {
+                if interrupted.get() || stop.get() || refused.get() {
                     return true;
                 }
                 match deadline.get() {
@@ -382,6 +392,7 @@ impl Engine {
         let shared = Rc::new(RefCell::new(Shared {
             now: cfg.now_ms,
             stop: stop.clone(),
+            refused: refused.clone(),
             host_cap: cfg.limits.memory_bytes,
             ..Shared::default()
         }));
@@ -422,6 +433,7 @@ impl Engine {
             deadline,
             interrupted,
             stop,
+            refused,
             host_cap: cfg.limits.memory_bytes,
             now_ms: cfg.now_ms,
         })
@@ -501,6 +513,7 @@ impl Engine {
             && !s.wrote
             && !self.stop.get()
             && !self.interrupted.get()
+            && !self.refused.get()
             && self.deadline.get().is_none()
     }
 
@@ -514,10 +527,12 @@ impl Engine {
     pub(crate) fn reset(&self) {
         self.stop.set(false);
         self.interrupted.set(false);
+        self.refused.clear();
         self.deadline.set(None);
         *self.shared.borrow_mut() = Shared {
             now: self.now_ms,
             stop: self.stop.clone(),
+            refused: self.refused.clone(),
             host_cap: self.host_cap,
             ..Shared::default()
         };
@@ -574,6 +589,7 @@ impl Engine {
                 uiq: VecDeque::new(),
                 deadline: self.deadline.clone(),
                 interrupted: self.interrupted.clone(),
+                refused: self.refused.clone(),
                 timer_fires: 0,
                 appid: appid.to_string(),
             };
@@ -591,6 +607,13 @@ impl Engine {
                         at: None,
                     });
                     Ok(Some((EndReason::BadInput, None)))
+                }
+                // The host's own call into the engine failed for want of memory: the cap.
+                Err(Halt::Fail(RunError::Engine(_))) if self.refused.get() => {
+                    shared
+                        .borrow_mut()
+                        .warn("limit", "the run went over its memory limit".into());
+                    Ok(Some((EndReason::Limit, None)))
                 }
                 Err(Halt::Fail(e)) => Err(e),
             }

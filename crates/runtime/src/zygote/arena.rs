@@ -14,9 +14,20 @@
 //! ever borders the top. An allocation that fits nowhere returns null, which QuickJS reports as
 //! out of memory.
 //!
+//! The run's memory cap is enforced here, not by QuickJS's `malloc_limit` (whose refusals no
+//! host code sees, so a program that catches the error would run on as if nothing happened): a
+//! request whose block would take the bytes in use past the cap is refused, and the refusal is
+//! signalled to the host through a flag outside the arena ([`super::cap::Refused`]). The charge
+//! of a request is its block size ([`block_size`]), the same charge the fresh path's
+//! [`super::cap::CappedAlloc`] makes, so both paths refuse at the same point of the same run
+//! (up to a split remainder too small to be a block, which a block here keeps: at most 16 bytes
+//! per such block).
+//!
 //! Invariants (checked by the tests at the bottom, relied on by [`super`]):
 //! 1. every read and write stays inside `[base, base + len)`;
-//! 2. all mutable allocator state is in the arena (the Rust struct holds only `base` and `len`);
+//! 2. all mutable allocator state is in the arena (the Rust struct holds `base`, `len`, the cap,
+//!    and the refusal flag, which lives outside the arena on purpose: a restore must not hide
+//!    a refusal from the host, and `Engine::reset` clears it);
 //! 3. no two free blocks are adjacent, and no free block borders the top;
 //! 4. bytes past `Meta::top` are never read as metadata (a restore copies only up to the
 //!    snapshot's `top`; what lies past it is garbage that nothing reads).
@@ -24,9 +35,11 @@
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
+use super::cap::Refused;
+
 use rquickjs::allocator::Allocator;
 
-const HEADER: usize = 16;
+pub(super) const HEADER: usize = 16;
 const MIN_BLOCK: usize = 32;
 const INUSE: usize = 1;
 const PREV_INUSE: usize = 2;
@@ -65,7 +78,7 @@ fn bin_of(size: usize) -> usize {
 }
 
 /// The block size that serves a request of `n` bytes, or None if it cannot be represented.
-fn block_size(n: usize) -> Option<usize> {
+pub(super) fn block_size(n: usize) -> Option<usize> {
     let s = n.checked_add(HEADER + 15)? & !15;
     Some(s.max(MIN_BLOCK))
 }
@@ -74,6 +87,9 @@ fn block_size(n: usize) -> Option<usize> {
 pub(crate) struct ArenaAlloc {
     base: NonNull<u8>,
     len: usize,
+    /// The most bytes of blocks (headers included) in use at once.
+    cap: usize,
+    refused: Refused,
 }
 
 /// Where an arena is, for the snapshot and the restore (no ownership).
@@ -85,13 +101,25 @@ pub(crate) struct ArenaRef {
 
 impl ArenaAlloc {
     /// A zeroed arena of `len` bytes (rounded up to a page), or None if the system refuses it.
+    #[cfg(test)]
     pub(crate) fn new(len: usize) -> Option<ArenaAlloc> {
+        ArenaAlloc::capped(len, usize::MAX, Refused::default())
+    }
+
+    /// An arena of `len` bytes whose blocks in use never take more than `cap` bytes; a request
+    /// past that is refused and sets `refused`.
+    pub(crate) fn capped(len: usize, cap: usize, refused: Refused) -> Option<ArenaAlloc> {
         let len = len.max(META_SIZE + 4096).next_multiple_of(4096);
         let layout = Layout::from_size_align(len, 4096).ok()?;
         // SAFETY: `layout` has a non-zero size. Zeroed memory is a valid empty `Meta` (every
         // bin empty, nothing used) once `top` is set below.
         let base = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })?;
-        let a = ArenaAlloc { base, len };
+        let a = ArenaAlloc {
+            base,
+            len,
+            cap,
+            refused,
+        };
         // SAFETY: offset 0 is inside the arena and aligned for `Meta` (page-aligned base).
         unsafe { (*a.meta()).top = META_SIZE };
         Some(a)
@@ -237,6 +265,17 @@ impl ArenaAlloc {
             let Some(need) = block_size(n) else {
                 return self.refuse();
             };
+            if (*self.meta()).used.saturating_add(need) > self.cap {
+                return self.over_cap();
+            }
+            self.place(need)
+        }
+    }
+
+    /// A block of `need` bytes (a [`block_size`]), the cap already checked; null when the arena
+    /// has no room.
+    unsafe fn place(&self, need: usize) -> *mut u8 {
+        unsafe {
             if let Some(b) = self.take_free(need) {
                 self.use_block(b, need);
                 return self.base.as_ptr().add(b + HEADER);
@@ -254,9 +293,18 @@ impl ArenaAlloc {
         }
     }
 
+    /// Refuses a request the arena has no room for (counted: it should never happen, the
+    /// arena is larger than the cap).
     fn refuse(&self) -> *mut u8 {
         // SAFETY: `Meta` is at offset 0, inside the arena.
         unsafe { (*self.meta()).refused += 1 };
+        self.refused.set();
+        std::ptr::null_mut()
+    }
+
+    /// Refuses a request past the run's memory cap.
+    fn over_cap(&self) -> *mut u8 {
+        self.refused.set();
         std::ptr::null_mut()
     }
 
@@ -306,8 +354,12 @@ impl ArenaAlloc {
             if need <= size {
                 return p;
             }
-            let next = b + size;
             let m = self.meta();
+            // Charged as the fresh path charges it: the old block given back, the new one taken.
+            if ((*m).used - size).saturating_add(need) > self.cap {
+                return self.over_cap();
+            }
+            let next = b + size;
             // Grow in place into the top.
             if next == (*m).top {
                 if need - size <= self.len - (*m).top {
@@ -325,7 +377,7 @@ impl ArenaAlloc {
                 self.use_block(b, need);
                 return p;
             }
-            let q = self.malloc(n);
+            let q = self.place(need);
             if !q.is_null() {
                 std::ptr::copy_nonoverlapping(p, q, size - HEADER);
                 self.free(p);
@@ -494,6 +546,7 @@ mod tests {
         }
         assert!(n >= 10);
         assert_eq!(ArenaAlloc::refused(a.at()), 1);
+        assert!(a.refused.get());
         assert!(a.alloc(usize::MAX - 4).is_null());
         assert!(a.calloc(usize::MAX, 2).is_null());
         check(&a);

@@ -37,15 +37,21 @@
 //!    brought back the builder's.
 //! 6. **A zygote is used by one thread at a time.** [`Zygotes`] is `Send` so a pool can hand it
 //!    to whichever worker runs next: every `Rc` and rquickjs handle of the runtime is owned by the
-//!    zygote and moves with it (none is shared with anything outside), QuickJS keeps no
+//!    zygote and moves with it (none is shared with anything outside; the allocator's [`Refused`]
+//!    flag is shared only with the zygote's own engine), QuickJS keeps no
 //!    thread-local state, and the stack top is set again on every run.
 //!
-//! The memory limit holds: QuickJS's own accounting (`set_memory_limit`, as on the fresh path)
-//! refuses past `--memory-mb`, and the arena itself is that cap plus room for the allocator's
-//! headers and fragmentation, so even its own exhaustion is an ordinary out-of-memory.
+//! The memory limit holds: the arena refuses a block that would take the bytes in use past
+//! `--memory-mb` ([`cap`], the same charge as the fresh path's [`CappedAlloc`]), and the arena
+//! itself is that cap plus room for fragmentation, so even its own exhaustion is an ordinary
+//! out-of-memory. Either refusal sets the run's [`Refused`] flag, which ends the run with the
+//! memory limit even when the program catches the error.
 #![allow(unsafe_code)]
 
 mod arena;
+mod cap;
+
+pub(crate) use cap::{CappedAlloc, Refused};
 
 use miniperm_core::{Channel, Profile, SystemSwitches};
 use miniperm_store::ConsentStore;
@@ -111,8 +117,8 @@ pub(crate) struct Zygote {
     key: Key,
 }
 
-/// The arena of a run capped at `cap` bytes: the cap, plus an eighth and 1 MiB for the
-/// allocator's headers and fragmentation, so QuickJS's own limit (the fresh path's) trips first.
+/// The arena of a run capped at `cap` bytes: the cap, plus an eighth and 1 MiB for
+/// fragmentation, so the cap (the fresh path's) trips first.
 fn arena_len(cap: usize) -> usize {
     cap.saturating_add(cap / 8).saturating_add(1 << 20)
 }
@@ -124,10 +130,13 @@ impl Zygote {
             return Err(RunError::Engine("a zygote needs a memory cap".into()));
         }
         let engine_err = || RunError::Engine("cannot reserve the zygote's arena".into());
-        let alloc = ArenaAlloc::new(arena_len(cfg.limits.memory_bytes)).ok_or_else(engine_err)?;
+        let cap = cfg.limits.memory_bytes;
+        let refused = Refused::default();
+        let alloc =
+            ArenaAlloc::capped(arena_len(cap), cap, refused.clone()).ok_or_else(engine_err)?;
         let arena = alloc.at();
         let rt = Runtime::new_with_alloc(alloc).map_err(|e| RunError::Engine(e.to_string()))?;
-        let engine = Engine::build(rt, project, cfg, route)?;
+        let engine = Engine::build(rt, project, cfg, route, refused)?;
         engine.preload(project)?;
         if engine.rt.is_job_pending() || !engine.pristine() {
             return Err(RunError::Engine(

@@ -92,6 +92,12 @@ fn the_zygote_gives_the_fresh_transcript() {
         (&flood, vec!["promiseHogChained"], "", |c| {
             c.limits.memory_bytes = 16 << 20
         }),
+        (&flood, vec!["hogCaught", "alive"], "", |c| {
+            c.limits.memory_bytes = 16 << 20
+        }),
+        (&flood, vec!["hogCaughtInTimer"], "", |c| {
+            c.limits.memory_bytes = 16 << 20
+        }),
         (&flood, vec!["setDataFlood"], "", |c| {
             c.limits.memory_bytes = 16 << 20;
             c.limits.dispatch_ms = 20_000;
