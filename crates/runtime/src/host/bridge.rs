@@ -243,6 +243,16 @@ pub(super) fn install<'js>(
         )
         .map_err(e)?;
     }
+    // The call site in a stack (`new Error().stack`), parsed here: a JS regex over every frame
+    // was a measurable share of an explored path.
+    n.set(
+        "site",
+        Function::new(ctx.clone(), |stack: String| {
+            call_site(&stack).unwrap_or_default()
+        })
+        .map_err(e)?,
+    )
+    .map_err(e)?;
     {
         let sh = shared.clone();
         n.set(
@@ -473,4 +483,86 @@ pub(super) fn install<'js>(
     let h: Object = f.call((n.clone(), cfg_obj)).map_err(e)?;
     // `n` too: its functions are the host's Rust closures (see `Engine::pins`).
     Ok((h, n))
+}
+
+/// JavaScript's `\s` (ECMAScript WhiteSpace and LineTerminator; unlike Rust's
+/// `char::is_whitespace`, the byte-order mark but not U+0085).
+fn js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// The first frame of a QuickJS stack that names a project file (prelude frames name `<…>`), as
+/// `file:line:col`. The same as matching each line (split on `\n`) against
+/// `/\(?([^\s()]+):(\d+):(\d+)\)?\s*$/` and keeping the first whose file does not start with `<`.
+pub(super) fn call_site(stack: &str) -> Option<String> {
+    stack.split('\n').find_map(|line| {
+        let (file, l, c) = frame(line)?;
+        (!file.starts_with('<')).then(|| format!("{file}:{l}:{c}"))
+    })
+}
+
+/// `(file, line, col)` of one stack line, as the regex in [`call_site`] captures them.
+fn frame(line: &str) -> Option<(&str, &str, &str)> {
+    let rest = line.trim_end_matches(js_space);
+    let rest = rest.strip_suffix(')').unwrap_or(rest);
+    let digits = |s: &str| s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let nc = digits(rest);
+    let (rest, col) = rest.split_at(rest.len() - nc);
+    let rest = rest.strip_suffix(':').filter(|_| nc > 0)?;
+    let nl = digits(rest);
+    let (rest, ln) = rest.split_at(rest.len() - nl);
+    let rest = rest.strip_suffix(':').filter(|_| nl > 0)?;
+    let start = rest
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| js_space(c) || c == '(' || c == ')')
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let file = &rest[start..];
+    (!file.is_empty()).then_some((file, ln, col))
+}
+
+#[cfg(test)]
+mod site_tests {
+    use super::call_site;
+
+    #[test]
+    fn first_project_frame() {
+        let stack = "    at site (<prelude>:73:13)\n    at native (<prelude>:166:5)\n    at onLocate (pages/index/index.js:7:5)\n    at <anonymous> (<input>:1:1)\n";
+        assert_eq!(
+            call_site(stack).as_deref(),
+            Some("pages/index/index.js:7:5")
+        );
+    }
+
+    #[test]
+    fn shapes_the_regex_accepts_and_refuses() {
+        assert_eq!(
+            call_site("    at pages/a.js:1:2").as_deref(),
+            Some("pages/a.js:1:2")
+        );
+        assert_eq!(
+            call_site("at f (a:b.js:10:20) \r").as_deref(),
+            Some("a:b.js:10:20")
+        );
+        assert_eq!(call_site("x)y.js:3:4").as_deref(), Some("y.js:3:4"));
+        assert_eq!(call_site("at f (a.js:1:2))"), None);
+        assert_eq!(call_site("at f (a.js:1)"), None);
+        assert_eq!(call_site("at f (:1:2)"), None);
+        assert_eq!(call_site("at f (a.js:x1:2)"), None);
+        assert_eq!(
+            call_site("at f (<x>:1:2)\nat g (b.js:1:2)").as_deref(),
+            Some("b.js:1:2")
+        );
+        assert_eq!(call_site(""), None);
+    }
 }
