@@ -192,6 +192,10 @@ pub(super) fn install<'js>(
                 {
                     return;
                 }
+                if let Some(ev) = event_direct(&ty, &json, &p) {
+                    sh.borrow_mut().push(ev);
+                    return;
+                }
                 let mut fields: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
                 if let Json::Object(m) = &mut fields {
                     if let Some(Json::String(at)) = m.get_mut("at") {
@@ -483,6 +487,37 @@ pub(super) fn install<'js>(
     let h: Object = f.call((n.clone(), cfg_obj)).map_err(e)?;
     // `n` too: its functions are the host's Rust closures (see `Engine::pins`).
     Ok((h, n))
+}
+
+/// An emitted event parsed straight from its JSON, without a `serde_json::Value` in between,
+/// when that gives what the general path in `N.emit` gives: the object names no `type` of its
+/// own (the general path overwrites it) and parses as an [`Event`]. Call sites (`at`) are
+/// mapped as there. None: take the general path.
+fn event_direct(ty: &str, json: &str, p: &Project) -> Option<Event> {
+    let body = json.trim_start().strip_prefix('{')?;
+    if json.contains("\"type\"") {
+        return None;
+    }
+    let tag = serde_json::to_string(ty).ok()?;
+    let sep = if body.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    let text = format!("{{\"type\":{tag}{sep}{body}");
+    let mut ev: Event = serde_json::from_str(&text).ok()?;
+    match &mut ev {
+        Event::Call { at: Some(at), .. }
+        | Event::Callback { at: Some(at), .. }
+        | Event::Warning { at: Some(at), .. } => *at = p.map_site(at),
+        Event::Ui { detail, .. } => {
+            if let Some(Json::String(at)) = detail.get_mut("at") {
+                *at = p.map_site(at);
+            }
+        }
+        _ => {}
+    }
+    Some(ev)
 }
 
 /// JavaScript's `\s` (ECMAScript WhiteSpace and LineTerminator; unlike Rust's
