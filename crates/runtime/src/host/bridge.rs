@@ -192,19 +192,10 @@ pub(super) fn install<'js>(
                 {
                     return;
                 }
-                if let Some(ev) = event_direct(&ty, &json, &p) {
+                if let Some(ev) =
+                    event_direct(&ty, &json, &p).or_else(|| event_general(ty, &json, &p))
+                {
                     sh.borrow_mut().push(ev);
-                    return;
-                }
-                let mut fields: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
-                if let Json::Object(m) = &mut fields {
-                    if let Some(Json::String(at)) = m.get_mut("at") {
-                        *at = p.map_site(at);
-                    }
-                    m.insert("type".into(), Json::String(ty));
-                    if let Ok(ev) = serde_json::from_value::<Event>(fields) {
-                        sh.borrow_mut().push(ev);
-                    }
                 }
             })
             .map_err(e)?,
@@ -489,6 +480,20 @@ pub(super) fn install<'js>(
     Ok((h, n))
 }
 
+/// An emitted event as `N.emit` always read it: the JSON into a `serde_json::Value`, its `at`
+/// mapped, its `type` set, then into an [`Event`].
+fn event_general(ty: String, json: &str, p: &Project) -> Option<Event> {
+    let mut fields: Json = serde_json::from_str(json).unwrap_or(Json::Null);
+    let Json::Object(m) = &mut fields else {
+        return None;
+    };
+    if let Some(Json::String(at)) = m.get_mut("at") {
+        *at = p.map_site(at);
+    }
+    m.insert("type".into(), Json::String(ty));
+    serde_json::from_value::<Event>(fields).ok()
+}
+
 /// An emitted event parsed straight from its JSON, without a `serde_json::Value` in between,
 /// when that gives what the general path in `N.emit` gives: the object names no `type` of its
 /// own (the general path overwrites it) and parses as an [`Event`]. Call sites (`at`) are
@@ -599,5 +604,62 @@ mod site_tests {
             Some("b.js:1:2")
         );
         assert_eq!(call_site(""), None);
+    }
+}
+
+#[cfg(test)]
+mod emit_tests {
+    use super::{event_direct, event_general};
+    use crate::project::Project;
+
+    #[test]
+    fn the_direct_parse_gives_what_the_general_one_gives() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tstemplate");
+        let p = Project::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let cases = [
+            (
+                "call",
+                r#"{"api":"getSetting","args":{"a":[1,2.5,-3e-7,null]},"at":"pages/index/index.ts:3:5"}"#,
+            ),
+            ("call", r#"{"api":"x","args":{}}"#),
+            (
+                "callback",
+                r#"{"api":"x","kind":"success","res":{"errMsg":"x:ok"},"at":"app.ts:2:1"}"#,
+            ),
+            (
+                "ui",
+                r#"{"ui":"modal","title":"t","content":"c","at":"pages/index/index.ts:9:9"}"#,
+            ),
+            (
+                "warning",
+                r#"{"code":"c","message":"m","at":"app.ts:1:200"}"#,
+            ),
+            ("log", r#"{"level":"log","args":["a",{"b":1}]}"#),
+            ("end", r#"{"reason":"idle"}"#),
+            ("page", r#"{"action":"load","route":"pages/index/index"}"#),
+            ("data", r#"{"route":"r","patch":{"type":"nested is fine"}}"#),
+            ("ui", r#"{"ui":"modal","type":"own type"}"#),
+            ("call", r#"{"api":"x","api":"y","args":{}}"#),
+            ("log", r#"{}"#),
+            ("log", r#"not json"#),
+            ("nosuch", r#"{"a":1}"#),
+        ];
+        for (ty, json) in cases {
+            let general = event_general(ty.to_string(), json, &p);
+            if let Some(direct) = event_direct(ty, json, &p) {
+                assert_eq!(Some(direct), general, "{ty} {json}");
+            }
+        }
+        // The common shapes do take the direct path.
+        assert!(event_direct("call", cases[0].1, &p).is_some());
+        assert!(event_direct("ui", cases[3].1, &p).is_some());
+        // And map the call site as the general path does (line 1 loses the loader's head).
+        let Some(crate::event::Event::Warning { at: Some(at), .. }) =
+            event_direct("warning", cases[4].1, &p)
+        else {
+            panic!("a warning")
+        };
+        assert_ne!(at, "app.ts:1:200");
     }
 }
