@@ -155,6 +155,9 @@ pub struct RuntimeRunner {
     /// Idle zygote pools, one per worker at most (a worker takes one for a path and gives it
     /// back), kept for the runner's life so discovery rounds reuse them. None: fresh runtimes.
     pool: Option<Mutex<Vec<Zygotes>>>,
+    /// The scopes each source file names, read once per file (the project does not change while
+    /// it is explored; every path that calls `getSetting` from a file asks again).
+    named: Mutex<HashMap<String, Vec<Scope>>>,
 }
 
 /// Scopes named (`'scope.xxx'`) in a source text.
@@ -182,6 +185,7 @@ impl RuntimeRunner {
             base,
             max_settings_combos,
             pool: Some(Mutex::new(Vec::new())),
+            named: Mutex::new(HashMap::new()),
         }
     }
 
@@ -225,9 +229,8 @@ impl RuntimeRunner {
             } = e
                 && api == "getSetting"
                 && let Some(l) = crate::Location::parse(at)
-                && let Ok(text) = std::fs::read_to_string(self.project.root().join(&l.file))
             {
-                for s in scopes_named(&text) {
+                for s in self.scopes_of(&l.file) {
                     if !out.contains(&s) {
                         out.push(s);
                     }
@@ -235,6 +238,22 @@ impl RuntimeRunner {
             }
         }
         out
+    }
+
+    /// [`scopes_named`] in a project file, cached; a file that cannot be read names none.
+    fn scopes_of(&self, file: &str) -> Vec<Scope> {
+        if let Ok(named) = self.named.lock()
+            && let Some(s) = named.get(file)
+        {
+            return s.clone();
+        }
+        let scopes = std::fs::read_to_string(self.project.root().join(file))
+            .map(|text| scopes_named(&text))
+            .unwrap_or_default();
+        if let Ok(mut named) = self.named.lock() {
+            named.insert(file.to_string(), scopes.clone());
+        }
+        scopes
     }
 }
 

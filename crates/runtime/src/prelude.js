@@ -67,17 +67,12 @@
   }
   function emit(type, fields) { N.emit(type, safeJson(fields)); }
   // Where the mini-program made a wx call: the first stack frame outside this prelude (which has
-  // no project file name), as `file:line:col`; Rust maps it to the original source.
-  var FRAME = /\(?([^\s()]+):(\d+):(\d+)\)?\s*$/;
+  // no project file name), as `file:line:col` (Rust parses the stack and maps it to the original
+  // source).
   function site() {
     var s = new Error().stack;
     if (typeof s !== 'string') return undefined;
-    var lines = s.split('\n');
-    for (var i = 0; i < lines.length; i++) {
-      var m = FRAME.exec(lines[i]);
-      if (m && m[1].charAt(0) !== '<') return m[1] + ':' + m[2] + ':' + m[3];
-    }
-    return undefined;
+    return N.site(s) || undefined;
   }
   function emitCall(api, args) { var at = site(); emit('call', { api: api, args: args, at: at }); return at; }
   function emitExact(type, fields) { N.emit(type, exactJson(fields)); }

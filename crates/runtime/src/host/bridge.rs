@@ -201,15 +201,10 @@ pub(super) fn install<'js>(
                 {
                     return;
                 }
-                let mut fields: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
-                if let Json::Object(m) = &mut fields {
-                    if let Some(Json::String(at)) = m.get_mut("at") {
-                        *at = p.map_site(at);
-                    }
-                    m.insert("type".into(), Json::String(ty));
-                    if let Ok(ev) = serde_json::from_value::<Event>(fields) {
-                        sh.borrow_mut().push(ev);
-                    }
+                if let Some(ev) =
+                    event_direct(&ty, &json, &p).or_else(|| event_general(ty, &json, &p))
+                {
+                    sh.borrow_mut().push(ev);
                 }
             })
             .map_err(e)?,
@@ -252,6 +247,16 @@ pub(super) fn install<'js>(
         )
         .map_err(e)?;
     }
+    // The call site in a stack (`new Error().stack`), parsed here: a JS regex over every frame
+    // was a measurable share of an explored path.
+    n.set(
+        "site",
+        Function::new(ctx.clone(), |stack: String| {
+            call_site(&stack).unwrap_or_default()
+        })
+        .map_err(e)?,
+    )
+    .map_err(e)?;
     {
         let sh = shared.clone();
         n.set(
@@ -482,4 +487,188 @@ pub(super) fn install<'js>(
     let h: Object = f.call((n.clone(), cfg_obj)).map_err(e)?;
     // `n` too: its functions are the host's Rust closures (see `Engine::pins`).
     Ok((h, n))
+}
+
+/// An emitted event as `N.emit` always read it: the JSON into a `serde_json::Value`, its `at`
+/// mapped, its `type` set, then into an [`Event`].
+fn event_general(ty: String, json: &str, p: &Project) -> Option<Event> {
+    let mut fields: Json = serde_json::from_str(json).unwrap_or(Json::Null);
+    let Json::Object(m) = &mut fields else {
+        return None;
+    };
+    if let Some(Json::String(at)) = m.get_mut("at") {
+        *at = p.map_site(at);
+    }
+    m.insert("type".into(), Json::String(ty));
+    serde_json::from_value::<Event>(fields).ok()
+}
+
+/// An emitted event parsed straight from its JSON, without a `serde_json::Value` in between,
+/// when that gives what the general path in `N.emit` gives: the object names no `type` of its
+/// own (the general path overwrites it) and parses as an [`Event`]. Call sites (`at`) are
+/// mapped as there. None: take the general path.
+fn event_direct(ty: &str, json: &str, p: &Project) -> Option<Event> {
+    let body = json.trim_start().strip_prefix('{')?;
+    if json.contains("\"type\"") {
+        return None;
+    }
+    let tag = serde_json::to_string(ty).ok()?;
+    let sep = if body.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    let text = format!("{{\"type\":{tag}{sep}{body}");
+    let mut ev: Event = serde_json::from_str(&text).ok()?;
+    match &mut ev {
+        Event::Call { at: Some(at), .. }
+        | Event::Callback { at: Some(at), .. }
+        | Event::Warning { at: Some(at), .. } => *at = p.map_site(at),
+        Event::Ui { detail, .. } => {
+            if let Some(Json::String(at)) = detail.get_mut("at") {
+                *at = p.map_site(at);
+            }
+        }
+        _ => {}
+    }
+    Some(ev)
+}
+
+/// JavaScript's `\s` (ECMAScript WhiteSpace and LineTerminator; unlike Rust's
+/// `char::is_whitespace`, the byte-order mark but not U+0085).
+fn js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// The first frame of a QuickJS stack that names a project file (prelude frames name `<…>`), as
+/// `file:line:col`. The same as matching each line (split on `\n`) against
+/// `/\(?([^\s()]+):(\d+):(\d+)\)?\s*$/` and keeping the first whose file does not start with `<`.
+pub(super) fn call_site(stack: &str) -> Option<String> {
+    stack.split('\n').find_map(|line| {
+        let (file, l, c) = frame(line)?;
+        (!file.starts_with('<')).then(|| format!("{file}:{l}:{c}"))
+    })
+}
+
+/// `(file, line, col)` of one stack line, as the regex in [`call_site`] captures them.
+fn frame(line: &str) -> Option<(&str, &str, &str)> {
+    let rest = line.trim_end_matches(js_space);
+    let rest = rest.strip_suffix(')').unwrap_or(rest);
+    let digits = |s: &str| s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let nc = digits(rest);
+    let (rest, col) = rest.split_at(rest.len() - nc);
+    let rest = rest.strip_suffix(':').filter(|_| nc > 0)?;
+    let nl = digits(rest);
+    let (rest, ln) = rest.split_at(rest.len() - nl);
+    let rest = rest.strip_suffix(':').filter(|_| nl > 0)?;
+    let start = rest
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| js_space(c) || c == '(' || c == ')')
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let file = &rest[start..];
+    (!file.is_empty()).then_some((file, ln, col))
+}
+
+#[cfg(test)]
+mod site_tests {
+    use super::call_site;
+
+    #[test]
+    fn first_project_frame() {
+        let stack = "    at site (<prelude>:73:13)\n    at native (<prelude>:166:5)\n    at onLocate (pages/index/index.js:7:5)\n    at <anonymous> (<input>:1:1)\n";
+        assert_eq!(
+            call_site(stack).as_deref(),
+            Some("pages/index/index.js:7:5")
+        );
+    }
+
+    #[test]
+    fn shapes_the_regex_accepts_and_refuses() {
+        assert_eq!(
+            call_site("    at pages/a.js:1:2").as_deref(),
+            Some("pages/a.js:1:2")
+        );
+        assert_eq!(
+            call_site("at f (a:b.js:10:20) \r").as_deref(),
+            Some("a:b.js:10:20")
+        );
+        assert_eq!(call_site("x)y.js:3:4").as_deref(), Some("y.js:3:4"));
+        assert_eq!(call_site("at f (a.js:1:2))"), None);
+        assert_eq!(call_site("at f (a.js:1)"), None);
+        assert_eq!(call_site("at f (:1:2)"), None);
+        assert_eq!(call_site("at f (a.js:x1:2)"), None);
+        assert_eq!(
+            call_site("at f (<x>:1:2)\nat g (b.js:1:2)").as_deref(),
+            Some("b.js:1:2")
+        );
+        assert_eq!(call_site(""), None);
+    }
+}
+
+#[cfg(test)]
+mod emit_tests {
+    use super::{event_direct, event_general};
+    use crate::project::Project;
+
+    #[test]
+    fn the_direct_parse_gives_what_the_general_one_gives() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tstemplate");
+        let p = Project::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let cases = [
+            (
+                "call",
+                r#"{"api":"getSetting","args":{"a":[1,2.5,-3e-7,null]},"at":"pages/index/index.ts:3:5"}"#,
+            ),
+            ("call", r#"{"api":"x","args":{}}"#),
+            (
+                "callback",
+                r#"{"api":"x","kind":"success","res":{"errMsg":"x:ok"},"at":"app.ts:2:1"}"#,
+            ),
+            (
+                "ui",
+                r#"{"ui":"modal","title":"t","content":"c","at":"pages/index/index.ts:9:9"}"#,
+            ),
+            (
+                "warning",
+                r#"{"code":"c","message":"m","at":"app.ts:1:200"}"#,
+            ),
+            ("log", r#"{"level":"log","args":["a",{"b":1}]}"#),
+            ("end", r#"{"reason":"idle"}"#),
+            ("page", r#"{"action":"load","route":"pages/index/index"}"#),
+            ("data", r#"{"route":"r","patch":{"type":"nested is fine"}}"#),
+            ("ui", r#"{"ui":"modal","type":"own type"}"#),
+            ("call", r#"{"api":"x","api":"y","args":{}}"#),
+            ("log", r#"{}"#),
+            ("log", r#"not json"#),
+            ("nosuch", r#"{"a":1}"#),
+        ];
+        for (ty, json) in cases {
+            let general = event_general(ty.to_string(), json, &p);
+            if let Some(direct) = event_direct(ty, json, &p) {
+                assert_eq!(Some(direct), general, "{ty} {json}");
+            }
+        }
+        // The common shapes do take the direct path.
+        assert!(event_direct("call", cases[0].1, &p).is_some());
+        assert!(event_direct("ui", cases[3].1, &p).is_some());
+        // And map the call site as the general path does (line 1 loses the loader's head).
+        let Some(crate::event::Event::Warning { at: Some(at), .. }) =
+            event_direct("warning", cases[4].1, &p)
+        else {
+            panic!("a warning")
+        };
+        assert_ne!(at, "app.ts:1:200");
+    }
 }
