@@ -7,31 +7,15 @@
 //! another user, or where mounting is refused, the test prints why and skips.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use miniperm_core::{Scope, Subject, Value};
 use miniperm_store::SqliteStore;
 
-fn call(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_str(rest).unwrap_or(serde_json::Value::Null),
-    )
-}
+mod common;
+use common::{call_json as call, spawn_serve};
 
 /// A tmpfs of `kib` KiB, unmounted (and its folder removed) on drop.
 struct Mount {
@@ -70,27 +54,11 @@ impl Drop for Mount {
 }
 
 fn serve(db: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_miniperm"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|a| a.parse().ok());
-    let Some(addr) = addr else {
-        let _ = child.kill();
-        panic!("the service did not start: {first:?}");
-    };
-    (child, addr)
+    spawn_serve(
+        Command::new(env!("CARGO_BIN_EXE_miniperm"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db),
+    )
 }
 
 /// Asks `scope.camera` for user `u` and answers allow: Ok on 200, else the failing answer.

@@ -6,28 +6,15 @@
 //! goes to stderr (the figures of BENCHMARKS.md come from `MINIPERM_KILL_TRIALS=100`).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::sync::mpsc;
 
 use miniperm_core::{Scope, Subject, Value};
 use miniperm_store::{Target, open_backend, testpg};
 
-fn call(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, rest) = raw.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, rest.to_string()))
-}
+mod common;
+use common::{call, spawn_serve};
 
 #[test]
 fn acknowledged_answers_survive_sigkill() {
@@ -68,23 +55,7 @@ fn trial_once(target: &Target, trial: usize) -> usize {
         Target::Sqlite(p) => cmd.arg("--db").arg(p),
         Target::Postgres(u) => cmd.args(["--database-url", u]),
     };
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    // "miniperm serve: http://127.0.0.1:PORT/v1 · store …"
-    let addr: SocketAddr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("trial {trial}: no address in {first:?}"))
-        .parse()
-        .unwrap();
+    let (mut child, addr) = spawn_serve(&mut cmd);
     let app = format!("wxkill{trial}");
 
     const USERS: usize = 150;

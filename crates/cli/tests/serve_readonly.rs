@@ -4,25 +4,11 @@
 //! runs as `nobody` (root writes through file modes).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-fn call(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(rest).unwrap())
-}
+mod common;
+use common::{call_json as call, spawn_serve};
 
 fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -69,26 +55,9 @@ fn a_read_only_store_serves_reads() {
     } else {
         Command::new(bin)
     };
-    let mut child = cmd
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr: Option<SocketAddr> = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|a| a.parse().ok());
-    let Some(addr) = addr else {
-        let _ = child.kill();
-        panic!("the service did not start on a read-only store: {first:?}");
-    };
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db);
+    let (mut child, addr) = spawn_serve(&mut cmd);
     let base = "/v1/apps/wxro/users/alice";
     let (st, v) = call(addr, "GET", &format!("{base}/setting"), "");
     let (st2, v2) = call(
