@@ -189,6 +189,15 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Whether `dir` has a child folder with an app.json.
+fn has_project(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| e.path().join("app.json").is_file())
+    })
+}
+
 /// The simulator's project folders: the bundled `examples/*` (found in the current folder or
 /// above the binary), then every child folder of each `--projects DIR`; only folders with an
 /// app.json, each once.
@@ -202,7 +211,8 @@ fn sim_project_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
             .ancestors()
             .skip(1)
             .map(|a| a.join("examples"))
-            .find(|p| p.is_dir())
+            // Not cargo's own `target/*/examples` (compiled examples): a folder of projects.
+            .find(|p| has_project(p))
     {
         roots.push(found);
     }
@@ -235,5 +245,24 @@ fn serve_err(e: miniperm_server::ApiError) -> CliError {
     match e {
         miniperm_server::ApiError::Store(s) => CliError::Store(s),
         e => CliError::Usage(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_folder_of_compiled_examples_is_not_a_folder_of_projects() {
+        let dir = tempfile::tempdir().unwrap();
+        let compiled = dir.path().join("target/release/examples");
+        std::fs::create_dir_all(&compiled).unwrap();
+        std::fs::write(compiled.join("hello"), b"").unwrap();
+        assert!(!has_project(&compiled));
+        let projects = dir.path().join("examples/classic");
+        std::fs::create_dir_all(&projects).unwrap();
+        std::fs::write(projects.join("app.json"), b"{}").unwrap();
+        assert!(has_project(&dir.path().join("examples")));
     }
 }
