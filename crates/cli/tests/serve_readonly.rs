@@ -48,13 +48,21 @@ fn a_read_only_store_serves_reads() {
     }
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
 
-    let mut cmd = if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "nobody", "--", bin]);
-        c
-    } else {
-        Command::new(bin)
-    };
+    let mut cmd = Command::new(bin);
+    if root {
+        // The service itself runs as nobody (not under `runuser`, whose kill would leave the
+        // service running): std's `uid`/`gid` drop privileges between fork and exec.
+        use std::os::unix::process::CommandExt;
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id").args([flag, "nobody"]).output().unwrap();
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        cmd.gid(id("-g")).uid(id("-u"));
+    }
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(&db);
     let (mut child, addr) = spawn_serve(&mut cmd);
