@@ -281,6 +281,17 @@ pub trait Backend: ConsentStore + Send {
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
     ) -> Result<Vec<Vec<ConsentEvent>>, StoreError>;
+    /// [`Backend::append_batches_in`], with the [`Backend::data_version`] seen just before the
+    /// batch's writes. SQLite reads it inside the write transaction, so no other commit can fall
+    /// between the two (and it costs no read transaction of its own).
+    #[allow(clippy::type_complexity)]
+    fn append_batches_versioned(
+        &mut self,
+        batches: Vec<(String, Vec<ConsentEvent>)>,
+    ) -> Result<(Result<Option<i64>, StoreError>, Vec<Vec<ConsentEvent>>), StoreError> {
+        let version = self.data_version();
+        Ok((version, self.append_batches_in(batches)?))
+    }
     /// Stores (or replaces) the declarations of `app` for `tenant` (a JSON document).
     fn put_manifest_in(
         &mut self,

@@ -341,7 +341,14 @@ impl SqliteStore {
         if events.is_empty() {
             return Ok((state, events));
         }
-        let out = append_in(&tx, &path, tenant, events, Some((user, app, state, known)))?;
+        let out = append_in(
+            &tx,
+            &path,
+            tenant,
+            events,
+            Some((user, app, state, known)),
+            &mut None,
+        )?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok((state, out))
     }
@@ -352,17 +359,34 @@ impl SqliteStore {
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
     ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
+        self.append_batches_versioned(batches).map(|(_, out)| out)
+    }
+
+    /// [`SqliteStore::append_batches_in`], with `PRAGMA data_version` read inside the write
+    /// transaction, before its writes: what other connections had committed when it began.
+    #[allow(clippy::type_complexity)]
+    pub fn append_batches_versioned(
+        &mut self,
+        batches: Vec<(String, Vec<ConsentEvent>)>,
+    ) -> Result<(Result<Option<i64>, StoreError>, Vec<Vec<ConsentEvent>>), StoreError> {
         let path = self.path.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_err(&path, e))?;
+        let version = tx
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map(Some)
+            .map_err(|e| sql_err(&path, e));
         let mut out = Vec::with_capacity(batches.len());
+        // The newest `at`, read once for the whole batch.
+        let mut last_at = None;
         for (tenant, events) in batches {
-            out.push(append_in(&tx, &path, &tenant, events, None)?);
+            out.push(append_in(&tx, &path, &tenant, events, None, &mut last_at)?);
         }
         tx.commit().map_err(|e| sql_err(&path, e))?;
-        Ok(out)
+        Ok((version, out))
     }
 
     /// `PRAGMA data_version` of this connection: it changes when ANOTHER connection (of this
@@ -614,7 +638,9 @@ fn classify(path: &Path, app_id: i64, version: i64, objects: i64) -> Result<Foun
 }
 
 /// Reads the state rows of one (user, app) inside `conn` (a transaction or the connection), and
-/// whether its `apps` row exists.
+/// whether its `apps` row exists. One statement (the `apps` row is the one without a subject),
+/// so that outside a transaction it is one read transaction, not two: taking a WAL read lock
+/// costs more than both lookups.
 fn read_state(
     conn: &Connection,
     path: &Path,
@@ -623,50 +649,37 @@ fn read_state(
     app: &str,
 ) -> Result<(AppState, bool), StoreError> {
     let mut entries = Vec::new();
-    {
-        let mut st = conn
-            .prepare_cached(
-                "SELECT subject, value FROM state WHERE tenant = ?1 AND user = ?2 AND app = ?3",
-            )
-            .map_err(|e| sql_err(path, e))?;
-        let mut rows = st
-            .query(params![tenant, user, app])
-            .map_err(|e| sql_err(path, e))?;
-        while let Some(row) = rows.next().map_err(|e| sql_err(path, e))? {
-            let mut r = Reader {
-                row,
-                table: "state",
-                name: format!("{user}/{app}"),
-            };
-            let subject = r.parsed(0, "subject", |s| match Subject::parse(s) {
-                Ok(Subject::All) | Err(_) => None,
-                Ok(s) => Some(s),
-            })?;
-            r.name = format!("{user}/{app}/{}", subject.key());
-            let value = r.parsed(1, "value", Value::parse)?;
-            entries.push((subject, value));
-        }
-    }
+    let (mut refused, mut known) = (None, false);
     let mut st = conn
         .prepare_cached(
-            "SELECT privacy_refused_at FROM apps WHERE tenant = ?1 AND user = ?2 AND app = ?3",
+            "SELECT subject, value, NULL FROM state WHERE tenant = ?1 AND user = ?2 AND app = ?3
+             UNION ALL
+             SELECT NULL, NULL, privacy_refused_at FROM apps WHERE tenant = ?1 AND user = ?2 AND app = ?3",
         )
         .map_err(|e| sql_err(path, e))?;
     let mut rows = st
         .query(params![tenant, user, app])
         .map_err(|e| sql_err(path, e))?;
-    let (refused, known) = match rows.next().map_err(|e| sql_err(path, e))? {
-        Some(row) => (
-            Reader {
-                row,
-                table: "apps",
-                name: format!("{user}/{app}"),
-            }
-            .opt_int(0, "privacy_refused_at")?,
-            true,
-        ),
-        None => (None, false),
-    };
+    while let Some(row) = rows.next().map_err(|e| sql_err(path, e))? {
+        let apps_row = matches!(row.get_ref(0), Ok(rusqlite::types::ValueRef::Null));
+        let mut r = Reader {
+            row,
+            table: if apps_row { "apps" } else { "state" },
+            name: format!("{user}/{app}"),
+        };
+        if apps_row {
+            refused = r.opt_int(2, "privacy_refused_at")?;
+            known = true;
+            continue;
+        }
+        let subject = r.parsed(0, "subject", |s| match Subject::parse(s) {
+            Ok(Subject::All) | Err(_) => None,
+            Ok(s) => Some(s),
+        })?;
+        r.name = format!("{user}/{app}/{}", subject.key());
+        let value = r.parsed(1, "value", Value::parse)?;
+        entries.push((subject, value));
+    }
     Ok((AppState::from_entries(entries, refused), known))
 }
 
@@ -733,6 +746,7 @@ fn append_in(
     tenant: &str,
     events: Vec<ConsentEvent>,
     known_state: Option<(&str, &str, AppState, bool)>,
+    newest_at: &mut Option<i64>,
 ) -> Result<Vec<ConsentEvent>, StoreError> {
     let mut touched: BTreeMap<(String, String), Touched> = BTreeMap::new();
     if let Some((user, app, before, known)) = known_state {
@@ -746,14 +760,17 @@ fn append_in(
             },
         );
     }
-    let mut last_at: i64 = tx
-        .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut st| st.query_row([], |r| r.get(0)))
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(i64::MIN),
-            e => Err(e),
-        })
-        .map_err(|e| sql_err(path, e))?;
+    let mut last_at: i64 = match *newest_at {
+        Some(at) => at,
+        None => tx
+            .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(i64::MIN),
+                e => Err(e),
+            })
+            .map_err(|e| sql_err(path, e))?,
+    };
     let mut out = Vec::with_capacity(events.len());
     {
         let mut insert = tx
@@ -808,6 +825,7 @@ fn append_in(
             write_state(tx, path, tenant, user, app, t)?;
         }
     }
+    *newest_at = Some(last_at);
     Ok(out)
 }
 
@@ -821,7 +839,7 @@ impl ConsentStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_err(&path, e))?;
-        let out = append_in(&tx, &path, &self.tenant, events, None)?;
+        let out = append_in(&tx, &path, &self.tenant, events, None, &mut None)?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok(out)
     }
@@ -881,6 +899,12 @@ impl crate::Backend for SqliteStore {
         batches: Vec<(String, Vec<ConsentEvent>)>,
     ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
         SqliteStore::append_batches_in(self, batches)
+    }
+    fn append_batches_versioned(
+        &mut self,
+        batches: Vec<(String, Vec<ConsentEvent>)>,
+    ) -> Result<(Result<Option<i64>, StoreError>, Vec<Vec<ConsentEvent>>), StoreError> {
+        SqliteStore::append_batches_versioned(self, batches)
     }
     fn put_manifest_in(
         &mut self,
@@ -959,6 +983,40 @@ mod tests {
                 notice: Some("for the map".into()),
             },
         )
+    }
+
+    /// The version read inside a group commit's transaction moves with another connection's
+    /// commits only, and every batch's `at` is clamped to the newest stored one.
+    #[test]
+    fn versioned_batches_see_other_connections_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.sqlite");
+        let mut ours = SqliteStore::open(&path).unwrap();
+        let mut theirs = SqliteStore::open(&path).unwrap();
+        let loc = Subject::Scope(Scope::UserLocation);
+        let cam = Subject::Scope(Scope::Camera);
+        let batch = |app: &str, s: Subject, at: i64| {
+            let mut e = ev(app, s, Value::Granted, Via::Prompt);
+            e.at = at;
+            vec![("dev".to_string(), vec![e])]
+        };
+        let (v1, _) = ours.append_batches_versioned(batch("a", loc, 50)).unwrap();
+        let (v2, _) = ours.append_batches_versioned(batch("b", loc, 60)).unwrap();
+        let (v1, v2) = (v1.unwrap(), v2.unwrap());
+        assert_eq!(v1, v2, "our own commits do not move it");
+        theirs
+            .append(vec![ev("c", cam, Value::Granted, Via::Host)])
+            .unwrap();
+        let (v3, out) = ours
+            .append_batches_versioned(vec![
+                ("dev".to_string(), batch("d", loc, 10).remove(0).1),
+                ("dev".to_string(), batch("e", cam, 20).remove(0).1),
+            ])
+            .unwrap();
+        assert_ne!(v2, v3.unwrap(), "another connection's commit moves it");
+        // `theirs` was clamped to 60 too: the newest `at` stays 60, for both jobs of the batch.
+        let ats: Vec<i64> = out.iter().flatten().map(|e| e.at).collect();
+        assert_eq!(ats, vec![60, 60]);
     }
 
     #[test]
