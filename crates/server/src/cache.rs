@@ -13,9 +13,10 @@
 //!   commit is never installed after it.
 //! * **Other processes' writes** (`miniperm settings`, `miniperm keys revoke` on the same file):
 //!   the writer checks `PRAGMA data_version` of its own connection (which changes only when
-//!   ANOTHER connection commits) after every batch and every [`FOREIGN_POLL`] while idle, and
-//!   clears both caches when it moved ([`Caches::foreign_change`]). Such writes are seen within
-//!   about one poll interval or one batch.
+//!   ANOTHER connection commits) inside every batch's write transaction, before the batch's own
+//!   writes are applied to the cache, and every [`FOREIGN_POLL`] while idle, and clears both
+//!   caches when it moved ([`Caches::foreign_change`]). Such writes are seen within about one
+//!   poll interval or one batch.
 //! * **PostgreSQL** has no such signal and is shared by other service instances, so there the
 //!   caches are off ([`Caches::new`] with `exact` false) and every read goes to the database.
 

@@ -6,10 +6,10 @@
 //! with [`Backend::append_batches_in`]: ONE transaction, one fsync (SQLite; PostgreSQL: one
 //! multi-row insert). The writer does not know which store it drives: SQLite and PostgreSQL
 //! share this path. After the commit it applies the stored events to the state cache
-//! ([`crate::cache`]), and only then sends each job's reply. Between batches, and every
-//! [`FOREIGN_POLL`] while idle, it asks the store whether another process committed
-//! ([`Backend::data_version`]: SQLite's `PRAGMA data_version`) and clears the caches when one
-//! did. A store that cannot tell (PostgreSQL: other service instances write it) runs with the
+//! ([`crate::cache`]), and only then sends each job's reply. Inside each batch's transaction
+//! (before its writes), and every [`FOREIGN_POLL`] while idle, it asks the store whether another
+//! process committed ([`Backend::append_batches_versioned`], [`Backend::data_version`]: SQLite's
+//! `PRAGMA data_version`) and clears the caches when one did, before it applies its own batch. A store that cannot tell (PostgreSQL: other service instances write it) runs with the
 //! caches off.
 
 use std::sync::Arc;
@@ -89,8 +89,20 @@ struct Foreign {
 }
 
 impl Foreign {
+    /// Asks the store (idle polls).
     fn check(&mut self, store: &mut dyn Backend, caches: &Caches) {
-        let now = match store.data_version() {
+        let seen = store.data_version();
+        self.observe(seen, store, caches);
+    }
+
+    /// Clears the caches when `seen` moved since the last look (or cannot be read).
+    fn observe(
+        &mut self,
+        seen: Result<Option<i64>, StoreError>,
+        store: &mut dyn Backend,
+        caches: &Caches,
+    ) {
+        let now = match seen {
             Ok(Some(v)) => Some(v),
             // No change signal: the caches are off (`Caches::new`), nothing to clear.
             Ok(None) => return,
@@ -136,17 +148,16 @@ fn run(
                 }
             }
         }
-        // Before the commit: a foreign commit seen after ours could not be told apart from it
-        // in the cache (ours is applied below).
-        foreign.check(&mut *store, &caches);
         metrics.batch(jobs.len());
         let batches: Vec<(String, Vec<ConsentEvent>)> = jobs
             .iter_mut()
             .map(|j| (j.tenant.clone(), std::mem::take(&mut j.events)))
             .collect();
-        let result: Result<Vec<Vec<ConsentEvent>>, StoreError> = store.append_batches_in(batches);
-        match result {
-            Ok(stored) => {
+        match store.append_batches_versioned(batches) {
+            Ok((seen, stored)) => {
+                // The version seen inside the batch's transaction, before its writes: a
+                // foreign commit clears the caches before ours is applied to them.
+                foreign.observe(seen, &mut *store, &caches);
                 caches.states.committed(
                     jobs.iter()
                         .zip(&stored)
