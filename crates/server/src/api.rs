@@ -8,7 +8,6 @@ use std::time::Instant;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{MatchedPath, Path, Query, Request as HttpRequest, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use axum::{Extension, Json, Router};
@@ -60,7 +59,7 @@ pub fn router(svc: Arc<Service>) -> Router {
             get(get_explain),
         )
         .route("/v1/apps/{appid}/manifest", put(put_manifest))
-        .route_layer(middleware::from_fn_with_state(svc.clone(), authenticate));
+        .route_layer(Gate::new(&svc, true));
     // The simulator's JSON endpoints: the same key check as /v1 (open on loopback without keys).
     let sim = Router::new()
         .route("/sim/projects", get(crate::sim::list_projects))
@@ -74,50 +73,118 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/sim/sessions/{id}/answer", post(crate::sim::answer))
         .route("/sim/sessions/{id}/restart", post(crate::sim::restart))
         .route("/sim/sessions/{id}/explore", post(crate::sim::explore))
-        .route_layer(middleware::from_fn_with_state(svc.clone(), authenticate));
-    Router::new()
-        .merge(v1)
-        .merge(sim)
+        .route_layer(Gate::new(&svc, true));
+    let open = Router::new()
         .route("/", get(crate::sim::index))
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(svc.clone(), observe))
+        .route_layer(Gate::new(&svc, false));
+    // One middleware per route (each layer costs a boxed future and a service clone per
+    // request): the observation always, the key check on the keyed routes.
+    Router::new()
+        .merge(v1)
+        .merge(sim)
+        .merge(open)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(svc)
 }
 
-/// Tracing span, timeout and metrics around every matched route.
-async fn observe(State(svc): Svc, req: HttpRequest, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let route = route.as_ref().map_or("?", MatchedPath::as_str);
-    let span = tracing::info_span!("request", %method, route);
-    let res = {
-        let _g = span.enter();
-        tracing::debug!("start");
-        drop(_g);
-        match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
-            Ok(r) => r,
-            Err(_) => ApiError::Unavailable.into_response(),
-        }
-    };
-    let status = res.status().as_u16();
-    let secs = start.elapsed().as_secs_f64();
-    span.in_scope(|| tracing::info!(status, ms = secs * 1000.0, "done"));
-    svc.metrics.request(method.as_str(), route, status, secs);
-    res
+/// The one middleware of every route: a tracing span, the timeout and the metrics around the
+/// route, and on the keyed routes the key check first (its 401 and 429 are observed like any
+/// answer). Written as a plain tower layer rather than `middleware::from_fn`, which boxes the
+/// inner service and clones it on every request.
+#[derive(Clone)]
+struct Gate {
+    svc: Arc<Service>,
+    keyed: bool,
 }
 
-/// The key check and the per-key rate limit. Open mode (loopback, no key created) acts as
-/// tenant `dev` without a key; a key, when sent, is always checked.
-async fn authenticate(
-    State(svc): Svc,
-    mut req: HttpRequest,
-    next: Next,
-) -> Result<Response, ApiError> {
+impl Gate {
+    fn new(svc: &Arc<Service>, keyed: bool) -> Gate {
+        Gate {
+            svc: svc.clone(),
+            keyed,
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for Gate {
+    type Service = Gated<S>;
+
+    fn layer(&self, inner: S) -> Gated<S> {
+        Gated {
+            inner,
+            gate: self.clone(),
+        }
+    }
+}
+
+/// A route behind its [`Gate`].
+#[derive(Clone)]
+struct Gated<S> {
+    inner: S,
+    gate: Gate,
+}
+
+impl<S> tower::Service<HttpRequest> for Gated<S>
+where
+    S: tower::Service<HttpRequest, Response = Response, Error = std::convert::Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures_util::future::BoxFuture<'static, Result<Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: HttpRequest) -> Self::Future {
+        let start = Instant::now();
+        let method = req.method().clone();
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        let span = tracing::info_span!(
+            "request",
+            %method,
+            route = route.as_ref().map_or("?", MatchedPath::as_str)
+        );
+        span.in_scope(|| tracing::debug!("start"));
+        let svc = self.gate.svc.clone();
+        let checked = match self.gate.keyed {
+            true => authenticate(&svc, &mut req),
+            false => Ok(()),
+        };
+        // The inner route is called here (it is always ready: axum's routes are) so the future
+        // below owns only what it needs.
+        let answer = checked.map(|()| self.inner.call(req));
+        Box::pin(async move {
+            let res = match answer {
+                Err(e) => e.into_response(),
+                Ok(fut) => match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => ApiError::Unavailable.into_response(),
+                },
+            };
+            let status = res.status().as_u16();
+            let secs = start.elapsed().as_secs_f64();
+            span.in_scope(|| tracing::info!(status, ms = secs * 1000.0, "done"));
+            let route = route.as_ref().map_or("?", MatchedPath::as_str);
+            svc.metrics.request(method.as_str(), route, status, secs);
+            Ok(res)
+        })
+    }
+}
+
+/// The key check and the per-key rate limit: on success the request carries its [`Tenant`].
+/// Open mode (loopback, no key created) acts as tenant `dev` without a key; a key, when sent,
+/// is always checked.
+fn authenticate(svc: &Service, req: &mut HttpRequest) -> Result<(), ApiError> {
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -160,7 +227,7 @@ async fn authenticate(
     };
     svc.check_rate(&who)?;
     req.extensions_mut().insert(Tenant(tenant));
-    Ok(next.run(req).await)
+    Ok(())
 }
 
 impl Service {
@@ -500,13 +567,47 @@ async fn get_setting(
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path((app, user)): Path<(String, String)>,
     Query(q): Query<SettingQuery>,
-) -> Result<Json<JsonValue>, ApiError> {
+) -> Result<Json<SettingBody>, ApiError> {
     let state = svc.state(&tenant, &app, &user)?;
-    Ok(Json(setting_result(
-        &state,
-        "getSetting",
-        q.with_subscriptions,
-    )))
+    Ok(Json(SettingBody {
+        state,
+        with_subscriptions: q.with_subscriptions,
+    }))
+}
+
+/// `getSetting`'s answer written straight from the state: the document of
+/// [`setting_result`] (a test holds them equal) without a `serde_json::Value` per request.
+pub struct SettingBody {
+    state: AppState,
+    with_subscriptions: bool,
+}
+
+impl serde::Serialize for SettingBody {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Auth<'a>(&'a AppState);
+        impl serde::Serialize for Auth<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(
+                    self.0
+                        .requested()
+                        .map(|(scope, v)| (scope.as_str(), v == Value::Granted)),
+                )
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct Subscriptions {
+            #[serde(rename = "mainSwitch")]
+            main_switch: bool,
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("authSetting", &Auth(&self.state))?;
+        if self.with_subscriptions {
+            m.serialize_entry("subscriptionsSetting", &Subscriptions { main_switch: true })?;
+        }
+        m.serialize_entry("errMsg", "getSetting:ok")?;
+        m.end()
+    }
 }
 
 fn rows_json(state: &AppState, manifest: &Manifest) -> JsonValue {
@@ -795,3 +896,32 @@ use crate::error::ErrorBody;
     components(schemas(AuthorizeBody, AnswerBody, ManifestBody, PermissionEntry, ErrorBody))
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miniperm_core::Value;
+
+    /// The hand-written `getSetting` body is byte for byte the core's [`setting_result`].
+    #[test]
+    fn setting_body_is_setting_result() {
+        let mut states = vec![AppState::default()];
+        let mut s = AppState::default();
+        for (i, scope) in Scope::ALL.iter().enumerate() {
+            let v = [Value::Granted, Value::Denied, Value::Unset][i % 3];
+            s.apply_change(Subject::Scope(*scope), v, Via::Prompt, 0);
+            states.push(s);
+        }
+        for state in states {
+            for with_subscriptions in [false, true] {
+                let ours = serde_json::to_string(&SettingBody {
+                    state,
+                    with_subscriptions,
+                })
+                .unwrap();
+                let core = setting_result(&state, "getSetting", with_subscriptions).to_string();
+                assert_eq!(ours, core);
+            }
+        }
+    }
+}
