@@ -90,6 +90,69 @@ pub trait ConsentStore {
     }
 }
 
+/// The [`ConsentStore`] of a [`Backend`]: every call is the backend's `*_in` method for its
+/// current tenant ([`Backend::tenant`]). The SQLite and PostgreSQL stores both use it.
+macro_rules! consent_store_of_backend {
+    ($store:ty) => {
+        impl $crate::ConsentStore for $store {
+            fn append(
+                &mut self,
+                events: Vec<miniperm_core::ConsentEvent>,
+            ) -> Result<Vec<miniperm_core::ConsentEvent>, $crate::StoreError> {
+                if events.is_empty() {
+                    return Ok(events);
+                }
+                let tenant = $crate::Backend::tenant(self).to_string();
+                let mut out = $crate::Backend::append_batches_in(self, vec![(tenant, events)])?;
+                Ok(out.pop().unwrap_or_default())
+            }
+
+            fn append_batches(
+                &mut self,
+                batches: Vec<Vec<miniperm_core::ConsentEvent>>,
+            ) -> Result<Vec<Vec<miniperm_core::ConsentEvent>>, $crate::StoreError> {
+                let tenant = $crate::Backend::tenant(self).to_string();
+                let batches = batches.into_iter().map(|b| (tenant.clone(), b)).collect();
+                $crate::Backend::append_batches_in(self, batches)
+            }
+
+            fn update(
+                &mut self,
+                user: &str,
+                app: &str,
+                changes: &mut dyn FnMut(
+                    &miniperm_core::AppState,
+                ) -> Vec<miniperm_core::ConsentEvent>,
+            ) -> Result<
+                (miniperm_core::AppState, Vec<miniperm_core::ConsentEvent>),
+                $crate::StoreError,
+            > {
+                let tenant = $crate::Backend::tenant(self).to_string();
+                $crate::Backend::update_in(self, &tenant, user, app, changes)
+            }
+
+            fn state(
+                &mut self,
+                user: &str,
+                app: &str,
+            ) -> Result<miniperm_core::AppState, $crate::StoreError> {
+                let tenant = $crate::Backend::tenant(self).to_string();
+                $crate::Backend::state_in(self, &tenant, user, app)
+            }
+
+            fn log(
+                &mut self,
+                user: &str,
+                app: &str,
+            ) -> Result<Vec<miniperm_core::ConsentEvent>, $crate::StoreError> {
+                let tenant = $crate::Backend::tenant(self).to_string();
+                $crate::Backend::log_in(self, &tenant, user, app)
+            }
+        }
+    };
+}
+pub(crate) use consent_store_of_backend;
+
 impl<S: ConsentStore + ?Sized> ConsentStore for Box<S> {
     fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
         (**self).append(events)

@@ -1473,43 +1473,7 @@ impl StateWrites {
     }
 }
 
-impl ConsentStore for PgStore {
-    fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
-        if events.is_empty() {
-            return Ok(events);
-        }
-        let mut out = self.append_batches_in(vec![(self.tenant.clone(), events)])?;
-        Ok(out.pop().unwrap_or_default())
-    }
-
-    fn append_batches(
-        &mut self,
-        batches: Vec<Vec<ConsentEvent>>,
-    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
-        let tenant = self.tenant.clone();
-        self.append_batches_in(batches.into_iter().map(|b| (tenant.clone(), b)).collect())
-    }
-
-    fn update(
-        &mut self,
-        user: &str,
-        app: &str,
-        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
-    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
-        let tenant = self.tenant.clone();
-        self.update_in(&tenant, user, app, changes)
-    }
-
-    fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError> {
-        let tenant = self.tenant.clone();
-        self.state_in(&tenant, user, app)
-    }
-
-    fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError> {
-        let tenant = self.tenant.clone();
-        self.log_in(&tenant, user, app)
-    }
-}
+crate::consent_store_of_backend!(PgStore);
 
 impl crate::Backend for PgStore {
     fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {

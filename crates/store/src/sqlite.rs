@@ -829,49 +829,7 @@ fn append_in(
     Ok(out)
 }
 
-impl ConsentStore for SqliteStore {
-    fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
-        if events.is_empty() {
-            return Ok(events);
-        }
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_err(&path, e))?;
-        let out = append_in(&tx, &path, &self.tenant, events, None, &mut None)?;
-        tx.commit().map_err(|e| sql_err(&path, e))?;
-        Ok(out)
-    }
-
-    fn append_batches(
-        &mut self,
-        batches: Vec<Vec<ConsentEvent>>,
-    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
-        let tenant = self.tenant.clone();
-        self.append_batches_in(batches.into_iter().map(|b| (tenant.clone(), b)).collect())
-    }
-
-    fn update(
-        &mut self,
-        user: &str,
-        app: &str,
-        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
-    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
-        let tenant = self.tenant.clone();
-        self.update_in(&tenant, user, app, changes)
-    }
-
-    fn state(&mut self, user: &str, app: &str) -> Result<AppState, StoreError> {
-        let tenant = self.tenant.clone();
-        self.state_in(&tenant, user, app)
-    }
-
-    fn log(&mut self, user: &str, app: &str) -> Result<Vec<ConsentEvent>, StoreError> {
-        let tenant = self.tenant.clone();
-        self.log_in(&tenant, user, app)
-    }
-}
+crate::consent_store_of_backend!(SqliteStore);
 
 impl crate::Backend for SqliteStore {
     fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {
