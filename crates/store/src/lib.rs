@@ -153,6 +153,93 @@ macro_rules! consent_store_of_backend {
 }
 pub(crate) use consent_store_of_backend;
 
+/// The [`Backend`] impl of a store whose inherent methods carry the same names: each trait
+/// method calls the inherent one. `$extra` holds what differs between stores (the change signal,
+/// the description, another handle, overridden defaults).
+macro_rules! backend_by_inherent {
+    ($store:ty, { $($extra:tt)* }) => {
+        impl $crate::Backend for $store {
+            fn state_in(
+                &mut self,
+                tenant: &str,
+                user: &str,
+                app: &str,
+            ) -> Result<miniperm_core::AppState, $crate::StoreError> {
+                <$store>::state_in(self, tenant, user, app)
+            }
+            fn log_in(
+                &mut self,
+                tenant: &str,
+                user: &str,
+                app: &str,
+            ) -> Result<Vec<miniperm_core::ConsentEvent>, $crate::StoreError> {
+                <$store>::log_in(self, tenant, user, app)
+            }
+            fn update_in(
+                &mut self,
+                tenant: &str,
+                user: &str,
+                app: &str,
+                changes: &mut dyn FnMut(&miniperm_core::AppState) -> Vec<miniperm_core::ConsentEvent>,
+            ) -> Result<(miniperm_core::AppState, Vec<miniperm_core::ConsentEvent>), $crate::StoreError>
+            {
+                <$store>::update_in(self, tenant, user, app, changes)
+            }
+            fn append_batches_in(
+                &mut self,
+                batches: Vec<(String, Vec<miniperm_core::ConsentEvent>)>,
+            ) -> Result<Vec<Vec<miniperm_core::ConsentEvent>>, $crate::StoreError> {
+                <$store>::append_batches_in(self, batches)
+            }
+            fn put_manifest_in(
+                &mut self,
+                tenant: &str,
+                app: &str,
+                body: &str,
+                at: i64,
+            ) -> Result<(), $crate::StoreError> {
+                <$store>::put_manifest_in(self, tenant, app, body, at)
+            }
+            fn manifest_in(
+                &mut self,
+                tenant: &str,
+                app: &str,
+            ) -> Result<Option<String>, $crate::StoreError> {
+                <$store>::manifest_in(self, tenant, app)
+            }
+            fn insert_key(&mut self, key: &$crate::KeyRow) -> Result<(), $crate::StoreError> {
+                <$store>::insert_key(self, key)
+            }
+            fn keys(&mut self) -> Result<Vec<$crate::KeyRow>, $crate::StoreError> {
+                <$store>::keys(self)
+            }
+            fn revoke_key(&mut self, id: &str, at: i64) -> Result<bool, $crate::StoreError> {
+                <$store>::revoke_key(self, id, at)
+            }
+            fn tenant(&self) -> &str {
+                <$store>::tenant(self)
+            }
+            fn set_tenant(&mut self, tenant: &str) {
+                <$store>::set_tenant(self, tenant);
+            }
+            fn last_seq(&mut self) -> Result<u64, $crate::StoreError> {
+                <$store>::last_seq(self)
+            }
+            fn pairs(&mut self) -> Result<Vec<(String, String)>, $crate::StoreError> {
+                <$store>::pairs(self)
+            }
+            fn verify(&mut self) -> Result<usize, $crate::StoreError> {
+                <$store>::verify(self)
+            }
+            fn schema_version(&mut self) -> Result<i64, $crate::StoreError> {
+                <$store>::schema_version(self)
+            }
+            $($extra)*
+        }
+    };
+}
+pub(crate) use backend_by_inherent;
+
 impl<S: ConsentStore + ?Sized> ConsentStore for Box<S> {
     fn append(&mut self, events: Vec<ConsentEvent>) -> Result<Vec<ConsentEvent>, StoreError> {
         (**self).append(events)

@@ -1475,75 +1475,10 @@ impl StateWrites {
 
 crate::consent_store_of_backend!(PgStore);
 
-impl crate::Backend for PgStore {
-    fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {
-        PgStore::state_in(self, tenant, user, app)
-    }
-    fn log_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<Vec<ConsentEvent>, StoreError> {
-        PgStore::log_in(self, tenant, user, app)
-    }
-    fn update_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
-    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
-        PgStore::update_in(self, tenant, user, app, changes)
-    }
-    fn append_batches_in(
-        &mut self,
-        batches: Vec<(String, Vec<ConsentEvent>)>,
-    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
-        PgStore::append_batches_in(self, batches)
-    }
-    fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
-        PgStore::insert_key(self, key)
-    }
-    fn put_manifest_in(
-        &mut self,
-        tenant: &str,
-        app: &str,
-        body: &str,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        PgStore::put_manifest_in(self, tenant, app, body, at)
-    }
-    fn manifest_in(&mut self, tenant: &str, app: &str) -> Result<Option<String>, StoreError> {
-        PgStore::manifest_in(self, tenant, app)
-    }
+crate::backend_by_inherent!(PgStore, {
     /// None: PostgreSQL has no cheap signal that another session committed.
     fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
         Ok(None)
-    }
-    fn keys(&mut self) -> Result<Vec<KeyRow>, StoreError> {
-        PgStore::keys(self)
-    }
-    fn revoke_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
-        PgStore::revoke_key(self, id, at)
-    }
-    fn tenant(&self) -> &str {
-        PgStore::tenant(self)
-    }
-    fn set_tenant(&mut self, tenant: &str) {
-        PgStore::set_tenant(self, tenant);
-    }
-    fn last_seq(&mut self) -> Result<u64, StoreError> {
-        PgStore::last_seq(self)
-    }
-    fn pairs(&mut self) -> Result<Vec<(String, String)>, StoreError> {
-        PgStore::pairs(self)
-    }
-    fn verify(&mut self) -> Result<usize, StoreError> {
-        PgStore::verify(self)
-    }
-    fn schema_version(&mut self) -> Result<i64, StoreError> {
-        PgStore::schema_version(self)
     }
     fn describe(&self) -> String {
         self.pool.url.clone()
@@ -1551,7 +1486,7 @@ impl crate::Backend for PgStore {
     fn another(&self) -> Result<Box<dyn crate::Backend>, StoreError> {
         Ok(Box::new(self.clone()))
     }
-}
+});
 
 #[cfg(test)]
 mod tests {

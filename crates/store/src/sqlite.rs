@@ -831,80 +831,15 @@ fn append_in(
 
 crate::consent_store_of_backend!(SqliteStore);
 
-impl crate::Backend for SqliteStore {
-    fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {
-        SqliteStore::state_in(self, tenant, user, app)
-    }
-    fn log_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<Vec<ConsentEvent>, StoreError> {
-        SqliteStore::log_in(self, tenant, user, app)
-    }
-    fn update_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-        changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
-    ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
-        SqliteStore::update_in(self, tenant, user, app, changes)
-    }
-    fn append_batches_in(
-        &mut self,
-        batches: Vec<(String, Vec<ConsentEvent>)>,
-    ) -> Result<Vec<Vec<ConsentEvent>>, StoreError> {
-        SqliteStore::append_batches_in(self, batches)
-    }
+crate::backend_by_inherent!(SqliteStore, {
     fn append_batches_versioned(
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
     ) -> Result<(Result<Option<i64>, StoreError>, Vec<Vec<ConsentEvent>>), StoreError> {
         SqliteStore::append_batches_versioned(self, batches)
     }
-    fn put_manifest_in(
-        &mut self,
-        tenant: &str,
-        app: &str,
-        body: &str,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        SqliteStore::put_manifest_in(self, tenant, app, body, at)
-    }
-    fn manifest_in(&mut self, tenant: &str, app: &str) -> Result<Option<String>, StoreError> {
-        SqliteStore::manifest_in(self, tenant, app)
-    }
     fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
         SqliteStore::data_version(self).map(Some)
-    }
-    fn insert_key(&mut self, key: &KeyRow) -> Result<(), StoreError> {
-        SqliteStore::insert_key(self, key)
-    }
-    fn keys(&mut self) -> Result<Vec<KeyRow>, StoreError> {
-        SqliteStore::keys(self)
-    }
-    fn revoke_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
-        SqliteStore::revoke_key(self, id, at)
-    }
-    fn tenant(&self) -> &str {
-        SqliteStore::tenant(self)
-    }
-    fn set_tenant(&mut self, tenant: &str) {
-        SqliteStore::set_tenant(self, tenant);
-    }
-    fn last_seq(&mut self) -> Result<u64, StoreError> {
-        SqliteStore::last_seq(self)
-    }
-    fn pairs(&mut self) -> Result<Vec<(String, String)>, StoreError> {
-        SqliteStore::pairs(self)
-    }
-    fn verify(&mut self) -> Result<usize, StoreError> {
-        SqliteStore::verify(self)
-    }
-    fn schema_version(&mut self) -> Result<i64, StoreError> {
-        SqliteStore::schema_version(self)
     }
     fn describe(&self) -> String {
         self.path.display().to_string()
@@ -914,7 +849,7 @@ impl crate::Backend for SqliteStore {
         s.tenant = self.tenant.clone();
         Ok(Box::new(s))
     }
-}
+});
 
 #[cfg(test)]
 mod tests {
