@@ -90,6 +90,24 @@ pub trait ConsentStore {
     }
 }
 
+/// The first half of a SQL store's `verify`: every (user, app) of `pairs` holds the fold of its
+/// log.
+pub(crate) fn check_folds<S: ConsentStore + ?Sized>(
+    store: &mut S,
+    pairs: &[(String, String)],
+) -> Result<(), StoreError> {
+    for (user, app) in pairs {
+        let log = store.log(user, app)?;
+        if store.state(user, app)? != AppState::fold(&log) {
+            return Err(StoreError::Inconsistent {
+                user: user.clone(),
+                app: app.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The [`ConsentStore`] of a [`Backend`]: every call is the backend's `*_in` method for its
 /// current tenant ([`Backend::tenant`]). The SQLite and PostgreSQL stores both use it.
 macro_rules! consent_store_of_backend {

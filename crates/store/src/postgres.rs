@@ -38,7 +38,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
-use crate::{ConsentStore, DEFAULT_TENANT, KeyRow, StoreError};
+use crate::{DEFAULT_TENANT, KeyRow, StoreError};
 
 /// The schema version this build writes and reads (the highest row of `miniperm_migrations`).
 pub const PG_SCHEMA_VERSION: i64 = 2;
@@ -831,15 +831,7 @@ impl PgStore {
     /// no event lacks its `apps` row. Returns how many (user, app) were checked.
     pub fn verify(&mut self) -> Result<usize, StoreError> {
         let pairs = self.pairs()?;
-        for (user, app) in &pairs {
-            let log = self.log(user, app)?;
-            if self.state(user, app)? != AppState::fold(&log) {
-                return Err(StoreError::Inconsistent {
-                    user: user.clone(),
-                    app: app.clone(),
-                });
-            }
-        }
+        crate::check_folds(self, &pairs)?;
         let orphan: Option<(String, String)> = self.run(|c| {
             block_on(async {
                 let rows = c

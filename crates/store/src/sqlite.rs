@@ -20,8 +20,8 @@ use std::time::Duration;
 use miniperm_core::{AppState, ConsentEvent, Subject, Value};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
+use crate::StoreError;
 use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
-use crate::{ConsentStore, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 3;
@@ -522,15 +522,7 @@ impl SqliteStore {
     /// lacks its `apps` row. Returns how many (user, app) were checked.
     pub fn verify(&mut self) -> Result<usize, StoreError> {
         let pairs = self.pairs()?;
-        for (user, app) in &pairs {
-            let log = self.log(user, app)?;
-            if self.state(user, app)? != AppState::fold(&log) {
-                return Err(StoreError::Inconsistent {
-                    user: user.clone(),
-                    app: app.clone(),
-                });
-            }
-        }
+        crate::check_folds(self, &pairs)?;
         let orphans: i64 = self
             .conn
             .query_row(
@@ -854,6 +846,7 @@ crate::backend_by_inherent!(SqliteStore, {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ConsentStore;
     use miniperm_core::{Change, Channel, EventMeta, Scope, Via};
 
     fn ev(app: &str, subject: Subject, to: Value, via: Via) -> ConsentEvent {
