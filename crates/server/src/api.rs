@@ -295,7 +295,12 @@ impl Service {
         match self.caches.states.get(&key) {
             crate::cache::Lookup::Hit(s) => Ok(s),
             crate::cache::Lookup::Miss(token) => {
-                let s = self.read(|st| st.state_in(tenant, user, app))?;
+                // A key the store surely has no row for: the empty state, without a read.
+                let s = if self.caches.known.surely_absent(&key) {
+                    AppState::new()
+                } else {
+                    self.read(|st| st.state_in(tenant, user, app))?
+                };
                 self.caches.states.fill(&key, token, s);
                 Ok(s)
             }
@@ -862,10 +867,16 @@ async fn healthz() -> &'static str {
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "metrics")))]
 async fn metrics(State(svc): Svc) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        svc.metrics.render(),
-    )
+    let mut text = svc.metrics.render();
+    text.push_str(
+        "# HELP miniperm_known_keys_filter_on Whether a never-seen user's state is answered without a read (the known-keys filter is built and no other process wrote since).\n\
+         # TYPE miniperm_known_keys_filter_on gauge\n",
+    );
+    text.push_str(&format!(
+        "miniperm_known_keys_filter_on {}\n",
+        u8::from(svc.caches.known.is_on())
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 use crate::error::ErrorBody;

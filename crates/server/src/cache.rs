@@ -17,12 +17,21 @@
 //!   writes are applied to the cache, and every [`FOREIGN_POLL`] while idle, and clears both
 //!   caches when it moved ([`Caches::foreign_change`]). Such writes are seen within about one
 //!   poll interval or one batch.
+//! * **Never-seen users** ([`KnownKeys`]): a state miss for a (tenant, app, user) that has no row
+//!   in the store need not read it. The writer keeps a Bloom filter of every key with an `apps`
+//!   row (every key that ever had an event has one): filled by a scan when the service starts,
+//!   then with each commit's keys before any reply of the batch is sent. "Absent" is exact (a
+//!   Bloom filter has no false negatives), so such a miss answers the empty state at once; a
+//!   false positive only costs the read it would have made anyway. Another process's commit
+//!   switches the filter off (every miss reads) until the writer has seen no foreign commit for
+//!   [`KNOWN_QUIET`] and scans again.
 //! * **PostgreSQL** has no such signal and is shared by other service instances, so there the
 //!   caches are off ([`Caches::new`] with `exact` false) and every read goes to the database.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use miniperm_core::{AppState, ConsentEvent, Manifest};
@@ -34,6 +43,109 @@ pub const FOREIGN_POLL: Duration = Duration::from_millis(2);
 pub const MAX_STATES: usize = 1 << 16;
 /// Most cached keys.
 pub const MAX_KEYS: usize = 4096;
+/// How long after another process's commit the writer waits before it scans the known keys
+/// again (a process that keeps writing keeps the filter off, and the scans from happening).
+pub const KNOWN_QUIET: Duration = Duration::from_secs(1);
+/// The fewest keys a known-keys filter is sized for; it is sized for twice the keys found.
+const KNOWN_MIN_CAPACITY: usize = 1 << 20;
+/// The most keys one is sized for (10 bits each: 80 MiB).
+const KNOWN_MAX_CAPACITY: usize = 1 << 26;
+/// Bits per key and probes per lookup: about 1% false positives at capacity. Past capacity the
+/// rate rises slowly (≈14% at twice the keys), costing reads, never answers.
+const KNOWN_BITS_PER_KEY: usize = 10;
+const KNOWN_PROBES: u64 = 7;
+
+/// A Bloom filter over state keys ([`state_key`]): no false negatives.
+pub struct Bloom {
+    bits: Vec<AtomicU64>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Bloom {
+    /// A filter sized for `keys` keys (within the bounds above).
+    pub fn with_capacity(keys: usize) -> Bloom {
+        let keys = keys.clamp(KNOWN_MIN_CAPACITY, KNOWN_MAX_CAPACITY);
+        let words = (keys * KNOWN_BITS_PER_KEY).div_ceil(64);
+        Bloom {
+            bits: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    /// The bit positions of `key` (double hashing over one 64-bit hash).
+    fn probes(&self, key: &str) -> impl Iterator<Item = (usize, u64)> + use<> {
+        let h = self.hasher.hash_one(key);
+        let (h1, h2) = (h & 0xffff_ffff, (h >> 32) | 1);
+        let m = (self.bits.len() as u64) * 64;
+        (0..KNOWN_PROBES).map(move |i| {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % m;
+            ((bit / 64) as usize, 1u64 << (bit % 64))
+        })
+    }
+
+    pub fn insert(&self, key: &str) {
+        for (w, mask) in self.probes(key) {
+            self.bits[w].fetch_or(mask, Ordering::Relaxed);
+        }
+    }
+
+    /// False only when `key` was never inserted.
+    pub fn may_contain(&self, key: &str) -> bool {
+        self.probes(key)
+            .all(|(w, mask)| self.bits[w].load(Ordering::Relaxed) & mask != 0)
+    }
+}
+
+/// The keys with rows in the store, as a Bloom filter the writer keeps exact (see the module
+/// docs); `None` while off (not built yet, another process wrote, or a store without a change
+/// signal).
+#[derive(Default)]
+pub struct KnownKeys {
+    filter: RwLock<Option<Bloom>>,
+}
+
+impl KnownKeys {
+    /// True only when the store surely has no row for `key`: its state is the empty one.
+    pub fn surely_absent(&self, key: &str) -> bool {
+        match self.filter.read() {
+            Ok(f) => f.as_ref().is_some_and(|b| !b.may_contain(key)),
+            Err(_) => false,
+        }
+    }
+
+    /// Records the keys of committed events (before the batch's replies).
+    pub fn committed<'a>(&self, batches: impl IntoIterator<Item = (&'a str, &'a [ConsentEvent])>) {
+        let Ok(f) = self.filter.read() else {
+            return;
+        };
+        let Some(b) = f.as_ref() else {
+            return;
+        };
+        for (tenant, events) in batches {
+            for e in events {
+                b.insert(&state_key(tenant, &e.app, &e.user));
+            }
+        }
+    }
+
+    /// Installs a filter built from a scan of the store.
+    pub fn install(&self, b: Bloom) {
+        if let Ok(mut f) = self.filter.write() {
+            *f = Some(b);
+        }
+    }
+
+    /// Switches the filter off: every miss reads the store.
+    pub fn off(&self) {
+        if let Ok(mut f) = self.filter.write() {
+            *f = None;
+        }
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.filter.read().is_ok_and(|f| f.is_some())
+    }
+}
 
 /// The slot key of one (tenant, app, user): lengths first, so no two triples share a key.
 pub fn state_key(tenant: &str, app: &str, user: &str) -> String {
@@ -263,6 +375,7 @@ impl ManifestCache {
 #[derive(Default)]
 pub struct Caches {
     pub states: StateCache,
+    pub known: KnownKeys,
     pub keys: KeyCache,
     pub manifests: ManifestCache,
     /// The API needs no key (loopback, no active key). Once false it stays false.
@@ -280,6 +393,7 @@ impl Caches {
                 off,
                 ..StateCache::default()
             },
+            known: KnownKeys::default(),
             keys: KeyCache {
                 off,
                 ..KeyCache::default()
@@ -291,9 +405,15 @@ impl Caches {
         }
     }
 
+    /// Whether anything is cached (the store tells when others wrote it).
+    pub fn keeps(&self) -> bool {
+        !self.states.off
+    }
+
     /// Another process committed to the store: drop what it may have changed. `active_keys`
     /// tells whether the store now holds an active key (`None`: unknown, so assume one).
     pub fn foreign_change(&self, active_keys: Option<bool>) {
+        self.known.off();
         self.states.clear();
         self.keys.clear();
         self.manifests.clear();
@@ -329,6 +449,42 @@ mod tests {
                 notice: None,
             },
         )
+    }
+
+    #[test]
+    fn the_known_keys_filter_never_forgets_a_key() {
+        let b = Bloom::with_capacity(0);
+        let keys: Vec<String> = (0..50_000)
+            .map(|i| state_key("t", "wxa", &format!("user{i}")))
+            .collect();
+        for k in &keys {
+            b.insert(k);
+        }
+        assert!(keys.iter().all(|k| b.may_contain(k)));
+        // Sized for 2^20 keys at 10 bits each: far below capacity, nearly no false positives.
+        let false_positives = (0..50_000)
+            .filter(|i| b.may_contain(&state_key("t", "wxa", &format!("other{i}"))))
+            .count();
+        assert!(false_positives < 50, "{false_positives} false positives");
+    }
+
+    #[test]
+    fn absent_only_while_the_filter_is_on_and_commits_make_keys_known() {
+        let k = KnownKeys::default();
+        let key = state_key("t", "wxa", "u");
+        assert!(!k.surely_absent(&key), "no filter: every miss reads");
+        k.install(Bloom::with_capacity(1));
+        assert!(k.surely_absent(&key));
+        k.committed([("t", std::slice::from_ref(&granted("u")))]);
+        assert!(!k.surely_absent(&key));
+        assert!(k.surely_absent(&state_key("other", "wxa", "u")));
+        k.off();
+        assert!(!k.surely_absent(&state_key("other", "wxa", "u")));
+        // A foreign change switches it off.
+        let c = Caches::new(true, true);
+        c.known.install(Bloom::with_capacity(1));
+        c.foreign_change(None);
+        assert!(!c.known.is_on());
     }
 
     #[test]

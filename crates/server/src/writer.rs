@@ -19,7 +19,9 @@ use miniperm_core::ConsentEvent;
 use miniperm_store::{Backend, StoreError};
 use tokio::sync::oneshot;
 
-use crate::cache::{Caches, FOREIGN_POLL};
+use std::time::Instant;
+
+use crate::cache::{Bloom, Caches, FOREIGN_POLL, KNOWN_QUIET, state_key};
 use crate::metrics::Metrics;
 
 /// The most jobs in one transaction.
@@ -83,9 +85,17 @@ impl Writer {
 }
 
 /// Watches `PRAGMA data_version` of the writer's connection: it moves only when another
-/// connection commits.
+/// connection commits. Also keeps the known-keys filter ([`crate::cache::KnownKeys`]): built by
+/// a scan at start, switched off by a foreign commit, scanned again once the store has had no
+/// foreign commit for [`KNOWN_QUIET`].
 struct Foreign {
     seen: Option<i64>,
+    /// When the last foreign commit (or failed look) was seen.
+    changed_at: Option<Instant>,
+    /// The known-keys filter is installed.
+    known_on: bool,
+    /// The store lists its keys (false: PostgreSQL).
+    listable: bool,
 }
 
 impl Foreign {
@@ -115,8 +125,48 @@ impl Foreign {
                     .ok()
                     .map(|k| k.iter().any(|k| k.revoked.is_none()));
                 caches.foreign_change(active);
+                self.known_on = false;
+                self.changed_at = Some(Instant::now());
             }
             self.seen = now;
+        }
+    }
+
+    /// Scans the store's keys into a new known-keys filter when it is off and the store has
+    /// been quiet long enough. The look at `data_version` comes first: a foreign commit before
+    /// the scan is in it, one after it moves the version and switches the filter off again.
+    fn rebuild_known(&mut self, store: &mut dyn Backend, caches: &Caches) {
+        let quiet = |f: &Foreign| f.changed_at.is_none_or(|t| t.elapsed() >= KNOWN_QUIET);
+        if self.known_on || !self.listable || !caches.keeps() || !quiet(self) {
+            return;
+        }
+        self.check(store, caches);
+        if !quiet(self) {
+            return;
+        }
+        let filter = std::cell::OnceCell::new();
+        let listed = store.known_keys(
+            &mut |n| {
+                let _ = filter.set(Bloom::with_capacity((n as usize).saturating_mul(2)));
+            },
+            &mut |tenant, user, app| {
+                if let Some(b) = filter.get() {
+                    b.insert(&state_key(tenant, app, user));
+                }
+            },
+        );
+        match listed {
+            Ok(true) => {
+                if let Some(b) = filter.into_inner() {
+                    caches.known.install(b);
+                    self.known_on = true;
+                }
+            }
+            Ok(false) => self.listable = false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the store's keys; state misses read it");
+                self.changed_at = Some(Instant::now());
+            }
         }
     }
 }
@@ -128,13 +178,20 @@ fn run(
     caches: Arc<Caches>,
     single: bool,
 ) {
-    let mut foreign = Foreign { seen: None };
+    let mut foreign = Foreign {
+        seen: None,
+        changed_at: None,
+        known_on: false,
+        listable: true,
+    };
     foreign.check(&mut *store, &caches);
+    foreign.rebuild_known(&mut *store, &caches);
     loop {
         let first = match rx.recv_timeout(FOREIGN_POLL) {
             Ok(j) => j,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 foreign.check(&mut *store, &caches);
+                foreign.rebuild_known(&mut *store, &caches);
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -158,14 +215,19 @@ fn run(
                 // The version seen inside the batch's transaction, before its writes: a
                 // foreign commit clears the caches before ours is applied to them.
                 foreign.observe(seen, &mut *store, &caches);
-                caches.states.committed(
+                let batches = || {
                     jobs.iter()
                         .zip(&stored)
-                        .map(|(j, e)| (j.tenant.as_str(), e.as_slice())),
-                );
+                        .map(|(j, e)| (j.tenant.as_str(), e.as_slice()))
+                };
+                // Both before any reply: an answered decision's key is known and its state
+                // cached.
+                caches.known.committed(batches());
+                caches.states.committed(batches());
                 for (job, events) in jobs.into_iter().zip(stored) {
                     let _ = job.reply.send(Ok(events));
                 }
+                foreign.rebuild_known(&mut *store, &caches);
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");

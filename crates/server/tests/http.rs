@@ -486,7 +486,7 @@ fn other_connections_writes_and_revocations_are_seen() {
         notice: None,
     };
     other
-        .append(vec![ConsentEvent::new(&meta, change)])
+        .append(vec![ConsentEvent::new(&meta, change.clone())])
         .unwrap();
     until("another connection's grant", get, |st, v| {
         st == 200 && v["authSetting"] == json!({"scope.camera": true})
@@ -500,6 +500,36 @@ fn other_connections_writes_and_revocations_are_seen() {
         Some(r#"{"scope": "scope.camera"}"#),
     );
     assert_eq!((st, v), (200, json!({"errMsg": "authorize:ok"})));
+    // A user the service never saw, first written by another connection once the known-keys
+    // filter is back on (it goes off at every foreign commit): the filter must not answer
+    // "never seen" for them.
+    let filter_on = || {
+        let (st, v) = call(a, "GET", "/metrics", None, None);
+        let on = v
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .any(|l| l == "miniperm_known_keys_filter_on 1");
+        (st, json!(on))
+    };
+    until("the known-keys filter", filter_on, |_, on| {
+        *on == json!(true)
+    });
+    let carol = BASE.replace("alice", "carol");
+    let get_carol = || call(a, "GET", &format!("{carol}/setting"), Some(&secret), None);
+    assert_eq!(get_carol().1["authSetting"], json!({}));
+    let meta = EventMeta {
+        user: "carol".into(),
+        ..meta
+    };
+    other
+        .append(vec![ConsentEvent::new(&meta, change)])
+        .unwrap();
+    until(
+        "another connection's first write for a new user",
+        get_carol,
+        |st, v| st == 200 && v["authSetting"] == json!({"scope.camera": true}),
+    );
     assert!(other.revoke_key(&row.id, 9).unwrap());
     until("the revocation", get, |st, _| st == 401);
 }

@@ -460,6 +460,18 @@ pub trait Backend: ConsentStore + Send {
         let version = self.data_version();
         Ok((version, self.append_batches_in(batches)?))
     }
+    /// Every (tenant, user, app) with rows in the store (its `apps` row: every one that ever had
+    /// an event has one), read in one read transaction: `sized` gets their number first, then
+    /// `each` gets each one. False when the store does not list them (PostgreSQL, where the
+    /// service caches nothing).
+    fn known_keys(
+        &mut self,
+        sized: &mut dyn FnMut(u64),
+        each: &mut dyn FnMut(&str, &str, &str),
+    ) -> Result<bool, StoreError> {
+        let _ = (sized, each);
+        Ok(false)
+    }
     /// Stores (or replaces) the declarations of `app` for `tenant` (a JSON document).
     fn put_manifest_in(
         &mut self,

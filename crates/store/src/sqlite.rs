@@ -389,6 +389,41 @@ impl SqliteStore {
         Ok((version, out))
     }
 
+    /// Every (tenant, user, app) with an `apps` row, in one read transaction: `sized` gets their
+    /// number, then `each` each one ([`crate::Backend::known_keys`]).
+    pub fn known_keys(
+        &mut self,
+        sized: &mut dyn FnMut(u64),
+        each: &mut dyn FnMut(&str, &str, &str),
+    ) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        {
+            let n: i64 = tx
+                .query_row("SELECT count(*) FROM apps", [], |r| r.get(0))
+                .map_err(|e| sql_err(&path, e))?;
+            sized(n.max(0) as u64);
+            let mut st = tx
+                .prepare("SELECT tenant, user, app FROM apps")
+                .map_err(|e| sql_err(&path, e))?;
+            let mut rows = st.query([]).map_err(|e| sql_err(&path, e))?;
+            while let Some(row) = rows.next().map_err(|e| sql_err(&path, e))? {
+                let r = Reader {
+                    row,
+                    table: "apps",
+                    name: "?".into(),
+                };
+                each(
+                    &r.text(0, "tenant")?,
+                    &r.text(1, "user")?,
+                    &r.text(2, "app")?,
+                );
+            }
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(true)
+    }
+
     /// `PRAGMA data_version` of this connection: it changes when ANOTHER connection (of this
     /// process or another) commits, never on this connection's own commits. A process that owns
     /// the only writing connection can keep caches exact by watching it.
@@ -832,6 +867,13 @@ crate::backend_by_inherent!(SqliteStore, {
     }
     fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
         SqliteStore::data_version(self).map(Some)
+    }
+    fn known_keys(
+        &mut self,
+        sized: &mut dyn FnMut(u64),
+        each: &mut dyn FnMut(&str, &str, &str),
+    ) -> Result<bool, StoreError> {
+        SqliteStore::known_keys(self, sized, each)
     }
     fn describe(&self) -> String {
         self.path.display().to_string()
