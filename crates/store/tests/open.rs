@@ -3,31 +3,15 @@
 
 use std::path::Path;
 
-use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via};
+use miniperm_core::{ConsentEvent, Scope, Value};
 use miniperm_store::{APPLICATION_ID, ConsentStore, SCHEMA_VERSION, SqliteStore, StoreError};
 
 mod common;
 
 fn ev(to: Value) -> ConsentEvent {
-    let meta = EventMeta {
-        at: 1,
-        user: "u".into(),
-        app: "wxdemo".into(),
-        channel: Channel::Release,
-        profile: "wechat".into(),
-    };
-    ConsentEvent::new(
-        &meta,
-        Change {
-            subject: Subject::Scope(Scope::Camera),
-            from: Value::Unset,
-            to,
-            via: Via::Prompt,
-            gesture: true,
-            api: Some("createCameraContext".into()),
-            notice: None,
-        },
-    )
+    let mut e = common::event("u", "wxdemo", Scope::Camera, to, 1);
+    e.api = Some("createCameraContext".into());
+    e
 }
 
 /// Bytes of the file and of its -wal/-shm companions (None when missing).

@@ -3,29 +3,15 @@
 //! server restarts. (The shared contract runs on both stores in the other test files.)
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via};
+use miniperm_core::{ConsentEvent, Scope, Value};
 use miniperm_store::{ConsentStore, PG_SCHEMA_VERSION, PgStore, StoreError, testpg};
 
+mod common;
+
 fn ev(to: Value) -> ConsentEvent {
-    let meta = EventMeta {
-        at: 1,
-        user: "u".into(),
-        app: "wxdemo".into(),
-        channel: Channel::Release,
-        profile: "wechat".into(),
-    };
-    ConsentEvent::new(
-        &meta,
-        Change {
-            subject: Subject::Scope(Scope::Camera),
-            from: Value::Unset,
-            to,
-            via: Via::Prompt,
-            gesture: true,
-            api: None,
-            notice: Some("for the photo".into()),
-        },
-    )
+    let mut e = common::event("u", "wxdemo", Scope::Camera, to, 1);
+    e.notice = Some("for the photo".into());
+    e
 }
 
 #[test]

@@ -2,9 +2,7 @@
 //! file upgrades in place with its data as tenant `dev`; API keys are stored and revoked.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use miniperm_core::{
-    AppState, Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via,
-};
+use miniperm_core::{AppState, ConsentEvent, Scope, Subject, Value};
 use miniperm_store::{APPLICATION_ID, ConsentStore, KeyRow, SCHEMA_VERSION, SqliteStore};
 use proptest::prelude::*;
 
@@ -13,25 +11,7 @@ mod common;
 const TENANTS: [&str; 2] = ["dev", "acme"];
 
 fn ev(user: &str, app: &str, scope: Scope, to: Value, at: i64) -> ConsentEvent {
-    let meta = EventMeta {
-        at,
-        user: user.into(),
-        app: app.into(),
-        channel: Channel::Release,
-        profile: "wechat".into(),
-    };
-    ConsentEvent::new(
-        &meta,
-        Change {
-            subject: Subject::Scope(scope),
-            from: Value::Unset,
-            to,
-            via: Via::Prompt,
-            gesture: true,
-            api: None,
-            notice: None,
-        },
-    )
+    common::event(user, app, scope, to, at)
 }
 
 fn op() -> impl Strategy<Value = (usize, usize, Scope, Value)> {

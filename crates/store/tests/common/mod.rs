@@ -5,7 +5,32 @@
 
 use std::path::Path;
 
+use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Scope, Subject, Value, Via};
 use miniperm_store::{Backend, PgStore, SqliteStore, Target, open_backend, testpg};
+
+/// A prompt answered with a gesture: `user` set `scope` of `app` to `to` at `at` (no api, no
+/// notice; tests that need them set the fields).
+pub fn event(user: &str, app: &str, scope: Scope, to: Value, at: i64) -> ConsentEvent {
+    let meta = EventMeta {
+        at,
+        user: user.into(),
+        app: app.into(),
+        channel: Channel::Release,
+        profile: "wechat".into(),
+    };
+    ConsentEvent::new(
+        &meta,
+        Change {
+            subject: Subject::Scope(scope),
+            from: Value::Unset,
+            to,
+            via: Via::Prompt,
+            gesture: true,
+            api: None,
+            notice: None,
+        },
+    )
+}
 
 /// Every durable backend, empty: SQLite in memory, and PostgreSQL on a schema of its own.
 pub fn backends(test: &str) -> Vec<(&'static str, Box<dyn Backend>)> {
