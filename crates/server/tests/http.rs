@@ -645,26 +645,18 @@ fn a_registered_manifest_survives_a_restart() {
         Some(manifest),
     );
     assert_eq!(st, 200, "{put}");
-    let loc = r#"{"scope": "scope.userLocation"}"#;
-    let (st, v) = call(
-        srv.addr,
-        "POST",
-        &format!("{BASE}/authorize"),
-        None,
-        Some(loc),
-    );
+    // `wx.authorize` of the location scope for alice: the prompt names the stored desc.
+    let ask = |addr| {
+        let loc = r#"{"scope": "scope.userLocation"}"#;
+        call(addr, "POST", &format!("{BASE}/authorize"), None, Some(loc))
+    };
+    let (st, v) = ask(srv.addr);
     assert_eq!(
         (st, &v["prompt"]["desc"]),
         (202, &json!("to find stores near you"))
     );
     let srv = srv.restart(|c| c.rate_limit = 10_000);
-    let (st, v) = call(
-        srv.addr,
-        "POST",
-        &format!("{BASE}/authorize"),
-        None,
-        Some(loc),
-    );
+    let (st, v) = ask(srv.addr);
     assert_eq!(
         (st, &v["prompt"]["desc"]),
         (202, &json!("to find stores near you")),
@@ -681,13 +673,7 @@ fn a_registered_manifest_survives_a_restart() {
     assert_eq!(st, 200);
     assert_ne!(put, put2);
     let srv = srv.restart(|c| c.rate_limit = 10_000);
-    let (_, v) = call(
-        srv.addr,
-        "POST",
-        &format!("{BASE}/authorize"),
-        None,
-        Some(loc),
-    );
+    let (_, v) = ask(srv.addr);
     assert!(
         v["prompt"]["desc"] != json!("to find stores near you"),
         "{v}"
