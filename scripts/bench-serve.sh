@@ -33,7 +33,9 @@ trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HELLO=$(port); GROUP=$(port); SINGLE=$(port); RAM=$(port)
-RAMDIR=$(mktemp -d -p /dev/shm)
+# tmpfs: fsync returns at once there. Without /dev/shm the ceiling cannot be measured.
+RAMDIR=$(mktemp -d -p /dev/shm) || { echo "needs a writable /dev/shm (tmpfs) for the RAM ceiling" >&2; exit 2; }
+[ "$(stat -f -c %T "$RAMDIR")" = tmpfs ] || { echo "/dev/shm is not a tmpfs: no RAM ceiling" >&2; exit 2; }
 "$EX/hello" "127.0.0.1:$HELLO" & PIDS+=($!)
 "$BIN" serve --listen "127.0.0.1:$GROUP" --db "$TMP/group.sqlite" --rate-limit 4000000000 >/dev/null & PIDS+=($!)
 "$BIN" serve --listen "127.0.0.1:$SINGLE" --db "$TMP/single.sqlite" --rate-limit 4000000000 --single-commit >/dev/null & PIDS+=($!)
