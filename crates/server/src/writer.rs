@@ -3,23 +3,23 @@
 //!
 //! The writer takes a job, then everything queued behind it (at most [`MAX_BATCH`] jobs; no
 //! waiting: the jobs that arrive while a batch commits form the next one), and commits them all
-//! with [`Backend::append_batches_in`]: ONE transaction, one fsync (SQLite; PostgreSQL: one
-//! multi-row insert). The writer does not know which store it drives: SQLite and PostgreSQL
-//! share this path. After the commit it applies the stored events to the state cache
-//! ([`crate::cache`]), and only then sends each job's reply. Inside each batch's transaction
-//! (before its writes), and every [`FOREIGN_POLL`] while idle, it asks the store whether another
-//! process committed ([`Backend::append_batches_versioned`], [`Backend::data_version`]: SQLite's
-//! `PRAGMA data_version`) and clears the caches when one did, before it applies its own batch. A store that cannot tell (PostgreSQL: other service instances write it) runs with the
-//! caches off.
+//! with [`Backend::append_batches_versioned`]: ONE transaction, one fsync (SQLite; PostgreSQL:
+//! one multi-row insert). The writer does not know which store it drives: SQLite and PostgreSQL
+//! share this path. After the commit it applies the stored events to the caches
+//! ([`crate::cache`]: the states and the known keys), and only then sends each job's reply.
+//! Inside each batch's transaction (before its writes), and every [`FOREIGN_POLL`] while idle,
+//! it asks the store whether another process committed ([`Backend::data_version`]: SQLite's
+//! `PRAGMA data_version`) and clears the caches when one did, before it applies its own batch.
+//! A store that cannot tell (PostgreSQL: other service instances write it) runs with the caches
+//! off.
 
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::time::Instant;
 
 use miniperm_core::ConsentEvent;
 use miniperm_store::{Backend, StoreError};
 use tokio::sync::oneshot;
-
-use std::time::Instant;
 
 use crate::cache::{Bloom, Caches, FOREIGN_POLL, KNOWN_QUIET, state_key};
 use crate::metrics::Metrics;
@@ -132,6 +132,14 @@ impl Foreign {
         }
     }
 
+    /// After a failed commit: whether its keys reached the store is unknown, so the known-keys
+    /// filter goes off until a new scan.
+    fn unsure(&mut self, caches: &Caches) {
+        caches.known.off();
+        self.known_on = false;
+        self.changed_at = Some(Instant::now());
+    }
+
     /// Scans the store's keys into a new known-keys filter when it is off and the store has
     /// been quiet long enough. The look at `data_version` comes first: a foreign commit before
     /// the scan is in it, one after it moves the version and switches the filter off again.
@@ -233,6 +241,7 @@ fn run(
                 tracing::error!(error = %e, "group commit failed");
                 // Whatever the failed transaction touched is unknown now.
                 caches.states.clear();
+                foreign.unsure(&caches);
                 for job in jobs {
                     let _ = job.reply.send(Err(write_failed(&e)));
                 }
