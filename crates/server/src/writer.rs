@@ -94,7 +94,7 @@ struct Foreign {
     changed_at: Option<Instant>,
     /// The known-keys filter is installed.
     known_on: bool,
-    /// The store lists its keys (false: PostgreSQL).
+    /// The store lists its keys (false: PostgreSQL, or a scan failed).
     listable: bool,
 }
 
@@ -171,9 +171,11 @@ impl Foreign {
                 }
             }
             Ok(false) => self.listable = false,
+            // Not retried (a damaged row would fail every scan): misses read the store, which
+            // is always right.
             Err(e) => {
-                tracing::warn!(error = %e, "cannot list the store's keys; state misses read it");
-                self.changed_at = Some(Instant::now());
+                tracing::warn!(error = %e, "cannot list the store's keys; every state miss reads it");
+                self.listable = false;
             }
         }
     }
