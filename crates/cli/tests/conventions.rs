@@ -3,8 +3,11 @@
 //! hint of an `explore` without `--tap`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::example;
 
 const SUBCOMMANDS: [&str; 8] = [
     "run",
@@ -16,14 +19,6 @@ const SUBCOMMANDS: [&str; 8] = [
     "completions",
     "man",
 ];
-
-fn example(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 /// The binary with a store in `dir` and no colour variables from the caller's environment.
 fn miniperm(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

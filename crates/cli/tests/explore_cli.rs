@@ -2,18 +2,16 @@
 //! `miniperm run`, the JSON document, the HTML report, `--strict` / `--deny`, bad input.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod common;
+use common::root;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_miniperm"));
     c.current_dir(root());
     c.env_remove("MINIPERM_DB");
     c
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn stdout(o: &Output) -> String {

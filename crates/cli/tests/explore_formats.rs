@@ -3,20 +3,18 @@
 //! tests/json_schemas.rs), SARIF 2.1.0's required structure, JUnit XML, and `--baseline`
 //! accepting findings under `--strict`.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value as Json;
+
+mod common;
+use common::root;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_miniperm"));
     c.current_dir(root());
     c.env("MINIPERM_DB", "/nonexistent/never-used.db");
     c
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn stderr(o: &Output) -> String {

@@ -5,13 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn example(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-        .display()
-        .to_string()
-}
+mod common;
+use common::example;
 
 #[test]
 fn a_bad_answer_after_consent_was_stored_exits_1_with_the_transcript() {

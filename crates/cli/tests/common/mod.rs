@@ -1,10 +1,31 @@
-//! Shared by the tests that start the built `miniperm serve` as a process: a one-shot HTTP/1.1
-//! client and the start-up that reads the address from the service's first line.
+//! Shared by the CLI's tests: where the repository's examples and fixtures are, and for the
+//! tests that start the built `miniperm serve` as a process, a one-shot HTTP/1.1 client and the
+//! start-up that reads the address from the service's first line.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `examples/NAME`, as an argument.
+pub fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+/// `crates/runtime/tests/fixtures/NAME`, as an argument.
+pub fn fixture(name: &str) -> String {
+    root()
+        .join("crates/runtime/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
 
 /// One request (`Connection: close`): the status and the raw body, or None when the connection
 /// failed (a service that was killed).
