@@ -163,7 +163,9 @@ pub enum Expr {
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
     Array(Vec<Entry>),
     Object(Vec<Prop>),
-    /// `module.func(args)`: the only call form, for WXS modules.
+    /// A call into a WXS module, the only call form: `module(args)` calls the module's export
+    /// itself (`func` is `""`), `module.f(args)` and `module.a.b(args)` a (nested) member
+    /// function (`func` is the dotted path after the module: `"f"`, `"a.b"`).
     Call {
         module: String,
         func: String,
@@ -506,6 +508,14 @@ impl Parser {
     }
 
     fn postfix(&mut self) -> Result<Expr, ExprError> {
+        // While the expression is a bare identifier followed by member names, the WXS callee it
+        // would name: the module and the path after it.
+        let mut callee: Option<(String, Vec<String>)> = match self.peek() {
+            Tok::Ident(s) if !matches!(s.as_str(), "true" | "false" | "null" | "undefined") => {
+                Some((s.clone(), Vec::new()))
+            }
+            _ => None,
+        };
         let mut e = self.primary()?;
         let mut folded = 0;
         loop {
@@ -514,6 +524,9 @@ impl Parser {
             if self.eat(".") {
                 match self.bump() {
                     Tok::Ident(name) => {
+                        if let Some((_, path)) = &mut callee {
+                            path.push(name.clone());
+                        }
                         e = Expr::Member(Box::new(e), Box::new(Expr::Lit(Value::String(name))));
                     }
                     _ => {
@@ -525,14 +538,16 @@ impl Parser {
                 self.bump();
                 let k = self.expr()?;
                 self.expect("]")?;
+                match (&mut callee, &k) {
+                    (Some((_, path)), Expr::Lit(Value::String(name))) if !name.contains('.') => {
+                        path.push(name.clone());
+                    }
+                    _ => callee = None,
+                }
                 e = Expr::Member(Box::new(e), Box::new(k));
             } else if self.is("(") {
-                let (module, func) = match &e {
-                    Expr::Member(m, f) => match (&**m, &**f) {
-                        (Expr::Ident(m), Expr::Lit(Value::String(f))) => (m.clone(), f.clone()),
-                        _ => return self.fail(call_error()),
-                    },
-                    _ => return self.fail(call_error()),
+                let Some((module, path)) = callee.take() else {
+                    return self.fail(call_error());
                 };
                 self.bump();
                 let mut args = Vec::new();
@@ -543,7 +558,11 @@ impl Parser {
                     }
                 }
                 self.expect(")")?;
-                e = Expr::Call { module, func, args };
+                e = Expr::Call {
+                    module,
+                    func: path.join("."),
+                    args,
+                };
             } else {
                 self.depth -= folded;
                 return Ok(e);
@@ -642,7 +661,8 @@ impl Parser {
 }
 
 fn call_error() -> String {
-    "only functions of wxs modules can be called, as `module.function(...)`".to_string()
+    "only wxs modules can be called, as `module(...)`, `module.function(...)` or `module.a.b(...)`"
+        .to_string()
 }
 
 impl V {
@@ -701,7 +721,8 @@ impl Expr {
         Ok(Expr::Object(props))
     }
 
-    /// The WXS modules this expression calls.
+    /// The WXS modules this expression calls (the roots of its calls: `m` in `m(x)`, `m.f(x)`,
+    /// `m.a.b(x)`), in order, with repeats.
     pub fn modules(&self, out: &mut Vec<String>) {
         match self {
             Expr::Lit(_) | Expr::Undefined | Expr::Ident(_) => {}
@@ -742,8 +763,10 @@ impl Expr {
 /// What an expression is evaluated against.
 pub trait Env {
     /// The value of a free identifier (`undefined` when absent).
-    fn lookup(&self, name: &str) -> V;
-    /// Call a WXS module function; failures are the environment's to report.
+    fn lookup(&mut self, name: &str) -> V;
+    /// Call WXS module `module`: its export itself when `func` is `""`, else the member
+    /// function at the dotted path `func` (`"f"`, `"a.b"`). Failures are the environment's to
+    /// report.
     fn call(&mut self, module: &str, func: &str, args: Vec<Value>) -> V;
 }
 
@@ -751,7 +774,7 @@ pub trait Env {
 pub struct DataEnv<'a>(pub &'a Value);
 
 impl Env for DataEnv<'_> {
-    fn lookup(&self, name: &str) -> V {
+    fn lookup(&mut self, name: &str) -> V {
         self.0.get(name).cloned().map_or(V::Undefined, V::Json)
     }
     fn call(&mut self, _module: &str, _func: &str, _args: Vec<Value>) -> V {
@@ -1057,8 +1080,15 @@ mod tests {
     fn errors() {
         for (src, msg) in [
             ("a +", "unexpected end of expression"),
-            ("f(1)", "only functions of wxs modules can be called"),
-            ("a.b.c(1)", "only functions of wxs modules can be called"),
+            ("(a).b(1)", "only wxs modules can be called"),
+            ("'x'.toUpperCase()", "only wxs modules can be called"),
+            ("[1].f()", "only wxs modules can be called"),
+            ("m.f(1)(2)", "only wxs modules can be called"),
+            ("m.f(1).g(2)", "only wxs modules can be called"),
+            ("m[k](1)", "only wxs modules can be called"),
+            ("m['a.b'](1)", "only wxs modules can be called"),
+            ("true()", "only wxs modules can be called"),
+            ("m.f(1", "expected `)`"),
             ("'abc", "unterminated string"),
             ("a = 1", "unexpected `=`"),
             ("a # b", "unexpected `#`"),
@@ -1084,5 +1114,68 @@ mod tests {
         let mut mods = Vec::new();
         e.modules(&mut mods);
         assert_eq!(mods, ["m"]);
+    }
+
+    /// Records calls; `m(...)` gives its arguments, member functions give `[func, ...args]`.
+    struct CallEnv {
+        data: Value,
+        calls: Vec<(String, String, Vec<Value>)>,
+    }
+
+    impl Env for CallEnv {
+        fn lookup(&mut self, name: &str) -> V {
+            self.data.get(name).cloned().map_or(V::Undefined, V::Json)
+        }
+        fn call(&mut self, module: &str, func: &str, args: Vec<Value>) -> V {
+            self.calls
+                .push((module.to_string(), func.to_string(), args.clone()));
+            if func.is_empty() {
+                V::Json(Value::Array(args))
+            } else {
+                let mut out = vec![Value::String(func.to_string())];
+                out.extend(args);
+                V::Json(Value::Array(out))
+            }
+        }
+    }
+
+    fn call(src: &str) -> (Value, Vec<(String, String, Vec<Value>)>) {
+        let e = Expr::parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let mut env = CallEnv {
+            data: json!({"x": 1, "list": [1, 2]}),
+            calls: Vec::new(),
+        };
+        let v = eval(&e, &mut env).into_json();
+        (v, env.calls)
+    }
+
+    #[test]
+    fn call_forms() {
+        let (v, calls) = call("style(x, 'a')");
+        assert_eq!(v, json!([1, "a"]));
+        assert_eq!(
+            calls,
+            [("style".into(), String::new(), vec![json!(1), json!("a")])]
+        );
+        let (v, calls) = call("m.f(x)");
+        assert_eq!(v, json!(["f", 1]));
+        assert_eq!(calls[0].1, "f");
+        let (v, calls) = call("m.a.b(x)");
+        assert_eq!(v, json!(["a.b", 1]));
+        assert_eq!(calls[0].0, "m");
+        let (_, calls) = call("m['a'].b()");
+        assert_eq!((calls[0].0.as_str(), calls[0].1.as_str()), ("m", "a.b"));
+        // the result of a call takes members, and calls nest in arguments
+        assert_eq!(call("m.f(x).length").0, json!(2));
+        assert_eq!(call("m.f(x)[0]").0, json!("f"));
+        assert_eq!(call("style(x)[0] + 1").0, json!(2));
+        assert_eq!(call("!m.f()").0, json!(false));
+        let (v, calls) = call("m.f(n.g(x), {x, y: 2},)");
+        assert_eq!(v, json!(["f", ["g", 1], {"x": 1, "y": 2}]));
+        assert_eq!(calls.len(), 2);
+        let e = Expr::parse("a.b(1) + c(d.e(2)) + f.g").unwrap();
+        let mut mods = Vec::new();
+        e.modules(&mut mods);
+        assert_eq!(mods, ["a", "c", "d"]);
     }
 }

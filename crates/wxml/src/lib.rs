@@ -1,8 +1,9 @@
 //! WXML for miniperm: the parser, the `{{ }}` expression language, a renderer from WXML plus
 //! data to a tree of what the user sees, selectors to find a node to tap, and outlines.
 //!
-//! Pure: no JavaScript engine and no I/O. The runtime supplies components, WXS calls and
-//! warnings through [`Host`].
+//! Pure: no JavaScript engine and no I/O. The runtime supplies components, WXS calls (and,
+//! optionally, WXS module values) and warnings through [`Host`]; a file that failed to parse is
+//! reported through [`Host::syntax_error`] when a render needs it (see [`Templates::error`]).
 //!
 //! ```
 //! use miniperm_wxml::{Templates, render, outline, Host, Instance};

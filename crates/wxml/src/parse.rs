@@ -1,5 +1,9 @@
 //! The WXML parser: tolerant of what WXML allows and XML does not (unquoted and value-less
-//! attributes, `{{ }}` holding `<`, `>` and quotes), strict about structure (every tag closed).
+//! attributes, an attribute right after a quoted value with no space, `{{ }}` holding `<`, `>`
+//! and quotes), strict about structure (every tag closed).
+//!
+//! Which WXS modules a binding calls is not checked here: an `<include>`d file uses its
+//! includer's modules, so only the renderer knows (it warns about a call to an unknown module).
 
 use crate::expr::{Expr, ExprError};
 
@@ -296,6 +300,9 @@ impl<'a> P<'a> {
             line,
             col,
         };
+        // WeChat's compiler takes `a="x"b="y"`: after a quoted value the next attribute may
+        // follow without a space (elsewhere a missing space stays an error)
+        let mut quoted = false;
         loop {
             let before = self.i;
             self.skip_ws();
@@ -310,7 +317,7 @@ impl<'a> P<'a> {
                 self.i += 1;
                 return Ok((el, false));
             }
-            if before == self.i && !el.attrs.is_empty() {
+            if before == self.i && !el.attrs.is_empty() && !quoted {
                 return Err(self.err(
                     self.i,
                     format!("expected a space between attributes in `{name}`"),
@@ -335,6 +342,7 @@ impl<'a> P<'a> {
             self.skip_ws();
             if self.i >= self.b.len() || self.b[self.i] != b'=' {
                 self.i = save;
+                quoted = false;
                 el.attrs.push(Attr {
                     name: aname.to_string(),
                     value: None,
@@ -368,6 +376,7 @@ impl<'a> P<'a> {
                     }
                     let ve = self.i;
                     self.i += 1;
+                    quoted = true;
                     (vs, ve)
                 }
                 _ => {
@@ -386,6 +395,7 @@ impl<'a> P<'a> {
                     if vs == self.i {
                         return Err(self.err(vs, format!("missing value for attribute `{aname}`")));
                     }
+                    quoted = false;
                     (vs, self.i)
                 }
             };
@@ -503,56 +513,10 @@ impl<'a> P<'a> {
         if let Some(open) = stack.last() {
             return Err(self.err(open.offset, format!("unclosed tag `{}`", open.el.name)));
         }
-        let doc = Document {
+        Ok(Document {
             file: self.file.to_string(),
             children: root,
-        };
-        self.check_calls(&doc)?;
-        Ok(doc)
-    }
-
-    /// Calls are only allowed on WXS modules the file declares.
-    fn check_calls(&self, doc: &Document) -> Result<(), ParseError> {
-        let modules: Vec<String> = doc.wxs_modules().into_iter().map(|m| m.name).collect();
-        let mut bad: Option<ParseError> = None;
-        let check = |tpl: &Tpl, line: usize, col: usize, bad: &mut Option<ParseError>| {
-            for p in &tpl.0 {
-                if let Part::Expr(e) = p {
-                    let mut used = Vec::new();
-                    e.modules(&mut used);
-                    if let Some(m) = used.iter().find(|m| !modules.contains(m))
-                        && bad.is_none()
-                    {
-                        *bad = Some(ParseError {
-                            file: self.file.to_string(),
-                            line,
-                            column: col,
-                            message: format!("`{m}` is not a wxs module of this file"),
-                        });
-                    }
-                }
-            }
-        };
-        let mut stack: Vec<&[Item]> = vec![&doc.children];
-        while let Some(items) = stack.pop() {
-            for it in items {
-                match it {
-                    Item::Text(t) => check(&t.tpl, t.line, t.col, &mut bad),
-                    Item::Element(e) => {
-                        for a in &e.attrs {
-                            if let Some(v) = &a.value {
-                                check(v, a.line, a.col, &mut bad);
-                            }
-                        }
-                        stack.push(&e.children);
-                    }
-                }
-            }
-        }
-        match bad {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The renderer: a parsed project's WXML plus data to a tree of what the user sees.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -20,8 +20,10 @@ pub trait Host {
     /// camelCased), and return its current data and WXML path. `None`: the host node's
     /// children render as a plain element.
     fn instance(&mut self, key: &str, def: &str, props: &Map<String, Value>) -> Option<Instance>;
-    /// Call WXS function `func` of module `module` declared in `file`. `Err` is the message to
-    /// report (the call then gives `undefined`).
+    /// Call WXS module `module` declared in `file`: the module's export itself when `func` is
+    /// `""` (`{{ style(x) }}`), else the member function at the dotted path `func` (`"f"` for
+    /// `{{ m.f(x) }}`, `"a.b"` for `{{ m.a.b(x) }}`). `Err` is the message to report (the call
+    /// then gives `undefined`). The renderer only calls modules `file` declares.
     fn wxs_call(
         &mut self,
         file: &str,
@@ -29,8 +31,20 @@ pub trait Host {
         func: &str,
         args: Vec<Value>,
     ) -> Result<Value, String>;
+    /// The exports of WXS module `module` declared in `file`, as data (functions left out), for
+    /// bindings that read them (`{{ consts.MAX }}`). Asked at most once per module per render.
+    /// `Err` is the message to report (the module then reads as `undefined`).
+    fn wxs_value(&mut self, file: &str, module: &str) -> Result<Value, String> {
+        let _ = (file, module);
+        Err("no wxs values".into())
+    }
     /// A warning: the renderer never fails at render time.
     fn warn(&mut self, message: String);
+    /// The WXML file the render needs (the page, a component's WXML, an `<import>` or an
+    /// `<include>`) did not parse. Reported at most once per file per render.
+    fn syntax_error(&mut self, error: &ParseError) {
+        self.warn(error.to_string());
+    }
 }
 
 /// A component instance as the host sees it.
@@ -40,14 +54,17 @@ pub struct Instance {
     pub wxml: String,
 }
 
-/// All parsed WXML files of a project by path (`pages/a/a.wxml`).
+/// All parsed WXML files of a project by path (`pages/a/a.wxml`), and the syntax errors of
+/// those that failed.
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
     docs: HashMap<String, Document>,
+    errors: HashMap<String, ParseError>,
 }
 
 impl Templates {
-    /// Parse every file; files that fail are left out and their errors returned.
+    /// Parse every file; files that fail are left out and their errors returned (sorted by
+    /// file), and kept: see [`Templates::error`].
     pub fn parse_all<I, P, T>(files: I) -> (Templates, Vec<ParseError>)
     where
         I: IntoIterator<Item = (P, T)>,
@@ -55,23 +72,35 @@ impl Templates {
         T: AsRef<str>,
     {
         let mut t = Templates::default();
-        let mut errors = Vec::new();
         for (path, text) in files {
             let path = normalize(path.as_ref());
             match parse::parse(&path, text.as_ref()) {
                 Ok(doc) => {
+                    t.errors.remove(&path);
                     t.docs.insert(path, doc);
                 }
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    t.docs.remove(&path);
+                    t.errors.insert(path, e);
+                }
             }
         }
+        let mut errors: Vec<ParseError> = t.errors.values().cloned().collect();
         errors.sort_by(|a, b| a.file.cmp(&b.file));
         (t, errors)
     }
 
-    /// Add (or replace) one parsed document under its `file`.
+    /// Add (or replace) one parsed document under its `file` (forgetting an earlier syntax
+    /// error there).
     pub fn insert(&mut self, doc: Document) {
-        self.docs.insert(normalize(&doc.file), doc);
+        let path = normalize(&doc.file);
+        self.errors.remove(&path);
+        self.docs.insert(path, doc);
+    }
+
+    /// The syntax error of the file at `path` when it failed to parse.
+    pub fn error(&self, path: &str) -> Option<&ParseError> {
+        self.errors.get(&normalize(path))
     }
 
     pub fn get(&self, path: &str) -> Option<&Document> {
@@ -320,10 +349,18 @@ const BUILTIN: &[&str] = &[
 
 type Slots = Rc<RefCell<BTreeMap<String, Vec<Node>>>>;
 
+/// The WXS modules a frame sees: (name, file declaring it), the frame's own file's first.
+type Mods = Rc<[(String, String)]>;
+
 #[derive(Clone)]
 struct Frame<'t> {
-    /// Where templates and WXS modules are looked up.
+    /// Where templates and WXS modules are looked up: an `<include>` keeps its includer's.
     file: &'t str,
+    /// The file the items being rendered are written in (differs from `file` inside an
+    /// `<include>`): nodes' `file`, `<include src>` resolution.
+    src: &'t str,
+    /// WXS modules visible here: `file`'s, then (inside an `<include>`) `src`'s own.
+    mods: Mods,
     owner: String,
     owner_file: String,
     data: Rc<Value>,
@@ -338,32 +375,88 @@ struct R<'t, 'h> {
     depth: usize,
     depth_warned: bool,
     nodes_warned: bool,
+    /// Visible WXS modules by frame file, then source file: computed once per render.
+    mods: HashMap<String, HashMap<String, Mods>>,
+    /// WXS module values by declaring file, then module: asked once per render.
+    values: HashMap<String, HashMap<String, V>>,
+    /// Warnings given once per render.
+    warned: HashSet<String>,
+    /// Files whose syntax error was reported this render.
+    syntax_reported: HashSet<String>,
 }
 
 struct FrameEnv<'a, 'h> {
     fr: &'a Frame<'a>,
     host: &'a mut (dyn Host + 'h),
+    values: &'a mut HashMap<String, HashMap<String, V>>,
+    warned: &'a mut HashSet<String>,
+}
+
+impl FrameEnv<'_, '_> {
+    fn warn_once(&mut self, message: String) {
+        if !self.warned.contains(&message) {
+            self.warned.insert(message.clone());
+            self.host.warn(message);
+        }
+    }
+
+    fn module_value(&mut self, file: &str, module: &str) -> V {
+        if let Some(v) = self.values.get(file).and_then(|m| m.get(module)) {
+            return v.clone();
+        }
+        let v = match self.host.wxs_value(file, module) {
+            Ok(v) => V::Json(v),
+            Err(m) => {
+                self.warn_once(format!(
+                    "wxs module `{module}` of `{file}` has no value: {m}"
+                ));
+                V::Undefined
+            }
+        };
+        self.values
+            .entry(file.to_string())
+            .or_default()
+            .insert(module.to_string(), v.clone());
+        v
+    }
 }
 
 impl Env for FrameEnv<'_, '_> {
-    fn lookup(&self, name: &str) -> V {
+    /// `wx:for` locals, then a WXS module visible from the frame, then the data.
+    fn lookup(&mut self, name: &str) -> V {
         if let Some((_, v)) = self.fr.locals.iter().rev().find(|(n, _)| n == name) {
             return V::Json(v.clone());
         }
-        self.fr
-            .data
-            .get(name)
-            .cloned()
-            .map_or(V::Undefined, V::Json)
+        let fr = self.fr;
+        if let Some((_, file)) = fr.mods.iter().find(|(n, _)| n == name) {
+            return self.module_value(file, name);
+        }
+        fr.data.get(name).cloned().map_or(V::Undefined, V::Json)
     }
+
     fn call(&mut self, module: &str, func: &str, args: Vec<Value>) -> V {
-        match self.host.wxs_call(self.fr.file, module, func, args) {
+        // as written: `m`, `m.f`, `m.a.b` (only for messages)
+        let what = || {
+            if func.is_empty() {
+                module.to_string()
+            } else {
+                format!("{module}.{func}")
+            }
+        };
+        let fr = self.fr;
+        let Some((_, file)) = fr.mods.iter().find(|(n, _)| n == module) else {
+            self.warn_once(format!(
+                "`{module}` is not a wxs module of `{}`: `{}(…)` gives undefined",
+                fr.file,
+                what()
+            ));
+            return V::Undefined;
+        };
+        match self.host.wxs_call(file, module, func, args) {
             Ok(v) => V::Json(v),
             Err(m) => {
-                self.host.warn(format!(
-                    "wxs `{module}.{func}` in `{}` failed: {m}",
-                    self.fr.file
-                ));
+                self.host
+                    .warn(format!("wxs `{}` in `{file}` failed: {m}", what()));
                 V::Undefined
             }
         }
@@ -374,18 +467,6 @@ impl Env for FrameEnv<'_, '_> {
 /// [`Host::warn`].
 pub fn render(t: &Templates, file: &str, data: &Value, host: &mut dyn Host) -> Tree {
     let file = normalize(file);
-    let Some(doc) = t.docs.get(&file) else {
-        host.warn(format!("no WXML `{file}`"));
-        return Tree::default();
-    };
-    let fr = Frame {
-        file: &doc.file,
-        owner: String::new(),
-        owner_file: doc.file.clone(),
-        data: Rc::new(data.clone()),
-        locals: Vec::new(),
-        slots: None,
-    };
     let mut r = R {
         t,
         host,
@@ -393,6 +474,24 @@ pub fn render(t: &Templates, file: &str, data: &Value, host: &mut dyn Host) -> T
         depth: 0,
         depth_warned: false,
         nodes_warned: false,
+        mods: HashMap::new(),
+        values: HashMap::new(),
+        warned: HashSet::new(),
+        syntax_reported: HashSet::new(),
+    };
+    let Some(doc) = t.docs.get(&file) else {
+        r.absent(&file, || format!("no WXML `{file}`"));
+        return Tree::default();
+    };
+    let fr = Frame {
+        file: &doc.file,
+        src: &doc.file,
+        mods: r.mods(&doc.file, &doc.file),
+        owner: String::new(),
+        owner_file: doc.file.clone(),
+        data: Rc::new(data.clone()),
+        locals: Vec::new(),
+        slots: None,
     };
     let mut roots = Vec::new();
     r.children(&doc.children, &fr, "", &mut roots);
@@ -410,10 +509,55 @@ pub fn render(t: &Templates, file: &str, data: &Value, host: &mut dyn Host) -> T
 }
 
 impl<'t> R<'t, '_> {
+    /// The WXS modules visible from frame file `file` rendering items of `src`.
+    fn mods(&mut self, file: &str, src: &str) -> Mods {
+        if let Some(m) = self.mods.get(file).and_then(|m| m.get(src)) {
+            return m.clone();
+        }
+        let mut out: Vec<(String, String)> = Vec::new();
+        for f in [file, src] {
+            if let Some(doc) = self.t.docs.get(f) {
+                for m in doc.wxs_modules() {
+                    if !out.iter().any(|(n, _)| *n == m.name) {
+                        out.push((m.name, doc.file.clone()));
+                    }
+                }
+            }
+        }
+        let m: Mods = out.into();
+        self.mods
+            .entry(file.to_string())
+            .or_default()
+            .insert(src.to_string(), m.clone());
+        m
+    }
+
+    fn warn_once(&mut self, message: String) {
+        if !self.warned.contains(&message) {
+            self.warned.insert(message.clone());
+            self.host.warn(message);
+        }
+    }
+
+    /// A WXML file the render needs is not there: its syntax error when it failed to parse
+    /// (once per render), else the `missing` warning (once per render).
+    fn absent(&mut self, path: &str, missing: impl FnOnce() -> String) {
+        match self.t.errors.get(path) {
+            Some(e) => {
+                if self.syntax_reported.insert(path.to_string()) {
+                    self.host.syntax_error(e);
+                }
+            }
+            None => self.warn_once(missing()),
+        }
+    }
+
     fn eval_tpl(&mut self, tpl: &Tpl, fr: &Frame) -> V {
         let mut env = FrameEnv {
             fr,
             host: &mut *self.host,
+            values: &mut self.values,
+            warned: &mut self.warned,
         };
         match tpl.0.as_slice() {
             [Part::Expr(e)] => expr::eval(e, &mut env),
@@ -488,7 +632,7 @@ impl<'t> R<'t, '_> {
                             owner: fr.owner.clone(),
                             component: None,
                             key: None,
-                            file: fr.file.to_string(),
+                            file: fr.src.to_string(),
                             line: t.line,
                             col: t.col,
                         });
@@ -498,7 +642,7 @@ impl<'t> R<'t, '_> {
                 Item::Element(e) => e,
             };
             let p = format!("{path}/{idx}");
-            if el.attr("wx:for").is_some() {
+            if for_attr(el).is_some() {
                 chain = None;
                 self.for_each(el, fr, &p, out);
                 continue;
@@ -534,7 +678,9 @@ impl<'t> R<'t, '_> {
     }
 
     fn for_each(&mut self, el: &'t Element, fr: &Frame, path: &str, out: &mut Vec<Node>) {
-        let list = self.attr_value(el, "wx:for", fr).unwrap_or(V::Undefined);
+        let list = for_attr(el)
+            .and_then(|a| self.attr_value(el, a, fr))
+            .unwrap_or(V::Undefined);
         let item_name = el
             .literal("wx:for-item")
             .unwrap_or_else(|| "item".to_string());
@@ -561,7 +707,7 @@ impl<'t> R<'t, '_> {
                 if n > MAX_FOR as f64 {
                     self.host.warn(format!(
                         "`wx:for` over {n} in `{}` line {} cut at {MAX_FOR}",
-                        fr.file, el.line
+                        fr.src, el.line
                     ));
                 }
                 (0..count)
@@ -617,7 +763,7 @@ impl<'t> R<'t, '_> {
         match el.name.as_str() {
             "wxs" | "import" => {}
             "block" => {
-                if self.enter(fr.file, "`block`") {
+                if self.enter(fr.src, "`block`") {
                     self.children(&el.children, fr, path, out);
                     self.depth -= 1;
                 }
@@ -652,18 +798,27 @@ impl<'t> R<'t, '_> {
             Some(V::Json(v @ Value::Object(_))) => v,
             _ => Value::Object(Map::new()),
         };
-        let Some((def, file)) = self.find_template(fr.file, &name) else {
+        // inside an `<include>`, the included file's own templates and imports come after the
+        // includer's
+        let found = match self.find_template(fr.file, &name) {
+            None if fr.src != fr.file => self.find_template(fr.src, &name),
+            found => found,
+        };
+        let Some((def, file)) = found else {
             self.host.warn(format!(
                 "unknown template `{name}` in `{}` line {}",
-                fr.file, el.line
+                fr.src, el.line
             ));
             return;
         };
-        if !self.enter(fr.file, &format!("template `{name}`")) {
+        if !self.enter(fr.src, &format!("template `{name}`")) {
             return;
         }
+        // a template sees the WXS modules of the file defining it
         let f = Frame {
             file,
+            src: file,
+            mods: self.mods(file, file),
             owner: fr.owner.clone(),
             owner_file: fr.owner_file.clone(),
             data: Rc::new(data),
@@ -705,38 +860,44 @@ impl<'t> R<'t, '_> {
                             found = Some((e, d.file.as_str()));
                         }
                     }
-                    None => self
-                        .host
-                        .warn(format!("import `{src}` in `{file}` not found (`{p}`)")),
+                    None => self.absent(&p, || {
+                        format!("import `{src}` in `{file}` not found (`{p}`)")
+                    }),
                 }
             }
         }
         found
     }
 
+    /// `<include src>`: the included file's items (but its `<template name>` and `<wxs>`, which
+    /// render nothing) in the includer's scope: its data, locals, templates and WXS modules
+    /// (the included file's own templates, imports and modules come after the includer's).
     fn include(&mut self, el: &'t Element, fr: &Frame, path: &str, out: &mut Vec<Node>) {
         let Some(src) = el.literal("src") else {
             self.host.warn(format!(
                 "`include` without a literal `src` in `{}` line {}",
-                fr.file, el.line
+                fr.src, el.line
             ));
             return;
         };
-        let p = resolve(fr.file, &src, ".wxml");
+        // relative to the file the `<include>` is written in
+        let p = resolve(fr.src, &src, ".wxml");
         let t = self.t;
         let Some(doc) = t.docs.get(&p) else {
-            self.host.warn(format!(
-                "include `{src}` in `{}` not found (`{p}`)",
-                fr.file
-            ));
+            self.absent(&p, || {
+                format!("include `{src}` in `{}` not found (`{p}`)", fr.src)
+            });
             return;
         };
-        if !self.enter(fr.file, &format!("include `{src}`")) {
+        if !self.enter(fr.src, &format!("include `{src}`")) {
             return;
         }
-        // `<template name>` and `<wxs>` render nothing, and template lookup stays on the
-        // including file: only the rest of the included file shows
-        self.children(&doc.children, fr, &format!("{path}+"), out);
+        let f = Frame {
+            src: &doc.file,
+            mods: self.mods(fr.file, &doc.file),
+            ..fr.clone()
+        };
+        self.children(&doc.children, &f, &format!("{path}+"), out);
         self.depth -= 1;
     }
 
@@ -764,7 +925,7 @@ impl<'t> R<'t, '_> {
             owner: fr.owner.clone(),
             component: None,
             key,
-            file: fr.file.to_string(),
+            file: fr.src.to_string(),
             line: el.line,
             col: el.col,
         };
@@ -822,7 +983,7 @@ impl<'t> R<'t, '_> {
                 .collect();
             if let Some(inst) = self.host.instance(&ikey, &def, &props) {
                 node.component = Some(ikey.clone());
-                if self.enter(fr.file, &format!("component `{}`", el.name)) {
+                if self.enter(fr.src, &format!("component `{}`", el.name)) {
                     // slot content: the host's children in the host's scope
                     let mut content = Vec::new();
                     self.children(&el.children, fr, &format!("{path}:"), &mut content);
@@ -832,10 +993,13 @@ impl<'t> R<'t, '_> {
                         slots.entry(name).or_default().push(n);
                     }
                     let t = self.t;
-                    match t.docs.get(&normalize(&inst.wxml)) {
+                    let wxml = normalize(&inst.wxml);
+                    match t.docs.get(&wxml) {
                         Some(doc) => {
                             let f = Frame {
                                 file: &doc.file,
+                                src: &doc.file,
+                                mods: self.mods(&doc.file, &doc.file),
                                 owner: ikey,
                                 owner_file: doc.file.clone(),
                                 data: Rc::new(inst.data),
@@ -844,10 +1008,12 @@ impl<'t> R<'t, '_> {
                             };
                             self.children(&doc.children, &f, "", &mut node.children);
                         }
-                        None => self.host.warn(format!(
-                            "component `{}` ({def}) has no WXML `{}`",
-                            el.name, inst.wxml
-                        )),
+                        None => self.absent(&wxml, || {
+                            format!(
+                                "component `{}` ({def}) has no WXML `{}`",
+                                el.name, inst.wxml
+                            )
+                        }),
                     }
                     self.depth -= 1;
                 }
@@ -855,12 +1021,19 @@ impl<'t> R<'t, '_> {
                 return;
             }
         }
-        if self.enter(fr.file, &format!("`{}`", el.name)) {
+        if self.enter(fr.src, &format!("`{}`", el.name)) {
             self.children(&el.children, fr, path, &mut node.children);
             self.depth -= 1;
         }
         out.push(node);
     }
+}
+
+/// The attribute holding a `wx:for` list: `wx:for`, or the older `wx:for-items`.
+fn for_attr(el: &Element) -> Option<&'static str> {
+    ["wx:for", "wx:for-items"]
+        .into_iter()
+        .find(|a| el.attr(a).is_some())
 }
 
 /// `bindtap`, `bind:tap`, `catchtap`, `catch:tap`, `capture-bind:tap`, `capture-catch:tap`,

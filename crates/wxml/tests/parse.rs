@@ -51,6 +51,20 @@ fn accepted_snippets() {
             "<button open-type=openSetting bindopensetting=onSet>去设置</button>",
             1,
         ),
+        // calls to modules the file does not declare (an included file uses its includer's)
+        ("<text>{{ m.f(1) }}</text>", 1),
+        (
+            "<text>{{ style({color: c}) }} {{ m.a.b(x).length }}</text>",
+            1,
+        ),
+        (
+            "<text>{{ m.f(x)[0] }} {{ this.label(item) }} {{ _.cls('a', [['b', on]]) }}</text>",
+            1,
+        ),
+        (
+            "<button type=\"primary\"data-mode=\"x\" bindtap=\"go\">x</button>",
+            1,
+        ),
     ];
     for (src, n) in cases {
         let doc = ok(src);
@@ -126,16 +140,28 @@ fn errors_name_the_place() {
             "expected `:`, found the end of the expression",
         ),
         (
-            "<text>{{ f(1) }}</text>",
+            "<text>{{ 'x'.toUpperCase() }}</text>",
             1,
-            11,
-            "only functions of wxs modules can be called",
+            25,
+            "only wxs modules can be called",
         ),
         (
-            "<text>{{ m.f(1) }}</text>",
+            "<text>\n{{ m.f(1)(2) }}</text>",
+            2,
+            10,
+            "only wxs modules can be called",
+        ),
+        (
+            "<view a=\"1\"b=\"2\"=\"3\"></view>",
             1,
-            7,
-            "`m` is not a wxs module of this file",
+            17,
+            "unexpected `=` in tag `view`",
+        ),
+        (
+            "<view hidden\"x\"></view>",
+            1,
+            13,
+            "expected a space between attributes in `view`",
         ),
         (
             "<view class=\"a></view>",
@@ -196,4 +222,75 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let src = "<view>".repeat(5000) + &"</view>".repeat(5000);
     let e = parse("a.wxml", &src).unwrap_err();
     assert!(e.message.contains("nested deeper"), "{e}");
+}
+
+fn attrs(doc: &Document) -> Vec<(String, Option<String>)> {
+    first(doc)
+        .attrs
+        .iter()
+        .map(|a| {
+            let v = a.value.as_ref().map(|t| match t.literal() {
+                Some(l) => l,
+                None => "{{}}".to_string(),
+            });
+            (a.name.clone(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn attributes_may_follow_a_quoted_value_without_a_space() {
+    let pairs = |v: &[(&str, Option<&str>)]| -> Vec<(String, Option<String>)> {
+        v.iter()
+            .map(|(n, v)| (n.to_string(), v.map(str::to_string)))
+            .collect()
+    };
+    let doc = ok("<button type=\"primary\"data-mode=\"x\" bindtap=\"go\">Go</button>");
+    assert_eq!(
+        attrs(&doc),
+        pairs(&[
+            ("type", Some("primary")),
+            ("data-mode", Some("x")),
+            ("bindtap", Some("go"))
+        ])
+    );
+    // single quotes, a `{{ }}` value (holding quotes and `>`), a value-less attribute, `/>`
+    let doc =
+        ok("<view class='a'id=\"{{ a > 1 ? 'x' : \"y\" }}\"data-k=\"{{k}}\"hidden bindtap=go/>");
+    assert_eq!(
+        attrs(&doc),
+        pairs(&[
+            ("class", Some("a")),
+            ("id", Some("{{}}")),
+            ("data-k", Some("{{}}")),
+            ("hidden", None),
+            ("bindtap", Some("go"))
+        ])
+    );
+    // positions of glued attributes
+    let doc = ok("<view a=\"1\"b=\"2\"\n  c=\"3\"d='4'></view>");
+    let pos: Vec<(usize, usize)> = first(&doc).attrs.iter().map(|a| (a.line, a.col)).collect();
+    assert_eq!(pos, [(1, 7), (1, 12), (2, 3), (2, 8)]);
+    // unclosed tags stay errors, with their place
+    let e = parse("pages/a/a.wxml", "<view a=\"1\"b=\"2\">\n<text>x</text>").unwrap_err();
+    assert_eq!(
+        (e.line, e.column, e.message.as_str()),
+        (1, 1, "unclosed tag `view`")
+    );
+}
+
+#[test]
+fn calls_parse_whatever_modules_the_file_declares() {
+    // the parser does not know which modules an includer gives: no error here
+    let doc = ok("<view>{{ m.f(1) }}</view><text>{{ nope(2) }}</text>");
+    let mut mods = Vec::new();
+    for it in &doc.children {
+        if let Item::Element(e) = it
+            && let Some(Item::Text(t)) = e.children.first()
+            && let [Part::Expr(x)] = t.tpl.0.as_slice()
+        {
+            x.modules(&mut mods);
+        }
+    }
+    assert_eq!(mods, ["m", "nope"]);
 }

@@ -212,6 +212,37 @@ proptest! {
         exercise(&t, &data);
     }
 
+    /// Attributes glued after quoted values (`a="1"b='2'`) parse as separate attributes.
+    #[test]
+    fn glued_attributes_parse_apart(
+        attrs in prop::collection::vec(
+            (
+                "[a-z][a-z0-9:-]{0,6}",
+                prop_oneof![Just("x"), Just(""), Just("{{a}}"), Just("a {{ b > 1 ? 'p' : \"q\" }} c"), Just("中 &amp;")],
+                prop::bool::ANY,
+                prop_oneof![Just(""), Just(" "), Just("\n  ")],
+            ),
+            1..6,
+        )
+    ) {
+        let mut src = "<view".to_string();
+        for (name, value, single, sep) in &attrs {
+            // the first attribute needs a space after the tag name
+            src.push_str(if sep.is_empty() && src == "<view" { " " } else { sep });
+            // quotes in values are inside `{{ }}`, where either quote may close
+            let q = if *single { '\'' } else { '"' };
+            src.push_str(&format!("{name}={q}{value}{q}"));
+        }
+        src.push_str("></view>");
+        let doc = parse(PAGE, &src).map_err(|e| TestCaseError::fail(format!("{src}: {e}")))?;
+        let Some(miniperm_wxml::Item::Element(el)) = doc.children.first() else {
+            return Err(TestCaseError::fail(format!("{src}: no element")));
+        };
+        let names: Vec<&str> = el.attrs.iter().map(|a| a.name.as_str()).collect();
+        let want: Vec<&str> = attrs.iter().map(|(n, ..)| n.as_str()).collect();
+        prop_assert_eq!(names, want, "{}", src);
+    }
+
     #[test]
     fn any_text_parses_or_errors(src in "[<>/a-z =\"'{}!?:.\\-\\[\\]&;0-9\\n中]{0,80}") {
         if let Err(e) = parse(PAGE, &src) {

@@ -357,3 +357,13 @@ fn deep_pages_are_cut_not_overflowed() {
     assert_eq!(out.lines().count(), miniperm_wxml::MAX_DEPTH + 1);
     assert_eq!(host.warnings.len(), 1, "{:?}", host.warnings);
 }
+
+#[test]
+fn for_items_is_the_older_spelling_of_for() {
+    let (out, host) = page(
+        r#"<text wx:for-items="{{list}}" wx:for-item="x">{{index}}{{x}}</text>"#,
+        json!({"list": ["a", "b"]}),
+    );
+    assert_eq!(out, "text \"0a\"\ntext \"1b\"\n");
+    assert!(host.warnings.is_empty(), "{:?}", host.warnings);
+}

@@ -1,10 +1,11 @@
-//! A fake runtime for render tests: components from a table, one WXS module, warnings kept.
+//! A fake runtime for render tests: components from a table, a few WXS functions, WXS module
+//! values from a table, warnings and syntax errors kept.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
-use miniperm_wxml::{Host, Instance, Templates, Tree, render};
+use miniperm_wxml::{Host, Instance, ParseError, Templates, Tree, render};
 use serde_json::{Map, Value};
 
 #[derive(Default)]
@@ -16,6 +17,13 @@ pub struct FakeHost {
     /// instance key → props given, in call order
     pub instances: Vec<(String, String, Map<String, Value>)>,
     pub warnings: Vec<String>,
+    /// (declaring file, module) → the module's exports as data
+    pub values: BTreeMap<(String, String), Value>,
+    /// `wxs_value` calls: (file, module)
+    pub value_asks: Vec<(String, String)>,
+    /// `wxs_call` calls: (file, module, func)
+    pub calls: Vec<(String, String, String)>,
+    pub syntax_errors: Vec<ParseError>,
 }
 
 impl FakeHost {
@@ -23,6 +31,12 @@ impl FakeHost {
         self.using
             .insert((owner.to_string(), tag.to_string()), def.to_string());
         self.defs.insert(def.to_string(), (wxml.to_string(), data));
+        self
+    }
+
+    pub fn value(mut self, file: &str, module: &str, v: Value) -> Self {
+        self.values
+            .insert((file.to_string(), module.to_string()), v);
         self
     }
 }
@@ -51,18 +65,41 @@ impl Host for FakeHost {
         func: &str,
         args: Vec<Value>,
     ) -> Result<Value, String> {
+        self.calls
+            .push((file.to_string(), module.to_string(), func.to_string()));
+        let first = args.first().and_then(Value::as_str).unwrap_or("");
         match (module, func) {
-            ("fmt", "upper") => Ok(Value::String(
+            // `module.exports = upper`, `{upper: …}` or `{nested: {upper: …}}`
+            ("upper", "") | ("fmt" | "own", "upper") | ("fmt", "nested.upper") => {
+                Ok(Value::String(first.to_uppercase()))
+            }
+            ("fmt", "words") => Ok(first.split_whitespace().collect::<Vec<_>>().into()),
+            // `module.exports = style`: an object to `k:v;…`
+            ("style", "") => Ok(Value::String(
                 args.first()
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_uppercase(),
+                    .and_then(Value::as_object)
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| format!("{k}:{};", v.as_str().unwrap_or("?")))
+                            .collect::<String>()
+                    })
+                    .unwrap_or_default(),
             )),
             _ => Err(format!("no `{module}.{func}` in `{file}`")),
         }
     }
+    fn wxs_value(&mut self, file: &str, module: &str) -> Result<Value, String> {
+        self.value_asks.push((file.to_string(), module.to_string()));
+        self.values
+            .get(&(file.to_string(), module.to_string()))
+            .cloned()
+            .ok_or_else(|| format!("no value for `{module}` in `{file}`"))
+    }
     fn warn(&mut self, message: String) {
         self.warnings.push(message);
+    }
+    fn syntax_error(&mut self, error: &ParseError) {
+        self.syntax_errors.push(error.clone());
     }
 }
 
