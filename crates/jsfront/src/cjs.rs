@@ -23,10 +23,11 @@ use oxc_syntax::symbol::SymbolId;
 
 use crate::linemap::{Lines, Point};
 
-struct Edit {
-    start: usize,
-    end: usize,
-    text: String,
+/// Replaces `start..end` of the source by `text`.
+pub(crate) struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
 }
 
 /// A string as a JavaScript string literal.
@@ -384,8 +385,9 @@ fn rewrite_references(semantic: &Semantic<'_>, st: &mut State) {
     st.edits.extend(edits);
 }
 
-/// The edited text and its points (generated → `src` positions).
-fn apply(src: &str, prelude: &str, edits: &[Edit]) -> Converted {
+/// The edited text and its points (generated → `src` positions). `edits` are sorted by start;
+/// one that overlaps an earlier one is skipped.
+pub(crate) fn apply(src: &str, prelude: &str, edits: &[Edit]) -> Converted {
     // (output offset, source offset, copied)
     let mut segs: Vec<(usize, usize, bool)> = Vec::new();
     let mut out = String::with_capacity(src.len() + prelude.len() + 256);

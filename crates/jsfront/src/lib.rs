@@ -8,11 +8,17 @@
 //! byte-identical, so error positions stay exact; for anything transformed, [`LineMap`] maps a
 //! generated position back to the source.
 //!
+//! [`wxs`] does the same for WXS (`.wxs` files and inline `<wxs>` modules): identifiers WXS
+//! allows but JavaScript reserves are renamed, `x.constructor` reads become `__wxs_ctor__(x)`,
+//! and the body is for the runtime's
+//! `(function (module, exports, require, getRegExp, getDate, __wxs_ctor__) {…})`.
+//!
 //! Pure: no I/O, no JavaScript engine.
 #![forbid(unsafe_code)]
 
 mod cjs;
 mod linemap;
+mod wxs;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +32,7 @@ use oxc_transformer::{TransformOptions, Transformer};
 
 pub use linemap::LineMap;
 use linemap::{Lines, Point};
+pub use wxs::{WXS_RENAME_PREFIX, WXS_RENAMED, wxs};
 
 /// The language of a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
