@@ -119,6 +119,109 @@ fn resolve(
     default().map(Location::File).ok_or(CliError::NoDataDir)
 }
 
+/// A store opened for reading at first and for writing only when the first write comes: a run
+/// that fails on bad input before it writes (exit 2) creates no file and no folder.
+pub struct LazyStore {
+    loc: Location,
+    read: Option<Store>,
+    write: Option<Store>,
+}
+
+impl LazyStore {
+    pub fn new(loc: Location) -> LazyStore {
+        LazyStore {
+            loc,
+            read: None,
+            write: None,
+        }
+    }
+
+    /// The store to read from: the written one once there is one.
+    fn reader(&mut self) -> Result<&mut Store, StoreError> {
+        if self.write.is_none() && self.read.is_none() {
+            self.read = Some(open_at(&self.loc, Access::Read).map_err(store_error)?);
+        }
+        match (&mut self.write, &mut self.read) {
+            (Some(w), _) => Ok(w),
+            (None, Some(r)) => Ok(r),
+            (None, None) => Err(StoreError::Io {
+                path: PathBuf::from(self.loc.to_string()),
+                source: std::io::Error::other("the store could not be opened"),
+            }),
+        }
+    }
+
+    fn writer(&mut self) -> Result<&mut Store, StoreError> {
+        if self.write.is_none() {
+            self.write = Some(open_at(&self.loc, Access::Write).map_err(store_error)?);
+            self.read = None;
+        }
+        match &mut self.write {
+            Some(w) => Ok(w),
+            None => Err(StoreError::Io {
+                path: PathBuf::from(self.loc.to_string()),
+                source: std::io::Error::other("the store could not be opened"),
+            }),
+        }
+    }
+}
+
+fn store_error(e: CliError) -> StoreError {
+    match e {
+        CliError::Store(s) => s,
+        other => StoreError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
+}
+
+impl ConsentStore for LazyStore {
+    fn append(
+        &mut self,
+        events: Vec<miniperm_core::ConsentEvent>,
+    ) -> Result<Vec<miniperm_core::ConsentEvent>, StoreError> {
+        if events.is_empty() {
+            return Ok(events);
+        }
+        self.writer()?.append(events)
+    }
+
+    fn state(&mut self, user: &str, app: &str) -> Result<miniperm_core::AppState, StoreError> {
+        self.reader()?.state(user, app)
+    }
+
+    fn log(
+        &mut self,
+        user: &str,
+        app: &str,
+    ) -> Result<Vec<miniperm_core::ConsentEvent>, StoreError> {
+        self.reader()?.log(user, app)
+    }
+
+    fn update(
+        &mut self,
+        user: &str,
+        app: &str,
+        changes: &mut dyn FnMut(&miniperm_core::AppState) -> Vec<miniperm_core::ConsentEvent>,
+    ) -> Result<
+        (
+            miniperm_core::AppState,
+            Vec<miniperm_core::ConsentEvent>,
+        ),
+        StoreError,
+    > {
+        self.writer()?.update(user, app, changes)
+    }
+
+    fn append_batches(
+        &mut self,
+        batches: Vec<Vec<miniperm_core::ConsentEvent>>,
+    ) -> Result<Vec<Vec<miniperm_core::ConsentEvent>>, StoreError> {
+        self.writer()?.append_batches(batches)
+    }
+}
+
 /// Opens the store at `loc`.
 pub fn open_at(loc: &Location, access: Access) -> Result<Store, CliError> {
     match loc {
@@ -195,6 +298,38 @@ mod tests {
             resolve(&eph, Some("env.db".into()), none).unwrap(),
             Location::Ephemeral
         );
+    }
+
+    #[test]
+    fn a_lazy_store_creates_its_file_at_the_first_write_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/dir/c.db");
+        let mut s = LazyStore::new(Location::File(path.clone()));
+        assert_eq!(s.state("u", "a").unwrap(), miniperm_core::AppState::default());
+        assert!(s.append(Vec::new()).unwrap().is_empty());
+        assert!(!dir.path().join("new").exists(), "reads create nothing");
+        let meta = miniperm_core::EventMeta {
+            at: 1,
+            user: "u".into(),
+            app: "a".into(),
+            channel: miniperm_core::Channel::Develop,
+            profile: "wechat".into(),
+        };
+        let ev = miniperm_core::ConsentEvent::new(
+            &meta,
+            miniperm_core::Change {
+                subject: miniperm_core::Subject::Scope(miniperm_core::Scope::UserLocation),
+                from: miniperm_core::Value::Unset,
+                to: miniperm_core::Value::Granted,
+                via: miniperm_core::Via::Host,
+                gesture: false,
+                api: None,
+                notice: None,
+            },
+        );
+        s.append(vec![ev]).unwrap();
+        assert!(path.exists());
+        assert_eq!(s.log("u", "a").unwrap().len(), 1);
     }
 
     #[test]

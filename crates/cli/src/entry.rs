@@ -87,7 +87,7 @@ pub(crate) fn parse_now(s: &str) -> Result<i64, CliError> {
 }
 
 /// `--now`'s default: the runtime's default clock start.
-const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
+pub(crate) const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
 
 /// A value parser for ids and names that cannot be empty (appid, user, page, tap target).
 pub(crate) fn non_empty(s: &str) -> Result<String, String> {

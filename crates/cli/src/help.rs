@@ -46,6 +46,24 @@ Exit codes:
   3  the consent store or the output failed (i/o error, full disk, database locked, database
      server unreachable)";
 
+/// `miniperm pages --help`.
+pub const PAGES: &str = "\
+Examples:
+  # does miniperm run my app? every page, once
+  miniperm pages path/to/project
+  # every page listed, as JSON for CI
+  miniperm pages path/to/project --json > pages.json
+
+A page loads clean when opening it (launch, its lifecycle, its timers, run to idle; a prompt that
+waits for an answer is fine) ends without an uncaught error and without a limit. A file with a
+syntax error fails only the pages that need it, with its file, line and column.
+
+Exit codes:
+  0  every page loads clean
+  1  at least one page does not (each is printed with its first error)
+  2  bad input: a malformed flag, a project that does not load (no app.json, malformed app.json)
+  3  the output failed";
+
 /// `miniperm explore --help`.
 pub const EXPLORE: &str = "\
 Examples:

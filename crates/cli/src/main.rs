@@ -14,6 +14,7 @@ mod explore;
 mod generate;
 mod help;
 mod output;
+mod pages;
 #[cfg(test)]
 mod reference;
 mod run;
@@ -58,6 +59,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Run(run::Args),
+    Pages(pages::Args),
     Explore(explore::Args),
     Settings(settings::Args),
     Scopes(scopes::Args),
@@ -76,6 +78,7 @@ fn dispatch(command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
         Command::Settings(args) => settings::run(args, out).map(|()| EXIT_OK),
         Command::Scopes(args) => scopes::run(args, out).map(|()| EXIT_OK),
         Command::Run(args) => run::run(args, out),
+        Command::Pages(args) => pages::run(args, out),
         Command::Explore(args) => explore::run(args, out),
         Command::Completions(args) => {
             generate::completions(args, cli_command(), out).map(|()| EXIT_OK)

@@ -4,11 +4,12 @@
 use std::io::Write;
 
 use miniperm_core::{Channel, Scope, Value};
+use miniperm_store::ConsentStore;
 use miniperm_runtime::{
     EndReason, Event, RunOutcome, ScriptedUser, UiAnswer, parse_answers, render_human,
 };
 
-use crate::db::{Access, DbArgs};
+use crate::db::DbArgs;
 use crate::entry::{EntryArgs, bad, non_empty};
 use crate::error::{CliError, EXIT_OK, EXIT_SCRIPT_ERROR};
 use crate::help;
@@ -144,7 +145,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         cfg.location = l;
     }
 
-    let (_, mut store) = args.db.open(Access::Write)?;
+    // Opened for writing at the first write: bad input found before it (a tap on nothing, a
+    // bad answer) leaves no file behind (exit 2 means nothing was written, nor created).
+    let mut store = crate::db::LazyStore::new(args.db.location()?);
     // What the store held before the run, to explain answers that were never asked for.
     let stored: Vec<(Scope, Value)> = if answers.is_empty() {
         Vec::new()
@@ -155,7 +158,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
             .collect()
     };
     let mut user = ScriptedUser::new(answers);
-    let outcome = miniperm_runtime::run(&project, &cfg, &mut *store, &mut user).map_err(|e| {
+    let outcome = miniperm_runtime::run(&project, &cfg, &mut store, &mut user).map_err(|e| {
         if e.is_bad_input() {
             bad(e.to_string())
         } else {

@@ -223,6 +223,55 @@ fn an_uncaught_error_exits_1() {
 }
 
 #[test]
+fn a_syntax_error_fails_the_page_that_needs_it_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = miniperm(dir.path(), &["run", &fixture("syntax"), "--ephemeral"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(
+        t.contains("error SyntaxError: syntax error in `pages/index/index.js` line 5, column 15:"),
+        "{t}"
+    );
+    assert!(t.contains("■ end error"), "{t}");
+}
+
+#[test]
+fn bad_input_creates_no_store() {
+    // Exit 2 means nothing was written, and nothing created either.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new/dir/c.db");
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &example("classic"),
+            "--tap",
+            "nope",
+            "--db",
+            &db.to_string_lossy(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!dir.path().join("new").exists(), "{}", stderr(&o));
+    // The same run with a real tap writes and creates it.
+    let o = miniperm(
+        dir.path(),
+        &[
+            "run",
+            &example("classic"),
+            "--tap",
+            "onLocate",
+            "--answers",
+            "allow",
+            "--db",
+            &db.to_string_lossy(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(db.exists());
+}
+
+#[test]
 fn a_runaway_dispatch_ends_with_limit() {
     let dir = tempfile::tempdir().unwrap();
     let o = miniperm(
@@ -255,10 +304,6 @@ fn bad(args: &[&str], needle: &str) {
 fn bad_input_is_one_line_and_exit_2() {
     let classic = example("classic");
     bad(&["run", "/nonexistent/project"], "no app.json");
-    bad(
-        &["run", &fixture("syntax"), "--ephemeral"],
-        "syntax error in `pages/index/index.js` line 5",
-    );
     bad(
         &["run", &classic, "--ephemeral", "--answers", "deny,maybe"],
         "malformed answer `maybe`",

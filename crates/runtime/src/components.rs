@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use miniperm_wxml::Templates;
 use serde_json::Value as Json;
 
-use crate::project::{LoadError, Project, Source};
+use crate::project::{FileProblem, Project, Source};
 
 /// A `usingComponents` entry: the component's definition (its path without extension), or why
 /// it cannot be used.
@@ -19,6 +19,38 @@ pub(crate) struct RenderData {
     pub(crate) using: HashMap<String, BTreeMap<String, Using>>,
     /// app.json's `usingComponents`: available everywhere.
     pub(crate) global: BTreeMap<String, Using>,
+    /// The WXML and WXS files that do not parse (they render nothing; the pages that use them
+    /// report the error when opened).
+    pub(crate) problems: Vec<FileProblem>,
+    /// Every WXS module as its wrapper (`WXS_HEAD` … `})`): `.wxs` files by path, inline
+    /// `<wxs module>` by `file.wxml#module` (see [`wxs_id`]).
+    pub(crate) wxs: HashMap<String, Source>,
+}
+
+/// The head of a WXS module's wrapper (miniperm_jsfront::wxs's contract).
+pub(crate) const WXS_HEAD: &str =
+    "(function (module, exports, require, getRegExp, getDate, __wxs_ctor__) {";
+
+/// The id a WXS module is loaded by: its resolved `src`, or `file#name` for an inline one.
+pub(crate) fn wxs_id(file: &str, m: &miniperm_wxml::WxsModule) -> String {
+    match &m.src {
+        Some(src) => src.clone(),
+        None => format!("{file}#{}", m.name),
+    }
+}
+
+/// One WXS source compiled to its wrapper, or the syntax error that stops it (its line moved
+/// down by `line_offset`: an inline module starts on its `<wxs>` tag's line).
+fn compile_wxs(id: &str, file: &str, src: &str, line_offset: u32) -> Source {
+    match miniperm_jsfront::wxs(id, src) {
+        Ok(out) => Source::Js(format!("{WXS_HEAD}{}\n}})", out.code)),
+        Err(e) => Source::Broken(FileProblem {
+            file: file.to_string(),
+            line: e.line.saturating_add(line_offset),
+            column: e.column,
+            message: e.message,
+        }),
+    }
 }
 
 fn strip_ext(p: &str) -> &str {
@@ -55,17 +87,41 @@ fn using_of(project: &Project, json_file: &str, j: &Json) -> BTreeMap<String, Us
 }
 
 impl RenderData {
-    /// Parses every WXML file (a malformed one is a load error with file, line and column) and
-    /// resolves every JSON file's `usingComponents`.
+    /// Parses every WXML file (a malformed one is kept as a [`FileProblem`] with file, line and
+    /// column, for the pages that use it) and resolves every JSON file's `usingComponents`.
     pub(crate) fn build<'a>(
         project: &Project,
         wxml: impl IntoIterator<Item = (&'a str, &'a str)>,
         files: &HashMap<String, Source>,
         app: &Json,
-    ) -> Result<RenderData, LoadError> {
+    ) -> RenderData {
         let (templates, errors) = Templates::parse_all(wxml);
-        if let Some(e) = errors.into_iter().next() {
-            return Err(LoadError::Wxml(e.to_string()));
+        let mut problems: Vec<FileProblem> = errors
+            .into_iter()
+            .map(|e| FileProblem {
+                file: e.file,
+                line: u32::try_from(e.line).unwrap_or(u32::MAX),
+                column: u32::try_from(e.column).unwrap_or(u32::MAX),
+                message: e.message,
+            })
+            .collect();
+        let mut wxs = HashMap::new();
+        for (path, src) in project.files_with_ext("wxs") {
+            wxs.insert(path.to_string(), compile_wxs(path, path, src, 0));
+        }
+        for file in templates.paths() {
+            for m in templates.wxs_modules(file) {
+                if let (None, Some(code)) = (&m.src, &m.code) {
+                    let id = wxs_id(file, &m);
+                    let offset = u32::try_from(m.line.saturating_sub(1)).unwrap_or(0);
+                    wxs.insert(id.clone(), compile_wxs(&id, file, code, offset));
+                }
+            }
+        }
+        for s in wxs.values() {
+            if let Source::Broken(p) = s {
+                problems.push(p.clone());
+            }
         }
         let global = using_of(project, "app.json", app);
         let mut using = HashMap::new();
@@ -82,11 +138,13 @@ impl RenderData {
                 using.insert(format!("{}.wxml", strip_ext(name)), m);
             }
         }
-        Ok(RenderData {
+        RenderData {
             templates,
             using,
             global,
-        })
+            problems,
+            wxs,
+        }
     }
 
     /// The component `tag` names in `owner_file`: the owner's own map first, then app.json's.

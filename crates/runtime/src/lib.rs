@@ -32,15 +32,18 @@ mod components;
 mod event;
 mod host;
 mod mocks;
+mod pages;
 mod project;
 mod sim;
+mod stack;
 mod user;
 mod zygote;
 
-pub use event::{EndReason, Event, render_human, render_outline};
+pub use event::{EndReason, Event, escape_controls, render_human, render_outline};
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;
-pub use project::{Button, LoadError, PageInfo, Project, TapTarget};
+pub use pages::{PageProblem, PageReport, check_page, check_pages};
+pub use project::{Button, FileProblem, LoadError, PageInfo, Project, TapTarget};
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };

@@ -93,11 +93,34 @@
     if (v === undefined) return undefined;
     try { return JSONparse(JSONstringify(v)); } catch (e) { return v; }
   }
+  // What `setData` and a definition's `data` keep: a deep copy of objects and arrays (their
+  // enumerable properties, functions by reference, as WeChat's framework copies data), so a
+  // later change to the caller's object does not reach the page unseen; dates and regular
+  // expressions are kept as they are, a cycle is kept as the same object.
+  function copy(v, seen) {
+    if (v === null || typeof v !== 'object') return v;
+    if (v instanceof RealDate || v instanceof RegExp) return v;
+    seen = seen || [];
+    for (var i = 0; i < seen.length; i += 2) if (seen[i] === v) return seen[i + 1];
+    var out = Array.isArray(v) ? [] : {};
+    seen.push(v, out);
+    if (Array.isArray(v)) {
+      for (var j = 0; j < v.length; j++) out[j] = copy(v[j], seen);
+    } else {
+      for (var k in v) out[k] = copy(v[k], seen);
+    }
+    return out;
+  }
 
   // ---------------------------------------------------------------- tasks (ordered by Rust)
   var tasks = {};
   var taskSeq = 0;
-  function post(fn) { var id = ++taskSeq; tasks[id] = fn; N.task(id); }
+  // A task or result caused by a timer callback counts as that timer's work (see `periodic`).
+  function post(fn) {
+    var id = ++taskSeq;
+    tasks[id] = firing > 0 ? function () { firing++; try { fn(); } finally { firing--; } } : fn;
+    N.task(id);
+  }
 
   // ---------------------------------------------------------------- pending API calls
   var pending = {};
@@ -109,7 +132,7 @@
   // Registers a call whose result arrives later; returns [id, returnValue].
   function track(api, opts) {
     var id = ++callSeq;
-    var entry = { api: api, opts: opts };
+    var entry = { api: api, opts: opts, fromTimer: firing > 0 };
     var ret;
     if (!hasCallbacks(opts)) {
       ret = new PromiseC(function (res, rej) { entry.resolve = res; entry.reject = rej; });
@@ -121,6 +144,11 @@
     var p = pending[id];
     if (!p) return;
     delete pending[id];
+    if (!p.fromTimer) { deliverTo(p, ok, res); return; }
+    firing++;
+    try { deliverTo(p, ok, res); } finally { firing--; }
+  }
+  function deliverTo(p, ok, res) {
     if (p.handle) { p.handle(ok, res, p.at); return; }
     var o = p.opts || {};
     if (p.resolve) {
@@ -183,14 +211,20 @@
   };
 
   // ---------------------------------------------------------------- timers (virtual clock)
+  // A timer is `periodic` when it is an interval or was set while a timer callback ran (a
+  // countdown's recursive setTimeout, an animation loop): Rust lets those tick for a while
+  // after the last other activity and then calls the page idle, as a user looking at it would
+  // (WeChat keeps ticking). Other timers fire however far ahead they are.
   var timers = [];
   var timerSeq = 0;
+  var firing = 0;
   function addTimer(fn, delay, args, interval) {
     var id = ++timerSeq;
     if (typeof fn !== 'function') return id;
     var d = Number(delay) || 0;
     if (d < 0) d = 0;
-    timers.push({ id: id, at: N.now() + d, seq: id, fn: fn, args: args, interval: interval ? (d || 1) : 0 });
+    timers.push({ id: id, at: N.now() + d, seq: id, fn: fn, args: args, interval: interval ? (d || 1) : 0,
+      periodic: !!interval || firing > 0 });
     return id;
   }
   function clearTimer(id) {
@@ -257,12 +291,65 @@
     if (typeof f === 'string') {
       m.exports = JSONparse(f);
     } else {
-      var req = function (spec) { return requireFrom(path, spec); };
-      f.call(m.exports, req, m, m.exports, path, dirname(path));
+      f.call(m.exports, makeRequire(path), m, m.exports, path, dirname(path));
     }
     m.loaded = true;
     return m.exports;
   }
+  // `require(path)`; `require(path, cb, fail)` and `require.async(path)` load a module of
+  // another subpackage asynchronously (here: on the next task, from the files already loaded);
+  // a failure is `{mod, errMsg}`.
+  function makeRequire(from) {
+    function failure(spec, e) { return { mod: spec, errMsg: String(e && e.message !== undefined ? e.message : e) }; }
+    var req = function (spec, cb, fail) {
+      if (typeof cb !== 'function') return requireFrom(from, spec);
+      post(function () {
+        var m;
+        try { m = requireFrom(from, spec); } catch (e) {
+          if (typeof fail === 'function') guard(fail, null, [failure(spec, e)]); else reportError(e);
+          return;
+        }
+        guard(cb, null, [m]);
+      });
+    };
+    req.async = function (spec) {
+      return new PromiseC(function (res, rej) {
+        post(function () {
+          var m;
+          try { m = requireFrom(from, spec); } catch (e) { rej(failure(spec, e)); return; }
+          res(m);
+        });
+      });
+    };
+    return req;
+  }
+  // WeChat's app service has `global`: one plain object every module shares (not the global
+  // object itself: `global.Array` is undefined there too).
+  if (G.global === undefined) G.global = {};
+  // RegExp's legacy statics (`RegExp.$1`…`$9`, `lastMatch`, `input`, …), which QuickJS lacks and
+  // real helpers read after `test`, `exec`, `match` or `replace` (a `Date.prototype.format`).
+  (function () {
+    var proto = RegExp.prototype;
+    var exec = proto.exec;
+    var last = null;
+    Object.defineProperty(proto, 'exec', {
+      value: { exec: function (s) { var m = exec.call(this, s); if (m) last = m; return m; } }.exec,
+      writable: true, configurable: true,
+    });
+    function str(v) { return v === undefined || v === null ? '' : String(v); }
+    function getter(f) { return { get: function () { return last ? f(last) : ''; }, configurable: true }; }
+    for (var i = 1; i <= 9; i++) {
+      (function (n) { Object.defineProperty(RegExp, '$' + n, getter(function (m) { return str(m[n]); })); })(i);
+    }
+    var lastMatch = getter(function (m) { return str(m[0]); });
+    var input = getter(function (m) { return str(m.input); });
+    var lastParen = getter(function (m) { return m.length > 1 ? str(m[m.length - 1]) : ''; });
+    var left = getter(function (m) { return str(m.input).slice(0, m.index); });
+    var right = getter(function (m) { return str(m.input).slice(m.index + str(m[0]).length); });
+    [['lastMatch', lastMatch], ['$&', lastMatch], ['input', input], ['$_', input], ['lastParen', lastParen],
+     ['$+', lastParen], ['leftContext', left], ['$`', left], ['rightContext', right], ["$'", right]
+    ].forEach(function (p) { Object.defineProperty(RegExp, p[0], p[1]); });
+  })();
   G.requirePlugin = function (name) {
     N.warn('not-supported', 'requirePlugin(`' + String(name) + '`) is not supported by miniperm: plugins are not simulated');
     return {};
@@ -309,7 +396,7 @@
   function makeSetData(inst) {
     return function (patch, cb) {
       if (patch && typeof patch === 'object') {
-        for (var k in patch) if (hasOwn.call(patch, k)) setPath(inst.data, k, clone(patch[k]));
+        for (var k in patch) if (hasOwn.call(patch, k)) setPath(inst.data, k, copy(patch[k]));
         if (inst.__observers) runObservers(inst, Object.keys(patch));
       }
       markDirty();
@@ -318,12 +405,36 @@
     };
   }
 
+  // ---------------------------------------------------------------- WXS
+  // WXS modules (view-layer scripts) are singletons by id, each its own function scope with
+  // WXS's built-ins as parameters (miniperm_jsfront::wxs's wrapper contract).
+  var wxsModules = {};
+  function wxsCtor(v) {
+    if (v === null || v === undefined) return v.constructor; // the TypeError WXS gives too
+    if (Array.isArray(v)) return 'Array';
+    if (v instanceof RealDate) return 'Date';
+    if (v instanceof RegExp) return 'RegExp';
+    var t = typeof v;
+    return t === 'function' ? 'Function' : t === 'number' ? 'Number' : t === 'string' ? 'String' : t === 'boolean' ? 'Boolean' : 'Object';
+  }
+  function getRegExp(pattern, flags) { return new RegExp(pattern, flags === undefined ? '' : flags); }
+  function getDate() { return Reflect.construct(VDate, [].slice.call(arguments)); }
+  function loadWxs(id) {
+    var m = wxsModules[id];
+    if (m) return m;
+    m = { exports: {} };
+    wxsModules[id] = m;
+    var f = N.loadWxs(id);
+    var req = function (spec) { return loadWxs(N.resolveWxs(id, String(spec))).exports; };
+    try { f.call(m.exports, m, m.exports, req, getRegExp, getDate, wxsCtor); } catch (e) { delete wxsModules[id]; throw e; }
+    return m;
+  }
+
   // ---------------------------------------------------------------- custom components
   // Instances live in `comps` by key (the page's key + the render position, from Rust's render
   // tree). Rust creates and updates them while it renders (`instance`), tells each one which
   // handlers its host element binds (`hostEvents`), and detaches the ones a render no longer has.
   var comps = {};
-  var wxsModules = {};
   var pageSeq = 0;
   function typeDefault(type) {
     if (type === String) return '';
@@ -333,12 +444,28 @@
     if (type === Object) return null;
     return null;
   }
-  function coerce(type, v) {
-    if (v === undefined) return v;
-    if (type === String) return v === null ? '' : typeof v === 'string' ? v : String(v);
-    if (type === Number) { var n = Number(v); return isNaN(n) ? 0 : n; }
+  // What a property gets when its host binds `v` (WeChat's conversions: an Array property bound
+  // to anything but an array, `undefined` and `null` included, gets `[]`; an Object one keeps
+  // `null` and any object; a String one turns null and undefined into ''; a Number one turns
+  // non-numbers into 0).
+  function typeMatches(type, v) {
+    if (type === String) return typeof v === 'string';
+    if (type === Number) return typeof v === 'number';
+    if (type === Boolean) return typeof v === 'boolean';
+    if (type === Array) return Array.isArray(v);
+    if (type === Object) return v !== null && typeof v === 'object';
+    return false;
+  }
+  function coerce(spec, v) {
+    var type = spec.type;
+    var opt = spec.optionalTypes;
+    if (opt && opt.length && (typeMatches(type, v) || opt.some(function (t) { return typeMatches(t, v); }))) return v;
+    if (type === String) return v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
+    if (type === Number) { var n = Number(v); return isFinite(n) ? n : 0; }
     if (type === Boolean) return !!v;
-    return v;
+    if (type === Array) return Array.isArray(v) ? v : [];
+    if (type === Object) return v !== null && typeof v === 'object' ? v : null;
+    return v === undefined ? null : v;
   }
   function propSpec(spec) {
     if (typeof spec === 'function' || spec === null) return { type: spec, value: typeDefault(spec), observer: null };
@@ -346,12 +473,15 @@
       var type = hasOwn.call(spec, 'type') ? spec.type : null;
       return {
         type: type,
-        value: hasOwn.call(spec, 'value') ? clone(spec.value) : typeDefault(type),
+        optionalTypes: Array.isArray(spec.optionalTypes) ? spec.optionalTypes : null,
+        value: hasOwn.call(spec, 'value') ? copy(spec.value) : typeDefault(type),
         observer: spec.observer,
       };
     }
     return { type: null, value: spec === undefined ? null : spec, observer: null };
   }
+  // Every behavior once, referenced ones before the ones that reference them, then the
+  // definition itself (a behavior reached twice contributes once: its lifetimes run once).
   function flattenBehaviors(o, out, seen) {
     var bs = Array.isArray(o.behaviors) ? o.behaviors : [];
     for (var i = 0; i < bs.length; i++) {
@@ -359,10 +489,23 @@
       if (!b || typeof b !== 'object' || seen.indexOf(b) >= 0) continue;
       seen.push(b);
       flattenBehaviors(b, out, seen);
-      out.push(b);
     }
     out.push(o);
     return out;
+  }
+  // `data` of a later part overrides an earlier one's; object values merge one level down.
+  function mergeData(into, d) {
+    for (var k in d) {
+      var a = into[k], b = d[k];
+      if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+        var m = {};
+        for (var x in a) m[x] = a[x];
+        for (var y in b) m[y] = b[y];
+        into[k] = m;
+      } else {
+        into[k] = b;
+      }
+    }
   }
   var LIFETIMES = ['created', 'attached', 'ready', 'moved', 'detached', 'error'];
   function makeComponent(route, o, query) {
@@ -373,16 +516,17 @@
     var hooks = {};
     var props = {};
     var observers = [];
+    var rels = [];
+    var exported = null;
     var pageLt = { show: [], hide: [], resize: [] };
     parts.forEach(function (b) {
       if (!b || typeof b !== 'object') return;
-      var d = clone(b.data) || {};
-      for (var k in d) inst.data[k] = d[k];
+      mergeData(inst.data, copy(b.data) || {});
       var ps = b.properties || {};
       for (var p in ps) {
         var spec = propSpec(ps[p]);
         props[p] = spec;
-        inst.data[p] = clone(spec.value);
+        inst.data[p] = copy(spec.value);
       }
       var m = b.methods || {};
       for (var name in m) { inst[name] = m[name]; hooks[name] = m[name]; }
@@ -395,9 +539,12 @@
       for (var expr in obs) if (typeof obs[expr] === 'function') observers.push({ fields: expr.split(',').map(function (s) { return s.trim(); }), fn: obs[expr] });
       var pl = b.pageLifetimes || {};
       ['show', 'hide', 'resize'].forEach(function (n) { if (typeof pl[n] === 'function') pageLt[n].push(pl[n]); });
+      var rs = b.relations || {};
+      for (var rk in rs) if (rs[rk] && typeof rs[rk] === 'object') rels.push(relation(route, rk, rs[rk]));
+      if (typeof b.export === 'function') exported = b.export;
     });
     // A component opened as a page (its route in app.json): the query fills its properties.
-    if (query) for (var q in query) if (hasOwn.call(props, q)) inst.data[q] = coerce(props[q].type, query[q]);
+    if (query) for (var q in query) if (hasOwn.call(props, q)) inst.data[q] = coerce(props[q], query[q]);
     inst.properties = inst.data;
     inst.__life = life;
     inst.__hooks = hooks;
@@ -405,10 +552,78 @@
     inst.__observers = observers;
     inst.__pageLt = pageLt;
     inst.__events = {};
+    inst.__parts = parts;
+    inst.__rels = rels;
+    inst.__up = {};
+    inst.__down = {};
+    inst.__export = exported;
     if (pageLt.show.length && !hooks.onShow) hooks.onShow = function () { var s = this; pageLt.show.forEach(function (f) { guard(f, s); }); };
     if (pageLt.hide.length && !hooks.onHide) hooks.onHide = function () { var s = this; pageLt.hide.forEach(function (f) { guard(f, s); }); };
     inst.triggerEvent = function (name, detail, options) { triggerEvent(inst, name, detail, options || {}); };
+    inst.hasBehavior = function (b) { return parts.indexOf(b) >= 0; };
+    inst.getRelationNodes = function (key) {
+      var k = String(key);
+      if (hasOwn.call(inst.__up, k)) return [inst.__up[k]];
+      if (hasOwn.call(inst.__down, k)) return inst.__down[k].slice();
+      return [];
+    };
     return inst;
+  }
+
+  // ---------------------------------------------------------------- relations
+  // `relations: {'../tabs/index': {type: 'ancestor', linked(target) {…}}}`: a key is a component
+  // path relative to the declaring component (or any name, with `target` a Behavior). A child
+  // links when it is attached, to its nearest matching ancestor (`parent`: the nearest
+  // component ancestor only) that declares the reverse relation (`child` / `descendant`) to it;
+  // the target's `linked` runs first, then the child's. Detaching unlinks the same way.
+  function relation(from, key, r) {
+    var target = null;
+    if (!(r.target && typeof r.target === 'object')) {
+      var file = N.resolve(from + '.js', key);
+      target = file ? file.replace(/\.(js|ts)$/, '') : normalizePath(dirname(from) + '/' + key);
+    }
+    return { key: key, type: String(r.type), target: target, behavior: r.target && typeof r.target === 'object' ? r.target : null,
+      linked: r.linked, linkChanged: r.linkChanged, unlinked: r.unlinked };
+  }
+  function normalizePath(p) {
+    var out = [];
+    p.split('/').forEach(function (seg) { if (seg === '..') out.pop(); else if (seg && seg !== '.') out.push(seg); });
+    return out.join('/');
+  }
+  function relMatches(r, c) {
+    return r.behavior ? c.__parts.indexOf(r.behavior) >= 0 : c.is === r.target;
+  }
+  var REVERSE = { parent: 'child', ancestor: 'descendant' };
+  function linkUp(c, ancestors) {
+    c.__rels.forEach(function (r) {
+      var rev = REVERSE[r.type];
+      if (!rev) return;
+      var cands = r.type === 'parent' ? ancestors.slice(0, 1) : ancestors;
+      for (var i = 0; i < cands.length; i++) {
+        var t = cands[i];
+        if (!t || !t.__rels || !relMatches(r, t)) continue;
+        var back = null;
+        for (var j = 0; j < t.__rels.length; j++) if (t.__rels[j].type === rev && relMatches(t.__rels[j], c)) { back = t.__rels[j]; break; }
+        if (!back) continue;
+        c.__up[r.key] = t;
+        (t.__down[back.key] = t.__down[back.key] || []).push(c);
+        c.__links = c.__links || [];
+        c.__links.push({ t: t, r: r, back: back });
+        if (typeof back.linked === 'function') guard(back.linked, t, [c]);
+        if (typeof r.linked === 'function') guard(r.linked, c, [t]);
+        return;
+      }
+    });
+  }
+  function unlinkUp(c) {
+    (c.__links || []).forEach(function (l) {
+      delete c.__up[l.r.key];
+      var list = l.t.__down[l.back.key];
+      if (list) { var i = list.indexOf(c); if (i >= 0) list.splice(i, 1); }
+      if (typeof l.back.unlinked === 'function') guard(l.back.unlinked, l.t, [c]);
+      if (typeof l.r.unlinked === 'function') guard(l.r.unlinked, c, [l.t]);
+    });
+    c.__links = [];
   }
   function fieldValue(data, path) {
     var segs = parsePath(path.replace(/\.\*\*$/, ''));
@@ -466,7 +681,7 @@
     for (var p in props) {
       if (!hasOwn.call(inst.__props, p)) continue;
       var spec = inst.__props[p];
-      var v = coerce(spec.type, clone(props[p]));
+      var v = coerce(spec, clone(props[p]));
       var old = inst.data[p];
       if (JSONstringify(old) === JSONstringify(v) && old === v) continue;
       if (JSONstringify(old) === JSONstringify(v) && typeof v === 'object') continue;
@@ -481,7 +696,67 @@
     var c = comps[key];
     if (!c) return;
     delete comps[key];
+    if (c.__fresh) return;
     life(c, 'detached');
+    unlinkUp(c);
+  }
+  // Detaching goes bottom-up, the reverse of attaching: a component's slot content, then its
+  // own template's components, then the component.
+  function detachAll(keys) {
+    function seq(k) { var c = comps[k]; return c && c.__seq ? c.__seq : 0; }
+    keys.sort(function (a, b) { return seq(b) - seq(a) || (a < b ? 1 : a > b ? -1 : 0); }).forEach(detachComp);
+  }
+  // What a component's first render shows: its defaults with the values its host binds (the
+  // values reach the instance itself after `created`, as in WeChat).
+  function firstView(c, props) {
+    var view = copy(c.data) || {};
+    for (var p in props) if (hasOwn.call(c.__props, p)) view[p] = coerce(c.__props[p], clone(props[p]));
+    return view;
+  }
+  // After a render: the components it created get `created` (inner ones first), then their
+  // host's values (property observers run), then `attached` in tree order with their relations
+  // linked; `plan` is the render tree's components in tree order with their component
+  // ancestors, nearest first (keys relative to the page). `ready` waits for `readyAll`.
+  function lifecycle(plan) {
+    var t = top();
+    if (!t) return;
+    var pre = t.__key;
+    var root = t.__fresh ? t : null;
+    var fresh = plan.filter(function (e) { var c = comps[pre + e.k]; return c && c.__fresh; });
+    if (!fresh.length && !root) return;
+    // created: a component's own template's components before it (they are built with its
+    // template), components of one template in document order (slot content after its host)
+    var owned = {};
+    fresh.forEach(function (e) { (owned[e.o] = owned[e.o] || []).push(e.k); });
+    function created(k) {
+      var c = comps[pre + k];
+      if (!c) return;
+      (owned[k] || []).forEach(created);
+      life(c, 'created');
+      var props = c.__pendingProps;
+      c.__pendingProps = null;
+      c.__fresh = false;
+      c.__needReady = true;
+      if (props) setProps(c, props);
+    }
+    var tops = fresh.filter(function (e) { return !fresh.some(function (f) { return f.k === e.o; }); }).map(function (e) { return e.k; });
+    tops.forEach(created);
+    if (root) { life(root, 'created'); root.__fresh = false; root.__needReady = true; life(root, 'attached'); }
+    fresh.forEach(function (e) {
+      var c = comps[pre + e.k];
+      if (!c || c.__detached) return;
+      c.__seq = ++attachSeq;
+      life(c, 'attached');
+      linkUp(c, e.a.map(function (k) { return comps[pre + k]; }));
+      readyQueue.push(c);
+    });
+  }
+  var readyQueue = [];
+  var attachSeq = 0;
+  function readyAll() {
+    var q = readyQueue;
+    readyQueue = [];
+    q.forEach(function (c) { if (c.__needReady && comps[c.__key] === c) { c.__needReady = false; life(c, 'ready'); } });
   }
 
   function instantiate(route, query) {
@@ -491,8 +766,15 @@
     var o = def.opts;
     if (def.kind === 'page') {
       inst = {};
-      for (var k in o) if (k !== 'data') inst[k] = o[k];
-      inst.data = clone(o.data) || {};
+      var data = {};
+      // A page's behaviors (base library 2.9.2) lend it their data and methods.
+      flattenBehaviors(o, [], []).forEach(function (b) {
+        if (!b || typeof b !== 'object') return;
+        mergeData(data, copy(b.data) || {});
+        var m = b === o ? o : (b.methods || {});
+        for (var k in m) if (k !== 'data' && k !== 'behaviors') inst[k] = m[k];
+      });
+      inst.data = data;
       inst.__hooks = inst;
     } else {
       inst = makeComponent(route, o, query);
@@ -503,15 +785,106 @@
     inst.options = query || {};
     inst.setData = makeSetData(inst);
     inst.selectComponent = function (sel) {
-      var keys = JSONparse(N.select(inst.__key || '', String(sel), false));
-      return keys.length ? comps[keys[0]] || null : null;
+      var keys = JSONparse(N.select(scopeOf(inst), String(sel), false));
+      return keys.length ? exportOf(comps[pageKeyOf(inst) + keys[0]]) : null;
     };
     inst.selectAllComponents = function (sel) {
-      return JSONparse(N.select(inst.__key || '', String(sel), true)).map(function (k) { return comps[k]; }).filter(Boolean);
+      return JSONparse(N.select(scopeOf(inst), String(sel), true)).map(function (k) { return exportOf(comps[pageKeyOf(inst) + k]); }).filter(Boolean);
     };
-    inst.createSelectorQuery = function () { return wx.createSelectorQuery(); };
+    inst.createSelectorQuery = function () { return selectorQuery(inst); };
+    inst.createIntersectionObserver = function (opts) { return intersectionObserver(inst, opts); };
+    inst.getTabBar = function () { return tabBarOf(inst); };
+    inst.getPageId = function () { return pageKeyOf(inst); };
+    inst.animate = function (sel, frames, duration, cb) { if (typeof cb === 'function') post(function () { guard(cb, inst); }); };
+    inst.clearAnimation = function (sel, opts, cb) { if (typeof cb === 'function') post(function () { guard(cb, inst); }); };
+    inst.setUpdatePerformanceListener = function () {};
     return inst;
   }
+  // The page key of an instance (`p3`), and the owner key its own WXML's nodes carry in the
+  // render tree (`""` for the page, the component's key below the page for a component).
+  function pageKeyOf(inst) {
+    var k = inst && inst.__key ? inst.__key : '';
+    var i = k.indexOf('/');
+    return i < 0 ? k : k.slice(0, i);
+  }
+  function scopeOf(inst) {
+    var k = inst && inst.__key ? inst.__key : '';
+    var i = k.indexOf('/');
+    return i < 0 ? '' : k.slice(i);
+  }
+  // selectComponent's answer: the instance, or what its `export()` gives (wx://component-export).
+  function exportOf(c) {
+    if (!c) return null;
+    if (typeof c.__export === 'function') {
+      try { return c.__export.call(c); } catch (e) { reportError(e); return null; }
+    }
+    return c;
+  }
+  // Selector queries answer from the last render: a node the selector finds (visible) has a
+  // plausible box (stacked rows of the window's width), anything else is null.
+  function selectorQuery(scope) {
+    var owner = scope ? scopeOf(scope) : null;
+    var reqs = [];
+    var q = {};
+    function ref(sel, all) {
+      var r = {};
+      function add(kind, fields, cb) { reqs.push({ sel: sel, all: all, kind: kind, fields: fields || {}, cb: cb }); return q; }
+      r.boundingClientRect = function (cb) { return add('rect', null, cb); };
+      r.scrollOffset = function (cb) { return add('scroll', null, cb); };
+      r.fields = function (f, cb) { return add('fields', f && typeof f === 'object' ? f : {}, cb); };
+      r.node = function (cb) { return add('node', null, cb); };
+      r.context = function (cb) { return add('context', null, cb); };
+      return r;
+    }
+    q.in = function (c) { owner = c ? scopeOf(c) : ''; return q; };
+    q.select = function (sel) { return ref(String(sel), false); };
+    q.selectAll = function (sel) { return ref(String(sel), true); };
+    q.selectViewport = function () { return ref(null, false); };
+    q.exec = function (cb) {
+      var own = owner === null ? '' : owner;
+      var res = reqs.map(function (r) {
+        var boxes = JSONparse(N.layout(own, r.sel === null ? '' : r.sel, r.sel === null ? 'viewport' : r.kind, r.all, JSONstringify(r.fields)));
+        return r.all ? boxes : (boxes.length ? boxes[0] : null);
+      });
+      post(function () {
+        reqs.forEach(function (r, i) { if (typeof r.cb === 'function') guard(r.cb, null, [res[i]]); });
+        if (typeof cb === 'function') guard(cb, null, [res]);
+      });
+      return q;
+    };
+    return q;
+  }
+  // IntersectionObserver: an observed node that the last render shows is reported once as fully
+  // in view (there is no scrolling to change it); nothing is reported for a node not shown.
+  function intersectionObserver(scope, opts) {
+    var o = {};
+    var owner = scope ? scopeOf(scope) : '';
+    var all = !!(opts && opts.observeAll);
+    var live = true;
+    o.relativeTo = function () { return o; };
+    o.relativeToViewport = function () { return o; };
+    o.observe = function (sel, cb) {
+      if (typeof cb !== 'function') return;
+      var boxes = JSONparse(N.layout(owner, String(sel), 'fields', all, JSONstringify({ id: true, dataset: true, rect: true })));
+      boxes = all ? boxes : boxes.slice(0, 1);
+      boxes.forEach(function (b) {
+        var rect = { left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width, height: b.height };
+        post(function () {
+          if (!live) return;
+          guard(cb, null, [{ id: b.id, dataset: b.dataset, intersectionRatio: 1, intersectionRect: rect,
+            boundingClientRect: rect, relativeRect: rect, time: N.now() }]);
+        });
+      });
+    };
+    o.disconnect = function () { live = false; };
+    return o;
+  }
+  // The custom tab bar's instance on a tab page (app.json `tabBar.custom`), else null.
+  function tabBarOf(inst) {
+    var pk = pageKeyOf(inst);
+    return comps[pk + TABBAR_KEY] || null;
+  }
+  var TABBAR_KEY = '#tabbar';
   function hook(inst, name, arg) {
     var f = inst.__hooks[name];
     if (typeof f === 'function') guard(f, inst, arg === undefined ? [] : [arg]);
@@ -524,7 +897,11 @@
     if (!defs[route]) {
       loadingRoute = route;
       var threw = false;
-      try { loadModule(N.resolve('', '/' + route) || route + '.js'); } catch (e) { threw = true; reportError(e); }
+      var file = N.resolve('', '/' + route);
+      try {
+        if (!file || !/\.(js|ts)$/.test(file)) throw new Error('page `' + route + '` is listed in app.json but `' + route + '.js` does not exist');
+        loadModule(file);
+      } catch (e) { threw = true; reportError(e); }
       loadingRoute = null;
       if (!defs[route]) {
         // The file ran but never registered the page: WeChat shows nothing and reports it.
@@ -536,6 +913,9 @@
       }
     }
   }
+  // WeChat's order: the page's components are created (inner ones first) and attached (in
+  // tree order) by the first render, then the page's onLoad, the components' page `show`, its
+  // onShow, the components' `ready`, its onReady.
   function openPage(route, query) {
     loadPage(route);
     var inst = instantiate(route, query);
@@ -544,18 +924,34 @@
       stack.push(inst);
       return inst;
     }
-    life(inst, 'created');
-    life(inst, 'attached');
+    if (defs[route].kind === 'component') inst.__fresh = true;
     stack.push(inst);
+    if (tabs.indexOf(route) >= 0 && CFG.customTabBar) tabBar(inst);
+    N.render(H);
+    if (inst.__fresh) { inst.__fresh = false; life(inst, 'created'); life(inst, 'attached'); }
     markDirty();
     pageEvent('load', inst);
     hook(inst, 'onLoad', query || {});
     pageEvent('show', inst);
+    pageLifetime(inst, 'show');
     hook(inst, 'onShow');
+    readyAll();
     pageEvent('ready', inst);
     life(inst, 'ready');
     hook(inst, 'onReady');
     return inst;
+  }
+  // A tab page of an app with `tabBar.custom`: the `custom-tab-bar` component, one per page.
+  function tabBar(inst) {
+    var d = componentDef('custom-tab-bar/index');
+    if (d.kind !== 'component') return;
+    var c = instantiate('custom-tab-bar/index', null);
+    c.__key = inst.__key + TABBAR_KEY;
+    comps[c.__key] = c;
+    life(c, 'created');
+    life(c, 'attached');
+    readyQueue.push(c);
+    c.__needReady = true;
   }
   function registered(inst) { return !defs[inst.route] || !defs[inst.route].missing; }
   // The components rendered on a page (keys start with the page's key).
@@ -577,12 +973,15 @@
   }
   function showPage(inst) {
     markDirty();
-    if (registered(inst)) { pageEvent('show', inst); hook(inst, 'onShow'); pageLifetime(inst, 'show'); }
+    if (registered(inst)) { pageEvent('show', inst); pageLifetime(inst, 'show'); hook(inst, 'onShow'); }
   }
   function unloadPage(inst) {
     if (registered(inst)) {
-      pageEvent('unload', inst); hook(inst, 'onUnload'); life(inst, 'detached');
-      pageComps(inst).forEach(detachComp);
+      pageEvent('unload', inst); hook(inst, 'onUnload');
+      detachAll(pageComps(inst));
+      var tb = comps[inst.__key + TABBAR_KEY];
+      if (tb) detachComp(inst.__key + TABBAR_KEY);
+      life(inst, 'detached');
     }
     markDirty();
   }
@@ -820,15 +1219,44 @@
     return recorder;
   });
   def('stopRecord', function (o) { emitCall('stopRecord', o || {}); return later('stopRecord', o, true, ok('stopRecord')); });
-  def('createSelectorQuery', function () {
-    var q = {
-      select: function () { return q; }, selectAll: function () { return q; }, selectViewport: function () { return q; },
-      boundingClientRect: function () { return q; }, scrollOffset: function () { return q; }, fields: function () { return q; },
-      node: function () { return q; }, in: function () { return q; },
-      exec: function (cb) { if (typeof cb === 'function') post(function () { guard(cb, null, [[]]); }); },
+  def('createSelectorQuery', function () { return selectorQuery(null); });
+  // An Animation: its methods chain, `step` closes a group, `export` hands the groups to the
+  // view and starts afresh (nothing moves here: the steps are data). Its methods are own
+  // properties, so an Animation kept in `data` keeps them (setData copies enumerable fields).
+  var ANIMATION = ('opacity backgroundColor width height top left bottom right rotate rotateX rotateY ' +
+    'rotateZ rotate3d scale scaleX scaleY scaleZ scale3d translate translateX translateY translateZ ' +
+    'translate3d skew skewX skewY matrix matrix3d').split(' ');
+  def('createAnimation', function (opts) {
+    var base = opts && typeof opts === 'object' ? opts : {};
+    var actions = [];
+    var current = [];
+    var a = {};
+    ANIMATION.forEach(function (name) {
+      a[name] = function () { current.push({ type: name, args: [].slice.call(arguments) }); return a; };
+    });
+    a.step = function (o) {
+      var opt = o && typeof o === 'object' ? o : {};
+      actions.push({ animates: current, option: {
+        transition: { duration: opt.duration !== undefined ? opt.duration : (base.duration !== undefined ? base.duration : 400),
+          timingFunction: opt.timingFunction || base.timingFunction || 'linear', delay: opt.delay || base.delay || 0 },
+        transformOrigin: opt.transformOrigin || base.transformOrigin || '50% 50% 0' } });
+      current = [];
+      return a;
     };
-    return q;
+    a.export = function () { var out = { actions: actions }; actions = []; return out; };
+    return a;
   });
+  def('createIntersectionObserver', function (c, opts) { return intersectionObserver(c && c.__key ? c : null, opts); });
+  // The capsule (menu) button of the navigation bar on the simulated device (see payload.rs's
+  // system info): 87×32, 4 px below the status bar, 7 px from the right edge.
+  def('getMenuButtonBoundingClientRect', function () {
+    var info = JSONparse(N.query('getWindowInfo'));
+    var w = info.windowWidth, top = info.statusBarHeight + 4;
+    return { width: 87, height: 32, top: top, bottom: top + 32, right: w - 7, left: w - 7 - 87 };
+  });
+  // No ext config: a third-party platform's ext.json is not part of the project.
+  def('getExtConfigSync', function () { return {}; });
+  def('getExtConfig', function (opts) { emitCall('getExtConfig', opts || {}); return later('getExtConfig', opts, true, ok('getExtConfig', { extConfig: {} })); });
   /* @sim */
   // Every other API of the table: present, behaving as its shape allows and warning once.
   function stub(api, shape) {
@@ -883,7 +1311,7 @@
 
   // ---------------------------------------------------------------- host entry points (called from Rust)
   function top() { return stack[stack.length - 1]; }
-  return {
+  var H = {
     preload: function (path) { preloaded[path] = N.load(path); },
     launch: function (path, query) {
       try { loadModule(N.resolve('', '/app') || 'app.js'); } catch (e) { reportError(e); }
@@ -931,16 +1359,18 @@
         if (d.kind !== 'component') return '';
         c = instantiate(def, null);
         c.__key = full;
+        c.__fresh = true;
         comps[full] = c;
-        setProps(c, props);
-        life(c, 'created');
-        life(c, 'attached');
-        life(c, 'ready');
-      } else {
-        setProps(c, props);
       }
+      if (c.__fresh) {
+        c.__pendingProps = props;
+        return safeJson(firstView(c, props));
+      }
+      setProps(c, props);
       return safeJson(c.data);
     },
+    lifecycle: function (planJson) { lifecycle(JSONparse(planJson)); },
+    readyAll: function () { readyAll(); },
     hostEvents: function (key, id, datasetJson, eventsJson) {
       var t = top();
       var c = t && comps[t.__key + key];
@@ -956,7 +1386,7 @@
       if (!t) return;
       var keep = {};
       JSONparse(keysJson).forEach(function (k) { keep[t.__key + k] = true; });
-      pageComps(t).forEach(function (k) { if (!keep[k]) detachComp(k); });
+      detachAll(pageComps(t).filter(function (k) { return !keep[k]; }));
     },
     hasMethod: function (owner, name) {
       var o = owner ? comps[top().__key + owner] : top();
@@ -970,26 +1400,26 @@
       guard(o.__hooks[name], o, [ev]);
       return true;
     },
-    // A WXS function called from a binding: `src` modules load like any module, inline ones
-    // are compiled once per run.
-    wxs: function (id, src, code, func, argsJson) {
-      var m = wxsModules[id];
-      if (!m) {
-        m = { exports: {} };
-        var file = id.slice(0, id.indexOf('#'));
-        try {
-          if (!code) {
-            m.exports = loadModule(src);
-          } else {
-            var f = new Function('module', 'exports', 'require', code);
-            f.call(m.exports, m, m.exports, function (spec) { return loadModule(N.resolve(file, spec) || spec); });
-          }
-        } catch (e) { reportError(e); }
-        wxsModules[id] = m;
+    // A WXS module's function called from a binding (`what`: the dotted member, '' the module
+    // itself), or with `what` "\u0000" the module's exports as data.
+    wxs: function (id, what, argsJson) {
+      var m;
+      try { m = loadWxs(id); } catch (e) { reportError(e); return ''; }
+      if (what === '\u0000') return safeJson(m.exports);
+      var self = null, fn = m.exports;
+      if (what !== '') {
+        var segs = what.split('.');
+        for (var i = 0; i < segs.length; i++) {
+          if (fn === null || fn === undefined) return '';
+          self = fn;
+          fn = fn[segs[i]];
+        }
       }
-      var fn = m.exports && m.exports[func];
       if (typeof fn !== 'function') return '';
-      try { return exactJson(fn.apply(null, JSONparse(argsJson))); } catch (e) { reportError(e); return ''; }
+      try {
+        var r = fn.apply(self, JSONparse(argsJson));
+        return r === undefined ? 'null' : safeJson(r);
+      } catch (e) { reportError(e); return ''; }
     },
     camera: function (owner, handler, id, datasetJson) {
       native('<camera>', {}, function (okk, res) {
@@ -1002,13 +1432,15 @@
     },
     task: function (id) { var f = tasks[id]; delete tasks[id]; if (f) guard(f); },
     nextTimer: function () { var i = earliest(); return i < 0 ? -1 : timers[i].at; },
+    nextPeriodic: function () { var i = earliest(); return i >= 0 && timers[i].periodic; },
     fireTimer: function () {
       var i = earliest();
       if (i < 0) return;
       var t = timers[i];
       if (t.interval) t.at = t.at + t.interval; else timers.splice(i, 1);
       t.seq = ++timerSeq;
-      guard(t.fn, null, t.args);
+      firing++;
+      try { guard(t.fn, null, t.args); } finally { firing--; }
     },
     privacy: function (referrer) {
       if (!privacyListener) return false;
@@ -1024,4 +1456,5 @@
       locationListeners.forEach(function (f) { guard(f, null, [r]); });
     },
   };
+  return H;
 })

@@ -31,12 +31,8 @@ pub enum LoadError {
     Unreadable { path: PathBuf, reason: String },
     #[error("malformed `{file}`: {reason}")]
     BadJson { file: String, reason: String },
-    #[error("malformed wxml: {0}")]
-    Wxml(String),
     #[error("app.json lists no pages")]
     NoPages,
-    #[error("page `{0}` is listed in app.json but `{0}.js` does not exist")]
-    MissingPage(String),
     #[error("syntax error in `{file}` line {line}, column {column}: {message}")]
     Syntax {
         file: String,
@@ -96,6 +92,22 @@ pub(crate) enum Source {
     /// The wrapper expression `(function (require, module, exports, __filename, __dirname) {...})`.
     Js(String),
     Json(String),
+    /// A source that does not compile: loading it throws a `SyntaxError` naming the place, so
+    /// only the pages and components that need it fail (WeChat's compiler reports the file; the
+    /// rest of the app still runs).
+    Broken(FileProblem),
+}
+
+/// A file of the project that cannot be used as written: a syntax error in a `.js`/`.ts`,
+/// `.wxml` or `.wxs` file, with its 1-based place. It is reported for the pages that need the
+/// file, when they are opened; the project itself still loads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("syntax error in `{file}` line {line}, column {column}: {message}")]
+pub struct FileProblem {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
 }
 
 pub(crate) struct Inner {
@@ -121,6 +133,10 @@ pub(crate) struct Inner {
     pub lib_version: Option<(u16, u16, u16)>,
     /// Parsed WXML and resolved `usingComponents`, set once right after loading.
     pub render: std::sync::OnceLock<crate::components::RenderData>,
+    /// The sources with a syntax error (JS here; WXML and WXS ones live with the templates).
+    pub problems: Vec<FileProblem>,
+    /// app.json `tabBar.custom` with a `custom-tab-bar/index` component in the project.
+    pub custom_tab_bar: bool,
 }
 
 /// A loaded project. Cheap to clone; `Send + Sync`: share it across threads, one run per thread.
@@ -631,11 +647,31 @@ impl Project {
         let mut texts = BTreeMap::new();
         for (rel, path) in w.out {
             if rel.ends_with(".js") || rel.ends_with(".ts") {
-                let (code, map) = compile(&rel, &read(&path)?)?;
-                if let Some(m) = map {
-                    maps.insert(rel.clone(), m);
+                match compile(&rel, &read(&path)?) {
+                    Ok((code, map)) => {
+                        if let Some(m) = map {
+                            maps.insert(rel.clone(), m);
+                        }
+                        files.insert(rel, Source::Js(code));
+                    }
+                    Err(LoadError::Syntax {
+                        file,
+                        line,
+                        column,
+                        message,
+                    }) => {
+                        files.insert(
+                            rel,
+                            Source::Broken(FileProblem {
+                                file,
+                                line,
+                                column,
+                                message,
+                            }),
+                        );
+                    }
+                    Err(e) => return Err(e),
                 }
-                files.insert(rel, Source::Js(code));
             } else if rel.ends_with(".json") {
                 files.insert(rel, Source::Json(read(&path)?));
             } else {
@@ -647,9 +683,6 @@ impl Project {
         }
         let mut page_info = BTreeMap::new();
         for p in &pages {
-            if !files.contains_key(&format!("{p}.js")) && !files.contains_key(&format!("{p}.ts")) {
-                return Err(LoadError::MissingPage(p.clone()));
-            }
             let info = match texts.get(&format!("{p}.wxml")) {
                 Some(t) => scan_wxml(p, t),
                 None => PageInfo {
@@ -659,7 +692,22 @@ impl Project {
             };
             page_info.insert(p.clone(), info);
         }
-        let prelude = check_syntax(&files, &maps)?;
+        let prelude = check_syntax(&mut files, &maps)?;
+        let custom_tab_bar = app
+            .pointer("/tabBar/custom")
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
+            && ["custom-tab-bar/index.js", "custom-tab-bar/index.ts"]
+                .iter()
+                .any(|f| files.contains_key(*f));
+        let mut problems: Vec<FileProblem> = files
+            .values()
+            .filter_map(|s| match s {
+                Source::Broken(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        problems.sort_by(|a, b| a.file.cmp(&b.file));
         let project = Project {
             inner: Arc::new(Inner {
                 root: dir.to_path_buf(),
@@ -680,6 +728,8 @@ impl Project {
                 },
                 lib_version: lib_version.as_deref().and_then(parse_version),
                 render: std::sync::OnceLock::new(),
+                problems,
+                custom_tab_bar,
             }),
         };
         let rd = crate::components::RenderData::build(
@@ -687,9 +737,21 @@ impl Project {
             project.files_with_ext("wxml"),
             &project.inner.files,
             &app,
-        )?;
+        );
         let _ = project.inner.render.set(rd);
         Ok(project)
+    }
+
+    /// The files with a syntax error (`.js`, `.ts`, `.wxs`, `.wxml`), by path. The project
+    /// loads anyway: a page that needs one of them reports its error when it is opened, as
+    /// WeChat's devtools do, and the other pages run.
+    pub fn problems(&self) -> Vec<FileProblem> {
+        let mut out = self.inner.problems.clone();
+        if let Some(r) = self.inner.render.get() {
+            out.extend(r.problems.iter().cloned());
+        }
+        out.sort_by(|a, b| a.file.cmp(&b.file));
+        out
     }
 
     /// project.config.json's `libVersion`, when it is a version (`X.Y.Z`).
@@ -705,6 +767,17 @@ impl Project {
     /// True when the project has any WXML to render.
     pub(crate) fn has_wxml(&self) -> bool {
         self.templates().is_some_and(|t| t.paths().next().is_some())
+    }
+
+    /// A WXS module's wrapper by id (see `components::wxs_id`).
+    pub(crate) fn wxs_source(&self, id: &str) -> Option<&Source> {
+        self.inner.render.get().and_then(|r| r.wxs.get(id))
+    }
+
+    /// app.json asks for a custom tab bar (`tabBar.custom`) and the project has its component
+    /// (`custom-tab-bar/index`).
+    pub fn custom_tab_bar(&self) -> bool {
+        self.inner.custom_tab_bar
     }
 
     /// The component a custom tag names in a WXML file (`usingComponents` of the file's JSON,
@@ -822,12 +895,10 @@ impl Project {
         format!("{file}:{ol}:{oc}")
     }
 
-    /// A QuickJS stack with every `file:line:col` (or `file:line`) of a transformed file
-    /// rewritten to the original position.
+    /// A QuickJS stack with every `file:line:col` of a project file mapped to the original
+    /// position (the wrapper's head on line 1, TypeScript and ESM line maps), and every
+    /// `file:line` of a transformed file.
     pub(crate) fn map_stack(&self, stack: &str) -> String {
-        if self.inner.maps.is_empty() {
-            return stack.to_string();
-        }
         let mut out = String::with_capacity(stack.len());
         for (i, line) in stack.split('\n').enumerate() {
             if i > 0 {
@@ -839,6 +910,20 @@ impl Project {
     }
 
     fn map_frame(&self, line: &str) -> String {
+        if let Some((file, l, c)) = crate::stack::frame(line)
+            && self.inner.files.contains_key(file)
+            && let (Ok(ln), Ok(col)) = (l.parse::<u32>(), c.parse::<u32>())
+        {
+            let written = format!("{file}:{l}:{c}");
+            if let Some(at) = line.rfind(&written) {
+                let (ol, oc) = self.original_position(file, ln, col);
+                return format!(
+                    "{}{file}:{ol}:{oc}{}",
+                    &line[..at],
+                    &line[at + written.len()..]
+                );
+            }
+        }
         for file in self.inner.maps.keys() {
             let Some(at) = line.find(&format!("{file}:")) else {
                 continue;
@@ -908,8 +993,31 @@ impl Project {
                     return Some(cand);
                 }
             }
+            // A package folder without an index: its package.json's entry (`main`).
+            if let Some(main) = self.package_main(&norm) {
+                return Some(main);
+            }
         }
         None
+    }
+
+    /// The file `folder/package.json`'s `main` names, when the project has it.
+    fn package_main(&self, folder: &str) -> Option<String> {
+        let Some(Source::Json(text)) = self.inner.files.get(&format!("{folder}/package.json"))
+        else {
+            return None;
+        };
+        let j: Json = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+        let main = j.get("main").and_then(Json::as_str)?;
+        let norm = normalize(&format!("{folder}/{main}"))?;
+        [
+            norm.clone(),
+            format!("{norm}.js"),
+            format!("{norm}.ts"),
+            format!("{norm}/index.js"),
+        ]
+        .into_iter()
+        .find(|c| matches!(self.inner.files.get(c), Some(Source::Js(_) | Source::Broken(_))))
     }
 }
 
@@ -927,23 +1035,25 @@ fn normalize(p: &str) -> Option<String> {
     Some(out.join("/"))
 }
 
+/// Compiles every JS source with QuickJS (compile only: nothing runs) and marks the ones that
+/// do not compile as [`Source::Broken`]; returns the prelude's bytecode.
 fn check_syntax(
-    files: &HashMap<String, Source>,
+    files: &mut HashMap<String, Source>,
     maps: &HashMap<String, LineMap>,
 ) -> Result<Option<crate::bytecode::PreludeBytecode>, LoadError> {
     use rquickjs::{CatchResultExt, Context, Runtime};
     let rt = Runtime::new().map_err(|e| LoadError::Engine(e.to_string()))?;
     rt.set_memory_limit(256 * 1024 * 1024);
     let ctx = Context::full(&rt).map_err(|e| LoadError::Engine(e.to_string()))?;
-    let mut names: Vec<&String> = files.keys().collect();
+    let mut names: Vec<String> = files.keys().cloned().collect();
     names.sort();
     ctx.with(|ctx| {
         for name in names {
-            let Some(Source::Js(src)) = files.get(name) else {
+            let Some(Source::Js(src)) = files.get(&name) else {
                 continue;
             };
             // Compile only: nothing of the project runs at load time (issue 9).
-            let r = crate::bytecode::check_script(&ctx, src.as_str(), name).catch(&ctx);
+            let r = crate::bytecode::check_script(&ctx, src.as_str(), &name).catch(&ctx);
             if let Err(e) = r {
                 let (message, stack) = match &e {
                     rquickjs::CaughtError::Exception(ex) => (
@@ -952,17 +1062,18 @@ fn check_syntax(
                     ),
                     other => (other.to_string(), String::new()),
                 };
-                let (line, col) = line_of(&stack, name).max(line_of(&message, name));
-                let (line, column) = match maps.get(name) {
+                let (line, col) = line_of(&stack, &name).max(line_of(&message, &name));
+                let (line, column) = match maps.get(&name) {
                     Some(m) if line > 0 => m.original(line, col),
                     _ => (line, col),
                 };
-                return Err(LoadError::Syntax {
+                let problem = FileProblem {
                     file: name.clone(),
                     line,
                     column,
                     message: message.to_lowercase(),
-                });
+                };
+                files.insert(name, Source::Broken(problem));
             }
         }
         Ok(crate::bytecode::embedded(&ctx).or_else(|| crate::bytecode::compile(&ctx).ok()))
@@ -1053,6 +1164,8 @@ mod tests {
             sim: crate::sim::Sim::default(),
             lib_version: None,
             render: std::sync::OnceLock::new(),
+            problems: Vec::new(),
+            custom_tab_bar: false,
         };
         inner
             .files

@@ -92,11 +92,25 @@ fn loading_a_project_never_runs_its_code() {
 }
 
 #[test]
-fn a_file_that_closes_the_loaders_wrapper_is_a_syntax_error_at_load() {
+fn a_file_that_closes_the_loaders_wrapper_is_a_syntax_error_never_run() {
     // `}); while (true) {} (function () {`: refused by the parser, and never evaluated (the
-    // QuickJS check compiles without running: see `bytecode::check_script`'s unit test).
-    let e = load_promptly("escape").unwrap_err();
-    assert!(e.contains("utils/evil.js"), "{e}");
+    // QuickJS check compiles without running: see `bytecode::check_script`'s unit test). The
+    // project loads; requiring the file throws its syntax error.
+    let p = load_promptly("escape").unwrap();
+    let problems = p.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, "utils/evil.js");
+    let _one = serial();
+    let t = Instant::now();
+    let o = run_with(&p, &["hello", "useEvil", "hello"], "", |_| {});
+    within(t.elapsed(), 3);
+    let t = transcript(&o);
+    assert!(
+        t.contains("SyntaxError: syntax error in `utils/evil.js` line "),
+        "{t}"
+    );
+    assert_eq!(logs(&o), vec!["hello", "hello"], "{t}");
+    assert_eq!(o.end, EndReason::Error, "{t}");
 }
 
 #[test]

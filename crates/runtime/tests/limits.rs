@@ -16,9 +16,17 @@ fn an_endless_loop_is_interrupted() {
 }
 
 #[test]
-fn an_endless_interval_ends_with_limit() {
-    let o = go(&fixture("limits"), &["tick"], "");
-    assert_eq!(o.end, EndReason::Limit);
+fn an_endless_interval_keeps_ticking_and_the_page_is_idle() {
+    let o = go(&fixture("limits"), &["tick", "alive"], "");
+    assert_eq!(o.end, EndReason::Idle, "{}", transcript(&o));
+    assert!(logs(&o).iter().any(|l| l.starts_with("still alive")));
+}
+
+#[test]
+fn a_timer_that_rearms_with_no_delay_ends_with_limit() {
+    let o = go(&fixture("limits"), &["zero"], "");
+    assert_eq!(o.end, EndReason::Limit, "{}", transcript(&o));
+    assert!(transcript(&o).contains("at one instant of virtual time"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 mod common;
 use common::*;
-use miniperm_runtime::{Event, LoadError, Project};
+use miniperm_runtime::{Event, Project};
 
 #[test]
 fn commonjs_esm_json_and_cycles_mix() {
@@ -62,16 +62,28 @@ fn no_file_system_network_or_process() {
 }
 
 #[test]
-fn a_syntax_error_names_file_and_line() {
+fn a_syntax_error_names_file_and_line_when_the_page_opens() {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax");
-    let e = Project::load(&p).unwrap_err();
-    assert!(matches!(e, LoadError::Syntax { line: 5, .. }), "{e}");
-    let msg = e.to_string();
+    let p = Project::load(&p).unwrap_or_else(|e| panic!("{e}"));
+    let problems = p.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let msg = problems[0].to_string();
     assert!(
         msg.starts_with("syntax error in `pages/index/index.js` line 5, column 15:"),
         "{msg}"
     );
     assert!(!msg.contains('\n'));
+    let o = go(&p, &[], "");
+    let errors: Vec<&str> = o
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Error { message, .. } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, vec![format!("SyntaxError: {msg}").as_str()]);
+    assert_eq!(o.end, miniperm_runtime::EndReason::Error);
 }
 
 #[test]
@@ -113,11 +125,16 @@ fn a_project_is_send_sync_and_cheap_to_clone() {
 }
 
 #[test]
-fn a_page_listed_in_app_json_without_its_file_is_a_load_error() {
+fn a_page_listed_in_app_json_without_its_file_fails_when_opened() {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/missingpage");
-    let e = Project::load(&p).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "page `pages/gone/gone` is listed in app.json but `pages/gone/gone.js` does not exist"
+    let p = Project::load(&p).unwrap_or_else(|e| panic!("{e}"));
+    let o = go(&p, &[], "");
+    assert_eq!(o.end, miniperm_runtime::EndReason::Idle, "the other page runs");
+    let o = run_with(&p, &[], "", |c| c.page = Some("pages/gone/gone".into()));
+    let t = transcript(&o);
+    assert!(
+        t.contains("page `pages/gone/gone` is listed in app.json but `pages/gone/gone.js` does not exist"),
+        "{t}"
     );
+    assert_eq!(o.end, miniperm_runtime::EndReason::Error, "{t}");
 }

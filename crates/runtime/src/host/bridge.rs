@@ -66,6 +66,8 @@ pub(super) struct Shared {
     pub(super) host_bytes: usize,
     /// The run has written consent to the store (starting states included).
     pub(super) wrote: bool,
+    /// A render is under way (the prelude's `N.render` does not start a second one).
+    pub(super) rendering: bool,
     pub(super) host_cap: usize,
 }
 
@@ -180,15 +182,79 @@ pub(super) fn describe_value<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>) -> (
     (s, String::new())
 }
 
+/// The run's stop flags, for the host functions that call back into the prelude.
+pub(super) struct Flags {
+    pub(super) interrupted: Rc<Cell<bool>>,
+    pub(super) refused: crate::zygote::Refused,
+}
+
 pub(super) fn install<'js>(
     ctx: &Ctx<'js>,
     project: &Project,
     cfg: &RunConfig,
     shared: &Rc<RefCell<Shared>>,
     first: &str,
+    flags: Flags,
 ) -> Result<(Object<'js>, Object<'js>), String> {
     let e = |e: rquickjs::Error| e.to_string();
     let n = Object::new(ctx.clone()).map_err(e)?;
+    {
+        // `N.render(H)`: a page being opened renders at once, so that its components are
+        // created and attached before its onLoad (WeChat's order). A failure to finish it is
+        // the run's to report when the prelude returns (the stop flags are set).
+        let sh = shared.clone();
+        let p = project.clone();
+        let Flags {
+            interrupted,
+            refused,
+        } = flags;
+        n.set(
+            "render",
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>, h: Object<'js>| {
+                if !p.has_wxml() {
+                    return;
+                }
+                let pr = render::Prelude {
+                    ctx,
+                    h,
+                    sh: sh.clone(),
+                    project: p.clone(),
+                    interrupted: interrupted.clone(),
+                    refused: refused.clone(),
+                };
+                if let Err(Halt::Fail(err)) = render::render_page(&pr) {
+                    sh.borrow_mut().limit = Some(err.to_string());
+                    sh.borrow().stop.set(true);
+                }
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        let sh = shared.clone();
+        let (w, h) = payload::window_size();
+        n.set(
+            "layout",
+            Function::new(
+                ctx.clone(),
+                move |owner: String, sel: String, kind: String, all: bool, fields: String| {
+                    let fields: Json = serde_json::from_str(&fields).unwrap_or(Json::Null);
+                    let s = sh.borrow();
+                    let q = render::Query {
+                        owner: &owner,
+                        sel: &sel,
+                        kind: &kind,
+                        all,
+                        fields: &fields,
+                    };
+                    render::layout(s.tree.as_deref(), (w, h), &q).to_string()
+                },
+            )
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
     {
         let sh = shared.clone();
         let p = project.clone();
@@ -394,6 +460,10 @@ pub(super) fn install<'js>(
                         Some(Source::Json(t)) => {
                             rquickjs::String::from_str(ctx.clone(), t).map(|s| s.into_value())
                         }
+                        Some(Source::Broken(problem)) => Err(rquickjs::Exception::throw_syntax(
+                            &ctx,
+                            &problem.to_string(),
+                        )),
                         None => Err(rquickjs::Exception::throw_reference(
                             &ctx,
                             &format!("module `{path}` is not defined"),
@@ -401,6 +471,46 @@ pub(super) fn install<'js>(
                     }
                 },
             )
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        // WXS modules: the wrapper of `id` evaluated, and `require` between `.wxs` files
+        // (relative to the requiring module's file).
+        let p = project.clone();
+        n.set(
+            "loadWxs",
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, id: String| -> rquickjs::Result<rquickjs::Value<'js>> {
+                    match p.wxs_source(&id) {
+                        Some(Source::Js(src)) => {
+                            let mut opts = rquickjs::context::EvalOptions::default();
+                            opts.global = true;
+                            opts.strict = false;
+                            opts.filename = Some(id.clone());
+                            ctx.eval_with_options(src.as_str(), opts)
+                        }
+                        Some(Source::Broken(problem)) => Err(rquickjs::Exception::throw_syntax(
+                            &ctx,
+                            &problem.to_string(),
+                        )),
+                        _ => Err(rquickjs::Exception::throw_reference(
+                            &ctx,
+                            &format!("wxs module `{id}` is not defined"),
+                        )),
+                    }
+                },
+            )
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+        n.set(
+            "resolveWxs",
+            Function::new(ctx.clone(), |from: String, spec: String| {
+                miniperm_wxml::resolve(&from, &spec, ".wxs")
+            })
             .map_err(e)?,
         )
         .map_err(e)?;
@@ -477,6 +587,7 @@ pub(super) fn install<'js>(
         "firstPage": first,
         "seed": cfg.seed,
         "baseLib": base_lib_num,
+        "customTabBar": project.custom_tab_bar(),
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {
@@ -484,7 +595,12 @@ pub(super) fn install<'js>(
         None => crate::bytecode::parse(ctx),
     }
     .map_err(e)?;
-    let h: Object = f.call((n.clone(), cfg_obj)).map_err(e)?;
+    let h: Object = {
+        use rquickjs::CatchResultExt;
+        f.call((n.clone(), cfg_obj))
+            .catch(ctx)
+            .map_err(|err| format!("the prelude failed to start: {err}"))?
+    };
     // `n` too: its functions are the host's Rust closures (see `Engine::pins`).
     Ok((h, n))
 }
@@ -534,51 +650,7 @@ fn event_direct(ty: &str, json: &str, p: &Project) -> Option<Event> {
     Some(ev)
 }
 
-/// JavaScript's `\s` (ECMAScript WhiteSpace and LineTerminator; unlike Rust's
-/// `char::is_whitespace`, the byte-order mark but not U+0085).
-fn js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-/// The first frame of a QuickJS stack that names a project file (prelude frames name `<…>`), as
-/// `file:line:col`. The same as matching each line (split on `\n`) against
-/// `/\(?([^\s()]+):(\d+):(\d+)\)?\s*$/` and keeping the first whose file does not start with `<`.
-pub(super) fn call_site(stack: &str) -> Option<String> {
-    stack.split('\n').find_map(|line| {
-        let (file, l, c) = frame(line)?;
-        (!file.starts_with('<')).then(|| format!("{file}:{l}:{c}"))
-    })
-}
-
-/// `(file, line, col)` of one stack line, as the regex in [`call_site`] captures them.
-fn frame(line: &str) -> Option<(&str, &str, &str)> {
-    let rest = line.trim_end_matches(js_space);
-    let rest = rest.strip_suffix(')').unwrap_or(rest);
-    let digits = |s: &str| s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let nc = digits(rest);
-    let (rest, col) = rest.split_at(rest.len() - nc);
-    let rest = rest.strip_suffix(':').filter(|_| nc > 0)?;
-    let nl = digits(rest);
-    let (rest, ln) = rest.split_at(rest.len() - nl);
-    let rest = rest.strip_suffix(':').filter(|_| nl > 0)?;
-    let start = rest
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| js_space(c) || c == '(' || c == ')')
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let file = &rest[start..];
-    (!file.is_empty()).then_some((file, ln, col))
-}
+pub(super) use crate::stack::call_site;
 
 #[cfg(test)]
 mod site_tests {

@@ -10,12 +10,19 @@ use std::time::{Duration, Instant};
 use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta};
 use miniperm_store::ConsentStore;
 use rquickjs::function::IntoArgs;
-use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
+use rquickjs::{CatchResultExt, Ctx, Function, Object};
 use serde_json::{Value as Json, json};
 
 use crate::event::{EndReason, Event};
 use crate::project::{Project, parse_query};
 use crate::user::User;
+
+/// How long periodic timers keep ticking, in virtual time, once nothing else happens (see
+/// [`Driver::settle`]).
+pub(super) const TICK_WINDOW_MS: i64 = 5_000;
+/// Timer firings one settle makes at most before the page is called idle anyway (ticking that
+/// escaped the periodic mark, e.g. through a promise chain); not a limit: the clock moved.
+pub(super) const MAX_SETTLE_FIRES: u32 = 20_000;
 
 pub(super) struct Driver<'a, 'js> {
     pub(super) ctx: Ctx<'js>,
@@ -31,7 +38,8 @@ pub(super) struct Driver<'a, 'js> {
     /// Set by the allocator when it refused a request: the memory cap was hit, even if the
     /// program caught the error.
     pub(super) refused: crate::zygote::Refused,
-    pub(super) timer_fires: u32,
+    /// The virtual time of the last timer firing and how many fired at that instant.
+    pub(super) instant: (i64, u32),
     pub(super) appid: String,
 }
 
@@ -71,7 +79,6 @@ impl<'js> Driver<'_, 'js> {
     }
 
     pub(super) fn arm(&mut self) {
-        self.timer_fires = 0;
         self.deadline.set(Some(
             Instant::now() + Duration::from_millis(self.cfg.limits.dispatch_ms),
         ));
@@ -111,28 +118,11 @@ impl<'js> Driver<'_, 'js> {
         self.check()?;
         match r {
             Ok(v) => Ok(v),
-            Err(CaughtError::Exception(ex)) => {
-                let msg = ex.message().unwrap_or_default();
-                let name: String = ex.get("name").unwrap_or_default();
-                let m = if name.is_empty() {
-                    msg
-                } else {
-                    format!("{name}: {msg}")
-                };
-                self.sh
-                    .borrow_mut()
-                    .error(m, self.project.map_stack(&ex.stack().unwrap_or_default()));
+            Err(e) => {
+                record_caught(&self.ctx, &self.sh, self.project, e)?;
                 self.check()?;
                 Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
             }
-            Err(CaughtError::Value(v)) => {
-                let (m, s) = describe_value(&self.ctx, &v);
-                let s = self.project.map_stack(&s);
-                self.sh.borrow_mut().error(format!("Uncaught {m}"), s);
-                self.check()?;
-                Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
-            }
-            Err(CaughtError::Error(e)) => Err(Halt::Fail(RunError::Engine(e.to_string()))),
         }
     }
 
@@ -292,8 +282,14 @@ impl<'js> Driver<'_, 'js> {
     }
 
     /// Runs to idle: microtasks, API calls, results, due timers, the next native UI, later
-    /// timers on the virtual clock.
+    /// timers on the virtual clock. A one-shot timer fires however far ahead it is; periodic
+    /// ones (intervals, timers set by timer callbacks: an animation, a countdown) tick for
+    /// [`TICK_WINDOW_MS`] of virtual time after the settle began or the last one-shot timer
+    /// fired, and then the page is idle with them still set, as a user looking at it sees it
+    /// (WeChat keeps ticking; the next tap's settle carries on).
     pub(super) fn settle(&mut self) -> Result<(), Halt> {
+        let mut active = self.now();
+        let mut fires = 0u32;
         loop {
             if self.step_ready()? {
                 continue;
@@ -301,7 +297,7 @@ impl<'js> Driver<'_, 'js> {
             let next = self.js("nextTimer", ())?.as_number().unwrap_or(-1.0);
             let now = self.now();
             if next >= 0.0 && (next as i64) <= now {
-                self.fire_timer()?;
+                self.fire_timer(&mut fires)?;
                 continue;
             }
             if self.sh.borrow().dirty {
@@ -312,22 +308,39 @@ impl<'js> Driver<'_, 'js> {
                 self.head(p)?;
                 continue;
             }
-            if next >= 0.0 {
-                self.sh.borrow_mut().now = next as i64;
-                self.fire_timer()?;
-                continue;
+            if next >= 0.0 && fires < MAX_SETTLE_FIRES {
+                let at = next as i64;
+                let periodic = self.js("nextPeriodic", ())?.as_bool().unwrap_or(false);
+                if !periodic || at <= active.saturating_add(TICK_WINDOW_MS) {
+                    if !periodic {
+                        active = active.max(at);
+                    }
+                    self.sh.borrow_mut().now = at;
+                    self.fire_timer(&mut fires)?;
+                    continue;
+                }
             }
             return self.emit_render();
         }
     }
 
-    pub(super) fn fire_timer(&mut self) -> Result<(), Halt> {
-        self.timer_fires += 1;
-        if self.timer_fires > self.cfg.limits.max_timer_fires {
+    /// Fires the earliest timer. More than `max_timer_fires` firings without the virtual clock
+    /// moving is a runaway (a timer that re-arms itself with no delay): the run ends `limit`.
+    pub(super) fn fire_timer(&mut self, fires: &mut u32) -> Result<(), Halt> {
+        *fires += 1;
+        let now = self.now();
+        if self.instant.0 == now {
+            self.instant.1 += 1;
+        } else {
+            self.instant = (now, 1);
+        }
+        if self.instant.1 > self.cfg.limits.max_timer_fires {
             let n = self.cfg.limits.max_timer_fires;
             self.sh.borrow_mut().warn(
                 "limit",
-                format!("more than {n} timer firings in one dispatch (a timer that never stops)"),
+                format!(
+                    "more than {n} timer firings at one instant of virtual time (a timer that re-arms itself with no delay)"
+                ),
             );
             return Err(Halt::End(EndReason::Limit, None));
         }

@@ -31,6 +31,11 @@ use crate::event::{EndReason, Event};
 use crate::project::Project;
 use crate::user::User;
 
+/// The first project frame of a JS stack, as `file:line:col` (prelude frames are skipped).
+pub(crate) fn first_site(stack: &str) -> Option<String> {
+    bridge::call_site(stack)
+}
+
 /// Virtual time between the end of one dispatch and the next tap.
 const TAP_GAP_MS: i64 = 1000;
 
@@ -46,7 +51,9 @@ pub struct Limits {
     pub dispatch_ms: u64,
     /// The JS heap cap of one run.
     pub memory_bytes: usize,
-    /// Timer firings per dispatch before the run ends with `limit` (a runaway `setInterval`).
+    /// Timer firings at one instant of virtual time before the run ends with `limit` (a timer
+    /// that re-arms itself with no delay). Timers that keep ticking as time moves (an
+    /// animation, a countdown) are normal: the page goes idle with them set.
     pub max_timer_fires: u32,
 }
 
@@ -415,7 +422,12 @@ impl Engine {
         let (h, pins) = ctx.with(|ctx| -> Result<_, RunError> {
             let expired =
                 guard::install(&ctx, deadline.clone(), interrupted.clone()).map_err(engine_err)?;
-            let (h, n) = install(&ctx, project, cfg, &shared, route).map_err(RunError::Engine)?;
+            let flags = Flags {
+                interrupted: interrupted.clone(),
+                refused: refused.clone(),
+            };
+            let (h, n) =
+                install(&ctx, project, cfg, &shared, route, flags).map_err(RunError::Engine)?;
             let mut pins = vec![rquickjs::Persistent::save(&ctx, expired)];
             for v in n.values::<rquickjs::Value>() {
                 if let Some(f) = v.map_err(engine_err)?.into_function() {
@@ -462,7 +474,7 @@ impl Engine {
             .iter()
             .filter_map(|(k, s)| match s {
                 crate::project::Source::Js(src) => Some((k, src.len())),
-                crate::project::Source::Json(_) => None,
+                crate::project::Source::Json(_) | crate::project::Source::Broken(_) => None,
             })
             .collect();
         files.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
@@ -590,7 +602,7 @@ impl Engine {
                 deadline: self.deadline.clone(),
                 interrupted: self.interrupted.clone(),
                 refused: self.refused.clone(),
-                timer_fires: 0,
+                instant: (i64::MIN, 0),
                 appid: appid.to_string(),
             };
             match d.go(route) {

@@ -23,6 +23,11 @@ fn os(state: &AppState, p: OsPermission) -> Value {
     state.os(p)
 }
 
+/// The simulated device's window: (width, height) in px.
+pub(super) fn window_size() -> (i64, i64) {
+    (390, 844)
+}
+
 /// `getSystemInfo`, `getWindowInfo`, `getDeviceInfo`, `getAppBaseInfo` (and their sync/async
 /// forms): one device, each API its own fields.
 pub(super) fn system_info(
@@ -33,7 +38,8 @@ pub(super) fn system_info(
     state: &AppState,
 ) -> Json {
     let android = profile.name.contains("android");
-    let (w, h, top, bottom) = (390, 844, 47, 810);
+    let (w, h) = window_size();
+    let (top, bottom) = (47, 810);
     let authorized = |p: OsPermission| os(state, p) == Value::Granted;
     let notification = authorized(OsPermission::Notification);
     let full = json!({

@@ -3,8 +3,11 @@
 //! through `bind`/`catch` handlers, open-type buttons' built-in actions and `<camera>`'s scope.
 
 use super::*;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
+
+use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
 
 use miniperm_core::{Change, Subject, Value, Via};
 use miniperm_wxml::{Instance, Node, Selector, Tree};
@@ -22,19 +25,112 @@ pub(super) struct Target {
     pub(super) dataset: Json,
 }
 
-/// The wxml renderer's view of the running program: component instances and WXS calls go to JS.
-struct JsHost<'d, 'a, 'js> {
-    d: &'d mut Driver<'a, 'js>,
-    halt: Option<Halt>,
-    visited: Vec<String>,
+/// What calling the prelude's host entry points needs: the context, the entry points, the
+/// shared state and the run's stop flags. The driver renders through it, and so does the
+/// prelude itself (`N.render`, when a page opens: its components must exist before `onLoad`).
+pub(super) struct Prelude<'js> {
+    pub(super) ctx: Ctx<'js>,
+    pub(super) h: Object<'js>,
+    pub(super) sh: Rc<RefCell<Shared>>,
+    pub(super) project: Project,
+    pub(super) interrupted: Rc<Cell<bool>>,
+    pub(super) refused: crate::zygote::Refused,
 }
 
-impl miniperm_wxml::Host for JsHost<'_, '_, '_> {
+impl<'js> Prelude<'js> {
+    /// The run must stop: interrupted, a limit, the memory cap.
+    pub(super) fn check(&self) -> Result<(), Halt> {
+        if self.interrupted.get() || self.sh.borrow().limit.is_some() || self.refused.get() {
+            return Err(Halt::End(EndReason::Limit, None));
+        }
+        Ok(())
+    }
+
+    /// Calls host entry point `name` with string arguments; a JS exception becomes an `error`
+    /// event (as [`Driver::js`] does).
+    pub(super) fn call(&self, name: &str, args: Vec<String>) -> Result<rquickjs::Value<'js>, Halt> {
+        let f: Function = self.h.get(name)?;
+        let r = f
+            .call::<_, rquickjs::Value>((rquickjs::function::Rest(args),))
+            .catch(&self.ctx);
+        self.check()?;
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                record_caught(&self.ctx, &self.sh, &self.project, e)?;
+                self.check()?;
+                Ok(rquickjs::Value::new_undefined(self.ctx.clone()))
+            }
+        }
+    }
+
+    fn call_string(&self, name: &str, args: Vec<String>) -> Result<String, Halt> {
+        Ok(self
+            .call(name, args)?
+            .as_string()
+            .and_then(|s| s.to_string().ok())
+            .unwrap_or_default())
+    }
+}
+
+/// A caught JS failure: an exception or a thrown value becomes an `error` event; an engine
+/// failure stops the run.
+pub(super) fn record_caught<'js>(
+    ctx: &Ctx<'js>,
+    sh: &Rc<RefCell<Shared>>,
+    project: &Project,
+    e: CaughtError<'js>,
+) -> Result<(), Halt> {
+    match e {
+        CaughtError::Exception(ex) => {
+            let msg = ex.message().unwrap_or_default();
+            let name: String = ex.get("name").unwrap_or_default();
+            let m = if name.is_empty() {
+                msg
+            } else {
+                format!("{name}: {msg}")
+            };
+            sh.borrow_mut()
+                .error(m, project.map_stack(&ex.stack().unwrap_or_default()));
+            Ok(())
+        }
+        CaughtError::Value(v) => {
+            let (m, s) = describe_value(ctx, &v);
+            let s = project.map_stack(&s);
+            sh.borrow_mut().error(format!("Uncaught {m}"), s);
+            Ok(())
+        }
+        CaughtError::Error(e) => Err(Halt::Fail(RunError::Engine(e.to_string()))),
+    }
+}
+
+/// The wxml renderer's view of the running program: component instances and WXS calls go to JS.
+struct JsHost<'p, 'js> {
+    p: &'p Prelude<'js>,
+    halt: Option<Halt>,
+    visited: Vec<String>,
+    /// WXML files whose syntax error was already reported by this render.
+    broken: HashSet<String>,
+}
+
+impl JsHost<'_, '_> {
+    fn wxs_module(&self, file: &str, module: &str) -> Option<miniperm_wxml::WxsModule> {
+        self.p
+            .project
+            .templates()
+            .map(|t| t.wxs_modules(file))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|m| m.name == module)
+    }
+}
+
+impl miniperm_wxml::Host for JsHost<'_, '_> {
     fn component(&mut self, owner_file: &str, tag: &str) -> Option<String> {
-        match self.d.project.component_for(owner_file, tag) {
+        match self.p.project.component_for(owner_file, tag) {
             Ok(found) => found,
             Err(message) => {
-                self.d.sh.borrow_mut().warn("not-supported", message);
+                self.p.sh.borrow_mut().warn("not-supported", message);
                 None
             }
         }
@@ -47,11 +143,10 @@ impl miniperm_wxml::Host for JsHost<'_, '_, '_> {
         self.visited.push(key.to_string());
         let props = Json::Object(props.clone()).to_string();
         match self
-            .d
-            .js("instance", (key.to_string(), def.to_string(), props))
+            .p
+            .call_string("instance", vec![key.to_string(), def.to_string(), props])
         {
-            Ok(v) => {
-                let s = v.as_string().and_then(|s| s.to_string().ok())?;
+            Ok(s) => {
                 if s.is_empty() {
                     return None;
                 }
@@ -75,32 +170,63 @@ impl miniperm_wxml::Host for JsHost<'_, '_, '_> {
         func: &str,
         args: Vec<Json>,
     ) -> Result<Json, String> {
+        self.wxs(file, module, Some(func), args)
+    }
+
+    fn wxs_value(&mut self, file: &str, module: &str) -> Result<Json, String> {
+        self.wxs(file, module, None, Vec::new())
+    }
+
+    fn syntax_error(&mut self, error: &miniperm_wxml::ParseError) {
+        if self.broken.insert(error.file.clone()) {
+            let problem = crate::project::FileProblem {
+                file: error.file.clone(),
+                line: u32::try_from(error.line).unwrap_or(u32::MAX),
+                column: u32::try_from(error.column).unwrap_or(u32::MAX),
+                message: error.message.clone(),
+            };
+            self.p
+                .sh
+                .borrow_mut()
+                .error(format!("SyntaxError: {problem}"), String::new());
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        self.p.sh.borrow_mut().warn("render", message);
+    }
+}
+
+impl JsHost<'_, '_> {
+    /// A WXS module's function called (`func`: the dotted member, `""` the module itself), or
+    /// with `func` None its exports as data.
+    fn wxs(
+        &mut self,
+        file: &str,
+        module: &str,
+        func: Option<&str>,
+        args: Vec<Json>,
+    ) -> Result<Json, String> {
         if self.halt.is_some() {
             return Err("the run stopped".into());
         }
-        let found = self
-            .d
-            .project
-            .templates()
-            .map(|t| t.wxs_modules(file))
-            .unwrap_or_default()
-            .into_iter()
-            .find(|m| m.name == module);
-        let Some(m) = found else {
+        let Some(m) = self.wxs_module(file, module) else {
             return Err(format!("no wxs module `{module}` in `{file}`"));
         };
+        let id = crate::components::wxs_id(file, &m);
         let args = Json::Array(args).to_string();
-        let id = format!("{file}#{module}");
-        let src = m.src.unwrap_or_default();
-        let code = m.code.unwrap_or_default();
-        match self.d.js("wxs", (id, src, code, func.to_string(), args)) {
-            Ok(v) => {
-                let s = v
-                    .as_string()
-                    .and_then(|s| s.to_string().ok())
-                    .unwrap_or_default();
+        let what = match func {
+            Some(f) => f.to_string(),
+            None => "\u{0}".to_string(),
+        };
+        match self.p.call_string("wxs", vec![id, what, args]) {
+            Ok(s) => {
                 if s.is_empty() {
-                    return Err(format!("wxs `{module}.{func}` is not a function"));
+                    return Err(match func {
+                        Some("") => format!("wxs module `{module}` is not a function"),
+                        Some(f) => format!("wxs `{module}.{f}` is not a function"),
+                        None => format!("wxs module `{module}` did not load"),
+                    });
                 }
                 serde_json::from_str(&s).map_err(|e| e.to_string())
             }
@@ -109,10 +235,6 @@ impl miniperm_wxml::Host for JsHost<'_, '_, '_> {
                 Err("the run stopped".into())
             }
         }
-    }
-
-    fn warn(&mut self, message: String) {
-        self.d.sh.borrow_mut().warn("render", message);
     }
 }
 
@@ -171,94 +293,25 @@ impl<'js> Driver<'_, 'js> {
         Ok(())
     }
 
-    /// Renders the current page: components are created, updated and detached as the tree says,
-    /// their hosts' handlers are handed to them, and newly shown cameras ask for their scope.
-    pub(super) fn render_now(&mut self) -> Result<(), Halt> {
-        let v = self.js("pageData", ())?;
-        let s = v
-            .as_string()
-            .and_then(|s| s.to_string().ok())
-            .unwrap_or_default();
-        self.sh.borrow_mut().dirty = false;
-        let Ok(Json::Object(pd)) = serde_json::from_str::<Json>(&s) else {
-            self.sh.borrow_mut().tree = None;
-            return Ok(());
-        };
-        let route = pd.get("route").and_then(Json::as_str).unwrap_or_default();
-        let data = pd.get("data").cloned().unwrap_or(Json::Null);
-        let file = format!("{route}.wxml");
-        let project = self.project;
-        let Some(templates) = project.templates() else {
-            return Ok(());
-        };
-        if templates.get(&file).is_none() {
-            self.sh.borrow_mut().tree = None;
-            return Ok(());
+    /// The prelude as the renderer calls it.
+    pub(super) fn prelude(&self) -> Prelude<'js> {
+        Prelude {
+            ctx: self.ctx.clone(),
+            h: self.h.clone(),
+            sh: self.sh.clone(),
+            project: self.project.clone(),
+            interrupted: self.interrupted.clone(),
+            refused: self.refused.clone(),
         }
-        let (tree, visited, halt) = {
-            let mut host = JsHost {
-                d: self,
-                halt: None,
-                visited: Vec::new(),
-            };
-            let tree = miniperm_wxml::render(templates, &file, &data, &mut host);
-            (tree, host.visited, host.halt)
-        };
-        if let Some(h) = halt {
-            return Err(h);
-        }
-        let mut cameras = HashSet::new();
-        let mut new_cameras = Vec::new();
-        for chain in chains(&tree) {
-            let Some(n) = chain.last() else { continue };
-            if let Some(key) = &n.component {
-                let mut evs = Map::new();
-                for b in &n.events {
-                    evs.insert(
-                        b.event.clone(),
-                        json!({"handler": b.handler, "owner": n.owner}),
-                    );
-                }
-                self.js(
-                    "hostEvents",
-                    (
-                        key.clone(),
-                        n.id.clone(),
-                        json!(n.dataset).to_string(),
-                        Json::Object(evs).to_string(),
-                    ),
-                )?;
-            }
-            if n.tag == "camera" && chain.iter().all(|a| a.visible) {
-                let id = format!("{}@{}:{}", n.owner, n.line, n.col);
-                if !self.sh.borrow().cameras.contains(&id) {
-                    new_cameras.push(Target {
-                        owner: n.owner.clone(),
-                        handler: binding(n, "error")
-                            .map(|b| b.handler.clone())
-                            .unwrap_or_default(),
-                        id: n.id.clone(),
-                        dataset: json!(n.dataset),
-                    });
-                }
-                cameras.insert(id);
-            }
-        }
-        let keys = Json::Array(visited.into_iter().map(Json::String).collect()).to_string();
-        self.js("prune", (keys,))?;
-        {
-            let mut sh = self.sh.borrow_mut();
-            sh.cameras = cameras;
-            sh.tree = Some(Rc::new(tree));
-            sh.tree_route = route.to_string();
-        }
-        // A <camera> asks for scope.camera when it first shows (binderror on a denial).
-        for c in new_cameras {
-            self.js("camera", (c.owner, c.handler, c.id, c.dataset.to_string()))?;
-        }
-        Ok(())
     }
 
+    /// Renders the current page, then runs `ready` for the components the render created.
+    pub(super) fn render_now(&mut self) -> Result<(), Halt> {
+        let p = self.prelude();
+        render_page(&p)?;
+        p.call("readyAll", Vec::new())?;
+        Ok(())
+    }
     /// `--render`: the page as it stands, as a `render` event.
     pub(super) fn emit_render(&mut self) -> Result<(), Halt> {
         if !self.cfg.render {
@@ -554,4 +607,259 @@ pub(super) fn select_components(
 /// The event an open-type button's own handler gets.
 pub(super) fn open_event(ty: &str, t: &Target, detail: Json) -> Json {
     tap_event(ty, &t.id, t.dataset.clone(), detail)
+}
+
+/// Renders the current page: components are created, updated and detached as the tree says,
+/// their hosts' handlers are handed to them, the new ones get their lifetimes (`created`,
+/// `attached`, relations; `ready` is the caller's: after `onLoad`/`onShow` when a page opens),
+/// and newly shown cameras ask for their scope. A render already under way is not entered again.
+pub(super) fn render_page(p: &Prelude<'_>) -> Result<(), Halt> {
+    if p.sh.borrow().rendering {
+        return Ok(());
+    }
+    p.sh.borrow_mut().rendering = true;
+    let r = render_page_inner(p);
+    p.sh.borrow_mut().rendering = false;
+    r
+}
+
+fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
+    let s = p.call_string("pageData", Vec::new())?;
+    p.sh.borrow_mut().dirty = false;
+    let Ok(Json::Object(pd)) = serde_json::from_str::<Json>(&s) else {
+        p.sh.borrow_mut().tree = None;
+        return Ok(());
+    };
+    let route = pd.get("route").and_then(Json::as_str).unwrap_or_default();
+    let data = pd.get("data").cloned().unwrap_or(Json::Null);
+    let file = format!("{route}.wxml");
+    let project = p.project.clone();
+    let Some(templates) = project.templates() else {
+        return Ok(());
+    };
+    if templates.get(&file).is_none() {
+        p.sh.borrow_mut().tree = None;
+        if let Some(e) = templates.error(&file) {
+            let mut host = JsHost {
+                p,
+                halt: None,
+                visited: Vec::new(),
+                broken: HashSet::new(),
+            };
+            miniperm_wxml::Host::syntax_error(&mut host, e);
+        }
+        return Ok(());
+    }
+    let (tree, visited, halt) = {
+        let mut host = JsHost {
+            p,
+            halt: None,
+            visited: Vec::new(),
+            broken: HashSet::new(),
+        };
+        let tree = miniperm_wxml::render(templates, &file, &data, &mut host);
+        (tree, host.visited, host.halt)
+    };
+    if let Some(h) = halt {
+        return Err(h);
+    }
+    let mut cameras = HashSet::new();
+    let mut new_cameras = Vec::new();
+    // The components in tree order with the owner whose WXML made them and their component
+    // ancestors, nearest first.
+    let mut plan = Vec::new();
+    for chain in chains(&tree) {
+        let Some(n) = chain.last() else { continue };
+        if let Some(key) = &n.component {
+            let mut evs = Map::new();
+            for b in &n.events {
+                evs.insert(
+                    b.event.clone(),
+                    json!({"handler": b.handler, "owner": n.owner}),
+                );
+            }
+            p.call(
+                "hostEvents",
+                vec![
+                    key.clone(),
+                    n.id.clone(),
+                    json!(n.dataset).to_string(),
+                    Json::Object(evs).to_string(),
+                ],
+            )?;
+            let ancestors: Vec<&String> = chain
+                .iter()
+                .rev()
+                .skip(1)
+                .filter_map(|a| a.component.as_ref())
+                .collect();
+            plan.push(json!({"k": key, "o": n.owner, "a": ancestors}));
+        }
+        if n.tag == "camera" && chain.iter().all(|a| a.visible) {
+            let id = format!("{}@{}:{}", n.owner, n.line, n.col);
+            if !p.sh.borrow().cameras.contains(&id) {
+                new_cameras.push(Target {
+                    owner: n.owner.clone(),
+                    handler: binding(n, "error")
+                        .map(|b| b.handler.clone())
+                        .unwrap_or_default(),
+                    id: n.id.clone(),
+                    dataset: json!(n.dataset),
+                });
+            }
+            cameras.insert(id);
+        }
+    }
+    let keys = Json::Array(visited.into_iter().map(Json::String).collect()).to_string();
+    p.call("prune", vec![keys])?;
+    {
+        let mut sh = p.sh.borrow_mut();
+        sh.cameras = cameras;
+        sh.tree = Some(Rc::new(tree));
+        sh.tree_route = route.to_string();
+    }
+    p.call("lifecycle", vec![Json::Array(plan).to_string()])?;
+    // A <camera> asks for scope.camera when it first shows (binderror on a denial).
+    for c in new_cameras {
+        p.call(
+            "camera",
+            vec![c.owner, c.handler, c.id, c.dataset.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Rows of a made-up layout: every visible element is a row of the window's width, stacked in
+/// document order, as tall as the rows inside it. Enough for code that measures (`top`,
+/// `height` are numbers, a hidden node has no box), not a real layout.
+const ROW: i64 = 20;
+
+/// A selector query's request (see [`layout`]).
+pub(super) struct Query<'q> {
+    pub(super) owner: &'q str,
+    pub(super) sel: &'q str,
+    pub(super) kind: &'q str,
+    pub(super) all: bool,
+    pub(super) fields: &'q Json,
+}
+
+/// What `createSelectorQuery` and `createIntersectionObserver` get for `sel` among the nodes
+/// of `owner` (`""`: the page's own WXML): a JSON array of one object per node found (the
+/// first only unless `all`); `kind` is `rect`, `scroll`, `fields`, `node`, `context` or
+/// `viewport` (then `sel` is ignored), `fields` the `fields()` request.
+pub(super) fn layout(tree: Option<&Tree>, (width, height): (i64, i64), q: &Query<'_>) -> Json {
+    let Query {
+        owner,
+        sel,
+        kind,
+        all,
+        fields,
+    } = *q;
+    let viewport = || {
+        json!({"id": "", "dataset": {}, "left": 0, "top": 0, "right": width, "bottom": height,
+            "width": width, "height": height, "scrollLeft": 0, "scrollTop": 0,
+            "scrollWidth": width, "scrollHeight": height})
+    };
+    if kind == "viewport" {
+        return Json::Array(vec![viewport()]);
+    }
+    let (Some(tree), Ok(selector)) = (tree, Selector::parse(sel)) else {
+        return Json::Array(Vec::new());
+    };
+    // Every visible element's row and its height in rows.
+    let mut boxes: Vec<(&Node, i64, i64)> = Vec::new();
+    fn go<'t>(nodes: &'t [Node], row: &mut i64, out: &mut Vec<(&'t Node, i64, i64)>) {
+        for n in nodes {
+            if !n.visible || n.tag == "#text" {
+                continue;
+            }
+            let top = *row;
+            *row += 1;
+            let at = out.len();
+            out.push((n, top, 1));
+            go(&n.children, row, out);
+            if let Some(b) = out.get_mut(at) {
+                b.2 = (*row - top).max(1);
+            }
+        }
+    }
+    let mut row = 0;
+    go(&tree.roots, &mut row, &mut boxes);
+    let want = |k: &str| fields.get(k).is_some_and(expr_truthy);
+    let mut out = Vec::new();
+    for (n, top, rows) in boxes {
+        if n.owner != owner || !selector.matches(n) {
+            continue;
+        }
+        let (t, h) = (top * ROW, rows * ROW);
+        let rect = json!({"left": 0, "top": t, "right": width, "bottom": t + h,
+            "width": width, "height": h});
+        let mut o = Map::new();
+        let put_rect = |o: &mut Map<String, Json>| {
+            if let Json::Object(r) = &rect {
+                o.extend(r.clone());
+            }
+        };
+        match kind {
+            "rect" => {
+                o.insert("id".into(), json!(n.id));
+                o.insert("dataset".into(), json!(n.dataset));
+                put_rect(&mut o);
+            }
+            "scroll" => {
+                o.insert("id".into(), json!(n.id));
+                o.insert("dataset".into(), json!(n.dataset));
+                o.insert("scrollLeft".into(), json!(0));
+                o.insert("scrollTop".into(), json!(0));
+                o.insert("scrollWidth".into(), json!(width));
+                o.insert("scrollHeight".into(), json!(h));
+            }
+            "node" | "context" => {
+                o.insert(kind.into(), Json::Null);
+            }
+            _ => {
+                if want("id") {
+                    o.insert("id".into(), json!(n.id));
+                }
+                if want("dataset") {
+                    o.insert("dataset".into(), json!(n.dataset));
+                }
+                if want("rect") {
+                    for k in ["left", "top", "right", "bottom"] {
+                        o.insert(k.into(), rect[k].clone());
+                    }
+                }
+                if want("size") {
+                    o.insert("width".into(), json!(width));
+                    o.insert("height".into(), json!(h));
+                }
+                if want("scrollOffset") {
+                    o.insert("scrollLeft".into(), json!(0));
+                    o.insert("scrollTop".into(), json!(0));
+                }
+                if let Some(Json::Array(props)) = fields.get("properties") {
+                    for p in props.iter().filter_map(Json::as_str) {
+                        o.insert(p.into(), n.attrs.get(p).cloned().unwrap_or(Json::Null));
+                    }
+                }
+                if let Some(Json::Array(styles)) = fields.get("computedStyle") {
+                    for p in styles.iter().filter_map(Json::as_str) {
+                        o.insert(p.into(), json!(""));
+                    }
+                }
+                if want("node") {
+                    o.insert("node".into(), Json::Null);
+                }
+            }
+        }
+        out.push(Json::Object(o));
+        if !all {
+            break;
+        }
+    }
+    Json::Array(out)
+}
+
+fn expr_truthy(v: &Json) -> bool {
+    miniperm_wxml::expr::truthy(v)
 }

@@ -1,0 +1,187 @@
+//! Whole apps (issue 18): the shapes real open-source mini-programs take, each in a fixture
+//! written for it (`fixtures/wholeapp`), and a project whose broken files fail only the pages
+//! that need them (`fixtures/brokenapp`).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod common;
+use common::*;
+use miniperm_runtime::{EndReason, Event, RunConfig, check_pages};
+
+fn app() -> miniperm_runtime::Project {
+    fixture("wholeapp")
+}
+
+fn page(route: &str, taps: &[&str]) -> miniperm_runtime::RunOutcome {
+    run_with(&app(), taps, "", |c| c.page = Some(route.into()))
+}
+
+fn quiet(o: &miniperm_runtime::RunOutcome) -> String {
+    // the transcript without `data` lines (setData payloads)
+    transcript(o)
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("data "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_page_of_the_whole_app_loads_clean() {
+    let p = app();
+    assert!(p.problems().is_empty(), "{:?}", p.problems());
+    let reports = check_pages(&p, &RunConfig::new(&p), 2, &|_| {});
+    assert_eq!(reports.len(), 9, "app.json's pages and the subpackage's");
+    for r in &reports {
+        assert!(r.clean(), "{r:?}");
+    }
+}
+
+#[test]
+fn the_lifecycle_follows_wechats_order() {
+    // created (a component's own template first, slot content after its host), its host's
+    // values and observers, attached in tree order, then onLoad, the components' page show,
+    // onShow, ready, onReady; on unload, onUnload then detached bottom-up.
+    let o = page("pages/lifecycle/lifecycle", &["leave"]);
+    insta::assert_snapshot!("lifecycle_order", quiet(&o));
+}
+
+#[test]
+fn behaviors_run_once_and_relations_link_tabs_to_their_panes() {
+    let o = page("pages/tabs/tabs", &["text=Pears"]);
+    let l = logs(&o);
+    let t = quiet(&o);
+    assert!(!t.contains("error"), "a behavior's created ran twice: {t}");
+    assert_eq!(
+        l.iter().filter(|x| x.starts_with("tab linked")).count(),
+        3,
+        "{t}"
+    );
+    assert!(l.contains(&"tabs linked Plums children 3".to_string()), "{t}");
+    assert!(l.contains(&"tabs ready with 3 tabs".to_string()), "{t}");
+    assert!(l.contains(&"page ready: tabs has 3 children".to_string()), "{t}");
+    assert!(l.contains(&"picked Pears".to_string()), "{t}");
+    // the custom tab bar: one instance per tab page, reached with getTabBar
+    assert!(l.contains(&"tab bar attached".to_string()), "{t}");
+}
+
+#[test]
+fn wxs_modules_load_require_each_other_and_export_functions() {
+    let o = run_with(&app(), &[], "", |c| {
+        c.page = Some("pages/wxs/wxs".into());
+        c.render = true;
+    });
+    let t = quiet(&o);
+    assert_eq!(o.end, EndReason::Idle, "{t}");
+    assert!(!t.contains("warning"), "{t}");
+    // bem through require + constructor names, a function module, getRegExp, getDate,
+    // `var class`, a module's non-function export
+    assert!(t.contains("view.my-button.my-button--large.my-button--round [style=color:red]"), "{t}");
+    assert!(t.contains("\"1,234.50\""), "{t}");
+    assert!(t.contains("\"2026\""), "{t}");
+    assert!(t.contains("\"Array Number\""), "{t}");
+    assert!(t.contains("text.price"), "{t}");
+    assert!(t.contains("\"max 3px\""), "{t}");
+}
+
+#[test]
+fn an_included_file_uses_its_includers_wxs_and_glued_attributes_parse() {
+    let o = run_with(&app(), &[".row"], "", |c| {
+        c.page = Some("pages/include/include".into());
+        c.render = true;
+    });
+    let t = quiet(&o);
+    assert!(t.contains("\"✓\""), "{t}");
+    assert!(logs(&o).contains(&"toggled one false".to_string()), "{t}");
+}
+
+#[test]
+fn a_page_whose_timers_never_stop_is_idle() {
+    let o = page("pages/ticking/ticking", &["check", "check"]);
+    assert_eq!(o.end, EndReason::Idle, "{}", quiet(&o));
+    let left: Vec<String> = logs(&o)
+        .into_iter()
+        .filter(|l| l.starts_with("seconds left"))
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    // time moved on between the taps, and the countdown with it
+    assert_ne!(left[0], left[1], "{left:?}");
+}
+
+#[test]
+fn the_app_service_environment() {
+    let o = page("pages/index/index", &[]);
+    let l = logs(&o);
+    let t = quiet(&o);
+    // `global`, RegExp.$1 in a date format helper, getExtConfigSync, the capsule button
+    assert!(l.contains(&"ext config {}".to_string()), "{t}");
+    assert!(l.contains(&"launched at 2026-01-01 00:00".to_string()), "{t}");
+    assert!(l.contains(&"nav-bar Home menu 87x32 right 7".to_string()), "{t}");
+    assert!(l.contains(&"tab bar selected 0".to_string()), "{t}");
+    // an npm package found by its package.json's main
+    let o = page("pages/npm/npm", &[]);
+    assert!(logs(&o).contains(&"padded 07".to_string()), "{}", quiet(&o));
+    // require.async and the callback form, across subpackages
+    let o = page("pkgA/pages/async/async", &[]);
+    let l = logs(&o);
+    assert!(l.contains(&"async loaded lib of pkgB 42".to_string()), "{l:?}");
+    assert!(l.contains(&"callback loaded lib of pkgB".to_string()), "{l:?}");
+    assert!(
+        l.contains(&"missing rejects with mod ../../../pkgB/utils/nope.js".to_string()),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn an_array_property_bound_to_undefined_gets_an_empty_array() {
+    let o = page("pages/lifecycle/lifecycle", &[]);
+    assert!(logs(&o).contains(&"list props [] null \"\" 0".to_string()));
+}
+
+#[test]
+fn selector_queries_and_observers_answer_from_the_rendered_page() {
+    let o = page("pages/query/query", &[]);
+    let l = logs(&o);
+    assert!(
+        l.contains(&"head true true rows 3 nope null viewport 0".to_string()),
+        "{l:?}"
+    );
+    assert!(l.contains(&"head in view true head".to_string()), "{l:?}");
+}
+
+#[test]
+fn a_broken_file_fails_only_the_pages_that_need_it() {
+    let p = fixture("brokenapp");
+    let files: Vec<String> = p.problems().into_iter().map(|x| x.file).collect();
+    assert_eq!(
+        files,
+        vec![
+            "components/bad/bad.js",
+            "pages/badwxml/badwxml.wxml",
+            "pages/badwxs/badwxs.wxml"
+        ]
+    );
+    let reports = check_pages(&p, &RunConfig::new(&p), 2, &|_| {});
+    let by = |r: &str| reports.iter().find(|x| x.route == r).unwrap();
+    assert!(by("pages/ok/ok").clean());
+    let bad = by("pages/badwxml/badwxml");
+    let problem = bad.problem.as_ref().unwrap();
+    assert_eq!(problem.kind, "error");
+    assert_eq!(problem.at.as_deref(), Some("pages/badwxml/badwxml.wxml:3:1"));
+    assert!(
+        problem
+            .message
+            .contains("closing tag `view` does not match `text` opened at line 2, column 3"),
+        "{problem:?}"
+    );
+    assert_eq!(
+        by("pages/badcomp/badcomp").problem.as_ref().unwrap().at.as_deref(),
+        Some("components/bad/bad.js:3:26")
+    );
+    assert_eq!(
+        by("pages/badwxs/badwxs").problem.as_ref().unwrap().at.as_deref(),
+        Some("pages/badwxs/badwxs.wxml:2:49")
+    );
+    // the page with the broken WXML still ran its code
+    let o = run_with(&p, &[], "", |c| c.page = Some("pages/badwxml/badwxml".into()));
+    assert!(logs(&o).contains(&"the code still runs".to_string()));
+    assert!(o.events.iter().any(|e| matches!(e, Event::Error { .. })));
+}
