@@ -204,13 +204,7 @@ impl ConsentStore for LazyStore {
         user: &str,
         app: &str,
         changes: &mut dyn FnMut(&miniperm_core::AppState) -> Vec<miniperm_core::ConsentEvent>,
-    ) -> Result<
-        (
-            miniperm_core::AppState,
-            Vec<miniperm_core::ConsentEvent>,
-        ),
-        StoreError,
-    > {
+    ) -> Result<(miniperm_core::AppState, Vec<miniperm_core::ConsentEvent>), StoreError> {
         self.writer()?.update(user, app, changes)
     }
 
@@ -305,7 +299,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new/dir/c.db");
         let mut s = LazyStore::new(Location::File(path.clone()));
-        assert_eq!(s.state("u", "a").unwrap(), miniperm_core::AppState::default());
+        assert_eq!(
+            s.state("u", "a").unwrap(),
+            miniperm_core::AppState::default()
+        );
         assert!(s.append(Vec::new()).unwrap().is_empty());
         assert!(!dir.path().join("new").exists(), "reads create nothing");
         let meta = miniperm_core::EventMeta {

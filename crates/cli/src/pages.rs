@@ -155,11 +155,10 @@ fn human_line(r: &PageReport, width: usize, verbose: bool) -> Option<String> {
         None if verbose => Some(format!("{route}  ok")),
         None => None,
         Some(p) => {
-            let at = p
-                .at
-                .as_deref()
-                .map(|a| format!("  ({})", escape_controls(a)))
-                .unwrap_or_default();
+            let at =
+                p.at.as_deref()
+                    .map(|a| format!("  ({})", escape_controls(a)))
+                    .unwrap_or_default();
             Some(format!(
                 "{route}  {:5}  {}{at}",
                 p.kind,

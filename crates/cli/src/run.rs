@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use miniperm_core::{Channel, Scope, Value};
-use miniperm_store::ConsentStore;
 use miniperm_runtime::{
     EndReason, Event, RunOutcome, ScriptedUser, UiAnswer, parse_answers, render_human,
 };
+use miniperm_store::ConsentStore;
 
 use crate::db::DbArgs;
 use crate::entry::{EntryArgs, bad, non_empty};

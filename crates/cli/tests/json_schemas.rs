@@ -126,6 +126,7 @@ fn every_schema_is_draft_2020_12_and_has_a_schema_version() {
         names,
         [
             "explore-report.schema.json",
+            "pages.schema.json",
             "scopes.schema.json",
             "settings-explain.schema.json",
             "settings-log.schema.json",
@@ -369,6 +370,25 @@ fn settings_show_log_and_explain_match_their_schemas() {
     for e in lines(&env.run(&["settings", "wxdemo0005", "log", "--json"], 0), 1) {
         assert_valid(&log, &e, "a settings log line (privacy)");
     }
+}
+
+#[test]
+fn pages_match_their_schema() {
+    let v = schema("pages");
+    let env = Env::new();
+    // a project with broken files: every field, problems and failing pages included (exit 1)
+    let doc = document(&env.run(&["pages", &fixture("brokenapp"), "--json"], 1), 1);
+    assert_valid(&v, &doc, "pages --json (brokenapp)");
+    assert_eq!(doc["pages"], 4);
+    assert_eq!(doc["clean"], 1);
+    assert_eq!(doc["problems"].as_array().map(Vec::len), Some(3));
+    let doc = document(&env.run(&["pages", &example("classic"), "--json"], 0), 1);
+    assert_valid(&v, &doc, "pages --json (classic)");
+    assert_eq!(doc["clean"], doc["pages"]);
+    // the schema refuses a clean page with a problem's kind it does not know
+    let mut bad = doc.clone();
+    bad["results"][0]["problem"] = serde_json::json!({"kind": "oops", "message": "m"});
+    assert!(!v.is_valid(&bad));
 }
 
 #[test]

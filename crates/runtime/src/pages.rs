@@ -170,8 +170,10 @@ mod tests {
     #[test]
     fn the_place_of_a_syntax_error() {
         assert_eq!(
-            site_in("SyntaxError: syntax error in `pages/a/a.wxml` line 3, column 14: unclosed tag")
-                .as_deref(),
+            site_in(
+                "SyntaxError: syntax error in `pages/a/a.wxml` line 3, column 14: unclosed tag"
+            )
+            .as_deref(),
             Some("pages/a/a.wxml:3:14")
         );
         assert_eq!(site_in("TypeError: x is undefined"), None);

@@ -1017,7 +1017,12 @@ impl Project {
             format!("{norm}/index.js"),
         ]
         .into_iter()
-        .find(|c| matches!(self.inner.files.get(c), Some(Source::Js(_) | Source::Broken(_))))
+        .find(|c| {
+            matches!(
+                self.inner.files.get(c),
+                Some(Source::Js(_) | Source::Broken(_))
+            )
+        })
     }
 }
 

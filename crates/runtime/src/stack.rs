@@ -45,4 +45,3 @@ pub(crate) fn frame(line: &str) -> Option<(&str, &str, &str)> {
     let file = &rest[start..];
     (!file.is_empty()).then_some((file, ln, col))
 }
-

@@ -129,11 +129,17 @@ fn a_page_listed_in_app_json_without_its_file_fails_when_opened() {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/missingpage");
     let p = Project::load(&p).unwrap_or_else(|e| panic!("{e}"));
     let o = go(&p, &[], "");
-    assert_eq!(o.end, miniperm_runtime::EndReason::Idle, "the other page runs");
+    assert_eq!(
+        o.end,
+        miniperm_runtime::EndReason::Idle,
+        "the other page runs"
+    );
     let o = run_with(&p, &[], "", |c| c.page = Some("pages/gone/gone".into()));
     let t = transcript(&o);
     assert!(
-        t.contains("page `pages/gone/gone` is listed in app.json but `pages/gone/gone.js` does not exist"),
+        t.contains(
+            "page `pages/gone/gone` is listed in app.json but `pages/gone/gone.js` does not exist"
+        ),
         "{t}"
     );
     assert_eq!(o.end, miniperm_runtime::EndReason::Error, "{t}");

@@ -55,9 +55,15 @@ fn behaviors_run_once_and_relations_link_tabs_to_their_panes() {
         3,
         "{t}"
     );
-    assert!(l.contains(&"tabs linked Plums children 3".to_string()), "{t}");
+    assert!(
+        l.contains(&"tabs linked Plums children 3".to_string()),
+        "{t}"
+    );
     assert!(l.contains(&"tabs ready with 3 tabs".to_string()), "{t}");
-    assert!(l.contains(&"page ready: tabs has 3 children".to_string()), "{t}");
+    assert!(
+        l.contains(&"page ready: tabs has 3 children".to_string()),
+        "{t}"
+    );
     assert!(l.contains(&"picked Pears".to_string()), "{t}");
     // the custom tab bar: one instance per tab page, reached with getTabBar
     assert!(l.contains(&"tab bar attached".to_string()), "{t}");
@@ -74,7 +80,10 @@ fn wxs_modules_load_require_each_other_and_export_functions() {
     assert!(!t.contains("warning"), "{t}");
     // bem through require + constructor names, a function module, getRegExp, getDate,
     // `var class`, a module's non-function export
-    assert!(t.contains("view.my-button.my-button--large.my-button--round [style=color:red]"), "{t}");
+    assert!(
+        t.contains("view.my-button.my-button--large.my-button--round [style=color:red]"),
+        "{t}"
+    );
     assert!(t.contains("\"1,234.50\""), "{t}");
     assert!(t.contains("\"2026\""), "{t}");
     assert!(t.contains("\"Array Number\""), "{t}");
@@ -113,8 +122,14 @@ fn the_app_service_environment() {
     let t = quiet(&o);
     // `global`, RegExp.$1 in a date format helper, getExtConfigSync, the capsule button
     assert!(l.contains(&"ext config {}".to_string()), "{t}");
-    assert!(l.contains(&"launched at 2026-01-01 00:00".to_string()), "{t}");
-    assert!(l.contains(&"nav-bar Home menu 87x32 right 7".to_string()), "{t}");
+    assert!(
+        l.contains(&"launched at 2026-01-01 00:00".to_string()),
+        "{t}"
+    );
+    assert!(
+        l.contains(&"nav-bar Home menu 87x32 right 7".to_string()),
+        "{t}"
+    );
     assert!(l.contains(&"tab bar selected 0".to_string()), "{t}");
     // an npm package found by its package.json's main
     let o = page("pages/npm/npm", &[]);
@@ -122,8 +137,14 @@ fn the_app_service_environment() {
     // require.async and the callback form, across subpackages
     let o = page("pkgA/pages/async/async", &[]);
     let l = logs(&o);
-    assert!(l.contains(&"async loaded lib of pkgB 42".to_string()), "{l:?}");
-    assert!(l.contains(&"callback loaded lib of pkgB".to_string()), "{l:?}");
+    assert!(
+        l.contains(&"async loaded lib of pkgB 42".to_string()),
+        "{l:?}"
+    );
+    assert!(
+        l.contains(&"callback loaded lib of pkgB".to_string()),
+        "{l:?}"
+    );
     assert!(
         l.contains(&"missing rejects with mod ../../../pkgB/utils/nope.js".to_string()),
         "{l:?}"
@@ -165,7 +186,10 @@ fn a_broken_file_fails_only_the_pages_that_need_it() {
     let bad = by("pages/badwxml/badwxml");
     let problem = bad.problem.as_ref().unwrap();
     assert_eq!(problem.kind, "error");
-    assert_eq!(problem.at.as_deref(), Some("pages/badwxml/badwxml.wxml:3:1"));
+    assert_eq!(
+        problem.at.as_deref(),
+        Some("pages/badwxml/badwxml.wxml:3:1")
+    );
     assert!(
         problem
             .message
@@ -173,15 +197,27 @@ fn a_broken_file_fails_only_the_pages_that_need_it() {
         "{problem:?}"
     );
     assert_eq!(
-        by("pages/badcomp/badcomp").problem.as_ref().unwrap().at.as_deref(),
+        by("pages/badcomp/badcomp")
+            .problem
+            .as_ref()
+            .unwrap()
+            .at
+            .as_deref(),
         Some("components/bad/bad.js:3:26")
     );
     assert_eq!(
-        by("pages/badwxs/badwxs").problem.as_ref().unwrap().at.as_deref(),
+        by("pages/badwxs/badwxs")
+            .problem
+            .as_ref()
+            .unwrap()
+            .at
+            .as_deref(),
         Some("pages/badwxs/badwxs.wxml:2:49")
     );
     // the page with the broken WXML still ran its code
-    let o = run_with(&p, &[], "", |c| c.page = Some("pages/badwxml/badwxml".into()));
+    let o = run_with(&p, &[], "", |c| {
+        c.page = Some("pages/badwxml/badwxml".into())
+    });
     assert!(logs(&o).contains(&"the code still runs".to_string()));
     assert!(o.events.iter().any(|e| matches!(e, Event::Error { .. })));
 }
