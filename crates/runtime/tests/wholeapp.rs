@@ -152,6 +152,19 @@ fn the_app_service_environment() {
 }
 
 #[test]
+fn a_failure_nothing_handles_is_a_warning() {
+    let o = page("pages/index/index", &["lookUp"]);
+    let t = quiet(&o);
+    assert_eq!(o.end, EndReason::Idle, "{t}");
+    assert!(
+        t.contains(
+            "warning unhandled-fail: `wx.getStorage` failed with `getStorage:fail data not found`"
+        ),
+        "{t}"
+    );
+}
+
+#[test]
 fn an_array_property_bound_to_undefined_gets_an_empty_array() {
     let o = page("pages/lifecycle/lifecycle", &[]);
     assert!(logs(&o).contains(&"list props [] null \"\" 0".to_string()));

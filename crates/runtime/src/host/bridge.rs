@@ -411,9 +411,11 @@ pub(super) fn install<'js>(
             "warn",
             Function::new(
                 ctx.clone(),
-                move |code: String, message: String, at: Opt<String>| {
+                move |code: String, message: String, at: Opt<Option<String>>| {
+                    // `at` may be missing, undefined or empty: no call site.
+                    let at = at.0.flatten().filter(|a| !a.is_empty());
                     sh.borrow_mut()
-                        .warn_at(&code, message, at.0.map(|a| p.map_site(&a)));
+                        .warn_at(&code, message, at.map(|a| p.map_site(&a)));
                 },
             )
             .map_err(e)?,
