@@ -147,6 +147,12 @@ impl RenderData {
         }
     }
 
+    /// True when the page's WXML may show a custom component (its JSON or app.json names one):
+    /// only then must the page render before its `onLoad`.
+    pub(crate) fn may_use_components(&self, page_wxml: &str) -> bool {
+        !self.global.is_empty() || self.using.get(page_wxml).is_some_and(|m| !m.is_empty())
+    }
+
     /// The component `tag` names in `owner_file`: the owner's own map first, then app.json's.
     pub(crate) fn component(&self, owner_file: &str, tag: &str) -> Result<Option<String>, String> {
         let hit = self

@@ -927,7 +927,7 @@
     if (defs[route].kind === 'component') inst.__fresh = true;
     stack.push(inst);
     if (tabs.indexOf(route) >= 0 && CFG.customTabBar) tabBar(inst);
-    N.render(H);
+    N.render(H, route);
     if (inst.__fresh) { inst.__fresh = false; life(inst, 'created'); life(inst, 'attached'); }
     markDirty();
     pageEvent('load', inst);

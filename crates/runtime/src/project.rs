@@ -769,6 +769,14 @@ impl Project {
         self.templates().is_some_and(|t| t.paths().next().is_some())
     }
 
+    /// The page `route` may show a custom component (see `RenderData::may_use_components`).
+    pub(crate) fn may_use_components(&self, route: &str) -> bool {
+        self.inner
+            .render
+            .get()
+            .is_some_and(|r| r.may_use_components(&format!("{route}.wxml")))
+    }
+
     /// A WXS module's wrapper by id (see `components::wxs_id`).
     pub(crate) fn wxs_source(&self, id: &str) -> Option<&Source> {
         self.inner.render.get().and_then(|r| r.wxs.get(id))

@@ -210,8 +210,10 @@ pub(super) fn install<'js>(
         } = flags;
         n.set(
             "render",
-            Function::new(ctx.clone(), move |ctx: Ctx<'js>, h: Object<'js>| {
-                if !p.has_wxml() {
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>, h: Object<'js>, route: String| {
+                // A page without custom components renders after onLoad as before: nothing of
+                // its lifecycle depends on a render before it.
+                if !p.has_wxml() || !p.may_use_components(&route) {
                     return;
                 }
                 let pr = render::Prelude {
