@@ -114,7 +114,7 @@ pub struct Env<'a> {
 }
 
 /// Why a call fails. The errMsg and errno come from the profile (D3, D7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fail {
     NotSupported,
@@ -132,6 +132,16 @@ pub enum Fail {
 }
 
 impl Fail {
+    /// A refusal by the user or by a setting the user controls: the scope denied (R6), the OS
+    /// permission denied (R34), the privacy agreement refused (R26). What a flow must tell the
+    /// user about; the other failures are the program's or the device's.
+    pub fn is_denial(self) -> bool {
+        matches!(
+            self,
+            Fail::AuthDeny | Fail::SystemDenied | Fail::PrivacyRefused
+        )
+    }
+
     /// The errMsg for a failure of `api` (R37: prefix is the API name without `wx.`).
     pub fn err_msg(self, profile: &Profile, api: &str) -> String {
         let sp = &profile.spellings;
@@ -324,6 +334,29 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The consent facts this decision read, in pipeline order: the privacy consent of the
+    /// request's info type (step 6), the scope's state (step 7), the OS permission beneath
+    /// (step 8): each step that ran and was not skipped. A decision depends on nothing else of
+    /// the state, so varying anything else cannot change it (what the explorer branches on).
+    pub fn consulted(&self, req: &Request) -> impl Iterator<Item = Subject> + use<> {
+        let scope = req.scope();
+        let info = req.info_type();
+        let os = scope.and_then(|s| s.info().os).or(req.api.info().os);
+        let mut out: [Option<Subject>; 3] = [None; 3];
+        for (step, r) in self.trail.steps() {
+            if *r == StepResult::Skip {
+                continue;
+            }
+            match step {
+                Step::PrivacyConsent => out[0] = info.map(Subject::Privacy),
+                Step::Scope => out[1] = scope.map(Subject::Scope),
+                Step::Os => out[2] = os.map(Subject::Os),
+                _ => {}
+            }
+        }
+        out.into_iter().flatten()
+    }
+
     /// The change to append for `record`, if any.
     pub fn record_change(&self, api: Api, gesture: bool, state: &AppState) -> Option<Change> {
         self.record.map(|(scope, to)| Change {

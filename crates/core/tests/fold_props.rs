@@ -153,3 +153,58 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A decision depends on nothing of the state but what it says it consulted: setting any
+    /// other subject to any value gives the same decision (the explorer varies starting states
+    /// only over what some run consulted or read).
+    #[test]
+    fn a_decision_reads_only_what_it_consulted(
+        events in proptest::collection::vec(event(), 0..30),
+        api in proptest::sample::select(Api::ALL.to_vec()),
+        scope in proptest::sample::select(Scope::ALL.to_vec()),
+        other in subject(),
+        near in 0usize..4,
+        granted in any::<bool>(),
+        to in value(),
+        gesture in any::<bool>(),
+        privacy in any::<bool>(),
+        listener in any::<bool>(),
+    ) {
+        let profile = Profile::wechat();
+        let manifest = Manifest {
+            privacy: if privacy { Privacy::Guide { types: vec![InfoType::Location, InfoType::Album], contract_name: "c".into() } } else { Privacy::Off },
+            ..Manifest::default()
+        };
+        let env = Env { profile: &profile, manifest: &manifest, privacy_listener: listener, system: SystemSwitches::default() };
+        let mut state = AppState::fold(&events);
+        let req = if api == Api::Authorize {
+            Request::authorize(Some(scope.as_str()), gesture, 10)
+        } else {
+            Request::api(api, gesture, 10)
+        };
+        // Often the subjects next to the request (its scope granted, so the OS step runs; its
+        // OS permission; its privacy info type): where a missed fact would hide.
+        let rs = req.scope();
+        if granted && let Some(s) = rs {
+            state.apply_change(Subject::Scope(s), Value::Granted, Via::Host, 10);
+        }
+        let os = rs.and_then(|s| s.info().os).or(req.api.info().os);
+        let other = match near {
+            0 => rs.map(Subject::Scope).unwrap_or(other),
+            1 => os.map(Subject::Os).unwrap_or(other),
+            2 => req.info_type().map(Subject::Privacy).unwrap_or(other),
+            _ => other,
+        };
+        let d = decide(&req, &state, &env);
+        let consulted: Vec<Subject> = d.consulted(&req).collect();
+        prop_assume!(!matches!(other, Subject::All) && !consulted.contains(&other));
+        let mut changed = state;
+        changed.apply_change(other, to, Via::Host, 10);
+        if let Subject::Privacy(_) = other {
+            changed.privacy_refused_at = None;
+        }
+        let d2 = decide(&req, &changed, &env);
+        prop_assert_eq!(d.outcome, d2.outcome, "{:?} changed the decision, consulted {:?}", other, consulted);
+    }
+}
