@@ -5,7 +5,9 @@ use crate::render::{Node, Path, Tree, dataset_key};
 
 /// A selector: `#id`, `.class`, `tag`, `tag[attr=value]`, combinations such as
 /// `button.primary#go[open-type=openSetting]`, `text=LABEL`, and the short form
-/// `open-type=openSetting` for `button[open-type=openSetting]`.
+/// `open-type=openSetting` for `button[open-type=openSetting]`. A selector other than `text=`
+/// may end in `:nth(N)`: the N-th (from 1) visible match in document order, not the first (what
+/// the simulator sends for a click on one element of several alike).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Selector {
     pub tag: Option<String>,
@@ -15,6 +17,8 @@ pub struct Selector {
     pub attrs: Vec<(String, Option<String>)>,
     /// `text=LABEL`: the innermost visible element whose text contains LABEL.
     pub text: Option<String>,
+    /// `:nth(N)`: the N-th visible match (1-based) instead of the first.
+    pub nth: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +62,27 @@ impl Selector {
                 text: Some(label.to_string()),
                 ..Selector::default()
             });
+        }
+        if let Some(head) = s.strip_suffix(')')
+            && let Some((head, n)) = head.rsplit_once(":nth(")
+        {
+            let n = n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad(format!("`:nth({n})` needs a number from 1")))?;
+            let mut sel = Selector::parse(head).map_err(|e| match e {
+                SelectorError::Empty => bad("`:nth(N)` needs a selector before it".to_string()),
+                e => e,
+            })?;
+            if sel.text.is_some() || sel.nth.is_some() {
+                return Err(bad(
+                    "`:nth(N)` goes after a selector other than `text=`".into()
+                ));
+            }
+            sel.nth = Some(n);
+            return Ok(sel);
         }
         if let Some((name, value)) = s.split_once('=')
             && !name.is_empty()
@@ -197,6 +222,9 @@ impl std::fmt::Display for Selector {
                 None => write!(f, "[{k}]")?,
             }
         }
+        if let Some(n) = self.nth {
+            write!(f, ":nth({n})")?;
+        }
         Ok(())
     }
 }
@@ -227,8 +255,20 @@ pub fn find(tree: &Tree, sel: &Selector) -> Option<Path> {
     find_all(tree, sel).into_iter().next()
 }
 
-/// Every visible node matching `sel` (not `text=`, which gives at most one), in document order.
+/// Every visible node matching `sel` (not `text=` or `:nth(N)`, which give at most one), in
+/// document order.
 pub fn find_all(tree: &Tree, sel: &Selector) -> Vec<Path> {
+    if sel.nth.is_some() {
+        let all = Selector {
+            nth: None,
+            ..sel.clone()
+        };
+        return find_all(tree, &all)
+            .into_iter()
+            .nth(sel.nth.unwrap_or(1).saturating_sub(1))
+            .into_iter()
+            .collect();
+    }
     if sel.text.is_some() {
         return find(tree, sel).into_iter().collect();
     }

@@ -136,3 +136,23 @@ fn bad_selectors() {
     let s = Selector::parse("button.primary#go[open-type=openSetting]").unwrap();
     assert_eq!(s.to_string(), "button#go.primary[open-type=openSetting]");
 }
+
+#[test]
+fn nth_picks_the_nth_visible_match_and_round_trips() {
+    let t = tree();
+    // Visible buttons in document order: #go, the plain contact button, 普通 (#secret is hidden).
+    assert_eq!(tag_at(&t, "button:nth(1)").as_deref(), Some("button#go"));
+    let s = Selector::parse("button:nth(3)").unwrap();
+    let p = find(&t, &s).unwrap();
+    assert_eq!(t.get(&p).unwrap().visible_text(), "普通");
+    assert_eq!(find_all(&t, &s), vec![p]);
+    assert_eq!(s.to_string(), "button:nth(3)");
+    assert_eq!(tag_at(&t, "view.card:nth(2)"), None);
+    assert_eq!(tag_at(&t, "view.row:nth(1)").as_deref(), Some("view"));
+    for bad in ["button:nth(0)", "button:nth(x)", ":nth(2)"] {
+        assert!(
+            matches!(Selector::parse(bad), Err(SelectorError::Bad { .. })),
+            "{bad}"
+        );
+    }
+}
