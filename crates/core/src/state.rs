@@ -321,6 +321,17 @@ impl AppState {
         }
     }
 
+    /// A subject's value: a scope's or an OS permission's state; privacy consent is granted
+    /// or unset (a refusal is remembered only as R28's gap); `All` has none (unset).
+    pub fn value(&self, subject: Subject) -> Value {
+        match subject {
+            Subject::Scope(s) => self.scope(s),
+            Subject::Os(p) => self.os(p),
+            Subject::Privacy(t) if self.privacy_granted(t) => Value::Granted,
+            Subject::Privacy(_) | Subject::All => Value::Unset,
+        }
+    }
+
     pub fn scope(&self, s: Scope) -> Value {
         self.scopes[s.index()]
     }

@@ -386,7 +386,9 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
                 format!("uncaught exception in mini-program code: {message}"),
                 Location::from_stack(stack),
             ),
-            Event::Warning { code, message, at } => match code.as_str() {
+            Event::Warning {
+                code, message, at, ..
+            } => match code.as_str() {
                 "missing-permission-desc" => push(
                     "missing-permission-desc",
                     message.clone(),

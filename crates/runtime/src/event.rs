@@ -28,6 +28,31 @@ impl EndReason {
     }
 }
 
+/// How a run came to observe a consent fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Observed {
+    /// The program read it: a key of `getSetting`'s/`openSetting`'s `authSetting` (a whole read
+    /// of the object, keys, JSON, a spread, reads every key it holds), an `…Authorized` field of
+    /// the system or app-authorize settings.
+    Read,
+    /// An engine decision consulted it (`miniperm_core::Decision::consulted`).
+    Consulted,
+    /// The settings page showed its row.
+    Shown,
+}
+
+/// A consent fact a run observed, with its value then and where in the transcript: after the
+/// first `after` events. What the explorer branches on: a starting state that differs only in
+/// facts no path observed cannot change any path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Observation {
+    pub after: usize,
+    pub subject: miniperm_core::Subject,
+    pub value: miniperm_core::Value,
+    pub how: Observed,
+}
+
 /// One transcript line (`--json` prints each as one JSON object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -71,6 +96,10 @@ pub enum Event {
         /// The call site of the call this result belongs to (as [`Event::Call`]'s `at`).
         #[serde(skip_serializing_if = "Option::is_none", default)]
         at: Option<String>,
+        /// Why the engine failed the call, when it did (typed: the findings read this, never
+        /// the errMsg). Not part of the JSON transcript (DESIGN's wire format).
+        #[serde(skip_serializing, default)]
+        failure: Option<miniperm_core::Fail>,
     },
     Navigate {
         action: String,
@@ -90,6 +119,10 @@ pub enum Event {
         /// The call site the warning is about, when it is about one call.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         at: Option<String>,
+        /// The engine's failure an `unhandled-fail` / `unhandled-rejection` warning is about
+        /// (typed, as on [`Event::Callback`]; not in the JSON transcript).
+        #[serde(skip_serializing, default)]
+        failure: Option<miniperm_core::Fail>,
     },
     Error {
         message: String,

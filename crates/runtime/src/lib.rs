@@ -39,7 +39,9 @@ mod stack;
 mod user;
 mod zygote;
 
-pub use event::{EndReason, Event, escape_controls, render_human, render_outline};
+pub use event::{
+    EndReason, Event, Observation, Observed, escape_controls, render_human, render_outline,
+};
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;
 pub use pages::{PageProblem, PageReport, check_page, check_pages};

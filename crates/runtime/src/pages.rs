@@ -113,7 +113,9 @@ pub fn check_page(project: &Project, base: &RunConfig, route: &str) -> PageRepor
             });
             let limit = || {
                 o.events.iter().rev().find_map(|e| match e {
-                    Event::Warning { code, message, at } if code == "limit" => Some(PageProblem {
+                    Event::Warning {
+                        code, message, at, ..
+                    } if code == "limit" => Some(PageProblem {
                         kind: "limit",
                         message: message.clone(),
                         at: at.clone(),

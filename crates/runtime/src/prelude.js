@@ -65,7 +65,13 @@
       return 'null';
     }
   }
-  function emit(type, fields) { N.emit(type, safeJson(fields)); }
+  // Serializing for the transcript is not the program reading what it serializes: the result
+  // objects the prelude watches (see `watch`) stay quiet meanwhile.
+  var quiet = 0;
+  function emit(type, fields) {
+    quiet++;
+    try { N.emit(type, safeJson(fields)); } finally { quiet--; }
+  }
   // Where the mini-program made a wx call: the first stack frame outside this prelude (which has
   // no project file name), as `file:line:col` (Rust parses the stack and maps it to the original
   // source).
@@ -75,7 +81,10 @@
     return N.site(s) || undefined;
   }
   function emitCall(api, args) { var at = site(); emit('call', { api: api, args: args, at: at }); return at; }
-  function emitExact(type, fields) { N.emit(type, exactJson(fields)); }
+  function emitExact(type, fields) {
+    quiet++;
+    try { N.emit(type, exactJson(fields)); } finally { quiet--; }
+  }
   function reportError(e) {
     var msg, stack = '';
     if (e && typeof e === 'object') {
@@ -140,35 +149,84 @@
     pending[id] = entry;
     return [id, ret];
   }
-  function settle(id, ok, res) {
+  function settle(id, ok, res, failure) {
     var p = pending[id];
     if (!p) return;
     delete pending[id];
-    if (!p.fromTimer) { deliverTo(p, ok, res); return; }
+    if (!p.fromTimer) { deliverTo(p, ok, res, failure); return; }
     firing++;
-    try { deliverTo(p, ok, res); } finally { firing--; }
+    try { deliverTo(p, ok, res, failure); } finally { firing--; }
   }
-  function deliverTo(p, ok, res) {
+  function deliverTo(p, ok, res, failure) {
     if (p.handle) { p.handle(ok, res, p.at); return; }
     var o = p.opts || {};
+    var fields = { api: p.api, kind: '', res: res, at: p.at, failure: failure || undefined };
+    var given = observed(p.api, res);
+    if (!ok && given && typeof given === 'object') {
+      // A failed call's result remembers its call (a rejection nobody handles names it).
+      try {
+        Object.defineProperty(given, '__minipermSite', { value: p.at || '' });
+        Object.defineProperty(given, '__minipermFailure', { value: failure || '' });
+      } catch (e) { /* a frozen result: no mark */ }
+    }
     if (p.resolve) {
-      emit('callback', { api: p.api, kind: ok ? 'resolve' : 'reject', res: res, at: p.at });
-      if (ok) p.resolve(res); else p.reject(res);
+      fields.kind = ok ? 'resolve' : 'reject';
+      emit('callback', fields);
+      if (ok) p.resolve(given); else p.reject(given);
       return;
     }
     var kind = ok ? 'success' : 'fail';
     if (!ok && typeof o.fail !== 'function' && typeof o.complete !== 'function') {
       N.warn('unhandled-fail', '`wx.' + p.api + '` failed with `' + (res && res.errMsg) +
-        '` and nothing handles it (no fail or complete callback)', p.at);
+        '` and nothing handles it (no fail or complete callback)', p.at, failure || undefined);
     }
     if (typeof o[kind] === 'function') {
-      emit('callback', { api: p.api, kind: kind, res: res, at: p.at });
-      guard(o[kind], o, [res]);
+      fields.kind = kind;
+      emit('callback', fields);
+      guard(o[kind], o, [given]);
     }
     if (typeof o.complete === 'function') {
-      emit('callback', { api: p.api, kind: 'complete', res: res, at: p.at });
-      guard(o.complete, o, [res]);
+      fields.kind = 'complete';
+      emit('callback', fields);
+      guard(o.complete, o, [given]);
     }
+  }
+  // ---------------------------------------------------------------- observations
+  // What the program reads of its consent state is what the explorer branches on: the
+  // `authSetting` of getSetting/openSetting results and the `…Authorized` fields of the system
+  // and app-authorize settings reach the program behind a proxy that reports each read (a key,
+  // `in`, a descriptor; listing the keys, a spread or JSON reads every key the object holds).
+  function watch(obj, subjectOf) {
+    function seen(k) {
+      if (quiet || typeof k !== 'string') return;
+      var s = subjectOf(k);
+      if (s) N.observe(s);
+    }
+    return new Proxy(obj, {
+      get: function (t, k, r) { seen(k); return Reflect.get(t, k, r); },
+      has: function (t, k) { seen(k); return Reflect.has(t, k); },
+      getOwnPropertyDescriptor: function (t, k) { seen(k); return Reflect.getOwnPropertyDescriptor(t, k); },
+      ownKeys: function (t) {
+        if (!quiet) for (var k in t) seen(k);
+        return Reflect.ownKeys(t);
+      },
+    });
+  }
+  function scopeField(k) { return k.indexOf('scope.') === 0 ? k : null; }
+  var OS_FIELDS = CFG.osFields;
+  function osField(k) { return hasOwn.call(OS_FIELDS, k) ? OS_FIELDS[k] : null; }
+  var OS_RESULTS = { getSystemInfo: 1, getSystemInfoAsync: 1, getSystemInfoSync: 1, getAppAuthorizeSetting: 1 };
+  // The result the program gets: watched where it holds consent facts.
+  function observed(api, res) {
+    if (!res || typeof res !== 'object') return res;
+    if ((api === 'getSetting' || api === 'openSetting') && res.authSetting && typeof res.authSetting === 'object') {
+      var copy = {};
+      for (var k in res) copy[k] = res[k];
+      copy.authSetting = watch(res.authSetting, scopeField);
+      return copy;
+    }
+    if (hasOwn.call(OS_RESULTS, api)) return watch(res, osField);
+    return res;
   }
   // A result the JS side computes itself, delivered in order through Rust's queue.
   function later(api, opts, ok, res) {
@@ -1094,11 +1152,11 @@
   var locationListeners = [];
   def('onLocationChange', function (fn) { if (typeof fn === 'function') locationListeners.push(fn); });
   def('offLocationChange', function (fn) { locationListeners = fn ? locationListeners.filter(function (f) { return f !== fn; }) : []; });
-  def('getAppAuthorizeSetting', function () { emitCall('getAppAuthorizeSetting', {}); return JSONparse(N.query('appAuthorizeSetting')); });
+  def('getAppAuthorizeSetting', function () { emitCall('getAppAuthorizeSetting', {}); return observed('getAppAuthorizeSetting', JSONparse(N.query('appAuthorizeSetting'))); });
   def('getSystemSetting', function () { emitCall('getSystemSetting', {}); return JSONparse(N.query('systemSetting')); });
   // each API's own fields of the device/app/window info (Rust picks them by the table)
   function systemInfo(api) { return JSONparse(N.query('systemInfo:' + api)); }
-  def('getSystemInfoSync', function () { return systemInfo('getSystemInfoSync'); });
+  def('getSystemInfoSync', function () { return observed('getSystemInfoSync', systemInfo('getSystemInfoSync')); });
   def('getWindowInfo', function () { return systemInfo('getWindowInfo'); });
   def('getDeviceInfo', function () { return systemInfo('getDeviceInfo'); });
   def('getAppBaseInfo', function () { return systemInfo('getAppBaseInfo'); });
@@ -1341,7 +1399,7 @@
       guard(t.__hooks[name], t, [ev]);
       return true;
     },
-    deliver: function (id, okk, resJson) { settle(id, okk, JSONparse(resJson)); },
+    deliver: function (id, okk, resJson, failure) { settle(id, okk, JSONparse(resJson), failure || undefined); },
     // ---- render tree (Rust renders the page's WXML and drives the components)
     pageData: function () {
       var t = top();

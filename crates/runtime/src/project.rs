@@ -120,7 +120,7 @@ pub(crate) struct Inner {
     pub files: HashMap<String, Source>,
     /// Line maps of the transformed `.js`/`.ts` files (plain scripts have none).
     pub maps: HashMap<String, LineMap>,
-    /// WXML and WXS sources by path.
+    /// WXML, WXS and WXSS sources by path.
     pub texts: BTreeMap<String, String>,
     /// app.json `resolveAlias`: (key, target) as written.
     pub aliases: Vec<(String, String)>,
@@ -177,7 +177,7 @@ fn parse_json(text: &str, file: &str) -> Result<Json, LoadError> {
 
 /// Files the loader reads, by extension (`.d.ts` and folders of types are left out).
 fn wanted(name: &str) -> bool {
-    [".js", ".ts", ".json", ".wxml", ".wxs"]
+    [".js", ".ts", ".json", ".wxml", ".wxs", ".wxss"]
         .iter()
         .any(|e| name.ends_with(e))
         && !name.ends_with(".d.ts")
@@ -853,6 +853,25 @@ impl Project {
             .iter()
             .filter(move |(k, _)| k.ends_with(&suffix))
             .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// A `.json` file of the project as written (app.json, a page's or a component's JSON), by
+    /// path relative to the app.json folder.
+    pub fn json_text(&self, path: &str) -> Option<&str> {
+        match self.inner.files.get(path) {
+            Some(Source::Json(t)) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Where to read the project file `path` (root-relative, leading `/` optional, `..`
+    /// resolved): `None` unless it is a regular file listed at load inside the project (never a
+    /// symbolic link, a dot-file or a path out of the root). For images a page shows.
+    pub fn asset_file(&self, path: &str) -> Option<PathBuf> {
+        self.inner
+            .sim
+            .asset(path)
+            .map(|rel| self.inner.root.join(rel))
     }
 
     /// app.json `resolveAlias` applied to a module or component path: the root-absolute path

@@ -24,6 +24,11 @@ impl Sim {
     pub(crate) fn is_asset(&self, path: &str) -> bool {
         normalize(path).is_some_and(|p| self.assets.contains(&p))
     }
+
+    /// The root-relative path of the project file `path` names, when it is one.
+    pub(crate) fn asset(&self, path: &str) -> Option<String> {
+        normalize(path).filter(|p| self.assets.contains(p))
+    }
 }
 
 fn normalize(p: &str) -> Option<String> {

@@ -48,6 +48,7 @@ fn human_and_json_forms() {
         kind: "fail".into(),
         res: serde_json::json!({"errMsg": "authorize:fail auth deny", "errno": 103}),
         at: None,
+        failure: Some(miniperm_core::Fail::AuthDeny),
     };
     assert_eq!(
         render_human(&ev, false),

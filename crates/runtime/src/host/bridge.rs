@@ -20,6 +20,8 @@ pub(super) enum Job {
         ok: bool,
         res: Json,
         gesture: bool,
+        /// The engine's failure, for the transcript's typed fact.
+        failure: Option<miniperm_core::Fail>,
     },
     Task(u32),
     Handler {
@@ -28,6 +30,41 @@ pub(super) enum Job {
         event: Json,
     },
     Location(Json),
+}
+
+/// A promise rejected with nothing to handle it (yet): its reason as a message, and when the
+/// reason is a failed API call's result, that call's site and the engine's failure (the
+/// prelude marks such results).
+pub(super) struct Rejection {
+    pub(super) message: String,
+    pub(super) at: Option<String>,
+    pub(super) failure: Option<miniperm_core::Fail>,
+}
+
+impl Rejection {
+    /// The rejection of `reason`, with the call behind it when the prelude marked it.
+    pub(super) fn of<'js>(ctx: &Ctx<'js>, reason: &rquickjs::Value<'js>, p: &Project) -> Rejection {
+        let (message, _) = describe_value(ctx, reason);
+        let (at, failure) = match reason.as_object() {
+            Some(o) => (
+                o.get::<_, Option<String>>("__minipermSite")
+                    .ok()
+                    .flatten()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| p.map_site(&a)),
+                o.get::<_, Option<String>>("__minipermFailure")
+                    .ok()
+                    .flatten()
+                    .and_then(|f| parse_fail(&f)),
+            ),
+            None => (None, None),
+        };
+        Rejection {
+            message,
+            at,
+            failure,
+        }
+    }
 }
 
 pub(super) struct Incoming {
@@ -49,7 +86,7 @@ pub(super) struct Shared {
     pub(super) errors: u32,
     pub(super) limit: Option<String>,
     pub(super) warned: HashSet<String>,
-    pub(super) rejections: Vec<String>,
+    pub(super) rejections: Vec<Rejection>,
     /// Set with `limit`: the interrupt handler then stops the JS that is running.
     pub(super) stop: Rc<Cell<bool>>,
     /// Set by the allocator when it refused a request (the memory cap): the run is ending.
@@ -68,12 +105,16 @@ pub(super) struct Shared {
     pub(super) wrote: bool,
     /// A render is under way (the prelude's `N.render` does not start a second one).
     pub(super) rendering: bool,
+    /// The consent facts the run observed, in order (see [`crate::event::Observation`]).
+    pub(super) observations: Vec<crate::event::Observation>,
     pub(super) host_cap: usize,
 }
 
 /// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
 pub(super) const MAX_EVENTS: usize = 200_000;
 pub(super) const MAX_QUEUED: usize = 100_000;
+/// Observations a run records at most (the explorer needs the first of each subject).
+pub(super) const MAX_OBSERVATIONS: usize = 10_000;
 
 impl Shared {
     /// Records an event; past the cap the run is ended with `limit`. Once the allocator refused
@@ -123,30 +164,67 @@ impl Shared {
         full
     }
 
+    /// Notes a consent fact the run observed (once per subject, way and transcript position;
+    /// at most [`MAX_OBSERVATIONS`] in all).
+    pub(super) fn observe(
+        &mut self,
+        subject: miniperm_core::Subject,
+        value: miniperm_core::Value,
+        how: crate::event::Observed,
+    ) {
+        let o = crate::event::Observation {
+            after: self.events.len(),
+            subject,
+            value,
+            how,
+        };
+        let known = self
+            .observations
+            .iter()
+            .rev()
+            .take_while(|x| x.after == o.after)
+            .any(|x| *x == o);
+        if !known && self.observations.len() < MAX_OBSERVATIONS {
+            self.observations.push(o);
+        }
+    }
+
     pub(super) fn warn(&mut self, code: &str, message: String) {
         self.warn_at(code, message, None);
     }
 
     /// A warning about one call site (`at` as in [`Event::Call`]).
     pub(super) fn warn_at(&mut self, code: &str, message: String, at: Option<String>) {
+        self.warn_failure(code, message, at, None);
+    }
+
+    /// A warning about one call site and the engine's failure it is about.
+    pub(super) fn warn_failure(
+        &mut self,
+        code: &str,
+        message: String,
+        at: Option<String>,
+        failure: Option<miniperm_core::Fail>,
+    ) {
         let key = format!("{code}\u{0}{message}\u{0}{}", at.as_deref().unwrap_or(""));
         if self.warned.insert(key) {
             self.push(Event::Warning {
                 code: code.to_string(),
                 message,
                 at,
+                failure,
             });
         }
     }
 
     /// A promise rejected with `message`: the JS heap running out inside a promise chain is
     /// the run's memory limit, not an ordinary rejection.
-    pub(super) fn rejected(&mut self, message: String) {
-        if message.contains("out of memory") && self.limit.is_none() {
+    pub(super) fn rejected(&mut self, rejection: Rejection) {
+        if rejection.message.contains("out of memory") && self.limit.is_none() {
             self.limit = Some("the run went over its memory limit".into());
             self.stop.set(true);
         }
-        self.rejections.push(message);
+        self.rejections.push(rejection);
     }
 
     pub(super) fn error(&mut self, message: String, stack: String) {
@@ -158,6 +236,11 @@ impl Shared {
         self.errors += 1;
         self.push(Event::Error { message, stack });
     }
+}
+
+/// A typed failure as the prelude passes it back (`auth-deny`, its serde name).
+pub(super) fn parse_fail(s: &str) -> Option<miniperm_core::Fail> {
+    serde_json::from_value(Json::String(s.to_string())).ok()
 }
 
 pub(super) fn describe_value<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>) -> (String, String) {
@@ -210,25 +293,28 @@ pub(super) fn install<'js>(
         } = flags;
         n.set(
             "render",
-            Function::new(ctx.clone(), move |ctx: Ctx<'js>, h: Object<'js>, route: String| {
-                // A page without custom components renders after onLoad as before: nothing of
-                // its lifecycle depends on a render before it.
-                if !p.has_wxml() || !p.may_use_components(&route) {
-                    return;
-                }
-                let pr = render::Prelude {
-                    ctx,
-                    h,
-                    sh: sh.clone(),
-                    project: p.clone(),
-                    interrupted: interrupted.clone(),
-                    refused: refused.clone(),
-                };
-                if let Err(Halt::Fail(err)) = render::render_page(&pr) {
-                    sh.borrow_mut().limit = Some(err.to_string());
-                    sh.borrow().stop.set(true);
-                }
-            })
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, h: Object<'js>, route: String| {
+                    // A page without custom components renders after onLoad as before: nothing of
+                    // its lifecycle depends on a render before it.
+                    if !p.has_wxml() || !p.may_use_components(&route) {
+                        return;
+                    }
+                    let pr = render::Prelude {
+                        ctx,
+                        h,
+                        sh: sh.clone(),
+                        project: p.clone(),
+                        interrupted: interrupted.clone(),
+                        refused: refused.clone(),
+                    };
+                    if let Err(Halt::Fail(err)) = render::render_page(&pr) {
+                        sh.borrow_mut().limit = Some(err.to_string());
+                        sh.borrow().stop.set(true);
+                    }
+                },
+            )
             .map_err(e)?,
         )
         .map_err(e)?;
@@ -413,13 +499,42 @@ pub(super) fn install<'js>(
             "warn",
             Function::new(
                 ctx.clone(),
-                move |code: String, message: String, at: Opt<Option<String>>| {
+                move |code: String,
+                      message: String,
+                      at: Opt<Option<String>>,
+                      failure: Opt<Option<String>>| {
                     // `at` may be missing, undefined or empty: no call site.
                     let at = at.0.flatten().filter(|a| !a.is_empty());
-                    sh.borrow_mut()
-                        .warn_at(&code, message, at.map(|a| p.map_site(&a)));
+                    let failure = failure.0.flatten().and_then(|f| parse_fail(&f));
+                    sh.borrow_mut().warn_failure(
+                        &code,
+                        message,
+                        at.map(|a| p.map_site(&a)),
+                        failure,
+                    );
                 },
             )
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+    }
+    {
+        // `N.observe(key)`: the program read a consent fact (`scope.x`, `os.camera`) through a
+        // result object the prelude watches; its value is the state's now.
+        let sh = shared.clone();
+        n.set(
+            "observe",
+            Function::new(ctx.clone(), move |key: String| {
+                let Ok(subject) = miniperm_core::Subject::parse(&key) else {
+                    return;
+                };
+                if subject == miniperm_core::Subject::All {
+                    return;
+                }
+                let mut s = sh.borrow_mut();
+                let value = s.state.value(subject);
+                s.observe(subject, value, crate::event::Observed::Read);
+            })
             .map_err(e)?,
         )
         .map_err(e)?;
@@ -592,6 +707,7 @@ pub(super) fn install<'js>(
         "seed": cfg.seed,
         "baseLib": base_lib_num,
         "customTabBar": project.custom_tab_bar(),
+        "osFields": payload::os_fields(),
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {

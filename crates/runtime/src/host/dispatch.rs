@@ -63,15 +63,8 @@ impl<'js> Driver<'_, 'js> {
                         with_subscriptions: args.get("withSubscriptions")
                             == Some(&Json::Bool(true)),
                     }),
-                    Outcome::Fail(f) => {
-                        self.deliver(id, false, fail_res(f, &self.cfg.profile, &api), false)
-                    }
-                    Outcome::Ask(_) => self.deliver(
-                        id,
-                        false,
-                        fail_res(Fail::NotSupported, &self.cfg.profile, &api),
-                        false,
-                    ),
+                    Outcome::Fail(f) => self.deliver_fail(id, f, &api, false),
+                    Outcome::Ask(_) => self.deliver_fail(id, Fail::NotSupported, &api, false),
                 }
             }
             "showModal" => {
@@ -144,7 +137,7 @@ impl<'js> Driver<'_, 'js> {
                     Outcome::Allow if !picker => self.succeed(id, &api, &args, false),
                     Outcome::Fail(f) => {
                         let name = err_name(&api);
-                        self.deliver(id, false, fail_res(f, &self.cfg.profile, name), false)
+                        self.deliver_fail(id, f, name, false)
                     }
                     _ => self.uiq.push_back(Pending::Engine {
                         id,
@@ -161,6 +154,7 @@ impl<'js> Driver<'_, 'js> {
 
     /// Warnings and recorded changes of a decision.
     pub(super) fn note(&mut self, d: &miniperm_core::Decision, req: &Request) -> Result<(), Halt> {
+        self.consulted(d, req);
         if let Some(w) = &d.warning {
             self.sh.borrow_mut().warn(w.code(), w.message());
         }

@@ -143,11 +143,16 @@ impl<'js> Driver<'_, 'js> {
         }
         self.check()?;
         let rej = std::mem::take(&mut self.sh.borrow_mut().rejections);
-        for m in rej {
+        for r in rej {
             // WeChat reports these to onUnhandledRejection; the run goes on.
-            self.sh.borrow_mut().warn(
+            self.sh.borrow_mut().warn_failure(
                 "unhandled-rejection",
-                format!("a promise was rejected and nothing handles it: {m}"),
+                format!(
+                    "a promise was rejected and nothing handles it: {}",
+                    r.message
+                ),
+                r.at,
+                r.failure,
             );
         }
         self.check()
@@ -355,11 +360,16 @@ impl<'js> Driver<'_, 'js> {
                 ok,
                 res,
                 gesture,
+                failure,
             } => {
+                let failure = failure
+                    .and_then(|f| serde_json::to_value(f).ok())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
                 if gesture {
-                    self.with_gesture("deliver", (id, ok, res.to_string()))?;
+                    self.with_gesture("deliver", (id, ok, res.to_string(), failure))?;
                 } else {
-                    self.js("deliver", (id, ok, res.to_string()))?;
+                    self.js("deliver", (id, ok, res.to_string(), failure))?;
                 }
             }
             Job::Task(id) => {
@@ -381,7 +391,29 @@ impl<'js> Driver<'_, 'js> {
             ok,
             res,
             gesture,
+            failure: None,
         });
+    }
+
+    /// Fails call `id` as the engine decided (`f`, spelled by the profile for `api`); the
+    /// typed failure travels with the result into the transcript's callback event.
+    pub(super) fn deliver_fail(&self, id: u32, f: miniperm_core::Fail, api: &str, gesture: bool) {
+        self.sh.borrow_mut().jobs.push_back(Job::Deliver {
+            id,
+            ok: false,
+            res: super::dispatch::fail_res(f, &self.cfg.profile, api),
+            gesture,
+            failure: Some(f),
+        });
+    }
+
+    /// Records the consent facts a decision consulted.
+    pub(super) fn consulted(&self, d: &miniperm_core::Decision, req: &miniperm_core::Request) {
+        let state = self.state();
+        let mut sh = self.sh.borrow_mut();
+        for s in d.consulted(req) {
+            sh.observe(s, state.value(s), crate::event::Observed::Consulted);
+        }
     }
 
     pub(super) fn meta(&self) -> EventMeta {

@@ -144,6 +144,8 @@ impl RunConfig {
 pub struct RunOutcome {
     pub events: Vec<Event>,
     pub end: EndReason,
+    /// The consent facts the run observed, in order (what the explorer branches on).
+    pub observations: Vec<crate::event::Observation>,
     /// With `render`: a selector for each element a user could tap on the final page.
     pub tappable: Vec<String>,
 }
@@ -405,14 +407,14 @@ impl Engine {
         }));
         {
             let sh = shared.clone();
+            let p = project.clone();
             rt.set_host_promise_rejection_tracker(Some(Box::new(
                 move |ctx: Ctx<'_>, _promise, reason, handled| {
-                    let mut s = sh.borrow_mut();
                     if handled {
-                        s.rejections.pop();
+                        sh.borrow_mut().rejections.pop();
                     } else {
-                        let (m, _) = describe_value(&ctx, &reason);
-                        s.rejected(m);
+                        let r = Rejection::of(&ctx, &reason, &p);
+                        sh.borrow_mut().rejected(r);
                     }
                 },
             )));
@@ -617,6 +619,7 @@ impl Engine {
                         code: "bad-input".into(),
                         message: e.to_string(),
                         at: None,
+                        failure: None,
                     });
                     Ok(Some((EndReason::BadInput, None)))
                 }
@@ -639,6 +642,7 @@ impl Engine {
         };
         sh.events.push(Event::End { reason: end, ui });
         let events = std::mem::take(&mut sh.events);
+        let observations = std::mem::take(&mut sh.observations);
         let tappable = match (&sh.tree, cfg.render) {
             (Some(t), true) => miniperm_wxml::tappable(t),
             _ => Vec::new(),
@@ -646,6 +650,7 @@ impl Engine {
         Ok(RunOutcome {
             events,
             end,
+            observations,
             tappable,
         })
     }

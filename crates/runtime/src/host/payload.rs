@@ -111,6 +111,30 @@ pub(super) fn app_authorize_setting(state: &AppState) -> Json {
     pick("getAppAuthorizeSetting", m)
 }
 
+/// The result fields that report an OS permission (`cameraAuthorized`, the notification
+/// sub-switches…), as `{field: "os.camera"}`: what the prelude watches in `getSystemInfo` and
+/// `getAppAuthorizeSetting` results (reading one observes that permission).
+pub(super) fn os_fields() -> Json {
+    let mut m = Map::new();
+    for p in OsPermission::ALL {
+        m.insert(
+            p.authorize_setting_field().to_string(),
+            Json::String(format!("os.{}", p.as_str())),
+        );
+    }
+    for k in [
+        "notificationAlertAuthorized",
+        "notificationBadgeAuthorized",
+        "notificationSoundAuthorized",
+    ] {
+        m.insert(
+            k.into(),
+            Json::String(format!("os.{}", OsPermission::Notification.as_str())),
+        );
+    }
+    Json::Object(m)
+}
+
 /// The `not-supported` warning: what the call does instead, by its shape.
 pub(super) fn not_supported_message(api: &str, shape: &str) -> String {
     let shape = match shape {

@@ -96,6 +96,14 @@ impl<'js> Driver<'_, 'js> {
                 with_subscriptions,
             } => {
                 let page = SettingsPage::new(&self.state(), self.project.manifest());
+                {
+                    let state = self.state();
+                    let mut sh = self.sh.borrow_mut();
+                    for r in &page.rows {
+                        let s = miniperm_core::Subject::Scope(r.scope);
+                        sh.observe(s, state.value(s), crate::event::Observed::Shown);
+                    }
+                }
                 let ui = UiRequest::Settings { page };
                 // The settings page is a native page pushed over the mini-program's page.
                 self.js("cover", ())?;
@@ -176,7 +184,7 @@ impl<'js> Driver<'_, 'js> {
                     return Ok(());
                 }
                 Outcome::Fail(f) => {
-                    self.deliver(id, false, fail_res(f, &self.cfg.profile, name), false);
+                    self.deliver_fail(id, f, name, false);
                     return Ok(());
                 }
                 Outcome::Ask(a) => a,
@@ -230,16 +238,11 @@ impl<'js> Driver<'_, 'js> {
             })?;
             self.commit(r.changes)?;
             if let Then::Fail(f) = r.then {
-                self.deliver(id, false, fail_res(f, &self.cfg.profile, name), false);
+                self.deliver_fail(id, f, name, false);
                 return Ok(());
             }
         }
-        self.deliver(
-            id,
-            false,
-            fail_res(Fail::NotSupported, &self.cfg.profile, name),
-            false,
-        );
+        self.deliver_fail(id, Fail::NotSupported, name, false);
         Ok(())
     }
 }
