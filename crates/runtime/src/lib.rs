@@ -29,6 +29,7 @@
 mod bake;
 mod bytecode;
 mod components;
+mod device;
 mod event;
 mod host;
 mod mocks;
@@ -39,6 +40,7 @@ mod stack;
 mod user;
 mod zygote;
 
+pub use device::{DEVICES, Device, SIMULATOR_DEVICE};
 pub use event::{
     EndReason, Event, Observation, Observed, escape_controls, render_human, render_outline,
 };

@@ -1429,6 +1429,13 @@
     },
     lifecycle: function (planJson) { lifecycle(JSONparse(planJson)); },
     readyAll: function () { readyAll(); },
+    // What the drawing of a page needs from a component's definition (host/screen.rs).
+    styleOptions: function (def) {
+      var d = defs[def];
+      var o = (d && d.opts) || {};
+      var op = o.options || {};
+      return safeJson({ styleIsolation: op.styleIsolation, addGlobalClass: op.addGlobalClass, externalClasses: o.externalClasses });
+    },
     hostEvents: function (key, id, datasetJson, eventsJson) {
       var t = top();
       var c = t && comps[t.__key + key];

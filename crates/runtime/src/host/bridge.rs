@@ -321,7 +321,7 @@ pub(super) fn install<'js>(
     }
     {
         let sh = shared.clone();
-        let (w, h) = payload::window_size();
+        let (w, h) = (cfg.device.width, cfg.device.height);
         n.set(
             "layout",
             Function::new(
@@ -640,6 +640,7 @@ pub(super) fn install<'js>(
         let profile = cfg.profile.clone();
         let base_lib = cfg.effective_base_lib();
         let system = cfg.system;
+        let device = cfg.device;
         n.set(
             "query",
             Function::new(ctx.clone(), move |name: String| {
@@ -664,6 +665,7 @@ pub(super) fn install<'js>(
                         base_lib,
                         &system,
                         &s.state,
+                        &device,
                     ),
                 };
                 v.to_string()

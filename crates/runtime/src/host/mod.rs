@@ -8,6 +8,7 @@ mod driver;
 mod guard;
 mod payload;
 mod render;
+mod screen;
 mod uiqueue;
 
 use bridge::*;
@@ -98,6 +99,10 @@ pub struct RunConfig {
     /// `None`: the profile's. APIs newer than it
     /// are absent from `wx` and `wx.canIUse` answers for it.
     pub base_lib: Option<(u16, u16, u16)>,
+    /// The phone `getSystemInfo` reports and selector queries measure against.
+    pub device: crate::Device,
+    /// Keep the final page for drawing ([`RunOutcome::screen`]).
+    pub screen: bool,
 }
 
 /// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
@@ -127,6 +132,8 @@ impl RunConfig {
             render: false,
             stamp: system_ms,
             base_lib: project.lib_version(),
+            device: crate::Device::default(),
+            screen: false,
         }
     }
 
@@ -148,6 +155,9 @@ pub struct RunOutcome {
     pub observations: Vec<crate::event::Observation>,
     /// With `render`: a selector for each element a user could tap on the final page.
     pub tappable: Vec<String>,
+    /// With `screen`: the final page as the simulator and the HTML report draw it
+    /// (`host/screen.rs` documents the shape).
+    pub screen: Option<serde_json::Value>,
 }
 
 /// Why a run could not be carried out (bad input or a store failure); never a JS error.
@@ -583,6 +593,7 @@ impl Engine {
             );
         }
         let shared = &self.shared;
+        let mut screen = None;
         let result: Result<Option<(EndReason, Option<String>)>, RunError> = self.ctx.with(|ctx| {
             if restored {
                 crate::zygote::update_stack_top(&ctx);
@@ -607,7 +618,11 @@ impl Engine {
                 instant: (i64::MIN, 0),
                 appid: appid.to_string(),
             };
-            match d.go(route) {
+            let went = d.go(route);
+            if cfg.screen {
+                screen = d.screen();
+            }
+            match went {
                 Ok(()) => Ok(None),
                 Err(Halt::End(r, ui)) => Ok(Some((r, ui))),
                 // Consent is already stored: bad input now cannot be "nothing was written" (exit
@@ -652,6 +667,7 @@ impl Engine {
             end,
             observations,
             tappable,
+            screen,
         })
     }
 }

@@ -23,11 +23,6 @@ fn os(state: &AppState, p: OsPermission) -> Value {
     state.os(p)
 }
 
-/// The simulated device's window: (width, height) in px.
-pub(super) fn window_size() -> (i64, i64) {
-    (390, 844)
-}
-
 /// `getSystemInfo`, `getWindowInfo`, `getDeviceInfo`, `getAppBaseInfo` (and their sync/async
 /// forms): one device, each API its own fields.
 pub(super) fn system_info(
@@ -36,15 +31,16 @@ pub(super) fn system_info(
     base_lib: (u16, u16, u16),
     system: &SystemSwitches,
     state: &AppState,
+    device: &crate::Device,
 ) -> Json {
     let android = profile.name.contains("android");
-    let (w, h) = window_size();
-    let (top, bottom) = (47, 810);
+    let (w, h) = (device.width, device.height);
+    let (top, bottom) = (device.status_bar, device.safe_bottom);
     let authorized = |p: OsPermission| os(state, p) == Value::Granted;
     let notification = authorized(OsPermission::Notification);
     let full = json!({
         "brand": if android { "Android" } else { "devtools" },
-        "model": if android { "Android Phone" } else { "iPhone 12/13 (Pro)" },
+        "model": if android { "Android Phone" } else { device.model },
         "platform": if android { "android" } else { "ios" },
         "system": if android { "Android 14" } else { "iOS 17.0" },
         "abi": if android { "arm64-v8a" } else { "arm64" },
@@ -60,7 +56,7 @@ pub(super) fn system_info(
         "language": "zh_CN",
         "fontSizeSetting": 16,
         "fontSizeScaleFactor": 1,
-        "pixelRatio": 3,
+        "pixelRatio": device.pixel_ratio,
         "screenWidth": w, "screenHeight": h, "screenTop": 0,
         "windowWidth": w, "windowHeight": h,
         "statusBarHeight": top,
@@ -167,7 +163,8 @@ mod tests {
         let p = Profile::default();
         let st = AppState::default();
         let sys = SystemSwitches::default();
-        let win = system_info("getWindowInfo", &p, (3, 0, 0), &sys, &st);
+        let dev0 = crate::Device::default();
+        let win = system_info("getWindowInfo", &p, (3, 0, 0), &sys, &st, &dev0);
         let keys: Vec<&str> = win
             .as_object()
             .unwrap()
@@ -176,9 +173,9 @@ mod tests {
             .collect();
         assert!(keys.contains(&"safeArea") && keys.contains(&"screenTop"));
         assert!(!keys.contains(&"brand") && !keys.contains(&"SDKVersion"));
-        let dev = system_info("getDeviceInfo", &p, (3, 0, 0), &sys, &st);
+        let dev = system_info("getDeviceInfo", &p, (3, 0, 0), &sys, &st, &dev0);
         assert!(dev.get("brand").is_some() && dev.get("windowWidth").is_none());
-        let all = system_info("getSystemInfoSync", &p, (3, 0, 0), &sys, &st);
+        let all = system_info("getSystemInfoSync", &p, (3, 0, 0), &sys, &st, &dev0);
         assert_eq!(all["SDKVersion"], "3.0.0");
         assert!(all["cameraAuthorized"].is_boolean());
         assert!(all.get("host").is_some());

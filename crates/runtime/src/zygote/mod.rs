@@ -74,6 +74,7 @@ struct Key {
     seed: u32,
     base_lib: (u16, u16, u16),
     user: String,
+    device: crate::Device,
 }
 
 impl PartialEq for Key {
@@ -88,6 +89,7 @@ impl PartialEq for Key {
             && self.seed == o.seed
             && self.base_lib == o.base_lib
             && self.user == o.user
+            && self.device == o.device
     }
 }
 
@@ -104,6 +106,7 @@ impl Key {
             seed: cfg.seed,
             base_lib: cfg.effective_base_lib(),
             user: cfg.user.clone(),
+            device: cfg.device,
         }
     }
 }
