@@ -90,6 +90,64 @@ pub trait ConsentStore {
     }
 }
 
+/// What a keyed request answered, kept with the decision it made in the same transaction: a
+/// retry of the request (after an answer that never arrived: a 5xx, a dropped connection, a
+/// failover) learns from it what was committed, and a decision is never made twice.
+///
+/// Receipts are keyed by (tenant, `key`) and never change once written (the table refuses
+/// UPDATE and DELETE, like the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Unique per tenant. The service writes `prompt:ID` for a prompt's answer and `key:K` for
+    /// a request carrying `Idempotency-Key: K`.
+    pub key: String,
+    /// What the request asked (its route, target and body, normalised), so that a different
+    /// request under the same key is told apart from a repeat.
+    pub fingerprint: String,
+    /// The (user, app) the decision is about.
+    pub user: String,
+    pub app: String,
+    /// The answer as first sent: HTTP status and body.
+    pub status: u16,
+    pub body: String,
+    /// When the request was decided (milliseconds since the Unix epoch, the service's clock).
+    pub at: i64,
+}
+
+/// A [`Receipt`] read back, with the `seq`s its decision's events got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReceipt {
+    pub receipt: Receipt,
+    /// First and last `seq` of the decision's events; `None` when it changed nothing.
+    pub seqs: Option<(u64, u64)>,
+}
+
+/// One caller's part of a group commit: its events and, for a keyed request, its receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub tenant: String,
+    pub events: Vec<ConsentEvent>,
+    pub receipt: Option<Receipt>,
+}
+
+/// What became of one [`Batch`] of a group commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Committed {
+    /// Its events were appended (with their `seq`s) and its receipt, if any, stored.
+    Appended(Vec<ConsentEvent>),
+    /// Its receipt's key was already stored (by an earlier commit, or earlier in the same
+    /// one): nothing of this batch was written; the first receipt is returned instead.
+    Duplicate(StoredReceipt),
+}
+
+/// A group commit's outcome with the [`Backend::data_version`] seen just before its writes.
+pub type Versioned<T> = (Result<Option<i64>, StoreError>, T);
+
+/// The `seq`s of a batch's stored events, first and last.
+pub(crate) fn seq_range(events: &[ConsentEvent]) -> Option<(u64, u64)> {
+    Some((events.first()?.seq, events.last()?.seq))
+}
+
 /// The first half of a SQL store's `verify`: every (user, app) of `pairs` holds the fold of its
 /// log.
 pub(crate) fn check_folds<S: ConsentStore + ?Sized>(
@@ -251,6 +309,19 @@ macro_rules! backend_by_inherent {
             }
             fn schema_version(&mut self) -> Result<i64, $crate::StoreError> {
                 <$store>::schema_version(self)
+            }
+            fn append_receipted(
+                &mut self,
+                batches: Vec<$crate::Batch>,
+            ) -> Result<$crate::Versioned<Vec<$crate::Committed>>, $crate::StoreError> {
+                <$store>::append_receipted(self, batches)
+            }
+            fn receipt_in(
+                &mut self,
+                tenant: &str,
+                key: &str,
+            ) -> Result<Option<$crate::StoredReceipt>, $crate::StoreError> {
+                <$store>::receipt_in(self, tenant, key)
             }
             $($extra)*
         }
@@ -460,6 +531,17 @@ pub trait Backend: ConsentStore + Send {
         let version = self.data_version();
         Ok((version, self.append_batches_in(batches)?))
     }
+    /// Group commit with receipts: every batch in ONE transaction, like
+    /// [`Backend::append_batches_versioned`]. A batch whose receipt's key is already stored
+    /// (committed earlier, or by an earlier batch of this transaction) writes nothing and comes
+    /// back as [`Committed::Duplicate`]; the look happens inside the write transaction, under
+    /// the store's writer lock, so no two commits can both store a key. All or nothing.
+    fn append_receipted(
+        &mut self,
+        batches: Vec<Batch>,
+    ) -> Result<Versioned<Vec<Committed>>, StoreError>;
+    /// The receipt stored under (`tenant`, `key`), if any.
+    fn receipt_in(&mut self, tenant: &str, key: &str) -> Result<Option<StoredReceipt>, StoreError>;
     /// Every (tenant, user, app) with rows in the store (its `apps` row: every one that ever had
     /// an event has one), read in one read transaction: `sized` gets their number first, then
     /// `each` gets each one. False when the store does not list them (PostgreSQL, where the

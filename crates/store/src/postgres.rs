@@ -8,7 +8,9 @@
 //! * `state(tenant, user_id, app, subject, value, seq)`: the current non-default entries, exactly
 //!   [`AppState::entries`] of the fold of the log, rewritten in the transaction that appends;
 //! * `apps(tenant, user_id, app, privacy_refused_at)`: one row per (tenant, user, app) with events;
-//! * `keys`: API keys, hashed.
+//! * `keys`: API keys, hashed;
+//! * `receipts` (schema 3): what each keyed request answered ([`crate::Receipt`]), written in
+//!   the transaction of its decision; refused UPDATE, DELETE and TRUNCATE like the log.
 //!
 //! Writes take `LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE` (writers queue, readers do not),
 //! so `seq` is gapless and `at` never decreases as `seq` grows, as in SQLite. A group commit is
@@ -38,10 +40,12 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
-use crate::{DEFAULT_TENANT, KeyRow, StoreError};
+use crate::{
+    Batch, Committed, DEFAULT_TENANT, KeyRow, Receipt, StoreError, StoredReceipt, Versioned,
+};
 
 /// The schema version this build writes and reads (the highest row of `miniperm_migrations`).
-pub const PG_SCHEMA_VERSION: i64 = 2;
+pub const PG_SCHEMA_VERSION: i64 = 3;
 /// Most connections one [`PgStore`] (and its clones) keeps open.
 pub const POOL_SIZE: usize = 8;
 /// Connection attempts before a store reports [`StoreError::Unreachable`] (backoff 50 ms
@@ -108,6 +112,24 @@ const MIGRATIONS: [&str; PG_SCHEMA_VERSION as usize] = [
         updated BIGINT NOT NULL,
         PRIMARY KEY (tenant, app)
     );",
+    // 2 -> 3: receipts of keyed requests (SQLite's schema 4).
+    "CREATE TABLE receipts (
+        tenant      TEXT    NOT NULL,
+        key         TEXT    NOT NULL,
+        fingerprint TEXT    NOT NULL,
+        user_id     TEXT    NOT NULL,
+        app         TEXT    NOT NULL,
+        status      INTEGER NOT NULL,
+        body        TEXT    NOT NULL,
+        first_seq   BIGINT,
+        last_seq    BIGINT,
+        at          BIGINT  NOT NULL,
+        PRIMARY KEY (tenant, key)
+    );
+    CREATE TRIGGER receipts_no_change BEFORE UPDATE OR DELETE ON receipts
+        FOR EACH ROW EXECUTE FUNCTION miniperm_append_only();
+    CREATE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
+        FOR EACH STATEMENT EXECUTE FUNCTION miniperm_append_only();",
 ];
 
 const EVENT_COLUMNS: &str = "seq, at, user_id, app, channel, scope, from_state, to_state, via, \
@@ -136,6 +158,13 @@ const SQL_UPSERT_STATE: &str = "INSERT INTO state (tenant, user_id, app, subject
      DO UPDATE SET value = excluded.value, seq = excluded.seq";
 const SQL_DELETE_STATE: &str = "DELETE FROM state WHERE (tenant, user_id, app, subject) IN
      (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]))";
+const SQL_RECEIPTS: &str = "SELECT tenant, key, fingerprint, user_id, app, status, body,
+         first_seq, last_seq, at
+     FROM receipts WHERE (tenant, key) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))";
+const SQL_INSERT_RECEIPTS: &str = "INSERT INTO receipts (tenant, key, fingerprint, user_id, app,
+         status, body, first_seq, last_seq, at)
+     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+         $6::int[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])";
 const SQL_UPSERT_APPS: &str = "INSERT INTO apps (tenant, user_id, app, privacy_refused_at)
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[])
      ON CONFLICT (tenant, user_id, app) DO UPDATE SET privacy_refused_at = excluded.privacy_refused_at";
@@ -719,10 +748,64 @@ impl PgStore {
         if batches.iter().all(|(_, b)| b.is_empty()) {
             return Ok(batches.into_iter().map(|(_, b)| b).collect());
         }
-        self.run(|c| {
+        let batches = batches
+            .into_iter()
+            .map(|(tenant, events)| Batch {
+                tenant,
+                events,
+                receipt: None,
+            })
+            .collect();
+        let (_, out) = self.append_receipted(batches)?;
+        Ok(out
+            .into_iter()
+            .map(|c| match c {
+                Committed::Appended(events) => events,
+                // Only a batch with a receipt can be a duplicate.
+                Committed::Duplicate(_) => Vec::new(),
+            })
+            .collect())
+    }
+
+    /// Group commit with receipts ([`crate::Backend::append_receipted`]): one transaction
+    /// under the writers' lock, in two pipelined round trips. No change signal on
+    /// PostgreSQL: the version is always `None`.
+    pub fn append_receipted(
+        &self,
+        batches: Vec<Batch>,
+    ) -> Result<Versioned<Vec<Committed>>, StoreError> {
+        if batches
+            .iter()
+            .all(|b| b.events.is_empty() && b.receipt.is_none())
+        {
+            let out = batches
+                .into_iter()
+                .map(|b| Committed::Appended(b.events))
+                .collect();
+            return Ok((Ok(None), out));
+        }
+        let out = self.run(|c| {
             let Conn { client, stmts } = c;
             let batches = batches.clone();
             block_on(append_pipelined(client, stmts, batches))
+        })?;
+        Ok((Ok(None), out))
+    }
+
+    /// The receipt stored under (`tenant`, `key`), if any.
+    pub fn receipt_in(&self, tenant: &str, key: &str) -> Result<Option<StoredReceipt>, StoreError> {
+        const SQL: &str = "SELECT key, fingerprint, user_id, app, status, body, first_seq, \
+             last_seq, at FROM receipts WHERE tenant = $1 AND key = $2";
+        self.run(|c| {
+            let Conn { client, stmts } = c;
+            block_on(async {
+                let st = Conn::stmt(stmts, client, SQL).await?;
+                let row = client.query_opt(&st, &[&tenant, &key]).await?;
+                Ok(match row {
+                    Some(r) => Some(receipt_from_row(&r, 0)?),
+                    None => None,
+                })
+            })
         })
     }
 
@@ -1058,11 +1141,14 @@ struct Touched {
 }
 
 /// The (tenant, user, app) of `batches` whose state is not in `touched` yet, in order.
-fn wanted(batches: &[(String, Vec<ConsentEvent>)], touched: &BTreeMap<Key, Touched>) -> Vec<Key> {
+fn wanted<'a>(
+    batches: impl IntoIterator<Item = (&'a str, &'a [ConsentEvent])>,
+    touched: &BTreeMap<Key, Touched>,
+) -> Vec<Key> {
     let mut want: Vec<Key> = Vec::new();
     for (tenant, events) in batches {
         for e in events {
-            let k = (tenant.clone(), e.user.clone(), e.app.clone());
+            let k = (tenant.to_string(), e.user.clone(), e.app.clone());
             if !touched.contains_key(&k) && !want.contains(&k) {
                 want.push(k);
             }
@@ -1113,32 +1199,45 @@ fn last_of(row: Option<Row>) -> Result<(i64, i64), StoreError> {
     }
 }
 
-/// Makes every event truthful against the state it lands on ([`crate::make_truthful`]), gives it
-/// the next `seq`, and folds it into `touched`: the stored batches and the insert's columns.
+/// Makes every event of one batch truthful against the state it lands on
+/// ([`crate::make_truthful`]), gives it the next `seq` (`cursor`: the newest `(seq, at)`), and
+/// folds it into `touched` and the insert's columns. Returns the stored events.
+fn place_batch(
+    tenant: &str,
+    events: Vec<ConsentEvent>,
+    touched: &mut BTreeMap<Key, Touched>,
+    cursor: &mut (i64, i64),
+    cols: &mut EventColumns,
+) -> Vec<ConsentEvent> {
+    let (seq, last_at) = cursor;
+    let mut stored = Vec::with_capacity(events.len());
+    for mut e in events {
+        let k = (tenant.to_string(), e.user.clone(), e.app.clone());
+        let Some(t) = touched.get_mut(&k) else {
+            continue;
+        };
+        *last_at = crate::make_truthful(&t.after, &mut e, *last_at);
+        *seq += 1;
+        t.after.apply(&e);
+        t.seq = *seq;
+        e.seq = (*seq).max(0) as u64;
+        cols.push(*seq, tenant, &e);
+        stored.push(e);
+    }
+    stored
+}
+
+/// [`place_batch`] for every batch, from the newest `(seq, at)` `last`.
 fn place_events(
     batches: Vec<(String, Vec<ConsentEvent>)>,
     touched: &mut BTreeMap<Key, Touched>,
-    (mut seq, mut last_at): (i64, i64),
+    mut last: (i64, i64),
 ) -> (Vec<Vec<ConsentEvent>>, EventColumns) {
     let mut cols = EventColumns::default();
-    let mut out = Vec::with_capacity(batches.len());
-    for (tenant, events) in batches {
-        let mut stored = Vec::with_capacity(events.len());
-        for mut e in events {
-            let k = (tenant.clone(), e.user.clone(), e.app.clone());
-            let Some(t) = touched.get_mut(&k) else {
-                continue;
-            };
-            last_at = crate::make_truthful(&t.after, &mut e, last_at);
-            seq += 1;
-            t.after.apply(&e);
-            t.seq = seq;
-            e.seq = seq.max(0) as u64;
-            cols.push(seq, &tenant, &e);
-            stored.push(e);
-        }
-        out.push(stored);
-    }
+    let out = batches
+        .into_iter()
+        .map(|(tenant, events)| place_batch(&tenant, events, touched, &mut last, &mut cols))
+        .collect();
     (out, cols)
 }
 
@@ -1164,7 +1263,10 @@ async fn append_in(
             },
         );
     }
-    let want = wanted(&batches, &touched);
+    let want = wanted(
+        batches.iter().map(|(t, e)| (t.as_str(), e.as_slice())),
+        &touched,
+    );
     if !want.is_empty() {
         let st = Conn::stmt(stmts, tx, SQL_STATES).await?;
         let (ts, us, aps) = key_columns(&want);
@@ -1217,14 +1319,17 @@ async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn Future<Output = T> 
     .await
 }
 
-/// A group commit in two round trips: `BEGIN; LOCK` and both reads pipelined, then every write
-/// and the `COMMIT` pipelined. Any failed statement fails the whole (its COMMIT then only rolls
-/// back); a connection lost in the second flight is [`Fail::Commit`] (outcome unknown).
+/// A group commit in two round trips: `BEGIN; LOCK`, the newest event, the states and the
+/// receipts already stored under the batches' keys, pipelined; then every write and the
+/// `COMMIT`, pipelined. A batch whose key is stored (or taken by an earlier batch of this
+/// transaction) writes nothing and becomes [`Committed::Duplicate`]. Any failed statement fails
+/// the whole (its COMMIT then only rolls back); a connection lost in the second flight is
+/// [`Fail::Commit`] (outcome unknown).
 async fn append_pipelined(
     client: &Client,
     stmts: &mut HashMap<&'static str, Statement>,
-    batches: Vec<(String, Vec<ConsentEvent>)>,
-) -> Result<Vec<Vec<ConsentEvent>>, Fail> {
+    batches: Vec<Batch>,
+) -> Result<Vec<Committed>, Fail> {
     // Prepared before the flights (one round trip each, once per connection).
     let s_states = Conn::stmt(stmts, client, SQL_STATES).await?;
     let s_last = Conn::stmt(stmts, client, SQL_LAST).await?;
@@ -1232,43 +1337,93 @@ async fn append_pipelined(
     for sql in [SQL_UPSERT_STATE, SQL_DELETE_STATE, SQL_UPSERT_APPS] {
         Conn::stmt(stmts, client, sql).await?;
     }
+    let keyed = batches.iter().any(|b| b.receipt.is_some());
+    let (s_receipts, s_insert_receipts) = if keyed {
+        (
+            Some(Conn::stmt(stmts, client, SQL_RECEIPTS).await?),
+            Some(Conn::stmt(stmts, client, SQL_INSERT_RECEIPTS).await?),
+        )
+    } else {
+        (None, None)
+    };
     let mut touched: BTreeMap<Key, Touched> = BTreeMap::new();
-    let want = wanted(&batches, &touched);
+    let want = wanted(
+        batches
+            .iter()
+            .map(|b| (b.tenant.as_str(), b.events.as_slice())),
+        &touched,
+    );
     let (ts, us, aps) = key_columns(&want);
-    // Flight 1: BEGIN and the lock, the newest event, the states.
+    let (rts, rks): (Vec<&str>, Vec<&str>) = batches
+        .iter()
+        .filter_map(|b| Some((b.tenant.as_str(), b.receipt.as_ref()?.key.as_str())))
+        .unzip();
+    // Flight 1: BEGIN and the lock, the newest event, the states, the receipts.
     let begin = client.batch_execute(BEGIN_LOCKED);
     let last = client.query_opt(&s_last, &[]);
     let state_params: [&(dyn ToSql + Sync); 3] = [&ts, &us, &aps];
     let states = client.query(&s_states, &state_params);
+    let receipt_params: [&(dyn ToSql + Sync); 2] = [&rts, &rks];
     type Flight<'f> =
         std::pin::Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + 'f>>;
-    let flight: Vec<Flight<'_>> = vec![
+    let mut flight: Vec<Flight<'_>> = vec![
         Box::pin(async move { begin.await.map(|()| Vec::new()) }),
         Box::pin(async move { last.await.map(|r| r.into_iter().collect()) }),
         Box::pin(states),
     ];
-    let read: Result<((i64, i64), ()), Fail> = async {
+    if let Some(s) = &s_receipts {
+        flight.push(Box::pin(client.query(s, &receipt_params)));
+    }
+    type Read = ((i64, i64), HashMap<(String, String), StoredReceipt>);
+    let read: Result<Read, Fail> = async {
         let mut results = join_all(flight).await.into_iter();
         let mut next = || results.next().unwrap_or_else(|| Ok(Vec::new()));
-        let (r_begin, r_last, r_states) = (next(), next(), next());
+        let (r_begin, r_last, r_states, r_receipts) = (next(), next(), next(), next());
         r_begin?;
         let last = last_of(r_last?.into_iter().next())?;
         absorb_states(r_states?, want.clone(), &mut touched)?;
-        Ok((last, ()))
+        let mut found = HashMap::new();
+        for r in &r_receipts? {
+            let tenant: String = get(r, 0, "receipts", "?", "tenant")?;
+            let stored = receipt_from_row(r, 1)?;
+            found.insert((tenant, stored.receipt.key.clone()), stored);
+        }
+        Ok((last, found))
     }
     .await;
-    let last = match read {
-        Ok((last, ())) => last,
+    let (mut cursor, mut seen) = match read {
+        Ok(v) => v,
         Err(e) => {
             // Leave no transaction open on a connection that goes back to the pool.
             let _ = client.batch_execute("ROLLBACK").await;
             return Err(e);
         }
     };
-    let (out, cols) = place_events(batches, &mut touched, last);
+    let mut out = Vec::with_capacity(batches.len());
+    let mut cols = EventColumns::default();
+    let mut receipts = ReceiptColumns::default();
+    for b in batches {
+        if let Some(r) = &b.receipt
+            && let Some(first) = seen.get(&(b.tenant.clone(), r.key.clone()))
+        {
+            out.push(Committed::Duplicate(first.clone()));
+            continue;
+        }
+        let stored = place_batch(&b.tenant, b.events, &mut touched, &mut cursor, &mut cols);
+        if let Some(receipt) = b.receipt {
+            let r = StoredReceipt {
+                receipt,
+                seqs: crate::seq_range(&stored),
+            };
+            receipts.push(&b.tenant, &r);
+            seen.insert((b.tenant, r.receipt.key.clone()), r);
+        }
+        out.push(Committed::Appended(stored));
+    }
     let writes = StateWrites::of(&touched);
     // Flight 2: every write, then COMMIT.
     let insert_params = cols.params();
+    let receipt_params = receipts.params();
     let mut prepared = Vec::new();
     for (sql, params) in writes.statements() {
         // Cached above: no round trip here.
@@ -1284,6 +1439,11 @@ async fn append_pipelined(
     for (s, params) in &prepared {
         let s = s.clone();
         flight.push(Box::pin(async move { client.execute(&s, params).await }));
+    }
+    if let Some(s) = &s_insert_receipts
+        && !receipts.key.is_empty()
+    {
+        flight.push(Box::pin(client.execute(s, &receipt_params)));
     }
     flight.push(Box::pin(async move {
         client.batch_execute("COMMIT").await.map(|()| 0)
@@ -1301,6 +1461,90 @@ async fn append_pipelined(
         }
     }
     Ok(out)
+}
+
+/// A receipt from a row whose columns from `first` on are `key, fingerprint, user_id, app,
+/// status, body, first_seq, last_seq, at`.
+fn receipt_from_row(r: &Row, first: usize) -> Result<StoredReceipt, StoreError> {
+    let t = "receipts";
+    let key: String = get(r, first, t, "?", "key")?;
+    let n = key.as_str();
+    let bad = |column: &'static str, v: i64| StoreError::BadValue {
+        table: t,
+        row: n.to_string(),
+        column,
+        value: v.to_string(),
+    };
+    let status: i32 = get(r, first + 4, t, n, "status")?;
+    let status = u16::try_from(status).map_err(|_| bad("status", i64::from(status)))?;
+    let seq = |i: usize, column: &'static str| -> Result<Option<u64>, StoreError> {
+        match get::<Option<i64>>(r, i, t, n, column)? {
+            None => Ok(None),
+            Some(v) => u64::try_from(v).map(Some).map_err(|_| bad(column, v)),
+        }
+    };
+    let seqs = match (seq(first + 6, "first_seq")?, seq(first + 7, "last_seq")?) {
+        (Some(f), Some(l)) => Some((f, l)),
+        _ => None,
+    };
+    Ok(StoredReceipt {
+        receipt: Receipt {
+            fingerprint: get(r, first + 1, t, n, "fingerprint")?,
+            user: get(r, first + 2, t, n, "user_id")?,
+            app: get(r, first + 3, t, n, "app")?,
+            status,
+            body: get(r, first + 5, t, n, "body")?,
+            at: get(r, first + 8, t, n, "at")?,
+            key,
+        },
+        seqs,
+    })
+}
+
+/// The receipts of one insert, column by column.
+#[derive(Default)]
+struct ReceiptColumns {
+    tenant: Vec<String>,
+    key: Vec<String>,
+    fingerprint: Vec<String>,
+    user: Vec<String>,
+    app: Vec<String>,
+    status: Vec<i32>,
+    body: Vec<String>,
+    first: Vec<Option<i64>>,
+    last: Vec<Option<i64>>,
+    at: Vec<i64>,
+}
+
+impl ReceiptColumns {
+    fn push(&mut self, tenant: &str, s: &StoredReceipt) {
+        let r = &s.receipt;
+        self.tenant.push(tenant.to_string());
+        self.key.push(r.key.clone());
+        self.fingerprint.push(r.fingerprint.clone());
+        self.user.push(r.user.clone());
+        self.app.push(r.app.clone());
+        self.status.push(i32::from(r.status));
+        self.body.push(r.body.clone());
+        self.first.push(s.seqs.map(|(f, _)| f as i64));
+        self.last.push(s.seqs.map(|(_, l)| l as i64));
+        self.at.push(r.at);
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 10] {
+        [
+            &self.tenant,
+            &self.key,
+            &self.fingerprint,
+            &self.user,
+            &self.app,
+            &self.status,
+            &self.body,
+            &self.first,
+            &self.last,
+            &self.at,
+        ]
+    }
 }
 
 const BEGIN_LOCKED: &str = "BEGIN; LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";

@@ -10,7 +10,10 @@
 //! * `manifests(tenant, app, body, updated)`: the app declarations registered through the
 //!   service (a JSON document the store does not interpret);
 //! * `apps(tenant, user, app, privacy_refused_at)`: one row per (user, app) with events, holding the
-//!   rest of [`AppState`] (the privacy-refusal time of R28). Written only when it changes.
+//!   rest of [`AppState`] (the privacy-refusal time of R28). Written only when it changes;
+//! * `receipts(tenant, key, …)` (schema 4): what each keyed request (a prompt's answer, an
+//!   `Idempotency-Key`) answered, written in the transaction of its decision ([`crate::Receipt`]);
+//!   never changed (triggers refuse UPDATE and DELETE).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,11 +23,11 @@ use std::time::Duration;
 use miniperm_core::{AppState, ConsentEvent, Subject, Value};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
-use crate::StoreError;
 use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
+use crate::{Batch, Committed, Receipt, StoreError, StoredReceipt, Versioned};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of a miniperm database: "mpr1".
 pub const APPLICATION_ID: i64 = 0x6d70_7231;
@@ -112,6 +115,25 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         updated INTEGER NOT NULL,
         PRIMARY KEY (tenant, app)
     ) WITHOUT ROWID;",
+    // 3 -> 4: receipts of keyed requests (a prompt's answer, an `Idempotency-Key`), written in
+    // the transaction of the decision they answered, so a retry learns what was committed.
+    "CREATE TABLE receipts (
+        tenant      TEXT    NOT NULL,
+        key         TEXT    NOT NULL,
+        fingerprint TEXT    NOT NULL,
+        user        TEXT    NOT NULL,
+        app         TEXT    NOT NULL,
+        status      INTEGER NOT NULL,
+        body        TEXT    NOT NULL,
+        first_seq   INTEGER,
+        last_seq    INTEGER,
+        at          INTEGER NOT NULL,
+        PRIMARY KEY (tenant, key)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+        BEGIN SELECT RAISE(ABORT, 'receipts are never changed'); END;
+    CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+        BEGIN SELECT RAISE(ABORT, 'receipts are never changed'); END;",
 ];
 
 /// The tenant the CLI's own commands act as.
@@ -364,11 +386,38 @@ impl SqliteStore {
 
     /// [`SqliteStore::append_batches_in`], with `PRAGMA data_version` read inside the write
     /// transaction, before its writes: what other connections had committed when it began.
-    #[allow(clippy::type_complexity)]
     pub fn append_batches_versioned(
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
-    ) -> Result<(Result<Option<i64>, StoreError>, Vec<Vec<ConsentEvent>>), StoreError> {
+    ) -> Result<Versioned<Vec<Vec<ConsentEvent>>>, StoreError> {
+        let batches = batches
+            .into_iter()
+            .map(|(tenant, events)| Batch {
+                tenant,
+                events,
+                receipt: None,
+            })
+            .collect();
+        let (version, out) = self.append_receipted(batches)?;
+        let out = out
+            .into_iter()
+            .map(|c| match c {
+                Committed::Appended(events) => events,
+                // Only a batch with a receipt can be a duplicate.
+                Committed::Duplicate(_) => Vec::new(),
+            })
+            .collect();
+        Ok((version, out))
+    }
+
+    /// Group commit with receipts ([`crate::Backend::append_receipted`]): one IMMEDIATE
+    /// transaction (the file's writer lock) that reads `PRAGMA data_version` first, then for
+    /// each batch looks its receipt's key up, and appends the batch and stores the receipt
+    /// only when the key is new.
+    pub fn append_receipted(
+        &mut self,
+        batches: Vec<Batch>,
+    ) -> Result<Versioned<Vec<Committed>>, StoreError> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -382,11 +431,53 @@ impl SqliteStore {
         let mut out = Vec::with_capacity(batches.len());
         // The newest `at`, read once for the whole batch.
         let mut last_at = None;
-        for (tenant, events) in batches {
-            out.push(append_in(&tx, &path, &tenant, events, None, &mut last_at)?);
+        for b in batches {
+            if let Some(r) = &b.receipt
+                && let Some(first) = read_receipt(&tx, &path, &b.tenant, &r.key)?
+            {
+                out.push(Committed::Duplicate(first));
+                continue;
+            }
+            let events = append_in(&tx, &path, &b.tenant, b.events, None, &mut last_at)?;
+            if let Some(r) = &b.receipt {
+                let (first, last) = match crate::seq_range(&events) {
+                    Some((f, l)) => (Some(f as i64), Some(l as i64)),
+                    None => (None, None),
+                };
+                tx.prepare_cached(
+                    "INSERT INTO receipts (tenant, key, fingerprint, user, app, status, body,
+                         first_seq, last_seq, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        b.tenant,
+                        r.key,
+                        r.fingerprint,
+                        r.user,
+                        r.app,
+                        r.status,
+                        r.body,
+                        first,
+                        last,
+                        r.at
+                    ])
+                })
+                .map_err(|e| sql_err(&path, e))?;
+            }
+            out.push(Committed::Appended(events));
         }
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok((version, out))
+    }
+
+    /// The receipt stored under (`tenant`, `key`), if any.
+    pub fn receipt_in(
+        &mut self,
+        tenant: &str,
+        key: &str,
+    ) -> Result<Option<StoredReceipt>, StoreError> {
+        read_receipt(&self.conn, &self.path, tenant, key)
     }
 
     /// Every (tenant, user, app) with an `apps` row, in one read transaction: `sized` gets their
@@ -710,6 +801,62 @@ fn read_state(
     Ok((AppState::from_entries(entries, refused), known))
 }
 
+/// The receipt stored under (`tenant`, `key`), read on `conn` (inside a transaction or not).
+fn read_receipt(
+    conn: &Connection,
+    path: &Path,
+    tenant: &str,
+    key: &str,
+) -> Result<Option<StoredReceipt>, StoreError> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT fingerprint, user, app, status, body, first_seq, last_seq, at
+             FROM receipts WHERE tenant = ?1 AND key = ?2",
+        )
+        .map_err(|e| sql_err(path, e))?;
+    let mut rows = st
+        .query(params![tenant, key])
+        .map_err(|e| sql_err(path, e))?;
+    let Some(row) = rows.next().map_err(|e| sql_err(path, e))? else {
+        return Ok(None);
+    };
+    let r = Reader {
+        row,
+        table: "receipts",
+        name: key.to_string(),
+    };
+    let status = r.int(3, "status")?;
+    let bad = |column: &'static str, v: i64| StoreError::BadValue {
+        table: "receipts",
+        row: key.to_string(),
+        column,
+        value: v.to_string(),
+    };
+    let status = u16::try_from(status).map_err(|_| bad("status", status))?;
+    let seq = |i: usize, column: &'static str| -> Result<Option<u64>, StoreError> {
+        match r.opt_int(i, column)? {
+            None => Ok(None),
+            Some(v) => u64::try_from(v).map(Some).map_err(|_| bad(column, v)),
+        }
+    };
+    let seqs = match (seq(5, "first_seq")?, seq(6, "last_seq")?) {
+        (Some(f), Some(l)) => Some((f, l)),
+        _ => None,
+    };
+    Ok(Some(StoredReceipt {
+        receipt: Receipt {
+            key: key.to_string(),
+            fingerprint: r.text(0, "fingerprint")?,
+            user: r.text(1, "user")?,
+            app: r.text(2, "app")?,
+            status,
+            body: r.text(4, "body")?,
+            at: r.int(7, "at")?,
+        },
+        seqs,
+    }))
+}
+
 /// Rewrites the state rows that differ between `before` and `after`, and the `apps` row.
 fn write_state(
     conn: &Connection,
@@ -862,7 +1009,7 @@ crate::backend_by_inherent!(SqliteStore, {
     fn append_batches_versioned(
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
-    ) -> Result<(Result<Option<i64>, StoreError>, Vec<Vec<ConsentEvent>>), StoreError> {
+    ) -> Result<Versioned<Vec<Vec<ConsentEvent>>>, StoreError> {
         SqliteStore::append_batches_versioned(self, batches)
     }
     fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
