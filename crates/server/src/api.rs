@@ -17,12 +17,14 @@ use miniperm_core::{
     Request, Scope, SettingChange, SettingsPage, Subject, SystemSwitches, Value, Via,
     apply_settings, auth_setting, drive, explain, setting_result,
 };
+use miniperm_store::{Committed, Receipt, StoredReceipt};
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::error::ApiError;
 use crate::keys::hash_secret;
+use crate::retry::{IdemKey, answer_family, idem_key, prompt_key};
 use crate::{
     BODY_LIMIT, PROMPT_TTL, Pending, REQUEST_TIMEOUT, Service, SettingsSession, new_id, now_ms,
 };
@@ -168,7 +170,7 @@ where
                 Ok(fut) => match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
                     Ok(Ok(r)) => r,
                     Ok(Err(never)) => match never {},
-                    Err(_) => ApiError::Unavailable.into_response(),
+                    Err(_) => ApiError::Timeout(REQUEST_TIMEOUT.as_secs()).into_response(),
                 },
             };
             let status = res.status().as_u16();
@@ -326,6 +328,15 @@ impl Service {
         }
     }
 
+    /// The events of `changes` for (app, user), stamped now.
+    fn events(&self, app: &str, user: &str, changes: Vec<Change>) -> Vec<ConsentEvent> {
+        let meta = self.meta(app, user);
+        changes
+            .into_iter()
+            .map(|c| ConsentEvent::new(&meta, c))
+            .collect()
+    }
+
     async fn write(
         &self,
         tenant: &str,
@@ -333,12 +344,142 @@ impl Service {
         user: &str,
         changes: Vec<Change>,
     ) -> Result<Vec<ConsentEvent>, ApiError> {
-        let meta = self.meta(app, user);
-        let events = changes
-            .into_iter()
-            .map(|c| ConsentEvent::new(&meta, c))
-            .collect();
+        let events = self.events(app, user, changes);
         self.writer.append(tenant, events).await
+    }
+
+    /// The receipt stored under (`tenant`, `key`): read through a reader connection (on
+    /// PostgreSQL a pooled connection to the current primary).
+    fn receipt(&self, tenant: &str, key: &str) -> Result<Option<StoredReceipt>, ApiError> {
+        self.read(|s| s.receipt_in(tenant, key))
+    }
+
+    fn forget_prompt(&self, id: &str) {
+        if let Ok(mut p) = self.prompts.lock() {
+            p.remove(id);
+        }
+    }
+}
+
+/// A JSON answer with exactly these bytes (a repeat of a keyed request gets the same bytes).
+fn json_answer(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `base` (a JSON object) with the stored `events` added: the answer of a DELETE.
+fn with_events(base: &str, events: &[ConsentEvent]) -> String {
+    let mut v: serde_json::Map<String, JsonValue> = serde_json::from_str(base).unwrap_or_default();
+    v.insert(
+        "events".into(),
+        serde_json::to_value(events).unwrap_or(JsonValue::Null),
+    );
+    JsonValue::Object(v).to_string()
+}
+
+/// How a keyed request is recognised when it comes again.
+struct Keyed {
+    /// The receipt key (`prompt:ID`, `key:K`).
+    key: String,
+    /// What it asked: a repeat must ask the same.
+    fingerprint: String,
+    /// `prompt` or `key`, for metrics.
+    kind: &'static str,
+    /// The prompt id or the `Idempotency-Key`, for messages.
+    shown: String,
+    /// The answer carries the decision's stored events (DELETE).
+    with_events: bool,
+}
+
+impl Keyed {
+    fn idem(key: String, fingerprint: JsonValue, with_events: bool) -> Keyed {
+        Keyed {
+            key: idem_key(&key),
+            fingerprint: fingerprint.to_string(),
+            kind: "key",
+            shown: key,
+            with_events,
+        }
+    }
+}
+
+/// A decision's answer, built before its commit (a keyed request stores it as its receipt).
+struct Answered {
+    status: u16,
+    body: String,
+    /// The prompt this answer registered (202).
+    prompt: Option<String>,
+}
+
+/// The answer of a repeated keyed request: the first answer again (its events read back from
+/// the log when the answer carries them), or 409 when it asks for something else.
+fn replay(
+    svc: &Service,
+    tenant: &str,
+    first: &StoredReceipt,
+    k: &Keyed,
+) -> Result<Response, ApiError> {
+    let r = &first.receipt;
+    if r.fingerprint != k.fingerprint {
+        return Err(ApiError::Conflict(match k.kind {
+            "prompt" => format!(
+                "prompt `{}` was already answered `{}`: a different answer cannot replace it",
+                k.shown, r.fingerprint
+            ),
+            _ => format!(
+                "`Idempotency-Key` `{}` was already used for another request: {}",
+                k.shown, r.fingerprint
+            ),
+        }));
+    }
+    svc.metrics.replay(k.kind);
+    if !k.with_events {
+        return Ok(json_answer(r.status, r.body.clone()));
+    }
+    let events = match first.seqs {
+        None => Vec::new(),
+        Some((from, to)) => svc
+            .read(|s| s.log_in(tenant, &r.user, &r.app))?
+            .into_iter()
+            .filter(|e| e.seq >= from && e.seq <= to)
+            .collect(),
+    };
+    Ok(json_answer(r.status, with_events(&r.body, &events)))
+}
+
+/// Commits a keyed request's events with its receipt. The outer error is a failed commit (its
+/// outcome may be unknown: the caller keeps what a retry needs); the inner result is the
+/// answer, which is the first answer again when an earlier attempt had committed the key.
+async fn commit_keyed(
+    svc: &Service,
+    tenant: &str,
+    (app, user): (&str, &str),
+    k: &Keyed,
+    events: Vec<ConsentEvent>,
+    a: Answered,
+) -> Result<Result<Response, ApiError>, ApiError> {
+    let receipt = Receipt {
+        key: k.key.clone(),
+        fingerprint: k.fingerprint.clone(),
+        user: user.to_string(),
+        app: app.to_string(),
+        status: a.status,
+        body: a.body.clone(),
+        at: now_ms(),
+    };
+    match svc.writer.commit(tenant, events, Some(receipt)).await? {
+        Committed::Appended(stored) => Ok(Ok(if k.with_events {
+            json_answer(a.status, with_events(&a.body, &stored))
+        } else {
+            json_answer(a.status, a.body)
+        })),
+        Committed::Duplicate(first) => {
+            // The prompt this attempt registered is not the one the first answer named.
+            if let Some(id) = &a.prompt {
+                svc.forget_prompt(id);
+            }
+            Ok(replay(svc, tenant, &first, k))
+        }
     }
 }
 
@@ -411,17 +552,16 @@ fn prompt_json(svc: &Service, manifest: &Manifest, id: &str, ask: &Ask) -> JsonV
     }})
 }
 
-/// Writes a driven call's changes, then answers 200 (result) or 202 (a new pending prompt).
-async fn finish(
+/// A driven call's answer: 200 with the result, or 202 with a new pending prompt. The prompt
+/// is registered here, before the commit, so that a retry after a commit whose answer was lost
+/// finds the prompt its receipt names.
+fn answer_of(
     svc: &Service,
-    tenant: &str,
-    app: &str,
-    user: &str,
+    (tenant, app, user): (&str, &str, &str),
     req: Request,
     manifest: &Manifest,
-    driven: Driven,
-) -> Result<Response, ApiError> {
-    svc.write(tenant, app, user, driven.changes).await?;
+    driven: &Driven,
+) -> Result<Answered, ApiError> {
     if let Some(ask) = driven.waiting {
         let id = new_id("p_");
         let body = prompt_json(svc, manifest, &id, &ask);
@@ -430,10 +570,10 @@ async fn finish(
             let now = Instant::now();
             // Expired prompts are swept every 1024 new ones (not on every insert: O(n)).
             if p.len() % 1024 == 1023 {
-                p.retain(|_, v| v.expires > now);
+                p.retain(|_, v| v.alive(now));
             }
             if p.len() >= crate::MAX_PENDING {
-                p.retain(|_, v| v.expires > now);
+                p.retain(|_, v| v.alive(now));
                 if p.len() >= crate::MAX_PENDING {
                     return Err(ApiError::Conflict(format!(
                         "too many prompts waiting for an answer (at most {})",
@@ -442,7 +582,7 @@ async fn finish(
                 }
             }
             p.insert(
-                id,
+                id.clone(),
                 Pending {
                     tenant: tenant.to_string(),
                     app: app.to_string(),
@@ -450,11 +590,16 @@ async fn finish(
                     req,
                     ask,
                     expires: now + PROMPT_TTL,
+                    tried: false,
                 },
             );
         }
         svc.metrics.decision("prompt");
-        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+        return Ok(Answered {
+            status: 202,
+            body: body.to_string(),
+            prompt: Some(id),
+        });
     }
     let body = match driven.result {
         Ok(()) => {
@@ -475,30 +620,76 @@ async fn finish(
             JsonValue::Object(m)
         }
     };
-    Ok(Json(body).into_response())
+    Ok(Answered {
+        status: 200,
+        body: body.to_string(),
+        prompt: None,
+    })
+}
+
+/// Writes a driven call's changes, then answers 200 (result) or 202 (a new pending prompt).
+async fn finish(
+    svc: &Service,
+    (tenant, app, user): (&str, &str, &str),
+    req: Request,
+    manifest: &Manifest,
+    driven: Driven,
+) -> Result<Response, ApiError> {
+    let a = answer_of(svc, (tenant, app, user), req, manifest, &driven)?;
+    if let Err(e) = svc.write(tenant, app, user, driven.changes).await {
+        if let Some(id) = &a.prompt {
+            svc.forget_prompt(id);
+        }
+        return Err(e);
+    }
+    Ok(json_answer(a.status, a.body))
 }
 
 /// `wx.authorize` for one user of one app.
 #[utoipa::path(post, path = "/v1/apps/{appid}/users/{user}/authorize",
-    params(("appid" = String, Path), ("user" = String, Path)),
+    params(("appid" = String, Path), ("user" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Makes a repeat of this request safe: the first answer comes back (200/202, same body) and nothing is decided twice; the same key on a different request is 409. 1 to 255 visible ASCII characters, per tenant.")),
     request_body = AuthorizeBody,
     responses(
         (status = 200, description = "the result: `errMsg` and, on failure, `errno`"),
         (status = 202, description = "`{\"prompt\": {\"id\", \"kind\", \"scope\", \"desc\", \"answers\"}}`: the host must show it"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 409, body = ErrorBody, description = "the Idempotency-Key was used for another request"),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "the outcome is unknown: repeat the request as it was")))]
 async fn authorize(
     State(svc): Svc,
     Extension(Tenant(tenant)): Extension<Tenant>,
+    IdemKey(idem): IdemKey,
     Path((app, user)): Path<(String, String)>,
     body: Body<AuthorizeBody>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
+    let who = (tenant.as_str(), app.as_str(), user.as_str());
+    let Some(idem) = idem else {
+        let manifest = svc.manifest(&tenant, &app)?;
+        let mut state = svc.state(&tenant, &app, &user)?;
+        let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
+        let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
+        return finish(&svc, who, req, &manifest, driven).await;
+    };
+    let k = Keyed::idem(
+        idem,
+        json!(["authorize", app, user, body.scope, body.gesture]),
+        false,
+    );
+    let _one = svc.locks.lock(&tenant, &k.key).await?;
+    if let Some(first) = svc.receipt(&tenant, &k.key)? {
+        return replay(&svc, &tenant, &first, &k);
+    }
     let manifest = svc.manifest(&tenant, &app)?;
     let mut state = svc.state(&tenant, &app, &user)?;
     let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
     let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
-    finish(&svc, &tenant, &app, &user, req, &manifest, driven).await
+    let a = answer_of(&svc, who, req, &manifest, &driven)?;
+    let events = svc.events(&app, &user, driven.changes);
+    commit_keyed(&svc, &tenant, (&app, &user), &k, events, a).await?
 }
 
 fn parse_answer(ask: &Ask, s: &str) -> Option<Answer> {
@@ -513,16 +704,21 @@ fn parse_answer(ask: &Ask, s: &str) -> Option<Answer> {
     })
 }
 
-/// Answers a pending prompt; the decision is durable before the answer is sent.
+/// Answers a pending prompt; the decision is durable before the answer is sent. Idempotent:
+/// the same answer again gets the committed result (200, the same body), a different answer
+/// to an answered prompt is 409, and a prompt neither waiting nor answered is 404
+/// `unknown_prompt` (ask again).
 #[utoipa::path(post, path = "/v1/prompts/{id}",
     params(("id" = String, Path)),
     request_body = AnswerBody,
     responses(
-        (status = 200, description = "the authorize result, durable"),
+        (status = 200, description = "the authorize result, durable; a repeat of the same answer gets the same body"),
         (status = 202, description = "the answer led to a further prompt (privacy, then scope, then OS)"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "`unknown_prompt`: not waiting (expired, or the service restarted) and no answer recorded: call authorize again"),
+        (status = 409, body = ErrorBody, description = "the prompt was already answered differently, or the answer does not fit it"),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "the outcome is unknown: repeat the same answer")))]
 async fn answer_prompt(
     State(svc): Svc,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -530,26 +726,48 @@ async fn answer_prompt(
     body: Body<AnswerBody>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let pending = {
-        let mut p = svc.prompts.lock().map_err(|_| ApiError::Unavailable)?;
-        match p.get(&id) {
-            Some(v) if v.tenant == tenant && v.expires > Instant::now() => {}
-            _ => return Err(ApiError::not_found("prompt", &id)),
-        }
-        let Some(v) = p.get(&id) else {
-            return Err(ApiError::not_found("prompt", &id));
-        };
-        let answer = parse_answer(&v.ask, &body.answer)
-            .filter(|a| answers_for(&v.ask, &svc.profile).contains(a))
-            .ok_or_else(|| {
-                ApiError::Conflict(format!("answer `{}` does not fit this prompt", body.answer))
-            })?;
-        let v = p
-            .remove(&id)
-            .ok_or_else(|| ApiError::not_found("prompt", &id))?;
-        (v, answer)
+    let k = Keyed {
+        key: prompt_key(&id),
+        fingerprint: answer_family(&body.answer)
+            .unwrap_or(body.answer.as_str())
+            .to_string(),
+        kind: "prompt",
+        shown: id.clone(),
+        with_events: false,
     };
-    let (p, answer) = pending;
+    let _one = svc.locks.lock(&tenant, &k.key).await?;
+    let waiting = {
+        let p = svc.prompts.lock().map_err(|_| ApiError::Unavailable)?;
+        let now = Instant::now();
+        p.get(&id)
+            .filter(|v| v.tenant == tenant && v.alive(now))
+            .cloned()
+    };
+    let Some(p) = waiting else {
+        // Answered, expired or forgotten by a restart: the store knows whether an answer was
+        // recorded.
+        return match svc.receipt(&tenant, &k.key)? {
+            Some(first) => replay(&svc, &tenant, &first, &k),
+            None => Err(ApiError::UnknownPrompt(id)),
+        };
+    };
+    let answer = parse_answer(&p.ask, &body.answer)
+        .filter(|a| answers_for(&p.ask, &svc.profile).contains(a))
+        .ok_or_else(|| {
+            ApiError::Conflict(format!("answer `{}` does not fit this prompt", body.answer))
+        })?;
+    // An earlier attempt failed: did it commit? (On PostgreSQL: asked of the current primary.)
+    if p.tried
+        && let Some(first) = svc.receipt(&tenant, &k.key)?
+    {
+        svc.forget_prompt(&id);
+        return replay(&svc, &tenant, &first, &k);
+    }
+    if let Ok(mut m) = svc.prompts.lock()
+        && let Some(v) = m.get_mut(&id)
+    {
+        v.tried = true;
+    }
     let manifest = svc.manifest(&tenant, &p.app)?;
     let mut state = svc.state(&tenant, &p.app, &p.user)?;
     let mut once = Some(answer);
@@ -557,7 +775,12 @@ async fn answer_prompt(
         if *ask == p.ask { once.take() } else { None }
     })
     .map_err(core_err)?;
-    finish(&svc, &tenant, &p.app, &p.user, p.req, &manifest, driven).await
+    let a = answer_of(&svc, (&tenant, &p.app, &p.user), p.req, &manifest, &driven)?;
+    let events = svc.events(&p.app, &p.user, driven.changes);
+    // A failed commit keeps the prompt (tried): the retry asks the store what happened.
+    let out = commit_keyed(&svc, &tenant, (&p.app, &p.user), &k, events, a).await?;
+    svc.forget_prompt(&id);
+    out
 }
 
 /// `wx.getSetting`.
@@ -646,6 +869,7 @@ async fn open_session(
                 app,
                 user,
                 expires: now + PROMPT_TTL,
+                closed: None,
             },
         );
     }
@@ -657,27 +881,46 @@ async fn open_session(
 fn session(svc: &Service, tenant: &str, id: &str) -> Result<SettingsSession, ApiError> {
     let m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
     match m.get(id) {
-        Some(s) if s.tenant == tenant && s.expires > Instant::now() => Ok(s.clone()),
-        _ => Err(ApiError::not_found("settings session", id)),
+        Some(s) if s.tenant == tenant && s.expires > Instant::now() && s.closed.is_none() => {
+            Ok(s.clone())
+        }
+        _ => Err(ApiError::UnknownSession(id.to_string())),
     }
 }
 
-/// Switches scopes on the open settings page; each change is durable before the answer.
+/// Switches scopes on the open settings page; each change is durable before the answer. A
+/// repeat sets the same switches again, which records nothing new; with an `Idempotency-Key`
+/// it gets the first answer again.
 #[utoipa::path(patch, path = "/v1/settings-sessions/{id}",
-    params(("id" = String, Path)),
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "A repeat with the same key gets the first answer (same body) and records nothing; the same key on a different request is 409.")),
     request_body(content = Object, description = "`{\"scope.userLocation\": true}`"),
     responses(
         (status = 200, description = "the rows after the change"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "`unknown_session`: open a new settings session"),
+        (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "the outcome is unknown: repeat the request as it was")))]
 async fn patch_session(
     State(svc): Svc,
     Extension(Tenant(tenant)): Extension<Tenant>,
+    IdemKey(idem): IdemKey,
     Path(id): Path<String>,
     body: Body<BTreeMap<String, bool>>,
-) -> Result<Json<JsonValue>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(body) = body?;
+    let k = idem.map(|key| Keyed::idem(key, json!(["settings-session", id, body]), false));
+    let _one = match &k {
+        Some(k) => Some(svc.locks.lock(&tenant, &k.key).await?),
+        None => None,
+    };
+    if let Some(k) = &k
+        && let Some(first) = svc.receipt(&tenant, &k.key)?
+    {
+        return replay(&svc, &tenant, &first, k);
+    }
     let s = session(&svc, &tenant, &id)?;
     let changes = body
         .iter()
@@ -690,56 +933,107 @@ async fn patch_session(
     let manifest = svc.manifest(&tenant, &s.app)?;
     let state = svc.state(&tenant, &s.app, &s.user)?;
     let out = apply_settings(&state, &manifest, &changes, true).map_err(core_err)?;
-    svc.write(&tenant, &s.app, &s.user, out).await?;
-    let state = svc.state(&tenant, &s.app, &s.user)?;
-    Ok(Json(
-        json!({"id": id, "rows": rows_json(&state, &manifest)}),
-    ))
+    let mut after = state;
+    for c in &out {
+        after.apply_change(c.subject, c.to, c.via, now_ms());
+    }
+    let answer = json!({"id": id, "rows": rows_json(&after, &manifest)}).to_string();
+    let events = svc.events(&s.app, &s.user, out);
+    match k {
+        None => {
+            svc.writer.append(&tenant, events).await?;
+            Ok(json_answer(200, answer))
+        }
+        Some(k) => {
+            let a = Answered {
+                status: 200,
+                body: answer,
+                prompt: None,
+            };
+            commit_keyed(&svc, &tenant, (&s.app, &s.user), &k, events, a).await?
+        }
+    }
 }
 
-/// Leaves the settings page: openSetting's result.
+/// Leaves the settings page: openSetting's result. A repeated close gets the same answer.
 #[utoipa::path(post, path = "/v1/settings-sessions/{id}/close",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "`{\"authSetting\", \"errMsg\": \"openSetting:ok\"}`"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 200, description = "`{\"authSetting\", \"errMsg\": \"openSetting:ok\"}`; the same again for a repeated close"),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "`unknown_session`: its changes are kept; read them with getSetting"),
         (status = 429, body = ErrorBody)))]
 async fn close_session(
     State(svc): Svc,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
-) -> Result<Json<JsonValue>, ApiError> {
-    let s = session(&svc, &tenant, &id)?;
-    if let Ok(mut m) = svc.sessions.lock() {
-        m.remove(&id);
+) -> Result<Response, ApiError> {
+    let s = {
+        let m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+        match m.get(&id) {
+            Some(s) if s.tenant == tenant && s.expires > Instant::now() => s.clone(),
+            _ => return Err(ApiError::UnknownSession(id)),
+        }
+    };
+    if let Some(answer) = s.closed {
+        return Ok(json_answer(200, answer));
     }
     let state = svc.state(&tenant, &s.app, &s.user)?;
-    Ok(Json(setting_result(&state, "openSetting", false)))
+    let answer = setting_result(&state, "openSetting", false).to_string();
+    let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    let Some(open) = m.get_mut(&id) else {
+        return Err(ApiError::UnknownSession(id));
+    };
+    // A close that ran meanwhile answered first.
+    let answer = open.closed.get_or_insert(answer).clone();
+    // Kept a while to answer a repeated close.
+    open.expires = Instant::now() + PROMPT_TTL;
+    Ok(json_answer(200, answer))
 }
 
 /// Clear authorization data: every scope and the privacy consent back to unset (a `reset` event).
 #[utoipa::path(delete, path = "/v1/apps/{appid}/users/{user}/setting",
-    params(("appid" = String, Path), ("user" = String, Path)),
+    params(("appid" = String, Path), ("user" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "A repeat with the same key gets the first answer (same body, the same events) and appends nothing; without one, a repeat appends another reset event.")),
     responses(
         (status = 200, description = "`{\"authSetting\": {}, \"events\"}`"),
-        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "the outcome is unknown: repeat the request as it was")))]
 async fn clear_setting(
     State(svc): Svc,
     Extension(Tenant(tenant)): Extension<Tenant>,
+    IdemKey(idem): IdemKey,
     Path((app, user)): Path<(String, String)>,
-) -> Result<Json<JsonValue>, ApiError> {
-    to_unset(&svc, &tenant, &app, &user, Subject::All, Via::Reset).await
+) -> Result<Response, ApiError> {
+    to_unset(&svc, (&tenant, &app, &user), Subject::All, Via::Reset, idem).await
 }
 
 /// Writes one change back to unset (a reset, a removal) and answers the settings after it.
 async fn to_unset(
     svc: &Service,
-    tenant: &str,
-    app: &str,
-    user: &str,
+    (tenant, app, user): (&str, &str, &str),
     subject: Subject,
     via: Via,
-) -> Result<Json<JsonValue>, ApiError> {
+    idem: Option<String>,
+) -> Result<Response, ApiError> {
+    let k = idem.map(|key| {
+        Keyed::idem(
+            key,
+            json!(["delete-setting", app, user, subject.key()]),
+            true,
+        )
+    });
+    let _one = match &k {
+        Some(k) => Some(svc.locks.lock(tenant, &k.key).await?),
+        None => None,
+    };
+    if let Some(k) = &k
+        && let Some(first) = svc.receipt(tenant, &k.key)?
+    {
+        return replay(svc, tenant, &first, k);
+    }
     let c = Change {
         subject,
         from: Value::Unset,
@@ -749,27 +1043,51 @@ async fn to_unset(
         api: None,
         notice: None,
     };
-    let events = svc.write(tenant, app, user, vec![c]).await?;
-    let state = svc.state(tenant, app, user)?;
-    Ok(Json(
-        json!({"authSetting": auth_setting(&state), "events": events}),
-    ))
+    let mut after = svc.state(tenant, app, user)?;
+    after.apply_change(subject, Value::Unset, via, now_ms());
+    let base = json!({"authSetting": auth_setting(&after)}).to_string();
+    let events = svc.events(app, user, vec![c]);
+    match k {
+        None => {
+            let events = svc.writer.append(tenant, events).await?;
+            Ok(json_answer(200, with_events(&base, &events)))
+        }
+        Some(k) => {
+            let a = Answered {
+                status: 200,
+                body: base,
+                prompt: None,
+            };
+            commit_keyed(svc, tenant, (app, user), &k, events, a).await?
+        }
+    }
 }
 
 /// Removes one scope's record (back to unset, a `host` event).
 #[utoipa::path(delete, path = "/v1/apps/{appid}/users/{user}/setting/{scope}",
-    params(("appid" = String, Path), ("user" = String, Path), ("scope" = String, Path)),
+    params(("appid" = String, Path), ("user" = String, Path), ("scope" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "A repeat with the same key gets the first answer (same body, the same events) and appends nothing; without one, a repeat appends another event.")),
     responses(
         (status = 200, description = "`{\"authSetting\", \"events\"}`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "the outcome is unknown: repeat the request as it was")))]
 async fn remove_scope(
     State(svc): Svc,
     Extension(Tenant(tenant)): Extension<Tenant>,
+    IdemKey(idem): IdemKey,
     Path((app, user, scope)): Path<(String, String, String)>,
-) -> Result<Json<JsonValue>, ApiError> {
+) -> Result<Response, ApiError> {
     let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
-    to_unset(&svc, &tenant, &app, &user, Subject::Scope(s), Via::Host).await
+    to_unset(
+        &svc,
+        (&tenant, &app, &user),
+        Subject::Scope(s),
+        Via::Host,
+        idem,
+    )
+    .await
 }
 
 /// The consent log, oldest first.

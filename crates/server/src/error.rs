@@ -23,6 +23,21 @@ pub enum ApiError {
     RateLimited(u32),
     #[error("the service is shutting down")]
     Unavailable,
+    /// The request ran past [`crate::REQUEST_TIMEOUT`]: its outcome is unknown to the caller.
+    #[error(
+        "no answer within {0} s: the outcome is unknown; repeat the request as it was (prompt answers and requests with an Idempotency-Key get the committed result)"
+    )]
+    Timeout(u64),
+    /// A prompt that is not waiting here and whose answer the store never recorded.
+    #[error(
+        "no prompt `{0}` is waiting and no answer to it was recorded (it expired or the service restarted): call authorize again and show the prompt it returns"
+    )]
+    UnknownPrompt(String),
+    /// A settings session that is not open here.
+    #[error(
+        "no open settings session `{0}` (it expired, was closed, or the service restarted): open a new one; changes already answered 200 are kept"
+    )]
+    UnknownSession(String),
     #[error("store error: {0}")]
     Store(#[from] miniperm_store::StoreError),
     /// A failure of the service itself (the simulator's engine).
@@ -38,8 +53,10 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// A stable machine-readable code: `bad_request`, `unauthorized`, `not_found`, `conflict`,
-    /// `payload_too_large`, `rate_limited`, `unavailable`, `internal`.
+    /// A stable machine-readable code: `bad_request`, `unauthorized`, `not_found`,
+    /// `unknown_prompt` (404: not waiting, no answer recorded: ask again), `unknown_session`
+    /// (404: open a new settings session), `conflict`, `payload_too_large`, `rate_limited`,
+    /// `unavailable` (503: the outcome is unknown, repeat the request), `internal`.
     pub code: String,
     pub message: String,
 }
@@ -49,11 +66,13 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::UnknownPrompt(_) | ApiError::UnknownSession(_) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) if e.is_unreachable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -67,7 +86,9 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Unavailable => "unavailable",
+            ApiError::Unavailable | ApiError::Timeout(_) => "unavailable",
+            ApiError::UnknownPrompt(_) => "unknown_prompt",
+            ApiError::UnknownSession(_) => "unknown_session",
             ApiError::Store(e) if e.is_unreachable() => "unavailable",
             ApiError::Store(_) | ApiError::Internal(_) => "internal",
         }

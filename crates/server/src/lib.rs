@@ -7,7 +7,13 @@
 //! * Every decision that changes state is durable before its answer is sent: the events go
 //!   through one writer thread that commits concurrent decisions together ([`writer`]).
 //! * Pending prompts and settings sessions live in memory, keyed by tenant, and expire
-//!   ([`PROMPT_TTL`]); a restart forgets them (the host asks again).
+//!   ([`PROMPT_TTL`]); a restart forgets them (the host asks again). They outlive a failover of
+//!   the database (the process keeps them), and a prompt stays pending until its answer
+//!   committed.
+//! * Retries tell the truth ([`retry`]): a prompt's answer and every request sent with an
+//!   `Idempotency-Key` store a receipt with their decision, in the same transaction; a repeat
+//!   gets the first answer again (or 409 when it asks for something else), never a second
+//!   decision.
 //! * Apps have no project here: the permission desc of the authorize sheet comes from the app's
 //!   manifest, set with `PUT /v1/apps/{appid}/manifest` (app.json's `permission`,
 //!   `requiredPrivateInfos`, `requiredBackgroundModes`); kept in the store per tenant (it
@@ -22,8 +28,11 @@
 mod api;
 pub mod cache;
 mod error;
+#[doc(hidden)]
+pub mod faults;
 pub mod keys;
 mod metrics;
+pub mod retry;
 pub mod sim;
 pub mod writer;
 
@@ -66,6 +75,9 @@ pub struct Config {
     pub projects: Vec<PathBuf>,
     /// The clock simulator sessions expire by (tests pass a manual one).
     pub sim_clock: sim::Clock,
+    /// Faults the writer's store obeys (tests only: [`faults`]).
+    #[doc(hidden)]
+    pub faults: Option<Arc<faults::Faults>>,
 }
 
 impl Config {
@@ -86,6 +98,7 @@ impl Config {
             single_commit: false,
             projects: Vec::new(),
             sim_clock: sim::Clock::system(),
+            faults: None,
         }
     }
 }
@@ -99,6 +112,16 @@ pub(crate) struct Pending {
     pub req: Request,
     pub ask: Ask,
     pub expires: Instant,
+    /// An answer was attempted: whether it committed is for the store's receipts to tell.
+    pub tried: bool,
+}
+
+impl Pending {
+    /// Still answerable: not expired, or an answer was attempted (kept a little longer, so a
+    /// retry of an attempt still in the writer's queue cannot be told "no answer recorded").
+    pub fn alive(&self, now: Instant) -> bool {
+        self.expires > now || (self.tried && self.expires + 2 * REQUEST_TIMEOUT > now)
+    }
 }
 
 /// An open settings page (openSetting) of one (tenant, app, user).
@@ -108,6 +131,8 @@ pub(crate) struct SettingsSession {
     pub app: String,
     pub user: String,
     pub expires: Instant,
+    /// The close's answer once closed: a repeated close gets it again.
+    pub closed: Option<String>,
 }
 
 /// Shared state of the service.
@@ -118,6 +143,8 @@ pub struct Service {
     pub(crate) writer: writer::Writer,
     pub(crate) prompts: Mutex<HashMap<String, Pending>>,
     pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
+    /// One attempt at a time per receipt key ([`retry::KeyLocks`]).
+    pub(crate) locks: Arc<retry::KeyLocks>,
     pub(crate) profile: Profile,
     pub metrics: Arc<Metrics>,
     /// The state and key caches, and whether the API is open (no key needed: loopback and no
@@ -145,6 +172,9 @@ impl Service {
     pub fn start(cfg: &Config) -> Result<(Arc<Service>, std::thread::JoinHandle<()>), ApiError> {
         let mut reader = miniperm_store::open_backend(&cfg.target())?;
         let mut write = reader.another()?;
+        if let Some(f) = &cfg.faults {
+            write = faults::Faulty::wrap(write, f.clone());
+        }
         // Caches only where the store says when others wrote it (SQLite's data_version).
         let exact = write.data_version()?.is_some();
         let open = is_open(&cfg.listen, &mut *reader)?;
@@ -164,6 +194,7 @@ impl Service {
                 writer,
                 prompts: Mutex::new(HashMap::new()),
                 sessions: Mutex::new(HashMap::new()),
+                locks: Arc::new(retry::KeyLocks::default()),
                 profile: Profile::wechat(),
                 metrics,
                 caches,

@@ -49,6 +49,10 @@ struct Inner {
     requests: BTreeMap<String, BTreeMap<String, BTreeMap<u16, Histogram>>>,
     decisions: BTreeMap<String, u64>,
     batches: Histogram,
+    /// Repeats of keyed requests answered from their receipt, by route kind.
+    replays: BTreeMap<&'static str, u64>,
+    /// Group commits that failed (their callers got an error; the outcome may be unknown).
+    failed_commits: u64,
 }
 
 /// The service's counters. One mutex: updates are a few map operations.
@@ -90,6 +94,20 @@ impl Metrics {
                     m.decisions.insert(outcome.to_string(), 1);
                 }
             }
+        }
+    }
+
+    /// A repeat answered from the receipt of the first (`prompt`, `key`).
+    pub fn replay(&self, kind: &'static str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.replays.entry(kind).or_default() += 1;
+        }
+    }
+
+    /// A group commit failed.
+    pub fn failed_commit(&self) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.failed_commits += 1;
         }
     }
 
@@ -140,6 +158,19 @@ impl Metrics {
         out.push_str("# TYPE miniperm_commit_batch_jobs histogram\n");
         m.batches
             .render(&mut out, "miniperm_commit_batch_jobs", "", &BATCH_BUCKETS);
+        out.push_str(
+            "# HELP miniperm_commit_failures_total Group commits that failed (their callers got an error; retries learn the outcome from receipts).\n",
+        );
+        out.push_str("# TYPE miniperm_commit_failures_total counter\n");
+        let _ = writeln!(out, "miniperm_commit_failures_total {}", m.failed_commits);
+        out.push_str(
+            "# HELP miniperm_replays_total Repeated requests answered from the receipt of the first (kind: prompt, key).\n",
+        );
+        out.push_str("# TYPE miniperm_replays_total counter\n");
+        for kind in ["prompt", "key"] {
+            let n = m.replays.get(kind).copied().unwrap_or(0);
+            let _ = writeln!(out, "miniperm_replays_total{{kind=\"{kind}\"}} {n}");
+        }
         out
     }
 }

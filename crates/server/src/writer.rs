@@ -3,8 +3,10 @@
 //!
 //! The writer takes a job, then everything queued behind it (at most [`MAX_BATCH`] jobs; no
 //! waiting: the jobs that arrive while a batch commits form the next one), and commits them all
-//! with [`Backend::append_batches_versioned`]: ONE transaction, one fsync (SQLite; PostgreSQL:
-//! one multi-row insert). The writer does not know which store it drives: SQLite and PostgreSQL
+//! with [`Backend::append_receipted`]: ONE transaction, one fsync (SQLite; PostgreSQL: one
+//! multi-row insert). A job of a keyed request carries its [`Receipt`]; when the store already
+//! holds that key (a retry whose first attempt committed), the job writes nothing and its
+//! caller gets the first receipt ([`Committed::Duplicate`]). The writer does not know which store it drives: SQLite and PostgreSQL
 //! share this path. After the commit it applies the stored events to the caches
 //! ([`crate::cache`]: the states and the known keys), and only then sends each job's reply.
 //! Inside each batch's transaction (before its writes), and every [`FOREIGN_POLL`] while idle,
@@ -18,7 +20,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use miniperm_core::ConsentEvent;
-use miniperm_store::{Backend, StoreError};
+use miniperm_store::{Backend, Batch, Committed, Receipt, StoreError};
 use tokio::sync::oneshot;
 
 use crate::cache::{Bloom, Caches, FOREIGN_POLL, KNOWN_QUIET, state_key};
@@ -30,7 +32,8 @@ pub const MAX_BATCH: usize = 256;
 struct Job {
     tenant: String,
     events: Vec<ConsentEvent>,
-    reply: oneshot::Sender<Result<Vec<ConsentEvent>, crate::ApiError>>,
+    receipt: Option<Receipt>,
+    reply: oneshot::Sender<Result<Committed, crate::ApiError>>,
 }
 
 /// The sending side; cheap to clone.
@@ -66,10 +69,30 @@ impl Writer {
         if events.is_empty() {
             return Ok(events);
         }
+        match self.commit(tenant, events, None).await? {
+            Committed::Appended(events) => Ok(events),
+            // Only a job with a receipt can be a duplicate.
+            Committed::Duplicate(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// Appends `events` for `tenant` with the `receipt` of a keyed request, after their commit;
+    /// or, when the store already holds the receipt's key, writes nothing and returns the first
+    /// receipt. A job with a receipt is committed even without events (the answer is recorded).
+    pub async fn commit(
+        &self,
+        tenant: &str,
+        events: Vec<ConsentEvent>,
+        receipt: Option<Receipt>,
+    ) -> Result<Committed, crate::ApiError> {
+        if events.is_empty() && receipt.is_none() {
+            return Ok(Committed::Appended(events));
+        }
         let (reply, rx) = oneshot::channel();
         let sent = self.tx.send(Job {
             tenant: tenant.to_string(),
             events,
+            receipt,
             reply,
         });
         let out = match sent {
@@ -216,19 +239,24 @@ fn run(
             }
         }
         metrics.batch(jobs.len());
-        let batches: Vec<(String, Vec<ConsentEvent>)> = jobs
+        let batches: Vec<Batch> = jobs
             .iter_mut()
-            .map(|j| (j.tenant.clone(), std::mem::take(&mut j.events)))
+            .map(|j| Batch {
+                tenant: j.tenant.clone(),
+                events: std::mem::take(&mut j.events),
+                receipt: j.receipt.take(),
+            })
             .collect();
-        match store.append_batches_versioned(batches) {
+        match store.append_receipted(batches) {
             Ok((seen, stored)) => {
                 // The version seen inside the batch's transaction, before its writes: a
                 // foreign commit clears the caches before ours is applied to them.
                 foreign.observe(seen, &mut *store, &caches);
                 let batches = || {
-                    jobs.iter()
-                        .zip(&stored)
-                        .map(|(j, e)| (j.tenant.as_str(), e.as_slice()))
+                    jobs.iter().zip(&stored).map(|(j, c)| match c {
+                        Committed::Appended(e) => (j.tenant.as_str(), e.as_slice()),
+                        Committed::Duplicate(_) => (j.tenant.as_str(), &[][..]),
+                    })
                 };
                 // Both before any reply: an answered decision's key is known and its state
                 // cached.
@@ -241,6 +269,7 @@ fn run(
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");
+                metrics.failed_commit();
                 // Whatever the failed transaction touched is unknown now.
                 caches.states.clear();
                 foreign.unsure(&caches);

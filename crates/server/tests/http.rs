@@ -66,7 +66,20 @@ fn done_when_walk(srv: Server) {
         v,
         json!({"errMsg": "authorize:fail auth deny", "errno": 103})
     );
-    // the prompt is gone
+    // the same answer again (a retry): the committed result, nothing decided twice
+    let (st, v) = call(
+        a,
+        "POST",
+        &format!("/v1/prompts/{id}"),
+        None,
+        Some(r#"{"answer": "deny"}"#),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"errMsg": "authorize:fail auth deny", "errno": 103})
+    );
+    // a different answer to the answered prompt is a conflict
     let (st, v) = call(
         a,
         "POST",
@@ -74,8 +87,21 @@ fn done_when_walk(srv: Server) {
         None,
         Some(r#"{"answer": "allow"}"#),
     );
+    assert_eq!(st, 409, "{v}");
+    assert_eq!(
+        v["error"]["message"],
+        format!("prompt `{id}` was already answered `deny`: a different answer cannot replace it")
+    );
+    // a prompt that never was
+    let (st, v) = call(
+        a,
+        "POST",
+        "/v1/prompts/p_nothing",
+        None,
+        Some(r#"{"answer": "allow"}"#),
+    );
     assert_eq!(st, 404);
-    assert_eq!(v["error"]["code"], "not_found");
+    assert_eq!(v["error"]["code"], "unknown_prompt");
 
     // authorize again: remembered denial, no prompt
     let (st, v) = auth(loc);

@@ -137,12 +137,34 @@ pub fn call(
     key: Option<&str>,
     body: Option<&str>,
 ) -> (u16, Value) {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| ("Authorization", a))
+        .into_iter()
+        .collect();
+    let (status, text) = call_raw(addr, method, path, &headers, body);
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, v)
+}
+
+/// One request with extra headers; returns (status, the body's exact text).
+pub fn call_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     let body = body.unwrap_or("");
-    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -170,9 +192,7 @@ pub fn call(
         }
         rest = out;
     }
-    let text = String::from_utf8(rest).unwrap();
-    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, v)
+    (status, String::from_utf8(rest).unwrap())
 }
 
 /// One server-sent event.
