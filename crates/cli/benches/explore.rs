@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
     base.taps = vec!["onLocate".into()];
     let runner = RuntimeRunner::new(project, base, 8);
     let cfg = Config {
+        product: None,
         fixed: vec![],
         max_paths: 100_000,
         max_depth: 16,

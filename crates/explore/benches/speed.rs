@@ -38,6 +38,7 @@ fn setup() -> Setup {
     let mut base = RunConfig::new(&project);
     base.taps = vec!["onLocate".into()];
     let cfg = Config {
+        product: None,
         fixed: vec![],
         max_paths: 100_000,
         max_depth: 16,

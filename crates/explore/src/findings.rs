@@ -7,11 +7,32 @@
 //! A call site is its source location (`at` on `call`, `callback` and `warning` events). The
 //! rules pair a call with its results through it, and one call site gets one of
 //! `opensetting-without-tap`, `unhandled-fail` and `silent-deny`, the most specific.
+//!
+//! No rule reads errMsg text: a failure is the engine's typed [`Fail`] carried by the callback
+//! or warning event, an answer is parsed by the runtime's [`UiAnswer`], what a flow read of its
+//! consent is the run's [`Observation`]s. Where each code is decided:
+//! - `no-retry-after-settings`: a settings answer that switches on a scope the path tried and
+//!   failed to get (a call for it whose result carried a failure, or a getSetting read that
+//!   found it denied), with no call that uses the scope afterwards in that dispatch;
+//! - `opensetting-without-tap`: an `openSetting` result or unhandled failure of
+//!   [`Fail::TapRequired`];
+//! - `unset-treated-as-denied`: `openSetting` called in a dispatch that read, from a
+//!   getSetting result, only scopes that were unset (never denied), with no denial since;
+//! - `nag-loop`: the same modal or settings page again after the user cancelled or left it;
+//! - `silent-deny`: a denial ([`Fail::is_denial`]) a callback received, and nothing the user can
+//!   see followed in that dispatch (no UI, no navigation, no data change);
+//! - `unhandled-fail`: a failure nothing received (the runtime's `unhandled-fail` warning: no
+//!   fail/complete callback), or a rejection nothing handled (`unhandled-rejection`, linked by
+//!   the runtime to the call whose result was rejected);
+//! - `uncaught-error`, `prompt-on-launch`, `missing-permission-desc` (the engine's warning),
+//!   `missing-private-info` ([`Fail::PrivateInfos`]), `retired-scope` (the catalogue's prompt
+//!   kind of the scope `authorize` asked for).
 
 use std::fmt;
 
 use miniperm_core::catalogue::{APIS, PromptKind, Scope};
-use miniperm_runtime::Event;
+use miniperm_core::{Fail, Subject, Value};
+use miniperm_runtime::{Event, Observation, Observed, UiAnswer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -151,28 +172,73 @@ fn serves(api: &str, args: &Json, scope: Scope) -> bool {
     info.is_some() && APIS.iter().any(|a| a.name == api && a.info == info)
 }
 
-/// A user's denial surfaced to the mini-program (scope, OS or privacy).
-fn is_denial(msg: &str) -> bool {
-    msg.contains("auth deny")
-        || msg.contains("auth denied")
-        || msg.contains("system permission denied")
-        || msg.contains("privacy permission is not authorized")
-}
-
-fn is_fail_kind(kind: &str) -> bool {
-    matches!(kind, "fail" | "reject")
-}
-
-/// Scopes switched on by a settings answer such as `settings:scope.userLocation=on;scope.camera=off`.
+/// Scopes a settings-page answer switches on (`settings:scope.userLocation=on;…`), as the
+/// runtime parses answers.
 fn switched_on(answer: &str) -> Vec<Scope> {
-    answer
-        .strip_prefix("settings:")
-        .unwrap_or("")
-        .split(';')
-        .filter_map(|kv| kv.split_once('='))
-        .filter(|(_, v)| *v == "on")
-        .filter_map(|(k, _)| Scope::parse(k))
-        .collect()
+    match answer.parse::<UiAnswer>() {
+        Ok(UiAnswer::Settings(changes)) => changes
+            .into_iter()
+            .filter(|c| c.on)
+            .map(|c| c.scope)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The user turned a UI down: cancelled a modal, or left the settings page unchanged.
+fn declined(answer: &str) -> bool {
+    match answer.parse::<UiAnswer>() {
+        Ok(UiAnswer::Cancel) => true,
+        Ok(UiAnswer::Settings(changes)) => changes.is_empty(),
+        _ => false,
+    }
+}
+
+/// The engine's failure a callback carries (none for a success, or a failure the engine did
+/// not decide: a cancelled picker, a file not found).
+fn failure_of(e: &Event) -> Option<Fail> {
+    match e {
+        Event::Callback { failure, .. } | Event::Warning { failure, .. } => *failure,
+        _ => None,
+    }
+}
+
+/// The scopes the path tried and failed to get before event `i`: a call that asked for the
+/// scope (`authorize`, or an API it guards) whose result carried an engine failure, or a read
+/// of its getSetting value that found it denied (the flow learnt it had failed).
+fn failed_before(events: &[Event], observations: &[Observation], i: usize) -> Vec<Scope> {
+    let mut out: Vec<Scope> = observations
+        .iter()
+        .filter(|o| o.after <= i && o.how == Observed::Read && o.value == Value::Denied)
+        .filter_map(|o| match o.subject {
+            Subject::Scope(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    for (j, e) in events[..i].iter().enumerate() {
+        let Event::Callback { api, at, .. } = e else {
+            continue;
+        };
+        if failure_of(e).is_none() {
+            continue;
+        }
+        // The call this result belongs to: the latest call of that api from the same site.
+        let scope = events[..j].iter().rev().find_map(|c| match c {
+            Event::Call {
+                api: a,
+                args,
+                at: t,
+                ..
+            } if a == api && t == at => Some(call_scope(a, args)),
+            _ => None,
+        });
+        if let Some(Some(s)) = scope
+            && !out.contains(&s)
+        {
+            out.push(s);
+        }
+    }
+    out
 }
 
 fn ui_key(e: &Event) -> Option<String> {
@@ -227,8 +293,8 @@ fn rank(code: &str) -> u8 {
     }
 }
 
-/// Runs every rule over one path's events.
-pub fn analyse(events: &[Event]) -> Vec<Hit> {
+/// Runs every rule over one path's events and the consent facts it observed.
+pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     let mut push = |code: &'static str, message: String, location: Option<Location>| {
         if !hits
@@ -243,13 +309,12 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
         }
     };
     let first_tap = events.iter().position(is_tap);
-    // Reject callbacks an `unhandled-rejection` warning has already been matched with.
-    let mut claimed: Vec<usize> = Vec::new();
 
     for (i, e) in events.iter().enumerate() {
         match e {
             Event::Answer { ui, answer } if ui == "settings" => {
-                for scope in switched_on(answer) {
+                let tried = failed_before(events, observations, i);
+                for scope in switched_on(answer).into_iter().filter(|s| tried.contains(s)) {
                     let retried = rest_of_dispatch(events, i + 1).any(
                         |x| matches!(x, Event::Call { api, args, .. } if serves(api, args, scope)),
                     );
@@ -257,7 +322,7 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
                         push(
                             "no-retry-after-settings",
                             format!(
-                                "the user switched `{scope}` on in settings and the flow ended without calling `authorize` or an api that uses it again"
+                                "`{scope}` failed, the user switched it on in settings, and the flow ended without calling `authorize` or an api that uses it again"
                             ),
                             call_before(events, i, |a| a == "openSetting"),
                         );
@@ -267,31 +332,30 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
             Event::Callback {
                 api, kind, res, at, ..
             } => {
-                let msg = err_msg(res);
-                let failed = is_fail_kind(kind) || (kind == "complete" && !msg.ends_with(":ok"));
-                if !failed {
+                let Some(fail) = failure_of(e) else {
                     continue;
-                }
-                if api == "openSetting" && msg.contains("TAP gesture") {
+                };
+                let msg = err_msg(res);
+                if fail == Fail::TapRequired && api == "openSetting" {
                     push(
                         "opensetting-without-tap",
                         "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
                         loc(at.as_deref()),
                     );
-                } else if msg.contains("requiredPrivateInfos") {
+                } else if fail == Fail::PrivateInfos {
                     push(
                         "missing-private-info",
                         format!("`{api}` is not listed in app.json `requiredPrivateInfos`: it fails with `{msg}`"),
                         loc(at.as_deref()),
                     );
-                } else if is_denial(msg) {
+                } else if fail.is_denial() {
                     // A fail callback followed by the same call's complete: judge at the complete.
                     let complete_follows = matches!(
                         events.get(i + 1),
                         Some(Event::Callback { api: a2, kind: k2, at: t2, .. })
                             if a2 == api && k2 == "complete" && t2 == at
                     );
-                    if complete_follows {
+                    if complete_follows && kind != "complete" {
                         continue;
                     }
                     let heard = rest_of_dispatch(events, i + 1).any(tells_user);
@@ -325,33 +389,30 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
                 );
             }
             Event::Call { api, at, .. } if api == "openSetting" => {
-                // The flow heads for the settings page on the word of a getSetting result that
-                // reported nothing denied, with no denial since: it took "never asked" for
-                // "denied" (R14). Judged on the result the flow read, not on what came before it.
+                // The flow heads for the settings page on the word of a getSetting result it
+                // read in this dispatch where every scope it read was unset (never asked), with
+                // no denial since: it took "never asked" for "denied" (R14). Judged on what the
+                // flow read (the run's observations), not on what the result listed.
                 let start = dispatch_start(events, i);
-                let read = events[start..i].iter().rposition(|x| {
-                    matches!(x, Event::Callback { api, kind, .. }
-                        if api == "getSetting" && matches!(kind.as_str(), "success" | "resolve" | "complete"))
-                });
-                if let Some(r) = read {
-                    let r = start + r;
-                    let Event::Callback { res, .. } = &events[r] else {
-                        continue;
-                    };
-                    let listed_denied = res
-                        .get("authSetting")
-                        .and_then(Json::as_object)
-                        .is_some_and(|m| m.values().any(|v| v == &Json::Bool(false)));
-                    let denial_since = events[r..i].iter().any(|x| {
-                        matches!(x, Event::Callback { res, .. } if is_denial(err_msg(res)))
-                    });
-                    if !listed_denied && !denial_since {
-                        push(
-                            "unset-treated-as-denied",
-                            "the flow sent the user to the settings page although getSetting listed no scope as denied (a scope never asked is absent, not false): ask with `authorize` or the api first".into(),
-                            loc(at.as_deref()),
-                        );
-                    }
+                let read: Vec<&Observation> = observations
+                    .iter()
+                    .filter(|o| {
+                        o.how == Observed::Read
+                            && o.after > start
+                            && o.after <= i
+                            && matches!(o.subject, Subject::Scope(_))
+                    })
+                    .collect();
+                let all_unset = !read.is_empty() && read.iter().all(|o| o.value == Value::Unset);
+                let denial_since = events[start..i]
+                    .iter()
+                    .any(|x| failure_of(x).is_some_and(Fail::is_denial));
+                if all_unset && !denial_since {
+                    push(
+                        "unset-treated-as-denied",
+                        "the flow sent the user to the settings page although the scope it read from getSetting was never asked (absent, not false): ask with `authorize` or the api first".into(),
+                        loc(at.as_deref()),
+                    );
                 }
             }
             Event::Ui { ui, .. } if matches!(ui.as_str(), "modal" | "settings") => {
@@ -360,8 +421,7 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
                     let start = dispatch_start(events, i);
                     let declined_before = events[start..i].windows(2).any(|w| {
                         ui_key(&w[0]).as_deref() == Some(key.as_str())
-                            && matches!(&w[1], Event::Answer { answer, .. }
-                                if matches!(answer.as_str(), "cancel" | "settings"))
+                            && matches!(&w[1], Event::Answer { answer, .. } if declined(answer))
                     });
                     if declined_before {
                         push(
@@ -394,46 +454,19 @@ pub fn analyse(events: &[Event]) -> Vec<Hit> {
                     message.clone(),
                     loc(at.as_deref()).or_else(|| call_before(events, i, |_| true)),
                 ),
-                "unhandled-fail" if message.contains("TAP gesture") => push(
-                    "opensetting-without-tap",
-                    "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
-                    loc(at.as_deref()),
-                ),
-                "unhandled-fail" => push(
-                    "unhandled-fail",
-                    message.clone(),
-                    loc(at.as_deref()),
-                ),
-                "unhandled-rejection" => {
-                    // The rejection of a Promise-style call nobody catches: the latest unclaimed
-                    // reject whose errMsg the warning quotes.
-                    let site = events[..i].iter().enumerate().rev().find_map(|(j, x)| match x {
-                        Event::Callback { kind, res, at, .. }
-                            if kind == "reject"
-                                && !claimed.contains(&j)
-                                && !err_msg(res).is_empty()
-                                && message.contains(err_msg(res)) =>
-                        {
-                            Some((j, at.clone()))
-                        }
-                        _ => None,
-                    });
-                    let location = match site {
-                        Some((j, at)) => {
-                            claimed.push(j);
-                            loc(at.as_deref())
-                        }
-                        None => None,
-                    };
-                    if message.contains("TAP gesture") {
-                        push(
-                            "opensetting-without-tap",
-                            "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
-                            location,
-                        );
-                    } else {
-                        push("unhandled-fail", message.clone(), location);
-                    }
+                "unhandled-fail" | "unhandled-rejection"
+                    if failure_of(e) == Some(Fail::TapRequired) =>
+                {
+                    push(
+                        "opensetting-without-tap",
+                        "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
+                        loc(at.as_deref()),
+                    )
+                }
+                // A failure nothing received, or the rejection of a failed call's result that
+                // nothing handled (the runtime links it to that call's site).
+                "unhandled-fail" | "unhandled-rejection" => {
+                    push("unhandled-fail", message.clone(), loc(at.as_deref()))
                 }
                 _ => {}
             },
@@ -495,13 +528,16 @@ mod tests {
     fn no_retry_after_settings() {
         let e = evs(vec![
             json!({"type":"tap","route":"pages/index/index","handler":"onLocate"}),
+            json!({"type":"call","api":"getLocation","args":{},"at":"pages/index/index.js:4:5"}),
+            json!({"type":"callback","api":"getLocation","kind":"fail","res":{"errMsg":"getLocation:fail auth deny"},"at":"pages/index/index.js:4:5","failure":"auth-deny"}),
+            json!({"type":"ui","ui":"toast","title":"denied"}),
             json!({"type":"call","api":"openSetting","args":{},"at":"pages/index/index.js:9:5"}),
             json!({"type":"ui","ui":"settings"}),
             json!({"type":"answer","ui":"settings","answer":"settings:scope.userLocation=on"}),
             json!({"type":"callback","api":"openSetting","kind":"success","res":{"errMsg":"openSetting:ok"}}),
         ]);
-        let h = analyse(&e);
-        assert_eq!(h[0].code, "no-retry-after-settings");
+        let h = analyse(&e, &[]);
+        assert_eq!(h[0].code, "no-retry-after-settings", "{h:?}");
         assert_eq!(
             h[0].location.as_ref().map(ToString::to_string).as_deref(),
             Some("pages/index/index.js:9:5")
@@ -512,7 +548,7 @@ mod tests {
                 json!({"type":"call","api":api,"args":{"scope":"scope.userLocation"}}),
             ));
             assert!(
-                analyse(&fixed)
+                analyse(&fixed, &[])
                     .iter()
                     .all(|h| h.code != "no-retry-after-settings"),
                 "{api} is a retry"
@@ -524,31 +560,31 @@ mod tests {
     fn silent_deny_and_heard_deny() {
         let e = evs(vec![
             json!({"type":"tap","route":"p","handler":"h"}),
-            json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103}}),
+            json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103},"failure":"auth-deny"}),
         ]);
-        assert_eq!(analyse(&e)[0].code, "silent-deny");
+        assert_eq!(analyse(&e, &[])[0].code, "silent-deny");
         let mut heard = e.clone();
         heard.push(ev(json!({"type":"ui","ui":"toast","title":"未授权"})));
-        assert!(analyse(&heard).is_empty());
+        assert!(analyse(&heard, &[]).is_empty());
     }
 
     #[test]
     fn complete_only_denial_is_silent() {
         let e = evs(vec![
             json!({"type":"tap","route":"p","handler":"h"}),
-            json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"complete","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:1:1"}),
+            json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"complete","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:1:1","failure":"auth-deny"}),
         ]);
-        assert_eq!(analyse(&e)[0].code, "silent-deny");
+        assert_eq!(analyse(&e, &[])[0].code, "silent-deny");
     }
 
     #[test]
     fn one_site_one_failure_code() {
         let e = evs(vec![
             json!({"type":"tap","route":"p","handler":"h"}),
-            json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"reject","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:3:5"}),
-            json!({"type":"warning","code":"unhandled-rejection","message":"a promise was rejected and nothing handles it: {\"errMsg\":\"saveImageToPhotosAlbum:fail auth deny\"}"}),
+            json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"reject","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:3:5","failure":"auth-deny"}),
+            json!({"type":"warning","code":"unhandled-rejection","message":"a promise was rejected and nothing handles it: {\"errMsg\":\"saveImageToPhotosAlbum:fail auth deny\"}","at":"a.js:3:5","failure":"auth-deny"}),
         ]);
-        let h = analyse(&e);
+        let h = analyse(&e, &[]);
         assert_eq!(h.len(), 1, "{h:?}");
         assert_eq!(h[0].code, "unhandled-fail");
         assert_eq!(h[0].location.as_ref().unwrap().line, 3);
@@ -563,7 +599,7 @@ mod tests {
             json!({"type":"answer","ui":"modal","answer":"cancel"}),
             m,
         ]);
-        assert!(analyse(&e).iter().any(|h| h.code == "nag-loop"));
+        assert!(analyse(&e, &[]).iter().any(|h| h.code == "nag-loop"));
     }
 
     #[test]
@@ -571,7 +607,7 @@ mod tests {
         let e = evs(vec![
             json!({"type":"ui","ui":"authorize","scope":"scope.userLocation"}),
         ]);
-        assert_eq!(analyse(&e)[0].code, "prompt-on-launch");
+        assert_eq!(analyse(&e, &[])[0].code, "prompt-on-launch");
     }
 
     #[test]
@@ -582,6 +618,73 @@ mod tests {
         assert_eq!(Location::parse("nope"), None);
         let s = "    at onTap (pages/index/index.js:7:11)\n    at <anonymous> (<miniperm>:3:4)";
         assert_eq!(Location::from_stack(s).unwrap().line, 7);
+    }
+
+    #[test]
+    fn no_retry_needs_a_failed_attempt_first() {
+        // a page whose only action opens the settings page: nothing was tried, nothing to retry
+        let e = evs(vec![
+            json!({"type":"tap","route":"p","handler":"h"}),
+            json!({"type":"call","api":"openSetting","args":{},"at":"a.js:9:5"}),
+            json!({"type":"ui","ui":"settings"}),
+            json!({"type":"answer","ui":"settings","answer":"settings:scope.record=on"}),
+        ]);
+        assert!(analyse(&e, &[]).is_empty(), "{:?}", analyse(&e, &[]));
+    }
+
+    #[test]
+    fn unset_treated_as_denied_reads_what_the_flow_read() {
+        use miniperm_runtime::{Observation, Observed};
+        let e = evs(vec![
+            json!({"type":"tap","route":"p","handler":"h"}),
+            json!({"type":"call","api":"getSetting","args":{},"at":"a.js:2:5"}),
+            json!({"type":"callback","api":"getSetting","kind":"success","res":{"authSetting":{"scope.camera":false},"errMsg":"getSetting:ok"},"at":"a.js:2:5"}),
+            json!({"type":"ui","ui":"modal","title":"去设置"}),
+            json!({"type":"answer","ui":"modal","answer":"confirm"}),
+            json!({"type":"call","api":"openSetting","args":{},"at":"a.js:6:9"}),
+        ]);
+        let read = |v: Value| Observation {
+            after: 3,
+            subject: Subject::Scope(Scope::UserLocation),
+            value: v,
+            how: Observed::Read,
+        };
+        // the flow read scope.userLocation (never asked) and sent the user to settings; that
+        // another scope is listed denied does not excuse it
+        let h = analyse(&e, &[read(Value::Unset)]);
+        assert!(
+            h.iter().any(|h| h.code == "unset-treated-as-denied"),
+            "{h:?}"
+        );
+        // it read it denied: sending the user to settings is right
+        assert!(analyse(&e, &[read(Value::Denied)]).is_empty());
+        // it read nothing: nothing to judge
+        assert!(analyse(&e, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_rejection_nothing_handles_is_unhandled_fail_at_its_call() {
+        // a promisifying wrapper: the fail callback rejects, nothing catches the rejection
+        let e = evs(vec![
+            json!({"type":"tap","route":"p","handler":"h"}),
+            json!({"type":"call","api":"getLocation","args":{},"at":"lib/wx.js:3:7"}),
+            json!({"type":"callback","api":"getLocation","kind":"fail","res":{"errMsg":"getLocation:fail auth deny"},"at":"lib/wx.js:3:7","failure":"auth-deny"}),
+            json!({"type":"warning","code":"unhandled-rejection","message":"a promise was rejected and nothing handles it","at":"lib/wx.js:3:7","failure":"auth-deny"}),
+        ]);
+        let h = analyse(&e, &[]);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h[0].code, "unhandled-fail");
+        assert_eq!(h[0].location.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn a_failure_is_judged_by_its_type_not_its_words() {
+        // errMsg text that looks like a denial, with no engine failure: nothing to find
+        let e = evs(vec![
+            json!({"type":"tap","route":"p","handler":"h"}),
+            json!({"type":"callback","api":"request","kind":"fail","res":{"errMsg":"request:fail auth deny"},"at":"a.js:1:1"}),
+        ]);
+        assert!(analyse(&e, &[]).is_empty());
     }
 
     #[test]

@@ -155,6 +155,8 @@ fn empty_leaf() -> Leaf {
         errors: Vec::new(),
         end: String::new(),
         findings: Default::default(),
+        consent: Vec::new(),
+        toasts: Vec::new(),
         render: None,
     }
 }
@@ -340,6 +342,7 @@ impl Fold {
             starts,
             branches: merger.finish(),
             truncated,
+            observed: Vec::new(),
         }
     }
 

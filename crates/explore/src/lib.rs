@@ -4,7 +4,11 @@
 //! The search replays answer prefixes on fresh runs: a run answers its prefix, then takes the
 //! first answer at every further UI and reports the alternatives it passed by; each alternative
 //! becomes a new prefix. So each run ends one leaf and no run is wasted. Starting states are
-//! discovered from the runs (the scopes the flow touched and the OS permissions beneath them).
+//! discovered lazily from what the runs observed (`miniperm_runtime::Observation`: the consent
+//! facts a decision consulted, a settings page showed or the program read): a path from start
+//! `S` that observed a fact `X` that `S` leaves at its default makes `S` with each other value of
+//! `X` a new start. A fact no path observed cannot change any path, so it is never varied;
+//! nothing is taken from source text.
 //! Runs go in parallel on all cores through a [`Runner`]; the runtime-backed runner lives in
 //! [`runner`].
 #![forbid(unsafe_code)]
@@ -69,8 +73,10 @@ pub struct PathRun {
     pub missing_target: Option<String>,
     /// The (ui, answer) steps, when the transcript was lost (a missing tap target).
     pub steps: Option<Vec<(String, String)>>,
-    /// Scopes the flow read through `getSetting` (named in the calling source file).
-    pub read_scopes: Vec<miniperm_core::Scope>,
+    /// The consent facts the run observed (what starting states vary over).
+    pub observations: Vec<miniperm_runtime::Observation>,
+    /// The consent the path left behind: every subject not at its default, in subject order.
+    pub consent: Vec<(Subject, Value)>,
 }
 
 /// Runs one path. Implementations must be deterministic: the same spec gives the same run.
@@ -88,6 +94,23 @@ pub struct Config {
     pub threads: usize,
     /// `miniperm run PROJECT --tap ...`: the replay line starts with this.
     pub replay: String,
+    /// `None` (the explorer): starting states found lazily from what paths observed. `Some`:
+    /// every combination of these subjects' values up front and nothing found lazily (the
+    /// oracle the lazy search is tested against).
+    pub product: Option<Vec<Subject>>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            fixed: Vec::new(),
+            max_paths: 20_000,
+            max_depth: 16,
+            threads: 1,
+            replay: String::new(),
+            product: None,
+        }
+    }
 }
 
 /// A defect with the path that shows it.
@@ -129,6 +152,9 @@ pub struct Report {
     pub cut_paths: usize,
     /// How many paths ended in each outcome (a leaf's line), most first.
     pub outcomes: Vec<Outcome>,
+    /// Every subject some path observed, in order (what the starting states varied over).
+    #[serde(skip)]
+    pub observed: Vec<Subject>,
 }
 
 /// A number of paths that ended the same way.
@@ -248,7 +274,8 @@ struct Digest {
     hits: Vec<findings::Hit>,
     leaf: Leaf,
     steps: Vec<(String, String)>,
-    touched: BTreeSet<Subject>,
+    /// The subjects the path observed that a starting state can vary.
+    observed: BTreeSet<Subject>,
     limit: bool,
     cut: bool,
     /// A later `--tap` target that was not there on this path.
@@ -259,16 +286,25 @@ struct Digest {
 
 impl Digest {
     fn of(run: PathRun, prefix: Vec<String>) -> Digest {
-        let mut touched_now = BTreeSet::new();
-        touched(&run, &mut touched_now);
+        let observed: BTreeSet<Subject> = run
+            .observations
+            .iter()
+            .map(|o| o.subject)
+            .filter(|s| !values_of(*s).is_empty())
+            .collect();
         let mut leaf = Leaf::from_events(&run.events, guarded);
+        leaf.consent = run
+            .consent
+            .iter()
+            .map(|(s, v)| state_label(*s, *v))
+            .collect();
         if run.cut {
             leaf.end = "cut: the same UI kept coming back".into();
         }
         if let Some(m) = &run.missing_target {
             leaf.end = format!("tap target not there: {m}");
         }
-        let hits = analyse(&run.events);
+        let hits = analyse(&run.events, &run.observations);
         let steps = match run.steps {
             Some(s) => s,
             None => steps(&run.events),
@@ -303,7 +339,7 @@ impl Digest {
                 )
             }),
             leaf,
-            touched: touched_now,
+            observed,
             cut: run.cut,
         }
     }
@@ -326,8 +362,12 @@ struct Shared {
     truncated: bool,
     /// Everything the report needs of the paths finished so far.
     fold: fold::Fold,
-    /// Subjects touched by the paths finished so far.
-    touched: BTreeSet<Subject>,
+    /// Subjects observed by the paths finished so far.
+    observed: BTreeSet<Subject>,
+    /// Every starting state queued so far (each is explored once).
+    starts: BTreeSet<Vec<(Subject, Value)>>,
+    /// Find new starting states from what paths observe (off for `Config::product`).
+    lazy: bool,
     /// Paths that stopped at a missing tap target, and the first such message.
     missing_paths: usize,
     missing: Option<String>,
@@ -373,6 +413,9 @@ fn search(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) {
     if let Ok(mut g) = shared.lock() {
+        for q in &seeds {
+            g.starts.insert(q.start.to_vec());
+        }
         g.queue = seeds.into();
         g.started = 0;
         g.in_flight = 0;
@@ -444,7 +487,17 @@ fn search(
                     let g = &mut *g;
                     match digest {
                         Ok(d) => {
-                            g.touched.extend(d.touched.iter().copied());
+                            if g.lazy {
+                                for st in starts_from(&start, &d.observed, &cfg.fixed) {
+                                    if g.starts.insert(st.clone()) {
+                                        g.queue.push_back(Queued {
+                                            start: Arc::new(st),
+                                            prefix: Box::new([]),
+                                        });
+                                    }
+                                }
+                            }
+                            g.observed.extend(d.observed.iter().copied());
                             if let Some(m) = d.missing {
                                 g.missing_paths += 1;
                                 g.missing.get_or_insert(m);
@@ -481,41 +534,64 @@ fn search(
     });
 }
 
-/// Starting states to try for the scopes and OS permissions a flow touched, at most `cap` of
-/// them (each costs at least one path, so more could never run within the budget; building all
-/// of them first took ~400 MB for 7 scopes and their OS permissions). The flag says some were
-/// left out.
+/// The values a starting state can give `subject`, its default left out: a scope granted or
+/// denied (a retired one only granted), an OS permission denied or not determined (granted is
+/// the default, D12). Privacy consent and scopes that never prompt are not varied.
+fn values_of(subject: Subject) -> &'static [Value] {
+    match subject {
+        Subject::Scope(s) => match s.info().prompt {
+            PromptKind::Retired => &[Value::Granted],
+            PromptKind::NoPrompt | PromptKind::MiniGameOnly => &[],
+            _ => &[Value::Granted, Value::Denied],
+        },
+        Subject::Os(_) => &[Value::Denied, Value::Unset],
+        _ => &[],
+    }
+}
+
+/// The starting states a path from `start` makes worth exploring: `start` with one more
+/// observed subject at each of its other values (subjects `start` or the user already fixes are
+/// left alone). Sorted by subject, so equal starts are equal vectors.
+fn starts_from(
+    start: &[(Subject, Value)],
+    observed: &BTreeSet<Subject>,
+    fixed: &[(Subject, Value)],
+) -> Vec<Vec<(Subject, Value)>> {
+    let mut out = Vec::new();
+    for subject in observed {
+        if start.iter().chain(fixed).any(|(s, _)| s == subject) {
+            continue;
+        }
+        for v in values_of(*subject) {
+            let mut st = start.to_vec();
+            st.push((*subject, *v));
+            st.sort();
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// Every combination of `subjects`' values (defaults included), on top of `fixed`, at most
+/// `cap` of them; the flag says some were left out. The oracle's starting states.
 fn combinations(
-    touched: &BTreeSet<Subject>,
+    subjects: &[Subject],
     fixed: &[(Subject, Value)],
     cap: usize,
 ) -> (Vec<Vec<(Subject, Value)>>, bool) {
     let mut capped = false;
     let mut combos: Vec<Vec<(Subject, Value)>> = vec![fixed.to_vec()];
-    for subject in touched {
-        if fixed.iter().any(|(s, _)| s == subject) {
+    for subject in subjects {
+        if fixed.iter().any(|(s, _)| s == subject) || values_of(*subject).is_empty() {
             continue;
         }
-        let values: &[Value] = match subject {
-            Subject::Scope(s) if s.info().prompt == PromptKind::Retired => {
-                &[Value::Unset, Value::Granted]
-            }
-            Subject::Scope(_) => &[Value::Unset, Value::Granted, Value::Denied],
-            // OS default is authorized (D12): list it first so the fresh start stays first.
-            Subject::Os(_) => &[Value::Granted, Value::Denied, Value::Unset],
-            _ => continue,
-        };
-        let mut next = Vec::with_capacity(combos.len() * values.len());
+        let mut next = Vec::with_capacity(combos.len() * 3);
         for c in &combos {
-            for v in values {
+            next.push(c.clone());
+            for v in values_of(*subject) {
                 let mut c2 = c.clone();
-                let default = matches!(
-                    (subject, v),
-                    (Subject::Scope(_), Value::Unset) | (Subject::Os(_), Value::Granted)
-                );
-                if !default {
-                    c2.push((*subject, *v));
-                }
+                c2.push((*subject, *v));
+                c2.sort();
                 next.push(c2);
             }
             if next.len() > cap.max(1) {
@@ -527,31 +603,6 @@ fn combinations(
         combos = next;
     }
     (combos, capped)
-}
-
-/// Subjects a run touched: scopes called, prompted or read through getSetting, and the OS
-/// permission beneath.
-fn touched(run: &PathRun, into: &mut BTreeSet<Subject>) {
-    let called = run.events.iter().filter_map(|e| match e {
-        Event::Call { api, args, .. } => findings::call_scope(api, args),
-        Event::Ui { ui, detail } if ui == "authorize" => detail
-            .get("scope")
-            .and_then(Json::as_str)
-            .and_then(miniperm_core::Scope::parse),
-        _ => None,
-    });
-    for s in called.chain(run.read_scopes.iter().copied()) {
-        if matches!(
-            s.info().prompt,
-            PromptKind::NoPrompt | PromptKind::MiniGameOnly
-        ) {
-            continue;
-        }
-        into.insert(Subject::Scope(s));
-        if let Some(p) = s.info().os {
-            into.insert(Subject::Os(p));
-        }
-    }
 }
 
 /// Explores every path from every discovered starting state.
@@ -575,54 +626,39 @@ fn explore_folded(
     cfg: &Config,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Report, usize), ExploreError> {
-    let shared = Mutex::new(Shared::default());
-    let mut done_starts: BTreeSet<Vec<(Subject, Value)>> = BTreeSet::new();
-    let mut starts = vec![cfg.fixed.clone()];
-    let mut truncated = false;
-    let paths = |s: &Mutex<Shared>| s.lock().map_or(0, |g| g.fold.paths);
-    // Discovery rounds: a starting state can reveal new scopes (a granted scope leads further).
-    for _round in 0..4 {
-        let seeds: Vec<Queued> = starts
-            .into_iter()
-            .filter(|s| done_starts.insert(s.clone()))
-            .map(|s| Queued {
-                start: Arc::new(s),
-                prefix: Box::new([]),
-            })
-            .collect();
-        if seeds.is_empty() {
-            break;
-        }
-        let budget = cfg.max_paths.saturating_sub(paths(&shared));
-        search(runner, &shared, seeds, cfg, budget, progress);
-        let Ok(mut g) = shared.lock() else {
-            return Err(ExploreError::Internal("a worker panicked".into()));
-        };
-        if let Some(e) = g.error.take() {
-            return Err(e);
-        }
-        truncated |= g.truncated;
-        if truncated || g.fold.paths >= cfg.max_paths {
-            truncated |= g.fold.paths >= cfg.max_paths;
-            break;
-        }
-        let (next, capped) = combinations(
-            &g.touched,
-            &cfg.fixed,
-            cfg.max_paths.saturating_sub(g.fold.paths),
-        );
-        truncated |= capped;
-        starts = next;
-    }
+    let mut fixed = cfg.fixed.clone();
+    fixed.sort();
+    let (seeds, capped) = match &cfg.product {
+        None => (vec![fixed.clone()], false),
+        Some(subjects) => combinations(subjects, &fixed, cfg.max_paths),
+    };
+    let shared = Mutex::new(Shared {
+        lazy: cfg.product.is_none(),
+        ..Shared::default()
+    });
+    let seeds: Vec<Queued> = seeds
+        .into_iter()
+        .map(|s| Queued {
+            start: Arc::new(s),
+            prefix: Box::new([]),
+        })
+        .collect();
+    search(runner, &shared, seeds, cfg, cfg.max_paths, progress);
     let s = shared
         .into_inner()
         .map_err(|_| ExploreError::Internal("a worker panicked".into()))?;
+    if let Some(e) = s.error {
+        return Err(e);
+    }
+    let truncated = capped || s.truncated;
     // A tap target no path has is the caller's mistake, not an outcome.
     if s.fold.paths > 0 && s.missing_paths == s.fold.paths {
         return Err(ExploreError::BadInput(s.missing.unwrap_or_default()));
     }
     let retained = s.fold.retained_bytes();
-    Ok((s.fold.report(truncated), retained))
+    let mut report = s.fold.report(truncated);
+    report.observed = s.observed.into_iter().collect();
+    Ok((report, retained))
 }
 
 #[cfg(test)]
@@ -664,6 +700,19 @@ mod tests {
             run.events.push(ev(
                 json!({"type":"call","api":"authorize","args":{"scope":"scope.camera"}}),
             ));
+            // the decision consults the scope (the fake never looks at the OS permission)
+            run.observations.push(miniperm_runtime::Observation {
+                after: run.events.len(),
+                subject: Subject::Scope(Scope::Camera),
+                value: if granted {
+                    Value::Granted
+                } else if denied {
+                    Value::Denied
+                } else {
+                    Value::Unset
+                },
+                how: miniperm_runtime::Observed::Consulted,
+            });
             let ok = if granted {
                 true
             } else if denied {
@@ -695,6 +744,7 @@ mod tests {
     #[test]
     fn explores_every_answer_and_starting_state() {
         let cfg = Config {
+            product: None,
             fixed: vec![],
             max_paths: 1000,
             max_depth: 10,
@@ -703,10 +753,11 @@ mod tests {
         };
         let r = explore(&Fake, &cfg).unwrap();
         // Per camera state: fresh 3 paths (allow, deny+confirm, deny+cancel), granted 1,
-        // denied 2; times the 3 states of os.camera beneath it, which this fake ignores.
-        assert_eq!(r.paths, 18);
-        assert_eq!(r.starts.len(), 9);
-        assert_eq!(r.branches.len(), 3, "equal trees of the os states merge");
+        // denied 2; os.camera, which this fake never consults, is never varied.
+        assert_eq!(r.paths, 6);
+        assert_eq!(r.starts.len(), 3);
+        assert_eq!(r.branches.len(), 3);
+        assert_eq!(r.observed, vec![Subject::Scope(Scope::Camera)]);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
         let text = r.text_tree();
         assert!(text.contains("authorize scope.camera"), "{text}");
@@ -715,6 +766,7 @@ mod tests {
     #[test]
     fn max_paths_bounds_the_search() {
         let cfg = Config {
+            product: None,
             fixed: vec![],
             max_paths: 2,
             max_depth: 10,
@@ -769,6 +821,12 @@ mod bound_tests {
                     .iter()
                     .find(|(s, _)| *s == Subject::Scope(scope))
                     .map(|(_, v)| *v);
+                run.observations.push(miniperm_runtime::Observation {
+                    after: run.events.len(),
+                    subject: Subject::Scope(scope),
+                    value: state.unwrap_or(Value::Unset),
+                    how: miniperm_runtime::Observed::Consulted,
+                });
                 let ok = match state {
                     Some(Value::Granted) => true,
                     Some(_) => false,
@@ -809,6 +867,7 @@ mod bound_tests {
 
     fn retained(paths: usize) -> (Report, usize) {
         let cfg = Config {
+            product: None,
             fixed: vec![],
             max_paths: paths,
             max_depth: 16,
@@ -835,6 +894,7 @@ mod bound_tests {
     #[should_panic(expected = "a scoped thread panicked")]
     fn a_panicking_runner_does_not_hang_the_search() {
         let cfg = Config {
+            product: None,
             fixed: vec![],
             max_paths: 50,
             max_depth: 16,

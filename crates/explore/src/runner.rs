@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use miniperm_core::{Scope, SettingChange};
+use miniperm_core::{AppState, SettingChange, Subject, Value};
 use miniperm_runtime::{
-    Event, Project, RunConfig, RunError, RunOutcome, UiAnswer, UiRequest, User, Zygotes,
+    Project, RunConfig, RunError, RunOutcome, UiAnswer, UiRequest, User, Zygotes,
 };
+use miniperm_store::ConsentStore;
 use miniperm_store::MemoryStore;
 
 use crate::{ExploreError, PathRun, PathSpec, Runner};
@@ -153,28 +154,8 @@ pub struct RuntimeRunner {
     pub base: RunConfig,
     pub max_settings_combos: usize,
     /// Idle zygote pools, one per worker at most (a worker takes one for a path and gives it
-    /// back), kept for the runner's life so discovery rounds reuse them. None: fresh runtimes.
+    /// back), kept for the runner's life. None: fresh runtimes.
     pool: Option<Mutex<Vec<Zygotes>>>,
-    /// The scopes each source file names, read once per file (the project does not change while
-    /// it is explored; every path that calls `getSetting` from a file asks again).
-    named: Mutex<HashMap<String, Vec<Scope>>>,
-}
-
-/// Scopes named (`'scope.xxx'`) in a source text.
-fn scopes_named(text: &str) -> Vec<Scope> {
-    let mut out = Vec::new();
-    for (i, _) in text.match_indices("scope.") {
-        let name: String = text[i..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
-            .collect();
-        if let Some(s) = Scope::parse(name.trim_end_matches('.'))
-            && !out.contains(&s)
-        {
-            out.push(s);
-        }
-    }
-    out
 }
 
 impl RuntimeRunner {
@@ -185,7 +166,6 @@ impl RuntimeRunner {
             base,
             max_settings_combos,
             pool: Some(Mutex::new(Vec::new())),
-            named: Mutex::new(HashMap::new()),
         }
     }
 
@@ -218,43 +198,6 @@ impl RuntimeRunner {
         }
         out
     }
-
-    /// Scopes the flow reads through `getSetting`: those the calling file names. A flow that
-    /// only reads a scope (never asks) still behaves differently when it is granted or denied.
-    fn read_scopes(&self, events: &[Event]) -> Vec<Scope> {
-        let mut out = Vec::new();
-        for e in events {
-            if let Event::Call {
-                api, at: Some(at), ..
-            } = e
-                && api == "getSetting"
-                && let Some(l) = crate::Location::parse(at)
-            {
-                for s in self.scopes_of(&l.file) {
-                    if !out.contains(&s) {
-                        out.push(s);
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// [`scopes_named`] in a project file, cached; a file that cannot be read names none.
-    fn scopes_of(&self, file: &str) -> Vec<Scope> {
-        if let Ok(named) = self.named.lock()
-            && let Some(s) = named.get(file)
-        {
-            return s.clone();
-        }
-        let scopes = std::fs::read_to_string(self.project.root().join(file))
-            .map(|text| scopes_named(&text))
-            .unwrap_or_default();
-        if let Ok(mut named) = self.named.lock() {
-            named.insert(file.to_string(), scopes.clone());
-        }
-        scopes
-    }
 }
 
 impl Runner for RuntimeRunner {
@@ -274,7 +217,8 @@ impl Runner for RuntimeRunner {
                     alternatives: user.alternatives,
                     cut: user.cut,
                     missing_target: Some(e.to_string()),
-                    read_scopes: Vec::new(),
+                    observations: Vec::new(),
+                    consent: Vec::new(),
                 });
             }
             Err(RunError::Store(e)) if !e.is_bad_input() => {
@@ -288,7 +232,25 @@ impl Runner for RuntimeRunner {
                 "replayed answer `{bad}` does not parse"
             )));
         }
-        let read_scopes = self.read_scopes(&out.events);
+        // What the path changed of the consent it started from.
+        let start_of = |s: Subject| {
+            spec.start
+                .iter()
+                .find(|(x, _)| *x == s)
+                .map_or_else(|| AppState::default().value(s), |(_, v)| *v)
+        };
+        let consent = store
+            .state(&cfg.user, self.project.appid())
+            .map(|st| {
+                let mut c: Vec<(Subject, Value)> = st
+                    .entries()
+                    .into_iter()
+                    .filter(|(s, v)| start_of(*s) != *v)
+                    .collect();
+                c.sort();
+                c
+            })
+            .unwrap_or_default();
         Ok(PathRun {
             events: out.events,
             answers: user.answers,
@@ -296,7 +258,8 @@ impl Runner for RuntimeRunner {
             cut: user.cut,
             missing_target: None,
             steps: None,
-            read_scopes,
+            observations: out.observations,
+            consent,
         })
     }
 }

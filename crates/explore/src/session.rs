@@ -207,6 +207,7 @@ pub fn run(plan: &Plan, progress: &(dyn Fn(Progress) + Sync)) -> Result<Explored
         cfg.taps = entry.taps.clone();
         let runner = RuntimeRunner::new(plan.project.clone(), cfg, plan.max_settings_combos);
         let config = Config {
+            product: None,
             fixed: plan.fixed.clone(),
             max_paths: share,
             max_depth: plan.max_depth,

@@ -23,6 +23,13 @@ pub struct Leaf {
     pub end: String,
     /// Finding codes seen on this path.
     pub findings: BTreeSet<String>,
+    /// The consent the path left behind (`scope.record=granted`): two answers that leave
+    /// different consent are different outcomes.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub consent: Vec<String>,
+    /// The toasts shown on the way (`已拒绝`), in order: what the user was told.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub toasts: Vec<String>,
     /// The page as the user saw it at the end (an outline), when explored with `--render`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub render: Option<String>,
@@ -38,10 +45,16 @@ impl Leaf {
             errors: Vec::new(),
             end: String::new(),
             findings: BTreeSet::new(),
+            consent: Vec::new(),
+            toasts: Vec::new(),
             render: None,
         };
         for e in events {
             match e {
+                Event::Ui { ui, detail } if ui == "toast" => {
+                    let t = detail.get("title").and_then(Json::as_str).unwrap_or("");
+                    leaf.toasts.push(t.to_string());
+                }
                 Event::Callback { api, kind, res, .. } => {
                     if !guarded(api) {
                         continue;
@@ -92,6 +105,12 @@ impl Leaf {
             parts.push("nothing granted".into());
         }
         parts.push(format!("page {}", self.page));
+        if !self.consent.is_empty() {
+            parts.push(format!("consent {}", self.consent.join(" ")));
+        }
+        for t in &self.toasts {
+            parts.push(format!("toast {t}"));
+        }
         for e in &self.errors {
             parts.push(format!("error: {e}"));
         }
@@ -312,6 +331,8 @@ mod tests {
             errors: vec![],
             end: "idle".into(),
             findings: BTreeSet::new(),
+            consent: vec![],
+            toasts: vec![],
             render: None,
         }
     }

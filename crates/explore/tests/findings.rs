@@ -22,6 +22,7 @@ fn explore_dir(dir: &Path, taps: &[&str]) -> Report {
     base.taps = taps.iter().map(|s| s.to_string()).collect();
     let runner = RuntimeRunner::new(project, base, 8);
     let cfg = Config {
+        product: None,
         fixed: vec![],
         max_paths: 5_000,
         max_depth: 16,
@@ -153,6 +154,7 @@ fn a_tap_target_no_path_has_is_bad_input() {
     base.taps = vec!["onTap".into(), "onNowhere".into()];
     let runner = RuntimeRunner::new(project, base, 8);
     let cfg = Config {
+        product: None,
         fixed: vec![],
         max_paths: 100,
         max_depth: 16,

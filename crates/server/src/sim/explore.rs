@@ -131,6 +131,7 @@ fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, Ap
             deadline,
         };
         let config = Config {
+            product: None,
             fixed: Vec::new(),
             max_paths: share,
             max_depth: MAX_DEPTH,
