@@ -1343,22 +1343,36 @@
   // a descriptor, or listing the keys, which makes them all): `wx` is a proxy over the object
   // above, so a run pays only for the APIs it touches. Namespaces (`wx.cloud`) work the same way.
   function lazy(target, prefix) {
-    function make(t, k) {
-      if (hasOwn.call(t, k)) return true;
-      var r = row(prefix + k);
-      if (!r || !present(+r[3])) return false;
+    // Every member made (the keys were listed once): later lookups are plain property reads.
+    var all = false;
+    function build(t, k, r) {
+      if (!present(+r[3])) return false;
       t[k] = r[1] === 'n' ? lazy({}, prefix + k + '.') : stub(prefix + k, r[1]);
       return true;
     }
+    function make(t, k) {
+      if (hasOwn.call(t, k)) return true;
+      if (all) return false;
+      var r = row(prefix + k);
+      return !!r && build(t, k, r);
+    }
     return new Proxy(target, {
-      get: function (t, k, recv) { if (typeof k === 'string') make(t, k); return Reflect.get(t, k, recv); },
+      get: function (t, k, recv) { if (typeof k === 'string' && !all) make(t, k); return Reflect.get(t, k, recv); },
       has: function (t, k) { return (typeof k === 'string' && make(t, k)) || k in t; },
-      getOwnPropertyDescriptor: function (t, k) { if (typeof k === 'string') make(t, k); return Reflect.getOwnPropertyDescriptor(t, k); },
+      getOwnPropertyDescriptor: function (t, k) { if (typeof k === 'string' && !all) make(t, k); return Reflect.getOwnPropertyDescriptor(t, k); },
       ownKeys: function (t) {
-        var rows = APIS.split(' ');
-        for (var i = 0; i < rows.length; i++) {
-          var n = rows[i].slice(0, rows[i].indexOf(','));
-          if (n.length > prefix.length && n.indexOf(prefix) === 0 && n.indexOf('.', prefix.length) < 0) make(t, n.slice(prefix.length));
+        // One pass over the table: each row's own fields make its member (no search per name).
+        if (!all) {
+          var rows = APIS.split(' ');
+          for (var i = 0; i < rows.length; i++) {
+            var f = rows[i].split(',');
+            var n = f[0];
+            if (n.length > prefix.length && n.indexOf(prefix) === 0 && n.indexOf('.', prefix.length) < 0) {
+              var k = n.slice(prefix.length);
+              if (!hasOwn.call(t, k)) build(t, k, f);
+            }
+          }
+          all = true;
         }
         return Reflect.ownKeys(t);
       },
