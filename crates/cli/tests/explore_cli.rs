@@ -218,3 +218,38 @@ fn render_puts_the_final_page_on_every_leaf() {
         "{text}"
     );
 }
+
+#[test]
+fn text_from_the_program_never_reaches_the_terminal_raw() {
+    // A modal title with ESC sequences, a toast with CR, an error with BEL, in every text form
+    // a terminal shows: the findings, the tree, the summary.
+    let fixture = "crates/explore/tests/fixtures/hostile-text";
+    for mode in ["--tree", "--summary"] {
+        let o = bin()
+            .args(["explore", fixture, "--tap", "onTap", mode])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        let raw: Vec<char> = out
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(
+            raw.is_empty(),
+            "{mode}: raw control characters {raw:?} in:\n{out}"
+        );
+        assert!(out.contains("uncaught-error"), "{out}");
+        assert!(out.contains("\\u{7}") || out.contains("\\e"), "{out}");
+    }
+    let o = bin()
+        .args(["explore", fixture, "--tap", "onTap", "--tree"])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(
+        out.contains("\\e[2J\\e[Hcleared"),
+        "the modal title, escaped: {out}"
+    );
+    assert!(out.contains("ok\\e[31mred"), "the toast, escaped: {out}");
+}

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
+use miniperm_runtime::escape_controls;
 use serde_json::{Value as Json, json};
 
 use crate::findings::{describe, rule_of};
@@ -122,9 +123,20 @@ pub fn text(ex: &Explored, baseline: &Baseline, mode: TreeMode) -> String {
             } else {
                 ""
             };
-            out.push_str(&format!("  {}  {}{entry}{accepted}\n", f.code, where_(f)));
-            out.push_str(&format!("    {} ({})\n", f.message, f.rule));
-            out.push_str(&format!("    replay: {}\n", f.replay));
+            // Text from the mini-program (messages, file names, answers) is escaped: a
+            // terminal shows the report, and the program must not drive it.
+            out.push_str(&format!(
+                "  {}  {}{}{accepted}\n",
+                f.code,
+                escape_controls(&where_(f)),
+                escape_controls(&entry)
+            ));
+            out.push_str(&format!(
+                "    {} ({})\n",
+                escape_controls(&f.message),
+                f.rule
+            ));
+            out.push_str(&format!("    replay: {}\n", escape_controls(&f.replay)));
         }
     }
     out.push('\n');
@@ -133,7 +145,7 @@ pub fn text(ex: &Explored, baseline: &Baseline, mode: TreeMode) -> String {
         if ex.multi() {
             trees.push_str(&format!(
                 "== {}  ({})\n",
-                e.label,
+                escape_controls(&e.label),
                 count(e.report.paths, "path")
             ));
         }
@@ -179,7 +191,7 @@ fn summary(ex: &Explored) -> String {
         out.push_str(&format!(
             "{}{} from {}, {}:\n",
             if ex.multi() {
-                format!("== {}: ", e.label)
+                format!("== {}: ", escape_controls(&e.label))
             } else {
                 String::new()
             },
@@ -203,7 +215,7 @@ fn summary(ex: &Explored) -> String {
                 }
                 _ => clip(&o.outcome, 150),
             };
-            out.push_str(&format!("  {:>6}  {line}\n", o.paths));
+            out.push_str(&format!("  {:>6}  {}\n", o.paths, escape_controls(&line)));
         }
         if r.outcomes.len() > TOP {
             let rest: usize = r.outcomes[TOP..].iter().map(|o| o.paths).sum();

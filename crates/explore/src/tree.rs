@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, RandomState};
 
-use miniperm_runtime::Event;
+use miniperm_runtime::{Event, escape_controls};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -229,24 +229,24 @@ impl Node {
             Node::Leaf(l) => {
                 out.push_str(prefix);
                 out.push_str("└─ ");
-                out.push_str(&l.line());
+                out.push_str(&escape_controls(&l.line()));
                 out.push('\n');
             }
             Node::Ui { ui, edges } => {
                 out.push_str(prefix);
                 out.push_str("└─ ");
-                out.push_str(ui);
+                out.push_str(&escape_controls(ui));
                 out.push('\n');
                 let inner = format!("{prefix}   ");
                 for (i, e) in edges.iter().enumerate() {
                     let last = i + 1 == edges.len();
-                    let label = e.answers.join(" | ");
+                    let label = escape_controls(&e.answers.join(" | "));
                     match &e.child {
                         Node::Leaf(l) => {
                             out.push_str(&format!(
                                 "{inner}{} {label} → {}\n",
                                 if last { "└─" } else { "├─" },
-                                l.line()
+                                escape_controls(&l.line())
                             ));
                         }
                         child => {
@@ -307,7 +307,7 @@ pub fn render_text(branches: &[Branch]) -> String {
     let mut out = String::new();
     for b in branches {
         out.push_str("start ");
-        out.push_str(&b.starts.join("  |  "));
+        out.push_str(&escape_controls(&b.starts.join("  |  ")));
         out.push('\n');
         b.node.render("", &mut out);
         out.push('\n');
