@@ -93,3 +93,48 @@ fn get_system_info_follows_the_device() {
         json!(["window", 375, 667, "iPhone 6/7/8", 2])
     );
 }
+
+#[test]
+fn typing_and_toggling_reach_the_page() {
+    let p = styles();
+    let o = run_with(
+        &p,
+        &[
+            "input(#name)=小明",
+            "change(#sw)=true",
+            "view.row",
+            "text=整行可点",
+        ],
+        "",
+        |c| c.screen = true,
+    );
+    let s = o.screen.unwrap();
+    let text = |id: &str| {
+        fn all(n: &Json, out: &mut String) {
+            if let Some(t) = n["text"].as_str() {
+                out.push_str(t);
+            }
+            for c in n["children"].as_array().into_iter().flatten() {
+                all(c, out);
+            }
+        }
+        let mut out = String::new();
+        all(by_id(&s["tree"], id).unwrap(), &mut out);
+        out
+    };
+    assert_eq!(text("echo"), "你好，小明");
+    assert_eq!(text("sw-state"), "开关：开");
+    // A tap on the row and one on the text inside it both bubble to the row's handler.
+    assert_eq!(text("row-text"), "整行可点：2");
+    assert_eq!(by_id(&s["tree"], "name").unwrap()["attrs"]["value"], "小明");
+    // Not a control that takes it: bad input naming the target.
+    let err = common::try_run_with(
+        &p,
+        &mut miniperm_store::MemoryStore::new(),
+        &["input(#sw)=x"],
+        "",
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("input(#sw)=x"), "{err}");
+}

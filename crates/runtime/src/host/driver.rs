@@ -187,6 +187,9 @@ impl<'js> Driver<'_, 'js> {
     /// One `--tap`: a bare page-method name calls that method as a tap (as before); anything
     /// else is a selector on the rendered page (DESIGN: taps on what the user sees).
     pub(super) fn tap(&mut self, tap: &str) -> Result<(), Halt> {
+        if let Some(done) = self.form_action(tap) {
+            return done;
+        }
         let route = self.current_route()?;
         let ident = !tap.is_empty()
             && tap

@@ -2,6 +2,7 @@
 //! to idle. Rust owns the order of everything asynchronous (API results, timers, native UIs);
 //! the JS side only registers callbacks and reports events.
 
+mod actions;
 mod bridge;
 mod dispatch;
 mod driver;
