@@ -74,6 +74,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/sim/sessions/{id}/tap", post(crate::sim::tap))
         .route("/sim/sessions/{id}/answer", post(crate::sim::answer))
         .route("/sim/sessions/{id}/restart", post(crate::sim::restart))
+        .route("/sim/sessions/{id}/device", post(crate::sim::device))
         .route("/sim/sessions/{id}/explore", post(crate::sim::explore))
         .route_layer(Gate::new(&svc, true));
     let open = Router::new()

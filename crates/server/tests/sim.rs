@@ -640,3 +640,73 @@ fn idle_sessions_expire_and_their_streams_end() {
     );
     assert_eq!(st, 404);
 }
+
+#[test]
+fn the_page_is_drawn_on_the_chosen_phone_and_a_click_taps() {
+    let srv = start(|_| {});
+    let a = srv.addr;
+    let (st, v) = call(a, "GET", "/sim/projects", None, None);
+    assert_eq!(st, 200);
+    assert_eq!(v["device"], "iPhone 6/7/8");
+    assert!(
+        v["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "iPhone X")
+    );
+    // The default phone: 375×667, the page drawn as HTML with its button and image.
+    let (st, v) = post(a, "/sim/sessions", json!({"project": "classic"}));
+    assert_eq!(st, 201, "{v}");
+    let s = &v["state"];
+    assert_eq!(
+        (s["width"].as_i64(), s["height"].as_i64()),
+        (Some(375), Some(667))
+    );
+    let screen = s["screen"].as_str().unwrap();
+    assert!(screen.starts_with("<!doctype html>"), "{screen}");
+    assert!(screen.contains("mp-sel=\"button\""), "{screen}");
+    assert!(screen.contains("src=\"data:image/png;base64,"), "{screen}");
+    // A click sends the element's selector: the same tap as --tap.
+    let id = v["id"].as_str().unwrap().to_string();
+    let (st, v) = post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "button"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["state"]["waiting"]["ui"], "authorize");
+    // Another phone: the run again, drawn and reported at the new size.
+    let (st, v) = post(
+        a,
+        &format!("/sim/sessions/{id}/device"),
+        json!({"device": "iPhone X"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["state"]["height"], 812);
+    assert_eq!(v["state"]["waiting"]["ui"], "authorize");
+    assert!(
+        v["state"]["screen"]
+            .as_str()
+            .unwrap()
+            .contains("content=\"width=375\"")
+    );
+    let (st, v) = post(
+        a,
+        &format!("/sim/sessions/{id}/device"),
+        json!({"device": "Nokia 3310"}),
+    );
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown device `Nokia 3310`")
+    );
+    let (st, _) = post(
+        a,
+        "/sim/sessions",
+        json!({"project": "classic", "theme": "sepia"}),
+    );
+    assert_eq!(st, 400);
+}

@@ -29,10 +29,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Value, Via, auth_setting};
 use miniperm_runtime::{
-    EndReason, Event, Project, RunConfig, RunError, ScriptedUser, UiAnswer, parse_answers,
-    render_human, run,
+    DEVICES, Device, EndReason, Event, Project, RunConfig, RunError, SIMULATOR_DEVICE,
+    ScriptedUser, UiAnswer, parse_answers, render_human, run,
 };
 use miniperm_store::{ConsentStore, MemoryStore};
+use miniperm_view::{Painter, Theme};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as JsonValue;
 
@@ -130,6 +131,54 @@ pub(crate) struct SimSession {
     feed: Arc<Feed>,
 }
 
+/// The phone a session draws on: its device (what getSystemInfo reports too) and theme.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    device: Device,
+    theme: Theme,
+}
+
+impl Look {
+    /// From a request's `device` and `theme` (unknown names are bad input).
+    fn parse(device: Option<&str>, theme: Option<&str>) -> Result<Look, ApiError> {
+        let device = match device {
+            None => SIMULATOR_DEVICE,
+            Some(name) => Device::by_name(name).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown device `{name}` (one of: {})",
+                    DEVICES
+                        .iter()
+                        .map(|d| d.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        };
+        let theme = match theme {
+            None | Some("light") => Theme::Light,
+            Some("dark") => Theme::Dark,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown theme `{other}` (light or dark)"
+                )));
+            }
+        };
+        Ok(Look { device, theme })
+    }
+
+    /// The look a state was drawn with.
+    fn of(s: &SimState) -> Look {
+        Look {
+            device: Device::by_name(&s.device).unwrap_or(SIMULATOR_DEVICE),
+            theme: if s.theme == "dark" {
+                Theme::Dark
+            } else {
+                Theme::Light
+            },
+        }
+    }
+}
+
 /// What the page draws after a step.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimState {
@@ -149,6 +198,17 @@ pub struct SimState {
     pub consent: JsonValue,
     /// The consent log of the session, one line per event.
     pub log: Vec<String>,
+    /// The phone drawn on: a name of `/sim/projects`' `devices`, its size in px (what the run's
+    /// getSystemInfo reported), and the theme (`light`, `dark`).
+    pub device: String,
+    pub width: i64,
+    pub height: i64,
+    pub theme: String,
+    /// The page as the phone draws it: one HTML document (miniperm-view) for an iframe's
+    /// `srcdoc`; null when the page has no WXML.
+    pub screen: Option<String>,
+    /// What the drawing could not honour (WXSS WeChat refuses, images not found).
+    pub screen_warnings: Vec<String>,
     /// The log's events (mirrored into the durable store).
     #[serde(skip)]
     events: Vec<ConsentEvent>,
@@ -183,6 +243,20 @@ pub struct SessionBody {
 #[derive(Debug, Deserialize)]
 pub struct NewSession {
     pub project: String,
+    /// A device name of `/sim/projects`' `devices` (default: iPhone 6/7/8, 375×667).
+    #[serde(default)]
+    pub device: Option<String>,
+    /// `light` (default) or `dark`.
+    #[serde(default)]
+    pub theme: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LookBody {
+    #[serde(default)]
+    pub device: Option<String>,
+    #[serde(default)]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,10 +294,19 @@ pub(crate) async fn list_projects(State(svc): Svc) -> Json<JsonValue> {
                 "title": p.title,
                 "appid": p.project.appid(),
                 "pages": p.project.pages(),
+                "darkmode": Painter::new(&p.project, SIMULATOR_DEVICE, Theme::Light).supports_dark(),
             })
         })
         .collect();
-    Json(serde_json::json!({ "projects": list }))
+    let devices: Vec<JsonValue> = DEVICES
+        .iter()
+        .map(|d| serde_json::json!({"name": d.name, "width": d.width, "height": d.height}))
+        .collect();
+    Json(serde_json::json!({
+        "projects": list,
+        "devices": devices,
+        "device": SIMULATOR_DEVICE.name,
+    }))
 }
 
 /// `POST /sim/sessions {project}`.
@@ -239,7 +322,8 @@ pub(crate) async fn create_session(
             body.project
         )));
     };
-    let mut state = step(&svc, index, Vec::new(), Steps::default()).await?;
+    let look = Look::parse(body.device.as_deref(), body.theme.as_deref())?;
+    let mut state = step(&svc, index, Vec::new(), Steps::default(), look).await?;
     state.version = 1;
     let id = new_id("sim_");
     let appid = svc.sim_projects[index].project.appid().to_string();
@@ -501,7 +585,8 @@ pub(crate) async fn tap(
         ));
     }
     current.taps.push(target);
-    advance(&svc, &tenant, id, project, kept, current, Run::Same).await
+    let look = Look::of(&state);
+    advance(&svc, &tenant, id, project, kept, current, Run::Same, look).await
 }
 
 /// `POST /sim/sessions/{id}/answer {answer}`.
@@ -524,7 +609,8 @@ pub(crate) async fn answer(
         return Err(ApiError::Conflict("no ui is waiting for an answer".into()));
     }
     current.answers.extend(parsed);
-    advance(&svc, &tenant, id, project, kept, current, Run::Same).await
+    let look = Look::of(&state);
+    advance(&svc, &tenant, id, project, kept, current, Run::Same, look).await
 }
 
 /// `POST /sim/sessions/{id}/restart {clear?}`: a new run from launch; earlier runs' consent is
@@ -536,7 +622,8 @@ pub(crate) async fn restart(
     body: Option<Json<RestartBody>>,
 ) -> Result<Json<SessionBody>, ApiError> {
     let clear = body.is_some_and(|Json(b)| b.clear);
-    let (project, mut kept, current, _) = snapshot(&svc, &tenant, &id)?;
+    let (project, mut kept, current, state) = snapshot(&svc, &tenant, &id)?;
+    let look = Look::of(&state);
     let run = if clear {
         kept.clear();
         Run::Cleared
@@ -549,7 +636,35 @@ pub(crate) async fn restart(
         }
         Run::New
     };
-    advance(&svc, &tenant, id, project, kept, Steps::default(), run).await
+    advance(
+        &svc,
+        &tenant,
+        id,
+        project,
+        kept,
+        Steps::default(),
+        run,
+        look,
+    )
+    .await
+}
+
+/// `POST /sim/sessions/{id}/device {device?, theme?}`: draws the session on another phone (or
+/// theme): the current run again with the run's getSystemInfo reporting the new size.
+pub(crate) async fn device(
+    State(svc): Svc,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+    body: Result<Json<LookBody>, JsonRejection>,
+) -> Result<Json<SessionBody>, ApiError> {
+    let Json(body) = body?;
+    let (project, kept, current, state) = snapshot(&svc, &tenant, &id)?;
+    let was = Look::of(&state);
+    let look = Look::parse(
+        Some(body.device.as_deref().unwrap_or(was.device.name)),
+        Some(body.theme.as_deref().unwrap_or(&state.theme)),
+    )?;
+    advance(&svc, &tenant, id, project, kept, current, Run::Same, look).await
 }
 
 /// The session's inputs and state (404 for another tenant's or an expired session).
@@ -595,6 +710,7 @@ enum Run {
 
 /// Runs the new inputs; on success stores them with the new state and publishes it to the
 /// session's stream, on failure leaves the session as it was.
+#[allow(clippy::too_many_arguments)]
 async fn advance(
     svc: &Arc<Service>,
     tenant: &str,
@@ -603,6 +719,7 @@ async fn advance(
     kept: Vec<Steps>,
     current: Steps,
     run: Run,
+    look: Look,
 ) -> Result<Json<SessionBody>, ApiError> {
     if current.taps.len() + current.answers.len() > MAX_STEPS {
         return Err(ApiError::Conflict(format!(
@@ -610,7 +727,7 @@ async fn advance(
         )));
     }
     let reset = run == Run::Cleared;
-    let mut state = step(svc, project, kept.clone(), current.clone()).await?;
+    let mut state = step(svc, project, kept.clone(), current.clone(), look).await?;
     let (tail, before) = {
         let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
         let s = live(&mut sessions, &svc.sim_clock, tenant, &id)?;
@@ -713,6 +830,7 @@ async fn step(
     index: usize,
     kept: Vec<Steps>,
     current: Steps,
+    look: Look,
 ) -> Result<SimState, ApiError> {
     let Some(p) = svc.sim_projects.get(index) else {
         return Err(ApiError::NotFound("no such project".into()));
@@ -720,7 +838,7 @@ async fn step(
     let project = p.project.clone();
     let name = p.name.clone();
     let title = p.title.clone();
-    tokio::task::spawn_blocking(move || run_steps(&project, &name, &title, &kept, &current))
+    tokio::task::spawn_blocking(move || run_steps(&project, &name, &title, &kept, &current, look))
         .await
         .map_err(|e| ApiError::Internal(format!("the simulator step failed: {e}")))?
 }
@@ -742,10 +860,12 @@ fn run_steps(
     title: &str,
     kept: &[Steps],
     current: &Steps,
+    look: Look,
 ) -> Result<SimState, ApiError> {
     let mut store = MemoryStore::new();
     let mut cfg = RunConfig::new(project);
     cfg.render = true;
+    cfg.device = look.device;
     for steps in kept {
         cfg.taps = steps.taps.clone();
         let mut user = ScriptedUser::new(steps.answers.clone());
@@ -753,8 +873,13 @@ fn run_steps(
         run(project, &cfg, &mut store, &mut user).map_err(run_error)?;
     }
     cfg.taps = current.taps.clone();
+    cfg.screen = true;
     let mut user = ScriptedUser::new(current.answers.clone());
     let outcome = run(project, &cfg, &mut store, &mut user).map_err(run_error)?;
+    let painted = outcome
+        .screen
+        .as_ref()
+        .map(|s| Painter::new(project, look.device, look.theme).paint(s));
     if outcome.end == EndReason::BadInput {
         let msg = outcome
             .events
@@ -815,6 +940,18 @@ fn run_steps(
         end: outcome.end.as_str().to_string(),
         consent: JsonValue::Object(auth_setting(&consent)),
         log: events.iter().map(log_line).collect(),
+        device: look.device.name.to_string(),
+        width: look.device.width,
+        height: look.device.height,
+        theme: match look.theme {
+            Theme::Light => "light".into(),
+            Theme::Dark => "dark".into(),
+        },
+        screen_warnings: painted
+            .as_ref()
+            .map(|p| p.warnings.clone())
+            .unwrap_or_default(),
+        screen: painted.map(|p| p.html),
         events,
         timeline,
     })
@@ -869,7 +1006,8 @@ mod tests {
             taps: vec!["#nothing".into()],
             answers: Vec::new(),
         };
-        match run_steps(&project, "classic", "t", &[], &bad) {
+        let look = Look::parse(None, None).unwrap();
+        match run_steps(&project, "classic", "t", &[], &bad, look) {
             Err(ApiError::BadRequest(m)) => assert!(m.contains("#nothing"), "{m}"),
             other => panic!("{:?}", other.map(|s| s.end)),
         }
@@ -877,7 +1015,7 @@ mod tests {
             taps: vec!["onLocate".into()],
             answers: parse_answers("deny").unwrap(),
         };
-        let s = run_steps(&project, "classic", "t", &[], &steps).unwrap();
+        let s = run_steps(&project, "classic", "t", &[], &steps, look).unwrap();
         assert_eq!(s.end, "awaiting-answer");
         assert_eq!(s.waiting.unwrap()["ui"], "modal");
         assert!(s.transcript.iter().any(|l| l == "  ← deny"));
