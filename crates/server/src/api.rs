@@ -233,8 +233,33 @@ fn authenticate(svc: &Service, req: &mut HttpRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Runs `f`, which may block for long (a remote store that is reconnecting), without holding
+/// up the other tasks of this worker: on a multi-threaded runtime the worker hands its tasks to
+/// another thread first (`block_in_place`); elsewhere `f` just runs.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Service {
+    /// Runs `f` on a reader connection. On a remote store (PostgreSQL) a read can wait seconds
+    /// while the pool reconnects (a failover): it runs as blocking work, so `/healthz`,
+    /// `/metrics` and cached answers stay served meanwhile. SQLite reads take microseconds and
+    /// run in place.
     pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn miniperm_store::Backend) -> Result<T, miniperm_store::StoreError>,
+    ) -> Result<T, ApiError> {
+        if self.remote {
+            return blocking(|| self.read_now(f));
+        }
+        self.read_now(f)
+    }
+
+    fn read_now<T>(
         &self,
         f: impl FnOnce(&mut dyn miniperm_store::Backend) -> Result<T, miniperm_store::StoreError>,
     ) -> Result<T, ApiError> {

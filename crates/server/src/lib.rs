@@ -145,6 +145,8 @@ pub struct Service {
     pub(crate) sessions: Mutex<HashMap<String, SettingsSession>>,
     /// One attempt at a time per receipt key ([`retry::KeyLocks`]).
     pub(crate) locks: Arc<retry::KeyLocks>,
+    /// The store is a server (PostgreSQL): reads may wait on the network ([`Service::read`]).
+    pub(crate) remote: bool,
     pub(crate) profile: Profile,
     pub metrics: Arc<Metrics>,
     /// The state and key caches, and whether the API is open (no key needed: loopback and no
@@ -195,6 +197,7 @@ impl Service {
                 prompts: Mutex::new(HashMap::new()),
                 sessions: Mutex::new(HashMap::new()),
                 locks: Arc::new(retry::KeyLocks::default()),
+                remote: !exact,
                 profile: Profile::wechat(),
                 metrics,
                 caches,

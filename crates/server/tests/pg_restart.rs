@@ -117,3 +117,68 @@ fn acknowledged_decisions_survive_a_postgres_restart_under_load() {
     );
     cluster.stop("fast").unwrap();
 }
+
+/// While PostgreSQL is down, requests that need it wait for the pool's reconnect (seconds), and
+/// meanwhile `/healthz` and `/metrics` still answer at once: a store read runs as blocking work,
+/// not on the async worker every other request needs (a liveness probe must not kill a service
+/// that is only waiting for its database's failover).
+#[test]
+fn liveness_answers_while_the_store_reconnects() {
+    use std::time::{Duration, Instant};
+    if testpg::fresh_url("liveness_answers_while_the_store_reconnects").is_none() {
+        return;
+    }
+    let cluster = match testpg::Cluster::init(false) {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("SKIPPED the liveness test: {why}");
+            return;
+        }
+    };
+    cluster.stop_when_this_process_ends().unwrap();
+    cluster.start().unwrap();
+    let srv = common::start_on(Some(cluster.url()), |c| c.rate_limit = u32::MAX, |_| {});
+    let addr = srv.addr;
+    let (st, _) = call(
+        addr,
+        "POST",
+        "/v1/apps/wxlive/users/u/authorize",
+        None,
+        Some(r#"{"scope": "scope.camera"}"#),
+    );
+    assert_eq!(st, 202);
+    cluster.stop("immediate").unwrap();
+    // More waiting requests than the service has async workers (2 in the test server).
+    let waiting: Vec<_> = (0..6)
+        .map(|i| {
+            std::thread::spawn(move || {
+                call(
+                    addr,
+                    "POST",
+                    &format!("/v1/apps/wxlive/users/w{i}/authorize"),
+                    None,
+                    Some(r#"{"scope": "scope.camera"}"#),
+                )
+                .0
+            })
+        })
+        .collect();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (st, v) = call(addr, "GET", "/healthz", None, None);
+        assert_eq!((st, v.as_str()), (200, Some("ok")));
+        let (st, _) = call(addr, "GET", "/metrics", None, None);
+        assert_eq!(st, 200);
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "liveness took {:?} while the store was down",
+            t.elapsed()
+        );
+    }
+    cluster.start().unwrap();
+    for w in waiting {
+        let st = w.join().unwrap();
+        assert!(matches!(st, 202 | 503), "{st}");
+    }
+    cluster.stop("fast").unwrap();
+}
