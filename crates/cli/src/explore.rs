@@ -245,9 +245,28 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         write!(out, "{}", format::text(&explored, &baseline, mode))?;
     }
     if let Some(path) = &args.html {
+        // Each outcome's final page, drawn as the phone shows it (issue 20).
+        let painter = miniperm_view::Painter::new(
+            &plan.project,
+            plan.base.device,
+            miniperm_view::Theme::Light,
+        );
+        let paint = |s: &serde_json::Value| Some(painter.paint(s).html);
+        let screens = miniperm_explore::html::Screens {
+            project: &plan.project,
+            base: &plan.base,
+            entries: &plan.entries,
+            paint: &paint,
+            size: (plan.base.device.width, plan.base.device.height),
+        };
         write_file(
             path,
-            &miniperm_explore::html::render(&explored, &meta, &baseline),
+            &miniperm_explore::html::render_with_screens(
+                &explored,
+                &meta,
+                &baseline,
+                Some(&screens),
+            ),
         )?;
         eprintln!("miniperm: wrote the html report to {}", path.display());
     }

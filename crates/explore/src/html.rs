@@ -2,15 +2,181 @@
 //! findings linked to the paths that show them (and back), each with its path's transcript, and
 //! the outcome tree as nested `<details>` that stay readable at thousands of paths (collapsed
 //! past depth 3). One small inline script filters the tree by outcome, finding or text; the
-//! page works without it. No fonts, images or network.
+//! page works without it. No fonts or network.
+//!
+//! With [`Screens`] ([`render_with_screens`]), each outcome leaf also shows the final page of
+//! its path as the phone draws it (issue 20): a thumbnail that opens full size beside that
+//! path's transcript. The leaf's path (its branch's first starting state, each edge's first
+//! answer) is run again with [`RunConfig::screen`](miniperm_runtime::RunConfig::screen); the
+//! caller draws the screen (miniperm-view) into one HTML document, inlined once however many
+//! leaves show it, and shown in `<iframe sandbox srcdoc>` (no script, no network, no way out).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use miniperm_core::{Subject, Value};
+use miniperm_runtime::{Event, Project, RunConfig, render_human};
+use miniperm_store::MemoryStore;
+use serde_json::Value as Json;
+
 use crate::format::{Baseline, Meta};
-use crate::session::Explored;
+use crate::runner::ReplayUser;
+use crate::session::{Entry, Explored};
 use crate::tree::{Branch, Leaf, Node};
 use crate::{CODES, Finding};
+
+/// Most leaves that get a screen (each is one more run); the others say they have none.
+pub const MAX_SCREENS: usize = 300;
+
+/// What the report needs to draw each outcome's final page.
+pub struct Screens<'a> {
+    pub project: &'a Project,
+    /// The configuration explore ran with (its starting states come from each branch).
+    pub base: &'a RunConfig,
+    /// The entry points, in the order of [`Explored::entries`].
+    pub entries: &'a [Entry],
+    /// Draws a run's screen as one HTML document (`None`: nothing to draw).
+    pub paint: &'a dyn Fn(&Json) -> Option<String>,
+    /// The drawn phone's size in CSS px (the thumbnails' aspect).
+    pub size: (i64, i64),
+}
+
+/// The screens of one report: documents and transcripts stored once, and which leaf shows which.
+#[derive(Default)]
+struct Shots {
+    docs: Vec<String>,
+    doc_ids: HashMap<String, usize>,
+    /// Each transcript as indices into `lines` (paths share most of their lines).
+    transcripts: Vec<Vec<usize>>,
+    tr_ids: HashMap<Vec<usize>, usize>,
+    lines: Vec<String>,
+    line_ids: HashMap<String, usize>,
+    /// (entry, branch, edge path) → (document, transcript).
+    at: BTreeMap<(usize, usize, Vec<usize>), (usize, usize)>,
+    /// Leaves left without a screen (past [`MAX_SCREENS`]).
+    skipped: usize,
+    size: (i64, i64),
+}
+
+/// A branch label's starting states (`scope.x=denied, os.camera=not-determined`), as explore
+/// wrote them (`start_label`); the fresh start is none.
+fn parse_start(label: &str) -> Vec<(Subject, Value)> {
+    let mut out = Vec::new();
+    for part in label.split(", ") {
+        let Some((k, v)) = part.split_once('=') else {
+            continue;
+        };
+        let Ok(subject) = Subject::parse(k) else {
+            continue;
+        };
+        let value = match subject {
+            Subject::Os(_) => Value::parse_os(&v.replace('-', " ")),
+            _ => Value::parse(v),
+        };
+        if let Some(value) = value {
+            out.push((subject, value));
+        }
+    }
+    out
+}
+
+fn intern<T: Clone + Eq + std::hash::Hash>(
+    list: &mut Vec<T>,
+    ids: &mut HashMap<T, usize>,
+    s: T,
+) -> usize {
+    if let Some(i) = ids.get(&s) {
+        return *i;
+    }
+    list.push(s.clone());
+    ids.insert(s, list.len() - 1);
+    list.len() - 1
+}
+
+/// Every leaf of `node` with its edge path and the answers (each edge's first) leading to it.
+fn leaves_of(
+    node: &Node,
+    path: &mut Vec<usize>,
+    answers: &mut Vec<String>,
+    out: &mut Vec<(Vec<usize>, Vec<String>)>,
+) {
+    match node {
+        Node::Leaf(_) => out.push((path.clone(), answers.clone())),
+        Node::Ui { edges, .. } => {
+            for (i, e) in edges.iter().enumerate() {
+                path.push(i);
+                answers.push(e.answers.first().cloned().unwrap_or_default());
+                leaves_of(&e.child, path, answers, out);
+                answers.pop();
+                path.pop();
+            }
+        }
+    }
+}
+
+fn shoot(ex: &Explored, src: &Screens<'_>) -> Shots {
+    let mut shots = Shots {
+        size: src.size,
+        ..Shots::default()
+    };
+    let mut budget = MAX_SCREENS;
+    for (ei, e) in ex.entries.iter().enumerate() {
+        let Some(entry) = src.entries.get(ei) else {
+            continue;
+        };
+        for (bi, b) in e.report.branches.iter().enumerate() {
+            let mut found = Vec::new();
+            leaves_of(&b.node, &mut Vec::new(), &mut Vec::new(), &mut found);
+            for (path, answers) in found {
+                if budget == 0 {
+                    shots.skipped += 1;
+                    continue;
+                }
+                budget -= 1;
+                let mut cfg = src.base.clone();
+                cfg.page = entry.page.clone();
+                cfg.taps = entry.taps.clone();
+                cfg.screen = true;
+                cfg.render = false;
+                cfg.initial
+                    .extend(parse_start(b.starts.first().map_or("", String::as_str)));
+                let mut user = ReplayUser::new(&answers, answers.len(), 64);
+                let Ok(out) =
+                    miniperm_runtime::run(src.project, &cfg, &mut MemoryStore::new(), &mut user)
+                else {
+                    continue;
+                };
+                let Some(doc) = out.screen.as_ref().and_then(|s| (src.paint)(s)) else {
+                    continue;
+                };
+                let transcript: Vec<usize> = out
+                    .events
+                    .iter()
+                    .filter(|e| !matches!(e, Event::Render { .. }))
+                    .map(|e| {
+                        intern(
+                            &mut shots.lines,
+                            &mut shots.line_ids,
+                            render_human(e, false),
+                        )
+                    })
+                    .collect();
+                let d = intern(&mut shots.docs, &mut shots.doc_ids, doc);
+                let t = intern(&mut shots.transcripts, &mut shots.tr_ids, transcript);
+                shots.at.insert((ei, bi, path), (d, t));
+            }
+        }
+    }
+    shots
+}
+
+/// JSON for a `<script type="application/json">`: no `<`, `>` or `&` left to end the element.
+fn script_json(v: &Json) -> String {
+    v.to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
 
 /// Levels of the tree open by default (the start, then the first UIs).
 const OPEN_DEPTH: usize = 3;
@@ -69,15 +235,16 @@ fn leaf_class(l: &Leaf) -> &'static str {
     }
 }
 
-struct Tree {
+struct Tree<'s> {
     /// (entry, branch, edge path) → finding ids witnessed there.
     marks: BTreeMap<(usize, usize, Vec<usize>), Vec<usize>>,
+    shots: Option<&'s Shots>,
     out: String,
     entry: usize,
     branch: usize,
 }
 
-impl Tree {
+impl Tree<'_> {
     /// One node; `lead` (the answer that led here) goes on the node's own line.
     fn node(&mut self, node: &Node, depth: usize, path: &mut Vec<usize>, lead: &str) {
         match node {
@@ -93,9 +260,18 @@ impl Tree {
                     .map(|i| format!(" <a class=\"fl\" href=\"#f{i}\">finding {}</a>", i + 1))
                     .collect();
                 let codes: Vec<&str> = l.findings.iter().map(String::as_str).collect();
+                let shot = self
+                    .shots
+                    .and_then(|s| s.at.get(&key))
+                    .map(|(d, t)| {
+                        format!(
+                            " <button type=\"button\" class=\"shot\" data-s=\"{d}\" data-t=\"{t}\" aria-label=\"the final page of this path, full size\" title=\"the final page of this path\"></button>"
+                        )
+                    })
+                    .unwrap_or_default();
                 let _ = write!(
                     self.out,
-                    "{lead}<span class=\"leaf {}\" data-f=\"{}\"{anchor}>{}</span>{back}",
+                    "{lead}<span class=\"leaf {}\" data-f=\"{}\"{anchor}>{}</span>{shot}{back}",
                     leaf_class(l),
                     esc(&codes.join(" ")),
                     esc(&l.line())
@@ -152,6 +328,17 @@ fn starts_label(starts: &[String]) -> String {
 
 /// Renders the whole report as one HTML document.
 pub fn render(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
+    render_with_screens(ex, meta, baseline, None)
+}
+
+/// [`render`], with each outcome's final page drawn when `screens` is given.
+pub fn render_with_screens(
+    ex: &Explored,
+    meta: &Meta,
+    baseline: &Baseline,
+    screens: Option<&Screens<'_>>,
+) -> String {
+    let shots = screens.map(|src| shoot(ex, src));
     let findings = ex.findings();
     let mut marks: BTreeMap<(usize, usize, Vec<usize>), Vec<usize>> = BTreeMap::new();
     let mut fi = 0usize;
@@ -217,6 +404,7 @@ pub fn render(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
     // The tree.
     let mut tree = Tree {
         marks,
+        shots: shots.as_ref(),
         out: String::new(),
         entry: 0,
         branch: 0,
@@ -262,6 +450,11 @@ pub fn render(ex: &Explored, meta: &Meta, baseline: &Baseline) -> String {
         "<span class=\"okmsg\">complete: every path ran</span>"
     };
     let title = format!("miniperm explore {}", meta.project);
+    let size = shots.as_ref().map_or((375, 667), |s| s.size);
+    let thumb = (
+        (size.0 as f64 * THUMB_SCALE).ceil() as i64,
+        (size.1 as f64 * THUMB_SCALE).ceil() as i64,
+    );
     format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -290,6 +483,14 @@ pre.tr{{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;overflow-
 .leaf{{padding:0 5px;border-radius:4px;scroll-margin-top:64px}} .leaf.ok{{background:#dff5e3}} .leaf.none{{background:#eef0f3}}
 .leaf.bad{{background:#fde2e1;color:#7a1c14}} .leaf.cut{{background:#fef3c7}}
 .leaf:target{{outline:2px solid #4a6fa5}} a.fl{{font-size:12px;margin-left:6px}}
+button.shot{{display:inline-block;vertical-align:top;margin:2px 0 4px 8px;padding:0;border:1px solid #c4cad4;border-radius:6px;background:#fff;cursor:zoom-in;overflow:hidden;width:{tw}px;height:{th}px}}
+button.shot:focus-visible,#shotbox button:focus-visible{{outline:3px solid #1a73e8;outline-offset:2px}}
+button.shot iframe{{border:0;width:{sw}px;height:{sh}px;transform:scale({k});transform-origin:0 0;pointer-events:none;display:block}}
+#shotbox{{border:0;border-radius:8px;padding:12px;max-width:calc(100vw - 24px);max-height:calc(100vh - 24px)}}
+#shotbox::backdrop{{background:rgba(0,0,0,.5)}}
+#shotbox .sb{{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}}
+#shotbox iframe{{border:1px solid #d9dee7;width:{sw}px;height:{sh}px;max-width:100%}}
+#shotbox pre{{flex:1 1 320px;min-width:0;overflow-wrap:anywhere;max-height:{sh}px;overflow:auto;margin:0;background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;white-space:pre-wrap}}
 </style></head><body><main>
 <h1>{t}</h1>
 <dl class="meta"><dt>command</dt><dd><code>{cmd}</code></dd><dt>miniperm</dt><dd>{ver}</dd>
@@ -300,8 +501,10 @@ pre.tr{{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:4px;overflow-
 <div class="bar"><label>show <select id="k"><option value="">every path</option><option value="bad">with a finding or error</option><option value="ok">ending with something granted</option><option value="none">ending with nothing granted</option><option value="cut">cut or stopped</option>{options}</select></label>
 <input id="q" type="search" placeholder="filter by text" size="28"> <span class="n" id="cnt"></span></div>
 <p class="n">Blue: a native UI; teal: the user's answers; green leaves end with a guarded api granted, grey without, red with a finding, yellow cut. Levels past {od} start folded.</p>
-<div id="tree">{tree}</div>
+<div id="tree">{tree}</div>{shotnote}
 </main>
+<dialog id="shotbox" aria-label="the final page of a path"><div class="sb"><iframe sandbox="" title="the final page, as the phone draws it"></iframe><pre tabindex="0" aria-label="transcript of this path"></pre></div><p><button type="button" id="shotclose">close</button></p></dialog>
+<script type="application/json" id="screens">{screens}</script>
 <script>
 (function(){{var q=document.getElementById('q'),k=document.getElementById('k'),c=document.getElementById('cnt');
 function run(){{var t=q.value.toLowerCase(),v=k.value,n=0,all=document.querySelectorAll('#tree .leaf');
@@ -312,6 +515,13 @@ var ds=[].slice.call(document.querySelectorAll('#tree details')).reverse();
 ds.forEach(function(d){{var vis=!!d.querySelector('li:not([hidden]) > .leaf');d.parentElement.hidden=!vis;if(t||v)d.open=vis;}});
 c.textContent=(t||v)?n+' of '+all.length+' leaves':'';}}
 q.addEventListener('input',run);k.addEventListener('change',run);}})();
+(function(){{var el=document.getElementById('screens');var data=JSON.parse(el.textContent||'null');if(!data||!data.docs.length)return;
+var box=document.getElementById('shotbox'),big=box.querySelector('iframe'),tr=box.querySelector('pre');
+function frame(b){{if(b.firstChild)return;var f=document.createElement('iframe');f.setAttribute('sandbox','');f.setAttribute('tabindex','-1');f.setAttribute('aria-hidden','true');f.setAttribute('loading','lazy');f.srcdoc=data.docs[+b.dataset.s];b.appendChild(f);}}
+var shots=[].slice.call(document.querySelectorAll('button.shot'));
+if('IntersectionObserver' in window){{var io=new IntersectionObserver(function(es){{es.forEach(function(e){{if(e.isIntersecting){{frame(e.target);io.unobserve(e.target);}}}});}});shots.forEach(function(b){{io.observe(b);}});}}else shots.forEach(frame);
+shots.forEach(function(b){{b.addEventListener('click',function(){{big.srcdoc=data.docs[+b.dataset.s];tr.textContent=data.tr[+b.dataset.t].map(function(i){{return data.lines[i];}}).join('\n');if(box.showModal)box.showModal();else box.setAttribute('open','');}});}});
+document.getElementById('shotclose').addEventListener('click',function(){{box.close();}});}})();
 </script>
 </body></html>
 "#,
@@ -323,5 +533,28 @@ q.addEventListener('input',run);k.addEventListener('change',run);}})();
         nf = findings.len(),
         od = OPEN_DEPTH,
         tree = tree.out,
+        screens = shots.as_ref().map_or_else(
+            || "null".to_string(),
+            |s| {
+                script_json(
+                    &serde_json::json!({"docs": s.docs, "lines": s.lines, "tr": s.transcripts}),
+                )
+            }
+        ),
+        shotnote = match &shots {
+            Some(s) if s.skipped > 0 => format!(
+                "<p class=\"n\">{} more leaves have no picture of their final page (at most {MAX_SCREENS} are drawn).</p>",
+                s.skipped
+            ),
+            _ => String::new(),
+        },
+        sw = size.0,
+        sh = size.1,
+        tw = thumb.0,
+        th = thumb.1,
+        k = THUMB_SCALE,
     )
 }
+
+/// Thumbnails are the phone at this scale.
+const THUMB_SCALE: f64 = 0.2;

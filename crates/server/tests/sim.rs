@@ -710,3 +710,41 @@ fn the_page_is_drawn_on_the_chosen_phone_and_a_click_taps() {
     );
     assert_eq!(st, 400);
 }
+
+#[test]
+fn explore_this_flow_draws_each_outcomes_final_page_once() {
+    let srv = start(|_| {});
+    let a = srv.addr;
+    let (_, v) = post(a, "/sim/sessions", json!({"project": "classic"}));
+    let id = v["id"].as_str().unwrap().to_string();
+    post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "onLocate"}),
+    );
+    let (st, v) = post(a, &format!("/sim/sessions/{id}/explore"), json!({}));
+    assert_eq!(st, 200, "{v}");
+    let html = v["html"].as_str().unwrap();
+    let shots = html.matches("class=\"shot\"").count();
+    assert!(shots >= 5, "a thumbnail per outcome leaf: {shots}");
+    let start = html
+        .find("<script type=\"application/json\" id=\"screens\">")
+        .unwrap();
+    let body = &html[start..];
+    let json_text = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+    let data: Value = serde_json::from_str(json_text).unwrap();
+    let docs = data["docs"].as_array().unwrap();
+    // Fewer distinct screens than leaves: identical ones are stored once.
+    assert!(
+        !docs.is_empty() && docs.len() < shots,
+        "{} docs for {shots} leaves",
+        docs.len()
+    );
+    let has = |t: &str| docs.iter().any(|d| d.as_str().unwrap().contains(t));
+    // The page that stays, and the fallback page a cancelled modal leads to.
+    assert!(has("附近门店") && has("选择城市"));
+    assert!(
+        !json_text.contains("</"),
+        "the data cannot end its script element"
+    );
+}

@@ -16,6 +16,7 @@ use miniperm_explore::{
     Config, ExploreError, PathRun, PathSpec, Runner, explore_with_progress, html,
 };
 use miniperm_runtime::{Project, RunConfig};
+use miniperm_view::{Painter, Theme};
 use serde_json::{Value as JsonValue, json};
 
 use super::{Svc, snapshot};
@@ -171,6 +172,16 @@ fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, Ap
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let doc = format::json_doc(&ex, &meta, &baseline);
+    // Each outcome's final page, drawn as the simulator draws it (issue 20).
+    let painter = Painter::new(project, base.device, Theme::Light);
+    let paint = |s: &JsonValue| Some(painter.paint(s).html);
+    let screens = html::Screens {
+        project,
+        base: &base,
+        entries: &entries,
+        paint: &paint,
+        size: (base.device.width, base.device.height),
+    };
     Ok(json!({
         "command": meta.command,
         "entries": labels,
@@ -179,7 +190,7 @@ fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, Ap
         "duration_ms": u64::try_from(ex.duration.as_millis()).unwrap_or(u64::MAX),
         "findings": doc.get("findings").cloned().unwrap_or(JsonValue::Array(Vec::new())),
         "text": format::text(&ex, &baseline, TreeMode::Auto),
-        "html": html::render(&ex, &meta, &baseline),
+        "html": html::render_with_screens(&ex, &meta, &baseline, Some(&screens)),
     }))
 }
 
