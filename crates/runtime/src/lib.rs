@@ -51,4 +51,4 @@ pub use project::{Button, FileProblem, LoadError, PageInfo, Project, TapTarget};
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };
-pub use zygote::Zygotes;
+pub use zygote::{Branch, Step, Zygotes};

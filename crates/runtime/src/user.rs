@@ -241,6 +241,13 @@ pub fn parse_answers(s: &str) -> Result<Vec<UiAnswer>, AnswerError> {
 /// Whoever answers native UIs. `None` = no answer: the run ends `awaiting-answer`.
 pub trait User {
     fn answer(&mut self, ui: &UiRequest) -> Option<UiAnswer>;
+
+    /// True to stop the run at this UI, shown and not answered yet, so that it can be resumed
+    /// with each of several answers from the same point (the explorer; only a run on a
+    /// zygote can stop: elsewhere this is never asked).
+    fn suspend_at(&mut self, _ui: &UiRequest) -> bool {
+        false
+    }
 }
 
 /// Answers from a fixed list, in order (the CLI's `--answers`).

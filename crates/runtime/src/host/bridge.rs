@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::event::Event;
 use crate::project::{Project, Source};
 
+#[derive(Clone)]
 pub(super) enum Job {
     Deliver {
         id: u32,
@@ -35,6 +36,7 @@ pub(super) enum Job {
 /// A promise rejected with nothing to handle it (yet): its reason as a message, and when the
 /// reason is a failed API call's result, that call's site and the engine's failure (the
 /// prelude marks such results).
+#[derive(Clone)]
 pub(super) struct Rejection {
     pub(super) message: String,
     pub(super) at: Option<String>,
@@ -67,6 +69,7 @@ impl Rejection {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Incoming {
     pub(super) id: u32,
     pub(super) api: String,
@@ -74,7 +77,9 @@ pub(super) struct Incoming {
     pub(super) gesture: bool,
 }
 
-#[derive(Default)]
+/// Cloned when a run is suspended at a UI (the explorer's branch point): the clone shares the
+/// engine's stop and refusal flags (`Rc`s), everything else is the run's own.
+#[derive(Default, Clone)]
 pub(super) struct Shared {
     pub(super) events: Vec<Event>,
     pub(super) now: i64,

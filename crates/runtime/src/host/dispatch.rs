@@ -145,6 +145,7 @@ impl<'js> Driver<'_, 'js> {
                         req,
                         picker,
                         args,
+                        tries: 0,
                     }),
                 }
             }

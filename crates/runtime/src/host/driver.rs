@@ -15,7 +15,7 @@ use serde_json::{Value as Json, json};
 
 use crate::event::{EndReason, Event};
 use crate::project::{Project, parse_query};
-use crate::user::User;
+use crate::user::{UiAnswer, User};
 
 /// How long periodic timers keep ticking, in virtual time, once nothing else happens (see
 /// [`Driver::settle`]).
@@ -41,6 +41,22 @@ pub(super) struct Driver<'a, 'js> {
     /// The virtual time of the last timer firing and how many fired at that instant.
     pub(super) instant: (i64, u32),
     pub(super) appid: String,
+    /// Where the settle under way stands: the virtual time of the last one-shot activity (the
+    /// periodic timers' window starts there) and the timer firings so far.
+    pub(super) settling: (i64, u32),
+    /// The `--tap` being dispatched (`None`: the launch and the first page).
+    pub(super) tap_at: Option<usize>,
+}
+
+/// Where a driver stands when a run is suspended at a UI: with the host's shared state and the
+/// JS heap (a zygote's checkpoint), what resuming it takes.
+#[derive(Clone)]
+pub(crate) struct DriverState {
+    pub(super) asking: super::uiqueue::Asking,
+    pub(super) uiq: VecDeque<Pending>,
+    pub(super) instant: (i64, u32),
+    pub(super) settling: (i64, u32),
+    pub(super) tap_at: Option<usize>,
 }
 
 pub(super) fn tap_event(ty: &str, id: &str, dataset: Json, detail: Json) -> Json {
@@ -160,21 +176,53 @@ impl<'js> Driver<'_, 'js> {
 
     pub(super) fn go(&mut self, route: &str) -> Result<(), Halt> {
         self.arm();
+        self.tap_at = None;
         let query = self.cfg.query.clone().unwrap_or_default();
         let q = Json::Object(parse_query(&query)).to_string();
         let qv: rquickjs::Value = self.ctx.json_parse(q.clone())?;
         self.js("launch", (route.to_string(), qv))?;
         self.js("open", (route.to_string(), q))?;
         self.settle()?;
-        for tap in self.cfg.taps.clone() {
+        self.taps_from(0)
+    }
+
+    /// Dispatches the `--tap`s from the `from`th on, each run to idle.
+    fn taps_from(&mut self, from: usize) -> Result<(), Halt> {
+        let taps = self.cfg.taps.clone();
+        for (k, tap) in taps.iter().enumerate().skip(from) {
+            self.tap_at = Some(k);
             // A user takes a moment between taps.
             self.sh.borrow_mut().now += TAP_GAP_MS;
             self.arm();
-            self.tap(&tap)?;
+            self.tap(tap)?;
             self.settle()?;
         }
         self.deadline.set(None);
         Ok(())
+    }
+
+    /// What suspending at `asking` leaves to resume from.
+    pub(super) fn state_at(&mut self, asking: super::uiqueue::Asking) -> DriverState {
+        DriverState {
+            asking,
+            uiq: std::mem::take(&mut self.uiq),
+            instant: self.instant,
+            settling: self.settling,
+            tap_at: self.tap_at,
+        }
+    }
+
+    /// Goes on from a suspended run with the user's answer to the UI it stopped at: the
+    /// answer's effect, the rest of that settle, the remaining taps.
+    pub(super) fn resume(&mut self, st: DriverState, answer: UiAnswer) -> Result<(), Halt> {
+        self.uiq = st.uiq;
+        self.instant = st.instant;
+        self.settling = st.settling;
+        self.tap_at = st.tap_at;
+        self.arm();
+        self.answered(st.asking, answer)?;
+        self.settle_on()?;
+        self.taps_from(self.tap_at.map_or(0, |k| k + 1))
     }
 
     pub(super) fn current_route(&mut self) -> Result<String, Halt> {
@@ -296,8 +344,12 @@ impl<'js> Driver<'_, 'js> {
     /// fired, and then the page is idle with them still set, as a user looking at it sees it
     /// (WeChat keeps ticking; the next tap's settle carries on).
     pub(super) fn settle(&mut self) -> Result<(), Halt> {
-        let mut active = self.now();
-        let mut fires = 0u32;
+        self.settling = (self.now(), 0);
+        self.settle_on()
+    }
+
+    /// The settle loop from where it stands (`settling`): a suspended run resumes here.
+    fn settle_on(&mut self) -> Result<(), Halt> {
         loop {
             if self.step_ready()? {
                 continue;
@@ -305,7 +357,7 @@ impl<'js> Driver<'_, 'js> {
             let next = self.js("nextTimer", ())?.as_number().unwrap_or(-1.0);
             let now = self.now();
             if next >= 0.0 && (next as i64) <= now {
-                self.fire_timer(&mut fires)?;
+                self.fire_timer()?;
                 continue;
             }
             if self.sh.borrow().dirty {
@@ -316,15 +368,16 @@ impl<'js> Driver<'_, 'js> {
                 self.head(p)?;
                 continue;
             }
-            if next >= 0.0 && fires < MAX_SETTLE_FIRES {
+            if next >= 0.0 && self.settling.1 < MAX_SETTLE_FIRES {
                 let at = next as i64;
                 let periodic = self.js("nextPeriodic", ())?.as_bool().unwrap_or(false);
+                let active = self.settling.0;
                 if !periodic || at <= active.saturating_add(TICK_WINDOW_MS) {
                     if !periodic {
-                        active = active.max(at);
+                        self.settling.0 = active.max(at);
                     }
                     self.sh.borrow_mut().now = at;
-                    self.fire_timer(&mut fires)?;
+                    self.fire_timer()?;
                     continue;
                 }
             }
@@ -334,8 +387,8 @@ impl<'js> Driver<'_, 'js> {
 
     /// Fires the earliest timer. More than `max_timer_fires` firings without the virtual clock
     /// moving is a runaway (a timer that re-arms itself with no delay): the run ends `limit`.
-    pub(super) fn fire_timer(&mut self, fires: &mut u32) -> Result<(), Halt> {
-        *fires += 1;
+    pub(super) fn fire_timer(&mut self) -> Result<(), Halt> {
+        self.settling.1 += 1;
         let now = self.now();
         if self.instant.0 == now {
             self.instant.1 += 1;

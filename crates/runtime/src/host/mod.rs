@@ -209,6 +209,9 @@ impl RunError {
 enum Halt {
     End(EndReason, Option<String>),
     Fail(RunError),
+    /// The user suspended the run at a UI (the explorer branches there): the driver's stack
+    /// unwinds to `drive`, which keeps what resuming needs.
+    Suspend(Box<uiqueue::Asking>),
 }
 
 impl From<StoreError> for Halt {
@@ -242,18 +245,34 @@ pub(crate) fn run_on(
     user: &mut dyn User,
     pool: Option<&mut crate::zygote::Zygotes>,
 ) -> Result<RunOutcome, RunError> {
-    // A run's own base library replaces the profile's, for the engine's decisions too.
-    let overridden;
-    let cfg = match cfg.base_lib {
+    match start_on(project, cfg, store, user, pool, false)? {
+        Ran::Done(o) => Ok(o),
+        Ran::Paused(_) => Err(RunError::Engine("a run paused that may not pause".into())),
+    }
+}
+
+/// How a run that may pause went.
+pub(crate) enum Ran {
+    Done(RunOutcome),
+    Paused(crate::zygote::Branch),
+}
+
+/// A run's config as the engine reads it: a run's own base library replaces the profile's,
+/// for the engine's decisions too.
+pub(crate) fn effective(cfg: &RunConfig) -> std::borrow::Cow<'_, RunConfig> {
+    match cfg.base_lib {
         Some((a, b, c)) if cfg.profile.base_lib != miniperm_core::BaseLib(a, b, c) => {
             let mut o = cfg.clone();
             o.profile.base_lib = miniperm_core::BaseLib(a, b, c);
-            overridden = o;
-            &overridden
+            std::borrow::Cow::Owned(o)
         }
-        _ => cfg,
-    };
-    let route = match &cfg.page {
+        _ => std::borrow::Cow::Borrowed(cfg),
+    }
+}
+
+/// The page a run opens: `cfg.page`, else the first of app.json.
+pub(crate) fn first_route(project: &Project, cfg: &RunConfig) -> Result<String, RunError> {
+    Ok(match &cfg.page {
         Some(p) => {
             let p = p
                 .trim_start_matches('/')
@@ -265,7 +284,23 @@ pub(crate) fn run_on(
             p
         }
         None => project.pages().first().cloned().unwrap_or_default(),
-    };
+    })
+}
+
+/// [`run_on`], where a `pausable` run on a zygote stops at each UI its user asks to stop at
+/// ([`Ran::Paused`]: resume it with [`crate::Zygotes::resume`]); a run on a fresh runtime never
+/// stops.
+pub(crate) fn start_on(
+    project: &Project,
+    cfg: &RunConfig,
+    store: &mut dyn ConsentStore,
+    user: &mut dyn User,
+    pool: Option<&mut crate::zygote::Zygotes>,
+    pausable: bool,
+) -> Result<Ran, RunError> {
+    let cfg = effective(cfg);
+    let cfg: &RunConfig = &cfg;
+    let route = first_route(project, cfg)?;
     let appid = project.appid().to_string();
     let mut state = store.state(&cfg.user, &appid)?;
     let mut wrote_initial = false;
@@ -324,7 +359,12 @@ pub(crate) fn run_on(
         wrote_initial,
     };
     if let Some(z) = pool.and_then(|p| p.get(project, cfg, &route)) {
-        return z.run(|engine| engine.drive(project, cfg, start, store, user, true));
+        let drove =
+            z.run(|engine| engine.drive(project, cfg, start, store, user, true, pausable))?;
+        return Ok(match drove {
+            Drove::Done(o) => Ran::Done(o),
+            Drove::Paused(p) => Ran::Paused(z.branch(p, &route)),
+        });
     }
     let refused = crate::zygote::Refused::default();
     let rt = match cfg.limits.memory_bytes {
@@ -333,7 +373,52 @@ pub(crate) fn run_on(
     }
     .map_err(|e| RunError::Engine(e.to_string()))?;
     let engine = Engine::build(rt, project, cfg, &route, refused)?;
-    engine.drive(project, cfg, start, store, user, false)
+    engine
+        .drive(project, cfg, start, store, user, false, false)
+        .and_then(Drove::done)
+        .map(Ran::Done)
+}
+
+/// How a driver's run stopped.
+enum Halted {
+    /// It ended: with a reason, or `None` (idle, or `error` after an uncaught error).
+    End(Option<(EndReason, Option<String>)>),
+    /// A user asked to stop at a UI (a pausable run).
+    Paused(Box<DriverState>),
+}
+
+/// How a drive ended: the run's outcome, or suspended at a UI to be resumed.
+pub(crate) enum Drove {
+    Done(RunOutcome),
+    Paused(Box<Paused>),
+}
+
+impl Drove {
+    /// The outcome of a drive that cannot pause (a pause there is a bug: it is reported as
+    /// the engine's failure, never as a panic).
+    fn done(self) -> Result<RunOutcome, RunError> {
+        match self {
+            Drove::Done(o) => Ok(o),
+            Drove::Paused(_) => Err(RunError::Engine("a run paused that may not pause".into())),
+        }
+    }
+}
+
+/// A run suspended at a UI, shown and not answered: the host's Rust state at that point (the
+/// JS heap is the zygote checkpoint the caller keeps beside it).
+#[derive(Clone)]
+pub(crate) struct Paused {
+    driver: DriverState,
+    shared: Shared,
+    wrote_initial: bool,
+    appid: String,
+}
+
+impl Paused {
+    /// The UI the run waits at.
+    pub(crate) fn ui(&self) -> &crate::user::UiRequest {
+        &self.driver.asking.ui
+    }
 }
 
 /// What a run starts from, besides the engine: the first page, the app, the consent state after
@@ -565,7 +650,9 @@ impl Engine {
 
     /// Launches the app on `start`, opens the page, dispatches each tap and runs to idle.
     /// `restored`: the engine's memory was just restored from a snapshot (the stack top is then
-    /// set again, from here).
+    /// set again, from here). `pausable`: a user that asks to stop at a UI gets the run
+    /// suspended there ([`Drove::Paused`]); otherwise it ends there, awaiting an answer.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn drive(
         &self,
         project: &Project,
@@ -574,7 +661,8 @@ impl Engine {
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
         restored: bool,
-    ) -> Result<RunOutcome, RunError> {
+        pausable: bool,
+    ) -> Result<Drove, RunError> {
         let Start {
             route,
             appid,
@@ -593,9 +681,66 @@ impl Engine {
                 },
             );
         }
+        let route = route.to_string();
+        self.drive_with(
+            project,
+            cfg,
+            appid,
+            wrote_initial,
+            store,
+            user,
+            restored,
+            pausable,
+            move |d| d.go(&route),
+        )
+    }
+
+    /// Goes on with a run suspended at a UI ([`Drove::Paused`]), on the memory it had then (a
+    /// zygote's checkpoint, restored by the caller), with `answer` to that UI.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn resume(
+        &self,
+        project: &Project,
+        cfg: &RunConfig,
+        paused: &Paused,
+        answer: crate::user::UiAnswer,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+        pausable: bool,
+    ) -> Result<Drove, RunError> {
+        self.reset();
+        *self.shared.borrow_mut() = paused.shared.clone();
+        let st = paused.driver.clone();
+        self.drive_with(
+            project,
+            cfg,
+            &paused.appid,
+            paused.wrote_initial,
+            store,
+            user,
+            true,
+            pausable,
+            move |d| d.resume(st, answer),
+        )
+    }
+
+    /// Runs `go` on a driver over this engine, then ends the run (or keeps it suspended).
+    #[allow(clippy::too_many_arguments)]
+    fn drive_with(
+        &self,
+        project: &Project,
+        cfg: &RunConfig,
+        appid: &str,
+        wrote_initial: bool,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+        restored: bool,
+        pausable: bool,
+        go: impl FnOnce(&mut Driver<'_, '_>) -> Result<(), Halt>,
+    ) -> Result<Drove, RunError> {
         let shared = &self.shared;
         let mut screen = None;
-        let result: Result<Option<(EndReason, Option<String>)>, RunError> = self.ctx.with(|ctx| {
+        let result: Result<Halted, RunError> = self.ctx.with(|ctx| {
             if restored {
                 crate::zygote::update_stack_top(&ctx);
             }
@@ -618,14 +763,24 @@ impl Engine {
                 refused: self.refused.clone(),
                 instant: (i64::MIN, 0),
                 appid: appid.to_string(),
+                settling: (0, 0),
+                tap_at: None,
             };
-            let went = d.go(route);
+            let went = go(&mut d);
+            if let Err(Halt::Suspend(asking)) = went {
+                return Ok(if pausable {
+                    Halted::Paused(Box::new(d.state_at(*asking)))
+                } else {
+                    let ui = asking.ui.kind().to_string();
+                    Halted::End(Some((EndReason::AwaitingAnswer, Some(ui))))
+                });
+            }
             if cfg.screen {
                 screen = d.screen();
             }
             match went {
-                Ok(()) => Ok(None),
-                Err(Halt::End(r, ui)) => Ok(Some((r, ui))),
+                Ok(()) => Ok(Halted::End(None)),
+                Err(Halt::End(r, ui)) => Ok(Halted::End(Some((r, ui)))),
                 // Consent is already stored: bad input now cannot be "nothing was written" (exit
                 // 2). The transcript says what happened, and the run ends `bad-input` (exit 1).
                 Err(Halt::Fail(e))
@@ -637,19 +792,31 @@ impl Engine {
                         at: None,
                         failure: None,
                     });
-                    Ok(Some((EndReason::BadInput, None)))
+                    Ok(Halted::End(Some((EndReason::BadInput, None))))
                 }
                 // The host's own call into the engine failed for want of memory: the cap.
                 Err(Halt::Fail(RunError::Engine(_))) if self.refused.get() => {
                     shared
                         .borrow_mut()
                         .warn("limit", "the run went over its memory limit".into());
-                    Ok(Some((EndReason::Limit, None)))
+                    Ok(Halted::End(Some((EndReason::Limit, None))))
                 }
                 Err(Halt::Fail(e)) => Err(e),
+                Err(Halt::Suspend(_)) => Ok(Halted::End(None)),
             }
         });
-        let halted = result?;
+        let halted = match result? {
+            Halted::Paused(driver) => {
+                self.deadline.set(None);
+                return Ok(Drove::Paused(Box::new(Paused {
+                    driver: *driver,
+                    shared: shared.borrow().clone(),
+                    wrote_initial,
+                    appid: appid.to_string(),
+                })));
+            }
+            Halted::End(h) => h,
+        };
         let mut sh = shared.borrow_mut();
         let (end, ui) = match halted {
             Some(x) => x,
@@ -663,12 +830,12 @@ impl Engine {
             (Some(t), true) => miniperm_wxml::tappable(t),
             _ => Vec::new(),
         };
-        Ok(RunOutcome {
+        Ok(Drove::Done(RunOutcome {
             events,
             end,
             observations,
             tappable,
             screen,
-        })
+        }))
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::event::{EndReason, Event};
 use crate::user::{PrivacySource, UiAnswer, UiRequest};
 
+#[derive(Debug, Clone)]
 pub(super) enum Pending {
     Engine {
         id: u32,
@@ -19,6 +20,8 @@ pub(super) enum Pending {
         req: Request,
         picker: bool,
         args: Json,
+        /// Decisions already taken for this call (an answer leads to a new decision: R36 again).
+        tries: u8,
     },
     Settings {
         id: Option<u32>,
@@ -35,16 +38,41 @@ pub(super) enum Pending {
     },
 }
 
+/// A UI on screen, waiting for its answer: the call it belongs to, what the user sees and, for
+/// an engine call, what the engine asked. Everything the driver does once the answer comes is
+/// a function of this and the answer ([`Driver::answered`]), so a run can stop here and go on
+/// later (the explorer resumes many answers from one such point).
+#[derive(Debug, Clone)]
+pub(crate) struct Asking {
+    pending: Pending,
+    pub(crate) ui: UiRequest,
+    ask: Option<Ask>,
+}
+
+/// Decisions one engine call takes at most before it fails `not supported` (a safety net: an
+/// answer always settles a step of R36).
+const MAX_TRIES: u8 = 8;
+
 impl<'js> Driver<'_, 'js> {
-    /// Shows a UI and takes the user's answer (events `ui` and `answer`).
-    pub(super) fn ask(&mut self, ui: &UiRequest) -> Result<UiAnswer, Halt> {
-        self.push(ui_event(ui));
-        let Some(a) = self.user.answer(ui) else {
+    /// Shows a UI and takes the user's answer (events `ui` and `answer`); a user that wants to
+    /// branch here suspends the run instead (the answer comes with [`Driver::resume`]).
+    pub(super) fn ask(&mut self, asking: Asking) -> Result<(), Halt> {
+        self.push(ui_event(&asking.ui));
+        if self.user.suspend_at(&asking.ui) {
+            return Err(Halt::Suspend(Box::new(asking)));
+        }
+        let Some(a) = self.user.answer(&asking.ui) else {
             return Err(Halt::End(
                 EndReason::AwaitingAnswer,
-                Some(ui.kind().to_string()),
+                Some(asking.ui.kind().to_string()),
             ));
         };
+        self.answered(asking, a)
+    }
+
+    /// The user's answer `a` to the UI `asking` shows: the answer's event, then its effect.
+    pub(super) fn answered(&mut self, asking: Asking, a: UiAnswer) -> Result<(), Halt> {
+        let ui = &asking.ui;
         if !ui.fits(&a) {
             return Err(Halt::Fail(RunError::AnswerMismatch {
                 answer: a.to_string(),
@@ -55,13 +83,8 @@ impl<'js> Driver<'_, 'js> {
             ui: ui.kind().to_string(),
             answer: a.to_string(),
         });
-        Ok(a)
-    }
-
-    pub(super) fn head(&mut self, p: Pending) -> Result<(), Halt> {
-        match p {
+        match asking.pending {
             Pending::Modal { id, ui } => {
-                let a = self.ask(&ui)?;
                 let confirm = matches!(a, UiAnswer::Confirm | UiAnswer::ConfirmWith(_));
                 let mut m = ok_res("showModal");
                 m.insert("confirm".into(), json!(confirm));
@@ -77,7 +100,7 @@ impl<'js> Driver<'_, 'js> {
                 m.insert("content".into(), json!(text));
                 self.deliver(id, true, Json::Object(m), true);
             }
-            Pending::Sheet { id, ui } => match self.ask(&ui)? {
+            Pending::Sheet { id, .. } => match a {
                 UiAnswer::Sheet(n) => {
                     let mut m = ok_res("showActionSheet");
                     m.insert("tapIndex".into(), json!(n));
@@ -95,19 +118,6 @@ impl<'js> Driver<'_, 'js> {
                 button,
                 with_subscriptions,
             } => {
-                let page = SettingsPage::new(&self.state(), self.project.manifest());
-                {
-                    let state = self.state();
-                    let mut sh = self.sh.borrow_mut();
-                    for r in &page.rows {
-                        let s = miniperm_core::Subject::Scope(r.scope);
-                        sh.observe(s, state.value(s), crate::event::Observed::Shown);
-                    }
-                }
-                let ui = UiRequest::Settings { page };
-                // The settings page is a native page pushed over the mini-program's page.
-                self.js("cover", ())?;
-                let a = self.ask(&ui)?;
                 if let UiAnswer::Settings(changes) = &a {
                     let c = apply_settings(&self.state(), self.project.manifest(), changes, true)
                         .map_err(|e| {
@@ -139,111 +149,197 @@ impl<'js> Driver<'_, 'js> {
                 req,
                 picker,
                 args,
-            } => self.engine(id, &api, req, picker, &args)?,
+                tries,
+            } => {
+                let name = err_name(&api).to_string();
+                let Some(ask) = asking.ask else {
+                    // the picker of an allowed call
+                    if picker && a == UiAnswer::Pick {
+                        self.succeed(id, &api, &args, false);
+                    } else {
+                        self.deliver(
+                            id,
+                            false,
+                            json!({"errMsg": format!("{api}:fail cancel")}),
+                            false,
+                        );
+                    }
+                    return Ok(());
+                };
+                let answer = match a {
+                    UiAnswer::Allow => Answer::Allow,
+                    UiAnswer::Deny => Answer::Deny,
+                    UiAnswer::Agree => Answer::Agree,
+                    _ => Answer::Disagree,
+                };
+                if let (Ask::PrivacyListener { .. }, Answer::Agree) = (ask, answer) {
+                    // The user's agree is a tap on the page's agree button (R26, R29).
+                    if let Some(t) = self.agree_button()? {
+                        let detail = json!({"errMsg": "agreePrivacyAuthorization:ok"});
+                        let ev = open_event("agreeprivacyauthorization", &t, detail);
+                        self.invoke(&t.owner, &t.handler, ev)?;
+                        self.microtasks()?;
+                    }
+                }
+                let req = Request {
+                    now: self.now(),
+                    ..req
+                };
+                let r = resolve(&ask, answer, &req, &self.state(), &self.env()).map_err(|e| {
+                    Halt::Fail(RunError::AnswerMismatch {
+                        answer: a.to_string(),
+                        ui: e.to_string(),
+                    })
+                })?;
+                self.commit(r.changes)?;
+                if let Then::Fail(f) = r.then {
+                    self.deliver_fail(id, f, &name, false);
+                    return Ok(());
+                }
+                // Decide again at once (D9: what the answer settled is not asked twice).
+                self.head(Pending::Engine {
+                    id,
+                    api,
+                    req,
+                    picker,
+                    args,
+                    tries,
+                })?;
+            }
         }
         Ok(())
     }
 
-    /// An engine call at the head of the UI queue: decide again (D9: a scope decided while it
-    /// waited is answered without a second prompt), ask, resolve, append, until settled.
-    pub(super) fn engine(
+    /// The UI at the head of the queue: shown and answered, or settled without asking.
+    pub(super) fn head(&mut self, p: Pending) -> Result<(), Halt> {
+        match self.present(p)? {
+            Some(asking) => self.ask(asking),
+            None => Ok(()),
+        }
+    }
+
+    /// What showing `p` takes before its answer: the UI to ask, or `None` when the call
+    /// settled without one (an engine call decided at once).
+    fn present(&mut self, p: Pending) -> Result<Option<Asking>, Halt> {
+        Ok(match p {
+            Pending::Modal { ref ui, .. } | Pending::Sheet { ref ui, .. } => Some(Asking {
+                ui: ui.clone(),
+                pending: p,
+                ask: None,
+            }),
+            Pending::Settings { .. } => {
+                let page = SettingsPage::new(&self.state(), self.project.manifest());
+                {
+                    let state = self.state();
+                    let mut sh = self.sh.borrow_mut();
+                    for r in &page.rows {
+                        let s = miniperm_core::Subject::Scope(r.scope);
+                        sh.observe(s, state.value(s), crate::event::Observed::Shown);
+                    }
+                }
+                // The settings page is a native page pushed over the mini-program's page.
+                self.js("cover", ())?;
+                Some(Asking {
+                    ui: UiRequest::Settings { page },
+                    pending: p,
+                    ask: None,
+                })
+            }
+            Pending::Engine {
+                id,
+                api,
+                req,
+                picker,
+                args,
+                tries,
+            } => self.engine(id, api, req, picker, args, tries)?,
+        })
+    }
+
+    /// An engine call at the head of the UI queue: decide (again: D9, a scope decided while it
+    /// waited is answered without a second prompt); the UI to ask, or `None` once settled.
+    fn engine(
         &mut self,
         id: u32,
-        api: &str,
+        api: String,
         req: Request,
         picker: bool,
-        args: &Json,
-    ) -> Result<(), Halt> {
-        let name = err_name(api);
-        for _ in 0..8 {
-            let req = Request {
-                now: self.now(),
-                ..req
-            };
-            let d = decide(&req, &self.state(), &self.env());
-            self.note(&d, &req)?;
-            let ask = match d.outcome {
-                Outcome::Allow => {
-                    if picker {
-                        let ui = UiRequest::Picker {
-                            api: api.to_string(),
-                        };
-                        if self.ask(&ui)? == UiAnswer::Pick {
-                            self.succeed(id, api, args, false);
-                        } else {
-                            self.deliver(
-                                id,
-                                false,
-                                json!({"errMsg": format!("{api}:fail cancel")}),
-                                false,
-                            );
-                        }
-                    } else {
-                        self.succeed(id, api, args, false);
-                    }
-                    return Ok(());
-                }
-                Outcome::Fail(f) => {
-                    self.deliver_fail(id, f, name, false);
-                    return Ok(());
-                }
-                Outcome::Ask(a) => a,
-            };
-            let ui = match ask {
-                Ask::ScopePrompt {
-                    scope,
-                    with_privacy,
-                } => UiRequest::Authorize {
-                    scope,
-                    desc: self.project.manifest().desc(scope).map(str::to_string),
-                    with_privacy,
-                },
-                Ask::OsPrompt { permission } => UiRequest::System { permission },
-                Ask::PrivacyListener { referrer } => {
-                    self.js("privacy", (referrer.as_str().to_string(),))?;
-                    // The page's own popup gets ready (its callbacks, its render) before the
-                    // user sees it and answers.
-                    self.drain()?;
-                    UiRequest::Privacy {
-                        referrer: referrer.as_str().to_string(),
-                        source: PrivacySource::Listener,
-                    }
-                }
-                Ask::PrivacyPopup { referrer } => UiRequest::Privacy {
-                    referrer: referrer.as_str().to_string(),
-                    source: PrivacySource::Popup,
-                },
-            };
-            let a = self.ask(&ui)?;
-            let answer = match a {
-                UiAnswer::Allow => Answer::Allow,
-                UiAnswer::Deny => Answer::Deny,
-                UiAnswer::Agree => Answer::Agree,
-                _ => Answer::Disagree,
-            };
-            if let (Ask::PrivacyListener { .. }, Answer::Agree) = (ask, answer) {
-                // The user's agree is a tap on the page's agree button (R26, R29).
-                if let Some(t) = self.agree_button()? {
-                    let detail = json!({"errMsg": "agreePrivacyAuthorization:ok"});
-                    let ev = open_event("agreeprivacyauthorization", &t, detail);
-                    self.invoke(&t.owner, &t.handler, ev)?;
-                    self.microtasks()?;
-                }
-            }
-            let r = resolve(&ask, answer, &req, &self.state(), &self.env()).map_err(|e| {
-                Halt::Fail(RunError::AnswerMismatch {
-                    answer: a.to_string(),
-                    ui: e.to_string(),
-                })
-            })?;
-            self.commit(r.changes)?;
-            if let Then::Fail(f) = r.then {
-                self.deliver_fail(id, f, name, false);
-                return Ok(());
-            }
+        args: Json,
+        tries: u8,
+    ) -> Result<Option<Asking>, Halt> {
+        let name = err_name(&api).to_string();
+        if tries >= MAX_TRIES {
+            self.deliver_fail(id, Fail::NotSupported, &name, false);
+            return Ok(None);
         }
-        self.deliver_fail(id, Fail::NotSupported, name, false);
-        Ok(())
+        let req = Request {
+            now: self.now(),
+            ..req
+        };
+        let d = decide(&req, &self.state(), &self.env());
+        self.note(&d, &req)?;
+        let ask = match d.outcome {
+            Outcome::Allow if picker => {
+                return Ok(Some(Asking {
+                    ui: UiRequest::Picker { api: api.clone() },
+                    pending: Pending::Engine {
+                        id,
+                        api,
+                        req,
+                        picker,
+                        args,
+                        tries: tries + 1,
+                    },
+                    ask: None,
+                }));
+            }
+            Outcome::Allow => {
+                self.succeed(id, &api, &args, false);
+                return Ok(None);
+            }
+            Outcome::Fail(f) => {
+                self.deliver_fail(id, f, &name, false);
+                return Ok(None);
+            }
+            Outcome::Ask(a) => a,
+        };
+        let ui = match ask {
+            Ask::ScopePrompt {
+                scope,
+                with_privacy,
+            } => UiRequest::Authorize {
+                scope,
+                desc: self.project.manifest().desc(scope).map(str::to_string),
+                with_privacy,
+            },
+            Ask::OsPrompt { permission } => UiRequest::System { permission },
+            Ask::PrivacyListener { referrer } => {
+                self.js("privacy", (referrer.as_str().to_string(),))?;
+                // The page's own popup gets ready (its callbacks, its render) before the
+                // user sees it and answers.
+                self.drain()?;
+                UiRequest::Privacy {
+                    referrer: referrer.as_str().to_string(),
+                    source: PrivacySource::Listener,
+                }
+            }
+            Ask::PrivacyPopup { referrer } => UiRequest::Privacy {
+                referrer: referrer.as_str().to_string(),
+                source: PrivacySource::Popup,
+            },
+        };
+        Ok(Some(Asking {
+            ui,
+            pending: Pending::Engine {
+                id,
+                api,
+                req,
+                picker,
+                args,
+                tries: tries + 1,
+            },
+            ask: Some(ask),
+        }))
     }
 }
 

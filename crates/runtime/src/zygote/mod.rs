@@ -57,7 +57,7 @@ use miniperm_core::{Channel, Profile, SystemSwitches};
 use miniperm_store::ConsentStore;
 use rquickjs::{Ctx, Runtime};
 
-use crate::host::{Engine, Limits, RunConfig, RunError, RunOutcome};
+use crate::host::{Drove, Engine, Limits, Paused, Ran, RunConfig, RunError, RunOutcome};
 use crate::project::Project;
 use crate::user::User;
 use arena::{ArenaAlloc, ArenaRef};
@@ -118,6 +118,50 @@ pub(crate) struct Zygote {
     arena: ArenaRef,
     snapshot: Vec<u8>,
     key: Key,
+    /// Tells this zygote's branches from another's (a branch's memory is this arena's).
+    id: u64,
+}
+
+/// The ids of zygotes: a branch resumes only on the zygote whose memory it copied.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A run on a zygote stopped at a UI, shown and not answered yet: resume it with any answer, as
+/// often as wanted ([`Zygotes::resume`]), each time from that very point: the JS heap as it was
+/// (the used part of the zygote's arena, copied) and the host's state (the transcript so far,
+/// the queues, the virtual clock, the consent state).
+pub struct Branch {
+    zygote: u64,
+    route: String,
+    memory: Vec<u8>,
+    paused: Box<Paused>,
+}
+
+impl Branch {
+    /// The UI the run waits at.
+    pub fn ui(&self) -> &crate::user::UiRequest {
+        self.paused.ui()
+    }
+
+    /// The bytes of JS heap the branch keeps.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory.len()
+    }
+}
+
+impl std::fmt::Debug for Branch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Branch")
+            .field("ui", self.ui())
+            .field("memory", &self.memory.len())
+            .finish()
+    }
+}
+
+/// Where a run that may stop at UIs stands: ended, or stopped at a branch.
+#[derive(Debug)]
+pub enum Step {
+    Done(RunOutcome),
+    Paused(Branch),
 }
 
 /// The arena of a run capped at `cap` bytes: the cap, plus an eighth and 1 MiB for
@@ -155,7 +199,39 @@ impl Zygote {
             arena,
             snapshot,
             key: Key::of(project, cfg, route),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// The used part of the arena now (a run just stopped at a UI: no JS runs, no Rust value
+    /// of the run is alive), with the host's state at that point.
+    pub(crate) fn branch(&self, paused: Box<Paused>, route: &str) -> Branch {
+        let top = ArenaAlloc::top(self.arena);
+        // SAFETY: as for the snapshot in `build`: `[base, base + top)` is the arena's used
+        // prefix, alive as long as the engine; the run's `ctx.with` has returned (invariant 1:
+        // its values are dropped), so no JS runs and nothing writes the arena while we read it.
+        let memory = unsafe { std::slice::from_raw_parts(self.arena.base.as_ptr(), top) }.to_vec();
+        Branch {
+            zygote: self.id,
+            route: route.to_string(),
+            memory,
+            paused,
+        }
+    }
+
+    /// Copies `memory` (this arena's, taken by [`Zygote::branch`] or [`Zygote::build`]) back
+    /// at the arena's base.
+    fn restore(&mut self, memory: &[u8]) {
+        // SAFETY: invariants 1–3 of the module docs, as in `run`; `memory` was read from this
+        // very arena (a branch carries its zygote's id, checked by the caller), at most its
+        // length, written back at the addresses it was read from.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                memory.as_ptr(),
+                self.arena.base.as_ptr(),
+                memory.len().min(self.arena.len),
+            );
+        }
     }
 
     /// Restores the snapshot, resets the host's state and runs `f` on the engine.
@@ -265,6 +341,60 @@ impl Zygotes {
             },
         }
         self.ready.last_mut()
+    }
+
+    /// A run that stops at every UI `user.suspend_at` names ([`Step::Paused`]); `Ok(None)` when
+    /// no zygote fits the run (nothing was run: replay it instead).
+    pub fn start(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+    ) -> Result<Option<Step>, RunError> {
+        let eff = crate::host::effective(cfg);
+        let route = crate::host::first_route(project, &eff)?;
+        if self.get(project, &eff, &route).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            match crate::host::start_on(project, cfg, store, user, Some(self), true)? {
+                Ran::Done(o) => Step::Done(o),
+                Ran::Paused(b) => Step::Paused(b),
+            },
+        ))
+    }
+
+    /// Goes on from `branch` with `answer` to its UI: `store` must hold the consent the
+    /// branch's run had stored when it stopped (the caller keeps a copy), and `cfg` be the
+    /// config it ran with. `Ok(None)` when the branch's zygote is gone from this pool (replay
+    /// the path instead).
+    pub fn resume(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        branch: &Branch,
+        answer: crate::user::UiAnswer,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+    ) -> Result<Option<Step>, RunError> {
+        let eff = crate::host::effective(cfg);
+        let eff: &RunConfig = &eff;
+        let key = Key::of(project, eff, &branch.route);
+        let Some(z) = self.ready.iter_mut().find(|z| z.key == key) else {
+            return Ok(None);
+        };
+        if z.id != branch.zygote {
+            return Ok(None);
+        }
+        z.restore(&branch.memory);
+        let drove = z
+            .engine
+            .resume(project, eff, &branch.paused, answer, store, user, true)?;
+        Ok(Some(match drove {
+            Drove::Done(o) => Step::Done(o),
+            Drove::Paused(p) => Step::Paused(z.branch(p, &branch.route)),
+        }))
     }
 
     /// [`crate::run`], on this pool's zygote for the run's config: the same outcome, without
