@@ -902,6 +902,11 @@
       var own = owner === null ? '' : owner;
       var res = reqs.map(function (r) {
         var boxes = JSONparse(N.layout(own, r.sel === null ? '' : r.sel, r.sel === null ? 'viewport' : r.kind, r.all, JSONstringify(r.fields)));
+        boxes.forEach(function (b) {
+          if (!hasOwn.call(b, '__tag')) return;
+          b.node = nodeOf(b.__tag, b);
+          delete b.__tag;
+        });
         return r.all ? boxes : (boxes.length ? boxes[0] : null);
       });
       post(function () {
@@ -911,6 +916,54 @@
       return q;
     };
     return q;
+  }
+  // What `NodesRef.node()` gives: a `<canvas type="2d|webgl">`'s Canvas (its context draws
+  // nothing: every method is there and does nothing), a `<scroll-view>`'s context; else null.
+  function nodeOf(tag, box) {
+    if (tag === 'canvas') return canvasNode(box);
+    if (tag === 'scroll-view') {
+      var sv = {};
+      ['scrollTo', 'scrollIntoView', 'triggerRefresh', 'closeRefresh', 'triggerTwoLevel', 'closeTwoLevel'].forEach(function (m) { sv[m] = function () {}; });
+      return sv;
+    }
+    return null;
+  }
+  function drawingContext() {
+    var props = {};
+    return new Proxy(props, {
+      get: function (t, k) {
+        if (hasOwn.call(t, k) || typeof k !== 'string') return t[k];
+        if (k === 'then' || k === 'toJSON') return undefined;
+        if (k === 'measureText') return function (text) { return { width: String(text === undefined ? '' : text).length * 10 }; };
+        if (k === 'getImageData' || k === 'createImageData') return function (w, h) { return { width: w | 0, height: h | 0, data: new Uint8ClampedArray(Math.max(0, (w | 0) * (h | 0) * 4)) }; };
+        if (k === 'createLinearGradient' || k === 'createRadialGradient' || k === 'createPattern') return function () { return { addColorStop: function () {} }; };
+        return function () {};
+      },
+      set: function (t, k, v) { t[k] = v; return true; },
+    });
+  }
+  function canvasNode(box) {
+    var ctx = null;
+    var c = {
+      width: box && box.width ? box.width : 300,
+      height: box && box.height ? box.height : 150,
+      getContext: function () { return ctx || (ctx = drawingContext()); },
+      createImage: function () {
+        var img = { width: 0, height: 0, onload: null, onerror: null };
+        var src = '';
+        Object.defineProperty(img, 'src', {
+          get: function () { return src; },
+          set: function (v) { src = String(v); post(function () { if (typeof img.onload === 'function') guard(img.onload, img); }); },
+          enumerable: true,
+        });
+        return img;
+      },
+      requestAnimationFrame: function (cb) { return G.setTimeout(cb, 16); },
+      cancelAnimationFrame: function (id) { G.clearTimeout(id); },
+      toDataURL: function () { return 'data:image/png;base64,'; },
+      createImageData: function (w, h) { return { width: w | 0, height: h | 0, data: new Uint8ClampedArray(Math.max(0, (w | 0) * (h | 0) * 4)) }; },
+    };
+    return c;
   }
   // IntersectionObserver: an observed node that the last render shows is reported once as fully
   // in view (there is no scrolling to change it); nothing is reported for a node not shown.

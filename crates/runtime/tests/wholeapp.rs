@@ -179,6 +179,10 @@ fn selector_queries_and_observers_answer_from_the_rendered_page() {
         "{l:?}"
     );
     assert!(l.contains(&"head in view true head".to_string()), "{l:?}");
+    assert!(
+        l.contains(&"canvas function true true".to_string()),
+        "{l:?}"
+    );
 }
 
 #[test]

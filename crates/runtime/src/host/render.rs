@@ -816,6 +816,7 @@ pub(super) fn layout(tree: Option<&Tree>, (width, height): (i64, i64), q: &Query
             }
             "node" | "context" => {
                 o.insert(kind.into(), Json::Null);
+                o.insert("__tag".into(), json!(n.tag));
             }
             _ => {
                 if want("id") {
@@ -849,6 +850,7 @@ pub(super) fn layout(tree: Option<&Tree>, (width, height): (i64, i64), q: &Query
                 }
                 if want("node") {
                     o.insert("node".into(), Json::Null);
+                    o.insert("__tag".into(), json!(n.tag));
                 }
             }
         }
