@@ -92,3 +92,44 @@ test("the explore HTML report of a 7-scope flow is readable in chromium", async 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("the classic example's report shows a screen per outcome, full size beside its transcript", async () => {
+  const file = join(tmp.dir, "classic.html");
+  const run = await promisify(execFile)(
+    BIN,
+    ["explore", join(ROOT, "examples/classic"), "--tap", "onLocate", "--html", file],
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+  ).catch((e) => e);
+  assert.ok([undefined, 1].includes(run.code), `explore exited ${run.code}: ${run.stderr}`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(pathToFileURL(file).href);
+  // Every outcome leaf has its screen; identical screens are stored once.
+  const leaves = await page.locator("#tree .leaf").count();
+  const shots = page.locator("#tree button.shot");
+  assert.equal(await shots.count(), leaves, "a screen per outcome leaf");
+  const data = JSON.parse(await page.locator("#screens").textContent());
+  assert.ok(data.docs.length >= 2 && data.docs.length < leaves, `${data.docs.length} screens for ${leaves} leaves`);
+  // Thumbnails are drawn (sandboxed, no script) once they scroll into view.
+  await shots.first().scrollIntoViewIfNeeded();
+  await page.locator("#tree button.shot iframe").first().waitFor();
+  assert.equal(await page.locator("#tree button.shot iframe").first().getAttribute("sandbox"), "");
+  const inner = page.frameLocator("#tree button.shot iframe").first();
+  await inner.locator(".mp-title", { hasText: "附近门店" }).waitFor();
+  await shot(page, "24-report-screens");
+  // Clicking opens it full size beside that path's transcript.
+  await shots.first().click();
+  const box = page.locator("#shotbox");
+  await box.waitFor({ state: "visible" });
+  assert.match(await box.locator("pre").textContent(), /tap pages\/index\/index onLocate/);
+  await page.frameLocator("#shotbox iframe").locator("wx-button", { hasText: "获取当前位置" }).waitFor();
+  await shot(page, "25-report-screen-full-size");
+  await page.keyboard.press("Escape");
+  await box.waitFor({ state: "hidden" });
+  const size = (await import("node:fs")).statSync(file).size;
+  assert.ok(size < 200 * 1024, `the report stays small: ${size} bytes`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

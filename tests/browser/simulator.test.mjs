@@ -1,7 +1,8 @@
 // The simulator at `/` of `miniperm serve`, driven in Debian's chromium: the classic flow by
-// mouse (tap, deny, confirm, switch location on), the tri-state location row, the keyboard,
-// "explore this flow", the session's event stream (and the page without it), and the page at
-// 375 px wide. Every step is screenshotted.
+// mouse on the drawn page (tap its real button, deny, confirm, switch location on), the
+// tri-state location row, the keyboard, "explore this flow", the session's event stream (and the
+// page without it), and the page at 375 px wide. Every step is screenshotted. The page itself is
+// drawn in the iframe `#page` (miniperm-view's HTML): `phone(page)` reaches into it.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -56,6 +57,10 @@ async function step(page, locator) {
 }
 
 const transcript = (page) => page.locator("#transcript").textContent();
+/** The drawn page (the iframe's document). */
+const phone = (page) => page.frameLocator("#page");
+/** The page's element with this WXML text (a button drawn as `wx-button`). */
+const onPhone = (page, css, text) => phone(page).locator(css, { hasText: text });
 const dialog = (page, label) => page.locator(`[role="dialog"][aria-label="${label}"]`);
 
 async function api(path) {
@@ -76,10 +81,10 @@ describe("the simulator", () => {
     const { page, errors, close } = await openPage();
     await shot(page, "01-projects");
     await startProject(page, "classic");
-    assert.equal(await page.locator("#navtitle").textContent(), "附近门店");
+    assert.equal(await phone(page).locator(".mp-nav .mp-title").textContent(), "附近门店");
     await shot(page, "02-classic-launched");
 
-    await step(page, page.locator("#screen button.tap", { hasText: "获取当前位置" }));
+    await step(page, onPhone(page, "wx-button", "获取当前位置"));
     const sheet = dialog(page, "authorize");
     await sheet.waitFor();
     assert.match(await sheet.textContent(), /你的位置信息将用于为你推荐附近的门店/);
@@ -148,7 +153,7 @@ describe("the simulator", () => {
   test("the tri-state location row of an app with the background location mode", async () => {
     const { page, errors, close } = await openPage();
     await startProject(page, "ride-track");
-    await step(page, page.locator("#screen button.tap", { hasText: "开始记录" }));
+    await step(page, onPhone(page, "wx-button", "开始记录"));
     await step(page, dialog(page, "authorize").getByRole("button", { name: "拒绝" }));
     await step(page, dialog(page, "modal").getByRole("button", { name: "去设置" }));
     const row = dialog(page, "settings").locator("fieldset[data-scope='scope.userLocation']");
@@ -168,7 +173,7 @@ describe("the simulator", () => {
       "scope.userLocationBackground": true,
     });
     // The flow retried after the settings page: the location was read.
-    assert.match(await page.locator("#screen").textContent(), /已开始记录/);
+    await phone(page).locator("wx-page", { hasText: "已开始记录" }).waitFor();
     await shot(page, "09-tri-state-after");
     assert.deepEqual(errors, []);
     await close();
@@ -176,10 +181,12 @@ describe("the simulator", () => {
 
   test("every control is reachable by keyboard, with a visible focus ring", async () => {
     const { page, errors, close } = await openPage();
+    // The focused element, inside the drawn page when the focus is in its iframe.
     const focused = () =>
       page.evaluate(() => {
-        const e = document.activeElement;
-        const s = getComputedStyle(e);
+        let e = document.activeElement;
+        while (e && e.tagName === "IFRAME" && e.contentDocument) e = e.contentDocument.activeElement;
+        const s = e.ownerDocument.defaultView.getComputedStyle(e);
         return { tag: e.tagName, text: e.textContent.trim(), outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };
       });
     // Tab to the classic project and open it with Enter.
@@ -232,6 +239,10 @@ describe("the simulator", () => {
     await page.keyboard.press("Enter");
     await settled(page);
     assert.match(await transcript(page), /← settings:scope\.userLocation=on/);
+    await page.waitForFunction(() => {
+      const f = document.getElementById("page");
+      return document.activeElement === f && f.contentDocument.activeElement.textContent.trim() === "获取当前位置";
+    });
     assert.equal((await focused()).text, "获取当前位置", "the focus goes back to the page");
     // The buttons under the phone and the transcript are reachable too.
     const reachable = new Set();
@@ -247,10 +258,10 @@ describe("the simulator", () => {
   test("explore this flow shows the outcome tree and the findings", async () => {
     const { page, errors, close } = await openPage();
     await startProject(page, "classic");
-    await step(page, page.locator("#screen button.tap", { hasText: "获取当前位置" }));
+    await step(page, onPhone(page, "wx-button", "获取当前位置"));
     await page.locator("#explore").click();
     await page.locator("#findings li").first().waitFor();
-    assert.match(await page.locator("#explore-sum").textContent(), /miniperm explore classic --tap 'text=获取当前位置'/);
+    assert.match(await page.locator("#explore-sum").textContent(), /miniperm explore classic --tap button /);
     const codes = await page.locator("#findings li[data-code]").evaluateAll((lis) => lis.map((l) => l.dataset.code));
     assert.ok(codes.includes("no-retry-after-settings"), codes.join(", "));
     await page.locator("#explore-out summary", { hasText: "outcome tree" }).click();
@@ -260,6 +271,9 @@ describe("the simulator", () => {
     const report = page.frameLocator("#report");
     await report.locator("h1").waitFor();
     assert.match(await report.locator("h1").textContent(), /miniperm explore classic/);
+    // Each outcome leaf shows its final page (a sandboxed thumbnail of the drawn page).
+    const shots = await report.locator("button.shot").count();
+    assert.ok(shots >= 5, `thumbnails: ${shots}`);
     await page.locator("#report").scrollIntoViewIfNeeded();
     await shot(page, "14-explore-report-in-page");
     assert.deepEqual(errors, []);
@@ -341,7 +355,7 @@ describe("the simulator", () => {
   test("without EventSource the page draws each step's answer", async () => {
     const { page, errors, streams, close } = await openPage(undefined, () => { delete window.EventSource; });
     await startProject(page, "classic");
-    await step(page, page.locator("#screen button.tap", { hasText: "获取当前位置" }));
+    await step(page, onPhone(page, "wx-button", "获取当前位置"));
     await step(page, dialog(page, "authorize").getByRole("button", { name: "拒绝" }));
     await dialog(page, "modal").waitFor();
     assert.match(await transcript(page), /← deny/);
@@ -361,7 +375,7 @@ describe("the simulator", () => {
     await noScroll("on the project list");
     await startProject(page, "classic");
     await noScroll("on the page");
-    await step(page, page.locator("#screen button.tap", { hasText: "获取当前位置" }));
+    await step(page, onPhone(page, "wx-button", "获取当前位置"));
     await noScroll("with the authorize sheet");
     await shot(page, "15-375px-authorize", { fullPage: true });
     await step(page, dialog(page, "authorize").getByRole("button", { name: "拒绝" }));
