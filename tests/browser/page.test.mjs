@@ -176,6 +176,26 @@ describe("the page as the phone draws it", () => {
     await close();
   });
 
+  test("dark mode, when app.json asks for it: theme.json's colours and the WXSS dark media query", async () => {
+    const { page, errors, close } = await open("styles");
+    assert.equal(await page.locator("#themebox").isVisible(), true, "the theme choice shows for a darkmode app");
+    const look = () =>
+      page.evaluate(() => {
+        const doc = document.getElementById("page").contentDocument;
+        const win = doc.defaultView;
+        return { nav: win.getComputedStyle(doc.querySelector(".mp-nav")).backgroundColor, page: win.getComputedStyle(doc.querySelector("wx-page")).backgroundColor };
+      });
+    assert.deepEqual(await look(), { nav: "rgb(31, 111, 235)", page: "rgb(238, 238, 238)" });
+    await step(page, () => page.locator("#theme").selectOption("dark"));
+    assert.deepEqual(await look(), { nav: "rgb(13, 17, 23)", page: "rgb(17, 17, 17)" });
+    await shot(page, "33-styles-dark");
+    // classic does not ask for dark mode: no theme choice.
+    await start(page, "classic");
+    assert.equal(await page.locator("#themebox").isVisible(), false);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test("every example, drawn (screenshots), and readable at 375 px", async () => {
     const { page, errors, close } = await open(null, { width: 375, height: 812 });
     const names = await page.locator("#projects button").evaluateAll((bs) => bs.map((b) => b.dataset.name));

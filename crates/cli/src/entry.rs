@@ -20,8 +20,10 @@ pub struct EntryArgs {
     pub query: Option<String>,
     /// What to tap, in order (repeatable): a page method's name, or a selector on the rendered
     /// page: `#id`, `.class`, `tag`, `tag[attr=value]`, `text=LABEL`, combinations such as
-    /// `button.primary`; `open-type=openSetting` is short for `button[open-type=openSetting]`.
-    /// Only visible elements can be tapped
+    /// `button.primary`, any of them ending in `:nth(N)` for the N-th match;
+    /// `open-type=openSetting` is short for `button[open-type=openSetting]`. Only visible elements
+    /// can be tapped. `input(SELECTOR)=TEXT` types TEXT into an input (its bindinput),
+    /// `change(SELECTOR)=VALUE` sets a switch, slider, picker, checkbox or radio (bindchange)
     #[arg(long, short = 't', value_name = "TARGET", value_parser = non_empty)]
     pub tap: Vec<String>,
     /// A starting scope state (repeatable): `run` writes it to the store before launch, `explore`
