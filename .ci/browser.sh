@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Real-browser tests (issue 11, issue 10): the simulator at / of `miniperm serve` and the HTML
-# report of `miniperm explore --html`, in Debian's chromium driven by npm playwright-core (never
-# `npx playwright install`: the browser is Debian's). Screenshots of every step go to
-# target/artefacts/browser/. Called by .ci/run after cargo test; needs the debug binary.
+# Real-browser tests (issue 11, issue 10, issue 20): the simulator at / of `miniperm serve` (the
+# page as the phone draws it: computed WXSS, taps on real elements, every example's screenshot)
+# and the HTML report of `miniperm explore --html` (its screens), in Debian's chromium driven by
+# npm playwright-core (never `npx playwright install`: the browser is Debian's). Screenshots of
+# every step and of every project's phone go to target/artefacts/browser/. Called by .ci/run
+# after cargo test; needs the debug binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
