@@ -67,6 +67,11 @@ fn the_styles_fixture_draws_with_its_wxss_and_image() {
         h.contains(r#"mp-placeholder="&lt;map&gt; (a native view: not drawn)""#),
         "{h}"
     );
+    // A tag that is neither built in nor a component: a labelled box, its content kept.
+    assert!(
+        h.contains(r#"<wx-fancy-widget id="unknown" mp-sel="fancy-widget#unknown" mp-placeholder="&lt;fancy-widget&gt; (not a component miniperm knows)">未注册的组件</wx-fancy-widget>"#),
+        "{h}"
+    );
     assert!(
         h.contains("background:#1f6feb;color:#ffffff\"><span class=\"mp-title\">样式与组件</span>"),
         "{h}"
