@@ -6,18 +6,26 @@ use std::sync::Mutex;
 
 use miniperm_core::{AppState, SettingChange, Subject, Value};
 use miniperm_runtime::{
-    Project, RunConfig, RunError, RunOutcome, UiAnswer, UiRequest, User, Zygotes,
+    Branch, Project, RunConfig, RunError, RunOutcome, Step, UiAnswer, UiRequest, User, Zygotes,
 };
 use miniperm_store::ConsentStore;
 use miniperm_store::MemoryStore;
 
-use crate::{ExploreError, PathRun, PathSpec, Runner};
+use crate::{ExploreError, PathRun, PathSpec, Paths, Runner};
 
 /// How often the same modal or settings page may show in one run before the path is cut as a
 /// nag loop (the finding rule names it; the cut keeps the search finite).
 pub const NAG_LIMIT: usize = 3;
 
-/// Answers a prefix, then the first choice at every further UI, noting the alternatives.
+/// Characters of a logged value or a `setData` patch an explored path keeps (a path's findings
+/// need to know that the program logged or changed something; the printed `miniperm run` line
+/// shows all of it).
+pub const CLIP: usize = 4096;
+
+/// Answers a prefix, then the first choice at every further UI, noting the alternatives; or,
+/// resuming, stops at every further UI that has more than one answer (the runner answers it by
+/// resuming the run, once per answer).
+#[derive(Clone)]
 pub struct ReplayUser<'a> {
     prefix: &'a [String],
     max_depth: usize,
@@ -29,6 +37,23 @@ pub struct ReplayUser<'a> {
     /// (ui, answer) for every answer given, labelled as [`crate::steps`] labels them.
     pub steps: Vec<(String, String)>,
     seen: HashMap<String, usize>,
+    /// Stop at branching UIs instead of taking their first answer.
+    resuming: bool,
+    /// What [`User::suspend_at`] decided for the UI it was asked about, for `answer` to use.
+    held: Option<Next>,
+    /// The answers up to the last one that was not a first choice (the path's prefix).
+    pub prefix_len: usize,
+}
+
+/// What the user does at one UI.
+#[derive(Clone)]
+enum Next {
+    /// End the run here (awaiting an answer): a nag loop cut, the depth bound, a bad prefix.
+    End,
+    /// An answer of the prefix.
+    Given(UiAnswer, String),
+    /// The answers to branch on (the first taken when not resuming).
+    Choose(Vec<UiAnswer>),
 }
 
 impl<'a> ReplayUser<'a> {
@@ -43,6 +68,65 @@ impl<'a> ReplayUser<'a> {
             bad_answer: None,
             steps: Vec::new(),
             seen: HashMap::new(),
+            resuming: false,
+            held: None,
+            prefix_len: prefix.len(),
+        }
+    }
+
+    /// A user that stops at branching UIs past its prefix ([`Runner::run_tree`] resumes them).
+    pub fn resuming(mut self) -> Self {
+        self.resuming = true;
+        self
+    }
+
+    /// What to do at `ui` (each UI is counted once, against the nag-loop cut).
+    fn next(&mut self, ui: &UiRequest) -> Next {
+        let key = match ui {
+            UiRequest::Modal { title, content, .. } => format!("modal:{title}:{content}"),
+            UiRequest::Settings { .. } => "settings".to_string(),
+            other => other.describe(),
+        };
+        let n = self.seen.entry(key).or_insert(0);
+        *n += 1;
+        if *n > NAG_LIMIT {
+            self.cut = true;
+            return Next::End;
+        }
+        if self.answers.len() >= self.max_depth {
+            return Next::End;
+        }
+        if let Some(tok) = self.prefix.get(self.answers.len()) {
+            return match tok.parse::<UiAnswer>() {
+                Ok(a) => Next::Given(a, tok.clone()),
+                Err(_) => {
+                    self.bad_answer = Some(tok.clone());
+                    Next::End
+                }
+            };
+        }
+        let options = choices(ui, self.max_settings_combos);
+        if options.is_empty() {
+            return Next::End;
+        }
+        Next::Choose(options)
+    }
+
+    /// The answers of a UI the run stopped at.
+    pub fn options(&self) -> Vec<UiAnswer> {
+        match &self.held {
+            Some(Next::Choose(o)) => o.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Records `a`, the `nth` of the options of the UI the run stopped at (resuming it).
+    pub fn resumed(&mut self, ui: &UiRequest, a: &UiAnswer, nth: usize) {
+        self.held = None;
+        self.answers.push(a.to_string());
+        self.steps.push((label(ui), a.to_string()));
+        if nth > 0 {
+            self.prefix_len = self.answers.len();
         }
     }
 }
@@ -106,43 +190,41 @@ fn label(ui: &UiRequest) -> String {
 }
 
 impl User for ReplayUser<'_> {
+    fn suspend_at(&mut self, ui: &UiRequest) -> bool {
+        if !self.resuming {
+            return false;
+        }
+        let next = self.next(ui);
+        let stop = matches!(&next, Next::Choose(o) if o.len() > 1);
+        self.held = Some(next);
+        stop
+    }
+
     fn answer(&mut self, ui: &UiRequest) -> Option<UiAnswer> {
-        let key = match ui {
-            UiRequest::Modal { title, content, .. } => format!("modal:{title}:{content}"),
-            UiRequest::Settings { .. } => "settings".to_string(),
-            other => other.describe(),
+        let next = match self.held.take() {
+            Some(n) => n,
+            None => self.next(ui),
         };
-        let n = self.seen.entry(key).or_insert(0);
-        *n += 1;
-        if *n > NAG_LIMIT {
-            self.cut = true;
-            return None;
-        }
-        if self.answers.len() >= self.max_depth {
-            return None;
-        }
-        if let Some(tok) = self.prefix.get(self.answers.len()) {
-            return match tok.parse::<UiAnswer>() {
-                Ok(a) => {
-                    self.answers.push(tok.clone());
-                    self.steps.push((label(ui), tok.clone()));
-                    Some(a)
+        match next {
+            Next::End => None,
+            Next::Given(a, tok) => {
+                self.answers.push(tok.clone());
+                self.steps.push((label(ui), tok));
+                Some(a)
+            }
+            Next::Choose(options) => {
+                let (first, rest) = options.split_first()?;
+                if !rest.is_empty() {
+                    self.alternatives.push((
+                        self.answers.len(),
+                        rest.iter().map(ToString::to_string).collect(),
+                    ));
                 }
-                Err(_) => {
-                    self.bad_answer = Some(tok.clone());
-                    None
-                }
-            };
+                self.answers.push(first.to_string());
+                self.steps.push((label(ui), first.to_string()));
+                Some(first.clone())
+            }
         }
-        let options = choices(ui, self.max_settings_combos);
-        let (first, rest) = options.split_first()?;
-        self.alternatives.push((
-            self.answers.len(),
-            rest.iter().map(ToString::to_string).collect(),
-        ));
-        self.answers.push(first.to_string());
-        self.steps.push((label(ui), first.to_string()));
-        Some(first.clone())
     }
 }
 
@@ -156,16 +238,36 @@ pub struct RuntimeRunner {
     /// Idle zygote pools, one per worker at most (a worker takes one for a path and gives it
     /// back), kept for the runner's life. None: fresh runtimes.
     pool: Option<Mutex<Vec<Zygotes>>>,
+    /// Resume runs at their branches (on zygotes); false: replay every path from the launch.
+    resume: bool,
 }
 
 impl RuntimeRunner {
     /// A runner whose paths run on zygotes (one per worker thread, built on its first path).
+    /// Unless `base` says otherwise, its transcripts keep [`CLIP`] characters of a logged
+    /// value or a `setData` patch.
     pub fn new(project: Project, base: RunConfig, max_settings_combos: usize) -> RuntimeRunner {
+        let mut base = base;
+        base.clip = base.clip.or(Some(CLIP));
         RuntimeRunner {
             project,
             base,
             max_settings_combos,
             pool: Some(Mutex::new(Vec::new())),
+            resume: true,
+        }
+    }
+
+    /// A runner on zygotes that replays every path from the launch instead of resuming runs at
+    /// their branches (the resuming runner's oracle, and its fallback).
+    pub fn replaying(
+        project: Project,
+        base: RunConfig,
+        max_settings_combos: usize,
+    ) -> RuntimeRunner {
+        RuntimeRunner {
+            resume: false,
+            ..RuntimeRunner::new(project, base, max_settings_combos)
         }
     }
 
@@ -200,13 +302,25 @@ impl RuntimeRunner {
     }
 }
 
-impl Runner for RuntimeRunner {
-    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, ExploreError> {
+impl RuntimeRunner {
+    /// The run's config for a path: the base, with the path's starting states.
+    fn cfg_for(&self, spec: &PathSpec) -> RunConfig {
         let mut cfg = self.base.clone();
         cfg.initial.extend(spec.start.iter().copied());
-        let mut store = MemoryStore::new();
-        let mut user = ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos);
-        let out = match self.run_once(&cfg, &mut store, &mut user) {
+        cfg
+    }
+
+    /// A finished run (or the run's failure) as the path it is.
+    fn path_of(
+        &self,
+        out: Result<RunOutcome, RunError>,
+        user: ReplayUser<'_>,
+        store: &mut MemoryStore,
+        spec: &PathSpec,
+        cfg: &RunConfig,
+    ) -> Result<PathRun, ExploreError> {
+        let mut user = user;
+        let out = match out {
             Ok(out) => out,
             Err(e) if missing_target(&e) => {
                 // A later tap target this path does not have: the path ends there.
@@ -261,6 +375,145 @@ impl Runner for RuntimeRunner {
             observations: out.observations,
             consent,
         })
+    }
+
+    /// [`Runner::run_tree`] on one worker's zygotes: the path of `spec`, and below it every
+    /// path its branches lead to, each branch resumed from where the run stopped (the JS heap
+    /// and the host's state as they were) instead of replayed from the launch.
+    fn tree_on(
+        &self,
+        z: &mut Zygotes,
+        spec: &PathSpec,
+        max_depth: usize,
+        paths: &mut dyn Paths,
+    ) -> Result<bool, ExploreError> {
+        /// A run stopped at a UI, with what it had: its consent store, its user, the answers
+        /// to try and how many were tried.
+        struct Frame<'a> {
+            branch: Branch,
+            store: MemoryStore,
+            user: ReplayUser<'a>,
+            options: Vec<UiAnswer>,
+            next: usize,
+        }
+        let cfg = self.cfg_for(spec);
+        let mut stack: Vec<Frame<'_>> = Vec::new();
+        let mut store = MemoryStore::new();
+        let mut user =
+            ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos).resuming();
+        let mut step = z.start(&self.project, &cfg, &mut store, &mut user);
+        loop {
+            match step {
+                // No zygote fits the run: replay it (its alternatives go to the search).
+                Ok(None) => {
+                    let prefix = if user.answers.len() < spec.prefix.len() {
+                        spec.prefix.clone()
+                    } else {
+                        user.answers.clone()
+                    };
+                    let run = self.run(
+                        &PathSpec {
+                            start: spec.start.clone(),
+                            prefix,
+                        },
+                        max_depth,
+                    )?;
+                    let prefix = user.answers[..user.prefix_len.min(user.answers.len())].to_vec();
+                    if !paths.done(run, prefix) {
+                        return Ok(true);
+                    }
+                }
+                Ok(Some(Step::Paused(branch))) => {
+                    let options = user.options();
+                    stack.push(Frame {
+                        branch,
+                        store,
+                        user,
+                        options,
+                        next: 0,
+                    });
+                }
+                done => {
+                    let out = match done {
+                        Ok(Some(Step::Done(o))) => Ok(o),
+                        Err(e) => Err(e),
+                        _ => Err(RunError::Engine("unreachable".into())),
+                    };
+                    let prefix = user.answers[..user.prefix_len.min(user.answers.len())].to_vec();
+                    let run = self.path_of(out, user, &mut store, spec, &cfg)?;
+                    if !paths.done(run, prefix) {
+                        return Ok(stack.iter().any(|f| f.next < f.options.len()));
+                    }
+                }
+            }
+            // The deepest branch with an answer left to try.
+            loop {
+                let Some(f) = stack.last() else {
+                    return Ok(false);
+                };
+                if f.next < f.options.len() {
+                    break;
+                }
+                stack.pop();
+            }
+            let Some(f) = stack.last_mut() else {
+                return Ok(false);
+            };
+            let nth = f.next;
+            f.next += 1;
+            let a = f.options[nth].clone();
+            let mut u = f.user.clone();
+            let ui = f.branch.ui().clone();
+            u.resumed(&ui, &a, nth);
+            if f.next < f.options.len() && paths.hungry() {
+                // Another worker waits: it replays the rest of this branch's answers.
+                u.alternatives.push((
+                    u.answers.len() - 1,
+                    f.options[f.next..]
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                ));
+                f.next = f.options.len();
+            }
+            let mut s = f.store.clone();
+            step = z.resume(&self.project, &cfg, &f.branch, a, &mut s, &mut u);
+            store = s;
+            user = u;
+        }
+    }
+}
+
+impl Runner for RuntimeRunner {
+    fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, ExploreError> {
+        let cfg = self.cfg_for(spec);
+        let mut store = MemoryStore::new();
+        let mut user = ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos);
+        let out = self.run_once(&cfg, &mut store, &mut user);
+        self.path_of(out, user, &mut store, spec, &cfg)
+    }
+
+    fn run_tree(
+        &self,
+        spec: &PathSpec,
+        max_depth: usize,
+        paths: &mut dyn Paths,
+    ) -> Result<bool, ExploreError> {
+        let (Some(pool), true) = (&self.pool, self.resume) else {
+            let run = self.run(spec, max_depth)?;
+            paths.done(run, spec.prefix.clone());
+            return Ok(false);
+        };
+        let mut zygotes = pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default();
+        let out = self.tree_on(&mut zygotes, spec, max_depth, paths);
+        if let Ok(mut p) = pool.lock() {
+            p.push(zygotes);
+        }
+        out
     }
 }
 

@@ -1,6 +1,9 @@
-//! The zygote against its oracle: every explore fixture and every example explored on zygotes
-//! (`RuntimeRunner::new`) and on a fresh runtime per path (`RuntimeRunner::fresh`) gives the same
-//! report, byte for byte (its JSON, and the witness transcripts the JSON leaves out).
+//! The zygote and the resume at the branch against their oracles: every explore fixture and
+//! every example explored by resuming runs at their branches on zygotes (`RuntimeRunner::new`),
+//! by replaying every path from the launch on zygotes (`RuntimeRunner::replaying`) and on a fresh
+//! runtime per path (`RuntimeRunner::fresh`) gives the same report, byte for byte (its JSON, and
+//! the witness transcripts the JSON leaves out); and the lazy starting states against the full
+//! product of the facts they observed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -68,7 +71,7 @@ fn bytes(r: &Result<Report, String>) -> String {
 }
 
 #[test]
-fn zygote_and_fresh_reports_are_byte_identical() {
+fn resumed_replayed_and_fresh_reports_are_byte_identical() {
     let mut differ = Vec::new();
     let mut explored = 0;
     for (dir, taps) in projects() {
@@ -78,6 +81,19 @@ fn zygote_and_fresh_reports_are_byte_identical() {
         // Consent stamps are the host's wall clock; the transcripts must not depend on it.
         base.stamp = || 0;
         let fresh = explore_with(&RuntimeRunner::fresh(project.clone(), base.clone(), 8));
+        let replayed = explore_with(&RuntimeRunner::replaying(
+            project.clone(),
+            base.clone(),
+            8,
+        ));
+        if bytes(&replayed) != bytes(&fresh) {
+            differ.push(format!(
+                "{} (replaying on a zygote):\n--- fresh\n{}\n--- replayed\n{}",
+                dir.display(),
+                bytes(&fresh),
+                bytes(&replayed)
+            ));
+        }
         let zygote = RuntimeRunner::new(project, base, 8);
         // Twice on the same runner: the second exploration reuses the first one's zygotes.
         for round in 0..2 {

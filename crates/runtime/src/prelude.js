@@ -250,12 +250,27 @@
   }
 
   // ---------------------------------------------------------------- console
+  // The transcript keeps at most CFG.clip characters of a logged string or a setData patch when
+  // the run says so (the explorer: a path needs to know that something was logged or shown,
+  // not a megabyte of it); `miniperm run` keeps everything.
+  var CLIP = CFG.clip > 0 ? CFG.clip : 0;
+  function clipped(v) {
+    if (!CLIP) return v;
+    if (typeof v === 'string') return v.length > CLIP ? v.slice(0, CLIP) + '…' : v;
+    if (v && typeof v === 'object') {
+      quiet++;
+      var text;
+      try { text = exactJson(v); } finally { quiet--; }
+      return text.length > CLIP ? { $clipped: text.length } : v;
+    }
+    return v;
+  }
   function logger(level) {
     return function () {
       var args = [];
       for (var i = 0; i < arguments.length; i++) {
         var a = arguments[i];
-        args.push(a instanceof Error ? String(a) : a);
+        args.push(clipped(a instanceof Error ? String(a) : a));
       }
       emitExact('log', { level: level, args: args });
     };
@@ -458,7 +473,7 @@
         if (inst.__observers) runObservers(inst, Object.keys(patch));
       }
       markDirty();
-      emitExact('data', { route: inst.route, patch: patch || {} });
+      emitExact('data', { route: inst.route, patch: clipped(patch || {}) });
       if (typeof cb === 'function') post(function () { guard(cb, inst); });
     };
   }

@@ -715,6 +715,7 @@ pub(super) fn install<'js>(
         "baseLib": base_lib_num,
         "customTabBar": project.custom_tab_bar(),
         "osFields": payload::os_fields(),
+        "clip": cfg.clip.unwrap_or(0),
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
     let f: Function = match &project.inner.prelude {

@@ -96,6 +96,10 @@ pub struct RunConfig {
     /// The clock that stamps consent events (`at`): the host's wall clock by default. The
     /// program's virtual clock never reaches the log.
     pub stamp: fn() -> i64,
+    /// Keep at most this many characters of a logged value or a `setData` patch in the
+    /// transcript (`None`: all of it). The explorer clips: a path's findings need to know that
+    /// the program logged or changed something, not every byte of it.
+    pub clip: Option<usize>,
     /// The base library of the run (`--base-lib`, else project.config.json's `libVersion`);
     /// `None`: the profile's. APIs newer than it
     /// are absent from `wx` and `wx.canIUse` answers for it.
@@ -132,6 +136,7 @@ impl RunConfig {
             seed: DEFAULT_SEED,
             render: false,
             stamp: system_ms,
+            clip: None,
             base_lib: project.lib_version(),
             device: crate::Device::default(),
             screen: false,

@@ -75,6 +75,7 @@ struct Key {
     base_lib: (u16, u16, u16),
     user: String,
     device: crate::Device,
+    clip: Option<usize>,
 }
 
 impl PartialEq for Key {
@@ -90,6 +91,7 @@ impl PartialEq for Key {
             && self.base_lib == o.base_lib
             && self.user == o.user
             && self.device == o.device
+            && self.clip == o.clip
     }
 }
 
@@ -107,6 +109,7 @@ impl Key {
             base_lib: cfg.effective_base_lib(),
             user: cfg.user.clone(),
             device: cfg.device,
+            clip: cfg.clip,
         }
     }
 }
@@ -120,6 +123,9 @@ pub(crate) struct Zygote {
     key: Key,
     /// Tells this zygote's branches from another's (a branch's memory is this arena's).
     id: u64,
+    /// The branch whose memory the arena holds right now (taken, and nothing ran since):
+    /// resuming it needs no copy.
+    holds: Option<u64>,
 }
 
 /// The ids of zygotes: a branch resumes only on the zygote whose memory it copied.
@@ -131,6 +137,8 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// the queues, the virtual clock, the consent state).
 pub struct Branch {
     zygote: u64,
+    /// This branch among all (the arena may still hold its memory).
+    id: u64,
     route: String,
     memory: Vec<u8>,
     paused: Box<Paused>,
@@ -200,19 +208,23 @@ impl Zygote {
             snapshot,
             key: Key::of(project, cfg, route),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            holds: None,
         })
     }
 
     /// The used part of the arena now (a run just stopped at a UI: no JS runs, no Rust value
     /// of the run is alive), with the host's state at that point.
-    pub(crate) fn branch(&self, paused: Box<Paused>, route: &str) -> Branch {
+    pub(crate) fn branch(&mut self, paused: Box<Paused>, route: &str) -> Branch {
         let top = ArenaAlloc::top(self.arena);
         // SAFETY: as for the snapshot in `build`: `[base, base + top)` is the arena's used
         // prefix, alive as long as the engine; the run's `ctx.with` has returned (invariant 1:
         // its values are dropped), so no JS runs and nothing writes the arena while we read it.
         let memory = unsafe { std::slice::from_raw_parts(self.arena.base.as_ptr(), top) }.to_vec();
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.holds = Some(id);
         Branch {
             zygote: self.id,
+            id,
             route: route.to_string(),
             memory,
             paused,
@@ -236,6 +248,7 @@ impl Zygote {
 
     /// Restores the snapshot, resets the host's state and runs `f` on the engine.
     pub(crate) fn run<T>(&mut self, f: impl FnOnce(&Engine) -> T) -> T {
+        self.holds = None;
         // SAFETY: invariants 1–3 of the module docs: no JS value is live outside the snapshot's
         // own `Persistent`s, the closures the heap points to are alive (pinned), and no JS runs
         // (`&mut self`; the previous run's `ctx.with` has returned). The snapshot is at most the
@@ -387,7 +400,12 @@ impl Zygotes {
         if z.id != branch.zygote {
             return Ok(None);
         }
-        z.restore(&branch.memory);
+        // The arena still holds the branch's memory when nothing ran since it was taken (the
+        // first answer of a branch): no copy.
+        if z.holds != Some(branch.id) {
+            z.restore(&branch.memory);
+        }
+        z.holds = None;
         let drove = z
             .engine
             .resume(project, eff, &branch.paused, answer, store, user, true)?;
