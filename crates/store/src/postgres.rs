@@ -24,7 +24,13 @@
 //! tokio runtime (the service's handlers) without nesting runtimes, which the blocking `postgres`
 //! wrapper cannot do. A connection that breaks is dropped and a new one is made with bounded
 //! retries ([`CONNECT_ATTEMPTS`]); a read, or a write that failed before its COMMIT was sent, is
-//! retried once on the new connection. A write whose COMMIT got no answer is never retried (it
+//! retried once on the new connection.
+//!
+//! Statements are prepared once per connection (named), unless the URL carries miniperm's own
+//! parameter `pgbouncer=true` (removed before the URL reaches the client): then every statement
+//! is sent unnamed with its parameter types (`Parse`/`Bind`/`Execute` in one flight), which is
+//! what a pooler in transaction mode (PgBouncer's `pool_mode = transaction`) needs, since the
+//! server connection behind a client connection changes between transactions. A write whose COMMIT got no answer is never retried (it
 //! may have committed): the caller sees an error, and a decision is acknowledged only after its
 //! commit answered.
 
@@ -37,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use miniperm_core::{AppState, Channel, ConsentEvent, Subject, Value, Via};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::{
@@ -165,6 +171,13 @@ const SQL_INSERT_RECEIPTS: &str = "INSERT INTO receipts (tenant, key, fingerprin
          status, body, first_seq, last_seq, at)
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
          $6::int[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])";
+const SQL_LOG: &str = "SELECT seq, at, user_id, app, channel, scope, from_state, to_state, via, \
+     gesture, api, notice, profile, engine_version FROM events \
+     WHERE tenant = $1 AND user_id = $2 AND app = $3 ORDER BY seq";
+const SQL_KEYS: &str = "SELECT id, tenant, hash, created, revoked FROM keys \
+     ORDER BY created, id COLLATE \"C\"";
+const SQL_RECEIPT_ONE: &str = "SELECT key, fingerprint, user_id, app, status, body, first_seq, \
+     last_seq, at FROM receipts WHERE tenant = $1 AND key = $2";
 const SQL_UPSERT_APPS: &str = "INSERT INTO apps (tenant, user_id, app, privacy_refused_at)
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[])
      ON CONFLICT (tenant, user_id, app) DO UPDATE SET privacy_refused_at = excluded.privacy_refused_at";
@@ -188,7 +201,167 @@ impl std::fmt::Debug for PgStore {
 /// One pooled connection and its prepared statements.
 struct Conn {
     client: Client,
-    stmts: HashMap<&'static str, Statement>,
+    stmts: Stmts,
+}
+
+/// A connection's prepared statements, by SQL; with `named` false (behind a pooler in
+/// transaction mode) nothing is prepared and every statement goes unnamed.
+struct Stmts {
+    named: bool,
+    map: HashMap<&'static str, Statement>,
+}
+
+/// One statement of the store, ready to run on a connection: prepared (named), or to be sent
+/// unnamed with the parameter types of [`param_types`].
+#[derive(Clone)]
+struct Q {
+    st: Option<Statement>,
+    sql: &'static str,
+}
+
+impl Q {
+    fn typed<'p>(&self, params: &[&'p (dyn ToSql + Sync)]) -> Vec<(&'p (dyn ToSql + Sync), Type)> {
+        params
+            .iter()
+            .zip(param_types(self.sql))
+            .map(|(p, t)| (*p, t.clone()))
+            .collect()
+    }
+
+    async fn query(
+        &self,
+        c: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        match &self.st {
+            Some(st) => c.query(st, params).await,
+            None => c.query_typed(self.sql, &self.typed(params)).await,
+        }
+    }
+
+    async fn query_opt(
+        &self,
+        c: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        match &self.st {
+            Some(st) => c.query_opt(st, params).await,
+            None => c.query_typed_opt(self.sql, &self.typed(params)).await,
+        }
+    }
+
+    async fn execute(
+        &self,
+        c: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        match &self.st {
+            Some(st) => c.execute(st, params).await,
+            None => c.execute_typed(self.sql, &self.typed(params)).await,
+        }
+    }
+}
+
+static TYPES_STATES: [Type; 3] = [Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::TEXT_ARRAY];
+static TYPES_KEY3: [Type; 3] = [Type::TEXT, Type::TEXT, Type::TEXT];
+static TYPES_KEY2: [Type; 2] = [Type::TEXT, Type::TEXT];
+static TYPES_INSERT_EVENTS: [Type; 15] = [
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::BOOL_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+];
+static TYPES_UPSERT_STATE: [Type; 6] = [
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+];
+static TYPES_DELETE_STATE: [Type; 4] = [
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+];
+static TYPES_UPSERT_APPS: [Type; 4] = [
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+];
+static TYPES_RECEIPTS: [Type; 2] = [Type::TEXT_ARRAY, Type::TEXT_ARRAY];
+static TYPES_INSERT_RECEIPTS: [Type; 10] = [
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT4_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+];
+
+/// The parameter types of each statement [`Conn::stmt`] runs (sent with an unnamed statement).
+fn param_types(sql: &str) -> &'static [Type] {
+    match sql {
+        SQL_STATES => &TYPES_STATES,
+        SQL_STATE_ONE | SQL_LOG => &TYPES_KEY3,
+        SQL_RECEIPT_ONE => &TYPES_KEY2,
+        SQL_INSERT_EVENTS => &TYPES_INSERT_EVENTS,
+        SQL_UPSERT_STATE => &TYPES_UPSERT_STATE,
+        SQL_DELETE_STATE => &TYPES_DELETE_STATE,
+        SQL_UPSERT_APPS => &TYPES_UPSERT_APPS,
+        SQL_RECEIPTS => &TYPES_RECEIPTS,
+        SQL_INSERT_RECEIPTS => &TYPES_INSERT_RECEIPTS,
+        // SQL_LAST, SQL_KEYS: no parameters.
+        _ => &[],
+    }
+}
+
+/// Miniperm's own URL parameter `pgbouncer=true|false` (whether the URL leads to a pooler in
+/// transaction mode), taken out of `url` before the client parses it.
+fn pooler_param(url: &str, shown: &str) -> Result<(String, bool), StoreError> {
+    let (head, query, sep) = match url.split_once('?') {
+        Some((h, q)) if url.contains("://") => (h, q, '&'),
+        None if url.contains("://") => return Ok((url.to_string(), false)),
+        _ => ("", url, ' '),
+    };
+    let mut pooler = false;
+    let mut kept = Vec::new();
+    for part in query.split(sep).filter(|p| !p.is_empty()) {
+        match part.strip_prefix("pgbouncer=") {
+            Some("true") => pooler = true,
+            Some("false") => pooler = false,
+            Some(v) => {
+                return Err(StoreError::BadUrl {
+                    url: shown.to_string(),
+                    reason: format!("`pgbouncer={v}`: true or false"),
+                });
+            }
+            None => kept.push(part),
+        }
+    }
+    let rest = kept.join(&sep.to_string());
+    Ok(match (sep, rest.is_empty()) {
+        ('&', true) => (head.to_string(), pooler),
+        ('&', false) => (format!("{head}?{rest}"), pooler),
+        _ => (rest, pooler),
+    })
 }
 
 struct Slots {
@@ -208,6 +381,8 @@ struct Pool {
     slots: Mutex<Slots>,
     freed: Condvar,
     max: usize,
+    /// Statements are prepared (false behind a pooler in transaction mode).
+    named: bool,
 }
 
 impl Drop for Pool {
@@ -405,7 +580,10 @@ impl Pool {
                 Ok(client) => {
                     return Ok(Conn {
                         client,
-                        stmts: HashMap::new(),
+                        stmts: Stmts {
+                            named: self.named,
+                            map: HashMap::new(),
+                        },
                     });
                 }
                 Err(e) => {
@@ -453,18 +631,25 @@ pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
 }
 
 impl Conn {
-    /// The prepared statement for `sql` on this connection (prepared on first use).
+    /// The statement for `sql` on this connection: prepared on first use, or unnamed behind a
+    /// pooler in transaction mode.
     async fn stmt(
-        stmts: &mut HashMap<&'static str, Statement>,
+        stmts: &mut Stmts,
         c: &impl GenericClient,
         sql: &'static str,
-    ) -> Result<Statement, tokio_postgres::Error> {
-        if let Some(s) = stmts.get(sql) {
-            return Ok(s.clone());
+    ) -> Result<Q, tokio_postgres::Error> {
+        if !stmts.named {
+            return Ok(Q { st: None, sql });
+        }
+        if let Some(s) = stmts.map.get(sql) {
+            return Ok(Q {
+                st: Some(s.clone()),
+                sql,
+            });
         }
         let s = c.prepare(sql).await?;
-        stmts.insert(sql, s.clone());
-        Ok(s)
+        stmts.map.insert(sql, s.clone());
+        Ok(Q { st: Some(s), sql })
     }
 }
 
@@ -483,6 +668,7 @@ impl PgStore {
     /// refused before anything is written.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
         let shown = redact_url(url);
+        let (url, pooler) = pooler_param(url, &shown)?;
         let mut config: tokio_postgres::Config =
             url.parse()
                 .map_err(|e: tokio_postgres::Error| StoreError::BadUrl {
@@ -516,6 +702,7 @@ impl PgStore {
             }),
             freed: Condvar::new(),
             max: POOL_SIZE,
+            named: !pooler,
         });
         let store = PgStore {
             pool,
@@ -604,9 +791,9 @@ impl PgStore {
                 };
                 for (n, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
                     tx.batch_execute(sql).await?;
-                    tx.execute(
+                    tx.execute_typed(
                         "INSERT INTO miniperm_migrations (version) VALUES ($1)",
-                        &[&(n as i64 + 1)],
+                        &[(&(n as i64 + 1), Type::INT8)],
                     )
                     .await?;
                 }
@@ -631,7 +818,7 @@ impl PgStore {
             let Conn { client, stmts } = c;
             block_on(async {
                 let st = Conn::stmt(stmts, client, SQL_STATE_ONE).await?;
-                let rows = client.query(&st, &[&tenant, &user, &app]).await?;
+                let rows = st.query(client, &[&tenant, &user, &app]).await?;
                 Ok(state_from_rows(&rows, 0, user, app)?.0)
             })
         })
@@ -649,10 +836,15 @@ impl PgStore {
         self.run(|c| {
             block_on(async {
                 c.client
-                    .execute(
+                    .execute_typed(
                         "INSERT INTO manifests (tenant, app, body, updated) VALUES ($1, $2, $3, $4)
                          ON CONFLICT (tenant, app) DO UPDATE SET body = excluded.body, updated = excluded.updated",
-                        &[&tenant, &app, &body, &at],
+                        &[
+                            (&tenant, Type::TEXT),
+                            (&app, Type::TEXT),
+                            (&body, Type::TEXT),
+                            (&at, Type::INT8),
+                        ],
                     )
                     .await?;
                 Ok(())
@@ -666,9 +858,9 @@ impl PgStore {
             block_on(async {
                 let row = c
                     .client
-                    .query_opt(
+                    .query_typed_opt(
                         "SELECT body FROM manifests WHERE tenant = $1 AND app = $2",
-                        &[&tenant, &app],
+                        &[(&tenant, Type::TEXT), (&app, Type::TEXT)],
                     )
                     .await?;
                 Ok(match row {
@@ -686,15 +878,12 @@ impl PgStore {
         user: &str,
         app: &str,
     ) -> Result<Vec<ConsentEvent>, StoreError> {
-        const SQL: &str = "SELECT seq, at, user_id, app, channel, scope, from_state, to_state, via, \
-             gesture, api, notice, profile, engine_version FROM events \
-             WHERE tenant = $1 AND user_id = $2 AND app = $3 ORDER BY seq";
-        debug_assert!(SQL.contains(EVENT_COLUMNS));
+        debug_assert!(SQL_LOG.contains(EVENT_COLUMNS));
         self.run(|c| {
             let Conn { client, stmts } = c;
             block_on(async {
-                let st = Conn::stmt(stmts, client, SQL).await?;
-                let rows = client.query(&st, &[&tenant, &user, &app]).await?;
+                let st = Conn::stmt(stmts, client, SQL_LOG).await?;
+                let rows = st.query(client, &[&tenant, &user, &app]).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
                     out.push(event_from_row(r)?);
@@ -719,7 +908,7 @@ impl PgStore {
                 let tx = client.transaction().await?;
                 tx.batch_execute(SQL_LOCK).await?;
                 let st = Conn::stmt(stmts, &tx, SQL_STATE_ONE).await?;
-                let rows = tx.query(&st, &[&tenant, &user, &app]).await?;
+                let rows = st.query(&tx, &[&tenant, &user, &app]).await?;
                 let (state, known) = state_from_rows(&rows, 0, user, app)?;
                 let events = changes(&state);
                 if events.is_empty() {
@@ -794,13 +983,11 @@ impl PgStore {
 
     /// The receipt stored under (`tenant`, `key`), if any.
     pub fn receipt_in(&self, tenant: &str, key: &str) -> Result<Option<StoredReceipt>, StoreError> {
-        const SQL: &str = "SELECT key, fingerprint, user_id, app, status, body, first_seq, \
-             last_seq, at FROM receipts WHERE tenant = $1 AND key = $2";
         self.run(|c| {
             let Conn { client, stmts } = c;
             block_on(async {
-                let st = Conn::stmt(stmts, client, SQL).await?;
-                let row = client.query_opt(&st, &[&tenant, &key]).await?;
+                let st = Conn::stmt(stmts, client, SQL_RECEIPT_ONE).await?;
+                let row = st.query_opt(client, &[&tenant, &key]).await?;
                 Ok(match row {
                     Some(r) => Some(receipt_from_row(&r, 0)?),
                     None => None,
@@ -814,9 +1001,15 @@ impl PgStore {
         self.run(|c| {
             block_on(async {
                 c.client
-                    .execute(
+                    .execute_typed(
                         "INSERT INTO keys (id, tenant, hash, created, revoked) VALUES ($1, $2, $3, $4, $5)",
-                        &[&key.id, &key.tenant, &key.hash, &key.created, &key.revoked],
+                        &[
+                            (&key.id, Type::TEXT),
+                            (&key.tenant, Type::TEXT),
+                            (&key.hash, Type::TEXT),
+                            (&key.created, Type::INT8),
+                            (&key.revoked, Type::INT8),
+                        ],
                     )
                     .await?;
                 Ok(())
@@ -826,13 +1019,11 @@ impl PgStore {
 
     /// Every key, oldest first.
     pub fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {
-        const SQL: &str = "SELECT id, tenant, hash, created, revoked FROM keys \
-             ORDER BY created, id COLLATE \"C\"";
         self.run(|c| {
             let Conn { client, stmts } = c;
             block_on(async {
-                let st = Conn::stmt(stmts, client, SQL).await?;
-                let rows = client.query(&st, &[]).await?;
+                let st = Conn::stmt(stmts, client, SQL_KEYS).await?;
+                let rows = st.query(client, &[]).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
                     let name = "?";
@@ -855,9 +1046,9 @@ impl PgStore {
             block_on(async {
                 let n = c
                     .client
-                    .execute(
+                    .execute_typed(
                         "UPDATE keys SET revoked = $2 WHERE id = $1 AND revoked IS NULL",
-                        &[&id, &at],
+                        &[(&id, Type::TEXT), (&at, Type::INT8)],
                     )
                     .await?;
                 Ok(n > 0)
@@ -879,7 +1070,7 @@ impl PgStore {
     fn scalar(&self, sql: &'static str) -> Result<i64, StoreError> {
         self.run(|c| {
             block_on(async {
-                let row = c.client.query_one(sql, &[]).await?;
+                let row = c.client.query_typed_one(sql, &[]).await?;
                 Ok(get(&row, 0, "events", "?", "count")?)
             })
         })
@@ -892,10 +1083,10 @@ impl PgStore {
             block_on(async {
                 let rows = c
                     .client
-                    .query(
+                    .query_typed(
                         "SELECT user_id, app FROM apps WHERE tenant = $1
                          ORDER BY user_id COLLATE \"C\", app COLLATE \"C\"",
-                        &[&tenant],
+                        &[(&tenant, Type::TEXT)],
                     )
                     .await?;
                 let mut out = Vec::with_capacity(rows.len());
@@ -919,7 +1110,7 @@ impl PgStore {
             block_on(async {
                 let rows = c
                     .client
-                    .query(
+                    .query_typed(
                         "SELECT e.user_id, e.app FROM events e WHERE NOT EXISTS (
                              SELECT 1 FROM apps a WHERE a.tenant = e.tenant
                              AND a.user_id = e.user_id AND a.app = e.app) LIMIT 1",
@@ -987,7 +1178,7 @@ pub fn create_schema(url: &str, name: &str) -> Result<(), StoreError> {
 /// Classifies the database without writing to it.
 async fn inspect(c: &impl GenericClient, url: &str) -> Result<Found, Fail> {
     let row = c
-        .query_one(
+        .query_typed_one(
             "SELECT to_regclass('miniperm_migrations') IS NOT NULL,
                     to_regclass('events') IS NOT NULL",
             &[],
@@ -1004,7 +1195,7 @@ async fn inspect(c: &impl GenericClient, url: &str) -> Result<Found, Fail> {
         return Ok(Found::Fresh);
     }
     let row = c
-        .query_one(
+        .query_typed_one(
             "SELECT coalesce(max(version), 0) FROM miniperm_migrations",
             &[],
         )
@@ -1247,7 +1438,7 @@ fn place_events(
 /// and one upsert of the per-app rows. (The unpipelined path, for `update_in`.)
 async fn append_in(
     tx: &tokio_postgres::Transaction<'_>,
-    stmts: &mut HashMap<&'static str, Statement>,
+    stmts: &mut Stmts,
     batches: Vec<(String, Vec<ConsentEvent>)>,
     known_state: Option<(Key, AppState, bool)>,
 ) -> Result<Vec<Vec<ConsentEvent>>, Fail> {
@@ -1270,20 +1461,20 @@ async fn append_in(
     if !want.is_empty() {
         let st = Conn::stmt(stmts, tx, SQL_STATES).await?;
         let (ts, us, aps) = key_columns(&want);
-        let rows = tx.query(&st, &[&ts, &us, &aps]).await?;
+        let rows = st.query(tx, &[&ts, &us, &aps]).await?;
         absorb_states(rows, want, &mut touched)?;
     }
     let st = Conn::stmt(stmts, tx, SQL_LAST).await?;
-    let last = last_of(tx.query_opt(&st, &[]).await?)?;
+    let last = last_of(st.query_opt(tx, &[]).await?)?;
     let (out, cols) = place_events(batches, &mut touched, last);
     let writes = StateWrites::of(&touched);
     if !cols.seq.is_empty() {
         let st = Conn::stmt(stmts, tx, SQL_INSERT_EVENTS).await?;
-        tx.execute(&st, &cols.params()).await?;
+        st.execute(tx, &cols.params()).await?;
     }
     for (sql, params) in writes.statements() {
         let st = Conn::stmt(stmts, tx, sql).await?;
-        tx.execute(&st, &params).await?;
+        st.execute(tx, &params).await?;
     }
     Ok(out)
 }
@@ -1327,7 +1518,7 @@ async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn Future<Output = T> 
 /// [`Fail::Commit`] (outcome unknown).
 async fn append_pipelined(
     client: &Client,
-    stmts: &mut HashMap<&'static str, Statement>,
+    stmts: &mut Stmts,
     batches: Vec<Batch>,
 ) -> Result<Vec<Committed>, Fail> {
     // Prepared before the flights (one round trip each, once per connection).
@@ -1360,9 +1551,9 @@ async fn append_pipelined(
         .unzip();
     // Flight 1: BEGIN and the lock, the newest event, the states, the receipts.
     let begin = client.batch_execute(BEGIN_LOCKED);
-    let last = client.query_opt(&s_last, &[]);
+    let last = s_last.query_opt(client, &[]);
     let state_params: [&(dyn ToSql + Sync); 3] = [&ts, &us, &aps];
-    let states = client.query(&s_states, &state_params);
+    let states = s_states.query(client, &state_params);
     let receipt_params: [&(dyn ToSql + Sync); 2] = [&rts, &rks];
     type Flight<'f> =
         std::pin::Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + 'f>>;
@@ -1372,7 +1563,7 @@ async fn append_pipelined(
         Box::pin(states),
     ];
     if let Some(s) = &s_receipts {
-        flight.push(Box::pin(client.query(s, &receipt_params)));
+        flight.push(Box::pin(s.query(client, &receipt_params)));
     }
     type Read = ((i64, i64), HashMap<(String, String), StoredReceipt>);
     let read: Result<Read, Fail> = async {
@@ -1433,17 +1624,16 @@ async fn append_pipelined(
         std::pin::Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + 'f>>;
     let mut flight: Vec<Write<'_>> = Vec::new();
     if !cols.seq.is_empty() {
-        let f = client.execute(&s_insert, &insert_params);
+        let f = s_insert.execute(client, &insert_params);
         flight.push(Box::pin(f));
     }
     for (s, params) in &prepared {
-        let s = s.clone();
-        flight.push(Box::pin(async move { client.execute(&s, params).await }));
+        flight.push(Box::pin(s.execute(client, params)));
     }
     if let Some(s) = &s_insert_receipts
         && !receipts.key.is_empty()
     {
-        flight.push(Box::pin(client.execute(s, &receipt_params)));
+        flight.push(Box::pin(s.execute(client, &receipt_params)));
     }
     flight.push(Box::pin(async move {
         client.batch_execute("COMMIT").await.map(|()| 0)
@@ -1757,6 +1947,51 @@ mod tests {
         );
         assert!(!m.contains("pw"), "{m}");
         assert!(!m.contains('\n'), "{m}");
+    }
+
+    #[test]
+    fn the_pooler_parameter_is_taken_out_of_the_url() {
+        let t = |u: &str| pooler_param(u, "shown").unwrap();
+        assert_eq!(t("postgres://h/db"), ("postgres://h/db".into(), false));
+        assert_eq!(
+            t("postgres://h:6432/db?pgbouncer=true"),
+            ("postgres://h:6432/db".into(), true)
+        );
+        assert_eq!(
+            t("postgres://a,b/db?target_session_attrs=read-write&pgbouncer=true&connect_timeout=2"),
+            (
+                "postgres://a,b/db?target_session_attrs=read-write&connect_timeout=2".into(),
+                true
+            )
+        );
+        assert_eq!(
+            t("host=/tmp pgbouncer=true dbname=x"),
+            ("host=/tmp dbname=x".into(), true)
+        );
+        assert!(!t("postgres://h/db?pgbouncer=false").1);
+        let e = pooler_param("postgres://h/db?pgbouncer=yes", "shown").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bad database url `shown`: `pgbouncer=yes`: true or false"
+        );
+        // Every statement the pooled mode sends unnamed has its parameter types.
+        for sql in [
+            SQL_STATES,
+            SQL_STATE_ONE,
+            SQL_LOG,
+            SQL_RECEIPT_ONE,
+            SQL_INSERT_EVENTS,
+            SQL_UPSERT_STATE,
+            SQL_DELETE_STATE,
+            SQL_UPSERT_APPS,
+            SQL_RECEIPTS,
+            SQL_INSERT_RECEIPTS,
+            SQL_LAST,
+            SQL_KEYS,
+        ] {
+            let params = (1..=20).filter(|n| sql.contains(&format!("${n}"))).count();
+            assert_eq!(param_types(sql).len(), params, "{sql}");
+        }
     }
 
     #[test]

@@ -146,3 +146,72 @@ fn the_store_reconnects_after_a_server_restart() {
     assert_eq!(s.verify().unwrap(), 1);
     cluster.stop("fast").unwrap();
 }
+
+/// `pgbouncer=true` (a pooler in transaction mode in front): no statement is prepared, every
+/// one goes unnamed with its types, and the whole contract still holds. Against the server
+/// directly here; through a real PgBouncer in `.ci/failover.sh`.
+#[test]
+fn unnamed_statements_for_a_pooler_keep_the_contract() {
+    use miniperm_store::{Batch, Committed, KeyRow, Receipt};
+    let Some(url) = testpg::fresh_url("unnamed_statements_for_a_pooler") else {
+        return;
+    };
+    let mut s = PgStore::open(&format!("{url}&pgbouncer=true")).unwrap();
+    assert_eq!(s.schema_version().unwrap(), PG_SCHEMA_VERSION);
+    s.append(vec![ev(Value::Denied)]).unwrap();
+    let (state, out) = s
+        .update_in("dev", "u", "wxdemo", &mut |_| vec![ev(Value::Granted)])
+        .unwrap();
+    assert_eq!(state.scope(Scope::Camera), Value::Denied);
+    assert_eq!(out[0].seq, 2);
+    let receipt = Receipt {
+        key: "prompt:p_1".into(),
+        fingerprint: "deny".into(),
+        user: "u".into(),
+        app: "wxdemo".into(),
+        status: 200,
+        body: "{}".into(),
+        at: 3,
+    };
+    let batch = Batch {
+        tenant: "dev".into(),
+        events: vec![ev(Value::Denied)],
+        receipt: Some(receipt.clone()),
+    };
+    let (_, out) = s.append_receipted(vec![batch.clone()]).unwrap();
+    assert!(matches!(&out[0], Committed::Appended(e) if e[0].seq == 3));
+    let (_, out) = s.append_receipted(vec![batch]).unwrap();
+    assert!(matches!(&out[0], Committed::Duplicate(r) if r.receipt == receipt));
+    assert_eq!(
+        s.receipt_in("dev", "prompt:p_1").unwrap().unwrap().seqs,
+        Some((3, 3))
+    );
+    assert_eq!(s.log("u", "wxdemo").unwrap().len(), 3);
+    assert_eq!(
+        s.state("u", "wxdemo").unwrap().scope(Scope::Camera),
+        Value::Denied
+    );
+    s.put_manifest_in("dev", "wxdemo", "{}", 1).unwrap();
+    assert_eq!(
+        s.manifest_in("dev", "wxdemo").unwrap().as_deref(),
+        Some("{}")
+    );
+    s.insert_key(&KeyRow {
+        id: "key_1".into(),
+        tenant: "dev".into(),
+        hash: "h".into(),
+        created: 1,
+        revoked: None,
+    })
+    .unwrap();
+    assert!(s.revoke_key("key_1", 2).unwrap());
+    assert_eq!(s.keys().unwrap()[0].revoked, Some(2));
+    assert_eq!(s.last_seq().unwrap(), 3);
+    assert_eq!(s.verify().unwrap(), 1);
+    // Nothing was prepared on the server.
+    s.execute_raw(
+        "DO $$ BEGIN IF (SELECT count(*) FROM pg_prepared_statements) > 0 THEN
+             RAISE EXCEPTION 'a statement was prepared'; END IF; END $$",
+    )
+    .unwrap();
+}
