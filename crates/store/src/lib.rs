@@ -586,6 +586,12 @@ pub trait Backend: ConsentStore + Send {
     fn verify(&mut self) -> Result<usize, StoreError>;
     /// The schema version recorded in the database.
     fn schema_version(&mut self) -> Result<i64, StoreError>;
+    /// Runs the store's housekeeping off this handle's commits where the store has any
+    /// (SQLite: WAL checkpoints on a thread of their own, [`SqliteStore::checkpoint_in_background`]),
+    /// so that no commit of this handle waits for it. The service's writer asks for it.
+    fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Where the store is: a file, or a URL without its password.
     fn describe(&self) -> String;
     /// Another handle on the same store, for another thread: a new connection to the SQLite

@@ -166,6 +166,38 @@ pub struct SqliteStore {
     path: PathBuf,
     /// The tenant the [`ConsentStore`] methods act as ([`DEFAULT_TENANT`] unless set).
     tenant: String,
+    /// The thread that checkpoints the WAL for this connection, when it was asked for
+    /// ([`SqliteStore::checkpoint_in_background`]).
+    checkpointer: Option<Checkpointer>,
+}
+
+/// What the writer's commit hook and the checkpoint thread share: a checkpoint is wanted, the
+/// thread must stop.
+#[derive(Default)]
+struct CheckpointFlags {
+    state: std::sync::Mutex<(bool, bool)>,
+    wake: std::sync::Condvar,
+    /// Checkpoints the thread ran.
+    done: std::sync::atomic::AtomicU64,
+}
+
+/// A thread with its own connection that runs `PRAGMA wal_checkpoint(PASSIVE)` whenever the
+/// writer's WAL passed [`WAL_AUTOCHECKPOINT_PAGES`]; stopped and joined on drop.
+struct Checkpointer {
+    flags: std::sync::Arc<CheckpointFlags>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.flags.state.lock() {
+            s.1 = true;
+        }
+        self.flags.wake.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -218,6 +250,7 @@ impl SqliteStore {
             conn,
             path,
             tenant: DEFAULT_TENANT.to_string(),
+            checkpointer: None,
         };
         store
             .conn
@@ -305,6 +338,65 @@ impl SqliteStore {
     /// The tenant the [`ConsentStore`] methods act as.
     pub fn tenant(&self) -> &str {
         &self.tenant
+    }
+
+    /// Moves the WAL's checkpoints off this connection: SQLite would otherwise run one inside
+    /// the commit that passes [`WAL_AUTOCHECKPOINT_PAGES`] (copying up to ~32 MiB into the
+    /// database file and fsyncing it), and every decision waiting on that commit would wait
+    /// for it too. Instead a thread with its own connection runs a PASSIVE checkpoint when the
+    /// WAL passed that size (writers go on meanwhile); should the WAL reach four times the
+    /// size anyway (the thread cannot keep up or fails), the commit checkpoints as before.
+    /// For the service's writer connection; a no-op for `:memory:`.
+    pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        self.checkpoint_in_background_past(WAL_AUTOCHECKPOINT_PAGES)
+    }
+
+    /// [`SqliteStore::checkpoint_in_background`] once the WAL passed `pages` (tests use a small
+    /// size).
+    #[doc(hidden)]
+    pub fn checkpoint_in_background_past(&mut self, pages: u32) -> Result<(), StoreError> {
+        if self.checkpointer.is_some() || self.path == Path::new(":memory:") {
+            return Ok(());
+        }
+        let flags = std::sync::Arc::new(CheckpointFlags::default());
+        let other = SqliteStore::open(&self.path)?;
+        let theirs = flags.clone();
+        let thread = std::thread::Builder::new()
+            .name("miniperm-checkpoint".into())
+            .spawn(move || checkpoint_loop(other, &theirs))
+            .map_err(|e| StoreError::Io {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        let ours = flags.clone();
+        let threshold = i32::try_from(pages).unwrap_or(i32::MAX / 4);
+        self.conn
+            .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
+                if pages >= 4 * threshold {
+                    return wal.checkpoint();
+                }
+                if pages >= threshold
+                    && let Ok(mut s) = ours.state.lock()
+                    && !s.0
+                {
+                    s.0 = true;
+                    ours.wake.notify_one();
+                }
+                Ok(())
+            }))
+            .map_err(|e| self.err(e))?;
+        self.checkpointer = Some(Checkpointer {
+            flags,
+            thread: Some(thread),
+        });
+        Ok(())
+    }
+
+    /// How many checkpoints the background thread ran (0 without one).
+    pub fn background_checkpoints(&self) -> u64 {
+        self.checkpointer.as_ref().map_or(0, |c| {
+            c.flags.done.load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 
     /// Makes the [`ConsentStore`] methods act as `tenant` from now on.
@@ -801,6 +893,38 @@ fn read_state(
     Ok((AppState::from_entries(entries, refused), known))
 }
 
+/// The checkpoint thread: waits for the writer's hook to want a checkpoint, runs it, until
+/// told to stop. A failed checkpoint is tried again at the next request (and past four times
+/// the size the writer checkpoints itself).
+fn checkpoint_loop(store: SqliteStore, flags: &CheckpointFlags) {
+    loop {
+        {
+            let Ok(mut s) = flags.state.lock() else {
+                return;
+            };
+            while !s.0 && !s.1 {
+                s = match flags.wake.wait(s) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            }
+            if s.1 {
+                return;
+            }
+            s.0 = false;
+        }
+        if store
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .is_ok()
+        {
+            flags
+                .done
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 /// The receipt stored under (`tenant`, `key`), read on `conn` (inside a transaction or not).
 fn read_receipt(
     conn: &Connection,
@@ -1021,6 +1145,9 @@ crate::backend_by_inherent!(SqliteStore, {
         each: &mut dyn FnMut(&str, &str, &str),
     ) -> Result<bool, StoreError> {
         SqliteStore::known_keys(self, sized, each)
+    }
+    fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        SqliteStore::checkpoint_in_background(self)
     }
     fn describe(&self) -> String {
         self.path.display().to_string()

@@ -1,0 +1,59 @@
+//! WAL checkpoints off the writer's commits (issue 21, latency): with
+//! `checkpoint_in_background`, a thread of its own checkpoints the WAL once it passed its size,
+//! and nothing is lost or inconsistent for it.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use miniperm_core::{Scope, Value};
+use miniperm_store::{ConsentStore, SqliteStore};
+
+mod common;
+
+#[test]
+fn a_background_thread_checkpoints_the_writers_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite");
+    let mut w = SqliteStore::open(&path).unwrap();
+    // The service's size is 8,000 pages; 200 here keeps the test short.
+    w.checkpoint_in_background_past(200).unwrap();
+    let mut reader = SqliteStore::open(&path).unwrap();
+    // Enough scattered writes to pass the WAL's size several times.
+    let mut n = 0;
+    for round in 0..40 {
+        let batch: Vec<_> = (0..500)
+            .map(|i| {
+                n += 1;
+                common::event(
+                    &format!("u{round}-{i}"),
+                    "wxc",
+                    Scope::Camera,
+                    Value::Granted,
+                    n,
+                )
+            })
+            .collect();
+        w.append(batch).unwrap();
+        // A reader alongside, as the service's readers are.
+        assert_eq!(
+            reader
+                .state(&format!("u{round}-7"), "wxc")
+                .unwrap()
+                .scope(Scope::Camera),
+            Value::Granted
+        );
+    }
+    // The thread runs on its own: wait (polling, at most 30 s) for its first checkpoint.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while w.background_checkpoints() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let done = w.background_checkpoints();
+    assert!(done > 0, "the thread never checkpointed");
+    let wal = std::fs::metadata(format!("{}-wal", path.display()))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    drop(w);
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.verify().unwrap(), n as usize);
+    assert_eq!(s.last_seq().unwrap(), n as u64);
+    eprintln!("{done} background checkpoints, WAL {wal} bytes after {n} events");
+}
