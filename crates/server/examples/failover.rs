@@ -12,8 +12,9 @@
 //!
 //! `failover check DATABASE_URL JOURNAL KILL_MS MODE BOUND_MS`: reads the store of the new
 //! primary and the journal, prints the figures, and exits 1 when an assertion fails:
-//! * every acknowledged decision is in the store (MODE `sync`; MODE `async` counts and lists
-//!   the lost ones instead of failing: that is what the trial shows);
+//! * every acknowledged decision is in the store (MODE `sync`, and `steady`: a run without a
+//!   kill, whose KILL_MS and BOUND_MS are ignored; MODE `async` counts and lists the lost ones
+//!   instead of failing: that is what the trial shows);
 //! * every user's log is a consistent chain (each event's `from` is the previous `to` of its
 //!   subject) holding no decision twice, and the store's state is the fold of its log;
 //! * every request that got a 5xx (or no answer) got its 200 from a repeat, with the body of
@@ -65,7 +66,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: failover run ADDR CLIENTS JOURNAL STOPFILE | failover check DATABASE_URL JOURNAL KILL_MS sync|async BOUND_MS"
+                "usage: failover run ADDR CLIENTS JOURNAL STOPFILE | failover check DATABASE_URL JOURNAL KILL_MS sync|async|steady BOUND_MS"
             );
             2
         }
@@ -373,7 +374,10 @@ fn check(url: &str, journal: &str, kill_ms: i64, mode: &str, bound_ms: i64) -> i
         }
     }
     acks.sort_unstable();
-    let before = acks.iter().filter(|t| **t < kill_ms).count();
+    let before = match mode {
+        "steady" => acks.len(),
+        _ => acks.iter().filter(|t| **t < kill_ms).count(),
+    };
     // The outage: the longest time without an acknowledged answer that ends after the kill
     // (a dying primary's backends may still acknowledge a few commits just after it); the
     // service is back at its end.
@@ -382,16 +386,25 @@ fn check(url: &str, journal: &str, kill_ms: i64, mode: &str, bound_ms: i64) -> i
         .filter(|w| w[1] >= kill_ms)
         .map(|w| (w[1] - w[0], w[0], w[1]))
         .max();
-    println!(
-        "check: {} flows, {acked} acknowledged answers ({before} before the kill, {} after), {keyed_acked} acknowledged keyed requests",
-        flows.len(),
-        acks.len() - before
-    );
+    let first = acks.first().copied().unwrap_or(kill_ms);
+    match mode {
+        "steady" => println!(
+            "check: {} flows, {acked} acknowledged answers, {keyed_acked} acknowledged keyed requests",
+            flows.len()
+        ),
+        _ => println!(
+            "check: {} flows, {acked} acknowledged answers ({before} before the kill, at {:.0}/s; {} after), {keyed_acked} acknowledged keyed requests",
+            flows.len(),
+            before as f64 * 1000.0 / (kill_ms - first).max(1) as f64,
+            acks.len() - before
+        ),
+    }
     println!("check: statuses of every attempt: {statuses:?} (0: no answer)");
     println!(
         "check: {failed_5xx} requests needed a repeat (a 5xx, a failed write or no answer); {resolved} got the committed result from it"
     );
     match outage {
+        _ if mode == "steady" => {}
         Some((gap, from, to)) => {
             let back = to - kill_ms;
             println!(
@@ -413,8 +426,12 @@ fn check(url: &str, journal: &str, kill_ms: i64, mode: &str, bound_ms: i64) -> i
         ));
     }
     let lost_all = lost + keyed_lost;
+    let what = match mode {
+        "steady" => "lost (no kill)".to_string(),
+        _ => format!("lost at the promotion ({mode} replication)"),
+    };
     println!(
-        "check: acknowledged decisions lost at the promotion: {lost_all} of {} ({mode} replication){}",
+        "check: acknowledged decisions {what}: {lost_all} of {}{}",
         acked + keyed_acked,
         if lost_users.is_empty() {
             String::new()
@@ -422,7 +439,7 @@ fn check(url: &str, journal: &str, kill_ms: i64, mode: &str, bound_ms: i64) -> i
             format!(": {}", lost_users.join(", "))
         }
     );
-    if mode == "sync" && lost_all > 0 {
+    if mode != "async" && lost_all > 0 {
         failures.push(format!(
             "{lost_all} acknowledged decisions lost with synchronous replication"
         ));

@@ -1230,7 +1230,7 @@ use crate::error::ErrorBody;
 #[openapi(
     info(
         title = "miniperm",
-        description = "The consent service: WeChat mini-program authorization for hosts"
+        description = "The consent service: WeChat mini-program authorization for hosts.\n\nRetries: a request whose answer never arrived (503 `unavailable`, a timeout, a dropped connection, a failover of the database) is safe to repeat exactly as it was. A prompt's answer is keyed by the prompt id; `authorize`, a settings-session PATCH and the DELETEs of settings take an `Idempotency-Key` header (1 to 255 visible ASCII characters, per tenant). The answer is stored with its decision in one transaction, so a repeat gets the committed result (the same status and body) and nothing is decided twice; a different answer to an answered prompt, or the same key on another request, is 409. A prompt neither waiting nor answered (expired, or the service restarted) is 404 `unknown_prompt`: call authorize again; a settings session that is gone is 404 `unknown_session`: open a new one."
     ),
     paths(
         authorize,

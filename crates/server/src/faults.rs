@@ -177,6 +177,9 @@ impl Backend for Faulty {
     fn schema_version(&mut self) -> Result<i64, StoreError> {
         self.inner.schema_version()
     }
+    fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        self.inner.checkpoint_in_background()
+    }
     fn describe(&self) -> String {
         self.inner.describe()
     }

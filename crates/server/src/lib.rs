@@ -174,6 +174,8 @@ impl Service {
     pub fn start(cfg: &Config) -> Result<(Arc<Service>, std::thread::JoinHandle<()>), ApiError> {
         let mut reader = miniperm_store::open_backend(&cfg.target())?;
         let mut write = reader.another()?;
+        // No decision waits for a WAL checkpoint inside its commit (SQLite).
+        write.checkpoint_in_background()?;
         if let Some(f) = &cfg.faults {
             write = faults::Faulty::wrap(write, f.clone());
         }

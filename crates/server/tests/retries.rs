@@ -248,6 +248,35 @@ fn keyed_requests_are_decided_once_however_often_they_come() {
         );
         store(&srv).verify().unwrap();
 
+        // The OpenAPI document states the rules: the header on each keyed route.
+        let (_, doc) = call(a, "GET", "/v1/openapi.json", None, None);
+        assert!(
+            doc["info"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key")
+        );
+        for (path, method) in [
+            ("/v1/apps/{appid}/users/{user}/authorize", "post"),
+            ("/v1/settings-sessions/{id}", "patch"),
+            ("/v1/apps/{appid}/users/{user}/setting", "delete"),
+            ("/v1/apps/{appid}/users/{user}/setting/{scope}", "delete"),
+        ] {
+            let op = &doc["paths"][path][method];
+            let header = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header");
+            assert!(
+                header,
+                "{method} {path}: no Idempotency-Key in openapi.json"
+            );
+            assert!(op["responses"]["409"].is_object(), "{method} {path}");
+        }
+        let prompt = &doc["paths"]["/v1/prompts/{id}"]["post"]["responses"];
+        assert!(prompt["503"].is_object() && prompt["404"].is_object());
+
         // Keys are checked.
         let (st, body) = keyed("DELETE", &reset, "", None);
         assert_eq!((st, code(&body).as_str()), (400, "bad_request"), "{body}");
