@@ -11,7 +11,10 @@
 #   1. synchronous replication (synchronous_standby_names = '*'): the supported setup; any
 #      failed assertion fails CI;
 #   2. asynchronous replication: the same, except that acknowledged decisions the promotion
-#      lost are counted and listed, not failed: SCALING.md says why synchronous is supported.
+#      lost are counted and listed, not failed: SCALING.md says why synchronous is supported;
+#   3. PgBouncer in transaction pooling in front of one cluster (Debian's pgbouncer; the URL
+#      carries `pgbouncer=true`: no prepared statements), a burst of decisions, the same checks
+#      (no kill).
 # Called by .ci/run after cargo test (needs the debug binaries); runs on its own too, as root
 # (the clusters run as `nobody`) or as a normal user. SCALING.md's recipe is these commands.
 set -euo pipefail
@@ -172,8 +175,83 @@ EOF
   echo "failover ($mode replication): passed"
 }
 
+# PgBouncer (pool_mode = transaction) between the service and one cluster.
+pooled() {
+  local pg pb url addr
+  serve_pid= client_pid= pgb_pid=
+  root=$(mktemp -d /tmp/miniperm-pgbouncer.XXXXXX)
+  chmod 755 "$root"
+  if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$root"; fi
+  cleanup() {
+    if [ -n "$client_pid" ]; then kill "$client_pid" 2>/dev/null || true; fi
+    if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; fi
+    if [ -n "$pgb_pid" ]; then kill "$pgb_pid" 2>/dev/null || true; fi
+    if [ -f "$root/data/postmaster.pid" ]; then
+      (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null 2>&1) || true
+    fi
+    rm -rf "$root"
+  }
+  trap cleanup EXIT
+  pg=$(free_port 56532)
+  pb=$(free_port $((pg + 1)))
+  echo "== PgBouncer (transaction pooling) on port $pb in front of PostgreSQL on port $pg"
+  (cd "$root" && "${as[@]}" "$pg_bin/initdb" -D "$root/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null)
+  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$root/data" -l "$root/pg.log" -w \
+    -o "-p $pg -k $root -c listen_addresses=127.0.0.1" start >/dev/null) ||
+    { tail -5 "$root/pg.log" >&2; exit 1; }
+  printf '%s\n' \
+    '[databases]' \
+    "consent = host=127.0.0.1 port=$pg dbname=postgres user=postgres" \
+    '' \
+    '[pgbouncer]' \
+    'listen_addr = 127.0.0.1' \
+    "listen_port = $pb" \
+    "unix_socket_dir = $root" \
+    'auth_type = trust' \
+    "auth_file = $root/users.txt" \
+    'pool_mode = transaction' \
+    'default_pool_size = 4' \
+    'max_client_conn = 200' \
+    "logfile = $root/pgbouncer.log" \
+    "pidfile = $root/pgbouncer.pid" >"$root/pgbouncer.ini"
+  echo '"postgres" ""' >"$root/users.txt"
+  if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$root/pgbouncer.ini" "$root/users.txt"; fi
+  "${as[@]}" pgbouncer -d "$root/pgbouncer.ini"
+  pgb_pid=$(cat "$root/pgbouncer.pid")
+  echo "failover: $(pgbouncer --version | head -1), pool_mode = transaction, default_pool_size = 4"
+  url="postgres://postgres@127.0.0.1:$pb/consent?pgbouncer=true"
+  "$BIN" serve --listen 127.0.0.1:0 --database-url "$url" --rate-limit 1000000 \
+    >"$root/serve.out" 2>"$root/serve.err" &
+  serve_pid=$!
+  local until=$(($(date +%s) + 60))
+  until grep -q "http://" "$root/serve.out" 2>/dev/null; do
+    kill -0 "$serve_pid" 2>/dev/null || { cat "$root/serve.err" >&2; exit 1; }
+    if [ "$(date +%s)" -gt "$until" ]; then echo "failover: serve did not start" >&2; exit 1; fi
+    sleep 0.1
+  done
+  addr=$(sed -n 's|.*http://\([^/]*\)/v1.*|\1|p' "$root/serve.out" | head -1)
+  echo "failover: miniperm serve on $addr, --database-url '$url'; $CLIENTS clients deciding"
+  "$CLIENT" run "$addr" "$CLIENTS" "$root/journal" "$root/stop" &
+  client_pid=$!
+  wait_acked "$addr" "$BEFORE" 120
+  touch "$root/stop"
+  wait "$client_pid"
+  client_pid=
+  kill -TERM "$serve_pid"
+  wait "$serve_pid" || true
+  serve_pid=
+  if ! "$CLIENT" check "postgres://postgres@127.0.0.1:$pg/postgres" "$root/journal" 0 steady 0; then
+    echo "PgBouncer (transaction pooling): FAILED" >&2
+    exit 1
+  fi
+  echo "PgBouncer (transaction pooling): passed"
+}
+
 if [ "${1:-}" = --trial ]; then
-  trial "$2"
+  case "$2" in
+    pgbouncer) pooled ;;
+    *) trial "$2" ;;
+  esac
   exit
 fi
 echo "== failover: the miniperm binary and the trial's client (target/debug/examples/failover)"
@@ -183,5 +261,11 @@ cargo test --workspace --locked --no-run >/dev/null 2>&1 || cargo test --workspa
 status=0
 bash "$0" --trial sync || status=1
 bash "$0" --trial async || status=1
+if ! command -v pgbouncer >/dev/null 2>&1; then
+  echo "== failover: installing Debian's pgbouncer"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer >/dev/null
+fi
+bash "$0" --trial pgbouncer || status=1
 echo "failover trials: $(($(date +%s) - t0)) s"
 exit "$status"
