@@ -5,9 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use miniperm_core::FindingCode;
+use miniperm_explore::ExploreError;
 use miniperm_explore::format::{self, Baseline, Meta, TreeMode};
 use miniperm_explore::session::{self, Entry, Plan, Progress, ReplayArgs};
-use miniperm_explore::{CODES, ExploreError};
 
 use crate::entry::{EntryArgs, bad};
 use crate::error::{CliError, EXIT_FINDINGS, EXIT_OK};
@@ -135,10 +136,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
         )));
     }
     for code in &args.deny {
-        if !CODES.iter().any(|(c, _)| c == code) {
+        if FindingCode::parse(code).is_none() {
             return Err(bad(format!(
                 "unknown finding code `{code}` in `--deny` (expected one of {})",
-                CODES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+                FindingCode::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }

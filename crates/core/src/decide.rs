@@ -12,6 +12,7 @@ use crate::error::CoreError;
 use crate::manifest::{Manifest, Privacy};
 use crate::profile::{BaseLib, Profile};
 use crate::state::{AppState, Change, Subject, Value, Via};
+use crate::vocab::Rule;
 
 /// The `scope` argument of `wx.authorize`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,18 +178,18 @@ impl Fail {
     }
 
     /// The rule the failure rests on.
-    pub fn rule(self) -> &'static str {
+    pub fn rule(self) -> Rule {
         match self {
-            Fail::NotSupported => "R36",
-            Fail::PrivateInfos => "R22",
-            Fail::TapRequired => "R16",
-            Fail::NoPrivacyGuide | Fail::PrivacyUndeclared => "R24",
-            Fail::PrivacyRefused => "R26",
-            Fail::AuthDeny => "R6",
-            Fail::ScopeUnauthorized => "D2",
-            Fail::InvalidScope => "D11",
-            Fail::SystemDenied => "R34",
-            Fail::LocationSwitchOff | Fail::BluetoothOff => "R35",
+            Fail::NotSupported => Rule::R36,
+            Fail::PrivateInfos => Rule::R22,
+            Fail::TapRequired => Rule::R16,
+            Fail::NoPrivacyGuide | Fail::PrivacyUndeclared => Rule::R24,
+            Fail::PrivacyRefused => Rule::R26,
+            Fail::AuthDeny => Rule::R6,
+            Fail::ScopeUnauthorized => Rule::D2,
+            Fail::InvalidScope => Rule::D11,
+            Fail::SystemDenied => Rule::R34,
+            Fail::LocationSwitchOff | Fail::BluetoothOff => Rule::R35,
         }
     }
 }
@@ -306,9 +307,12 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// The code of [`Warning::MissingPermissionDesc`].
+    pub const MISSING_PERMISSION_DESC: &'static str = "missing-permission-desc";
+
     pub fn code(&self) -> &'static str {
         match self {
-            Warning::MissingPermissionDesc { .. } => "missing-permission-desc",
+            Warning::MissingPermissionDesc { .. } => Warning::MISSING_PERMISSION_DESC,
         }
     }
 
@@ -325,8 +329,8 @@ impl Warning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Decision {
     pub outcome: Outcome,
-    /// The rule or decision that settled it (R/D number).
-    pub rule: &'static str,
+    /// The rule or decision that settled it.
+    pub rule: Rule,
     pub trail: Trail,
     /// A state change to append before answering (D4: first use of a retired scope).
     pub record: Option<(Scope, Value)>,
@@ -335,7 +339,8 @@ pub struct Decision {
 
 impl Decision {
     /// The consent facts this decision read, in pipeline order: the privacy consent of the
-    /// request's info type (step 6), the scope's state (step 7), the OS permission beneath
+    /// request's info type (step 6), the scope's state (step 7, or step 6 when consent is
+    /// missing: the merged prompt is for unset scopes only), the OS permission beneath
     /// (step 8): each step that ran and was not skipped. A decision depends on nothing else of
     /// the state, so varying anything else cannot change it (what the explorer branches on).
     pub fn consulted(&self, req: &Request) -> impl Iterator<Item = Subject> + use<> {
@@ -348,7 +353,20 @@ impl Decision {
                 continue;
             }
             match step {
-                Step::PrivacyConsent => out[0] = info.map(Subject::Privacy),
+                Step::PrivacyConsent => {
+                    out[0] = info.map(Subject::Privacy);
+                    // Missing consent with neither a listener nor R28's gap in the way: whether
+                    // the scope prompt carries the agreement (merged) or the popup comes alone
+                    // reads the scope's state.
+                    let privacy_stop = matches!(
+                        self.outcome,
+                        Outcome::Fail(Fail::PrivacyRefused)
+                            | Outcome::Ask(Ask::PrivacyListener { .. })
+                    );
+                    if !privacy_stop {
+                        out[1] = scope.map(Subject::Scope);
+                    }
+                }
                 Step::Scope => out[1] = scope.map(Subject::Scope),
                 Step::Os => out[2] = os.map(Subject::Os),
                 _ => {}
@@ -386,7 +404,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
     let mut warning = None;
     let profile = env.profile;
     let manifest = env.manifest;
-    let done = |outcome: Outcome, rule: &'static str, trail: Trail, warning| Decision {
+    let done = |outcome: Outcome, rule: Rule, trail: Trail, warning| Decision {
         outcome,
         rule,
         trail,
@@ -416,7 +434,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
             ScopeArg::Known(s) if s.info().prompt != PromptKind::MiniGameOnly => {}
             _ => {
                 let mut d = stop(trail, Step::Scope, Fail::InvalidScope, None);
-                d.rule = "D11";
+                d.rule = Rule::D11;
                 return d;
             }
         }
@@ -434,7 +452,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
     if let Some(s) = scope {
         if s.info().needs_background_mode && !manifest.background_location {
             let mut d = stop(trail, Step::Manifest, Fail::ScopeUnauthorized, None);
-            d.rule = "R8";
+            d.rule = Rule::R8;
             return d;
         }
         if s.info().needs_permission_desc && manifest.desc(s).is_none() {
@@ -495,7 +513,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
                 trail.push(Step::PrivacyConsent, StepResult::Stop);
                 return done(
                     Outcome::Ask(Ask::PrivacyListener { referrer: req.api }),
-                    "R26",
+                    Rule::R26,
                     trail,
                     warning,
                 );
@@ -505,7 +523,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
                 .is_some_and(|at| req.now - at < profile.privacy_gap_ms);
             if in_gap {
                 let mut d = stop(trail, Step::PrivacyConsent, Fail::PrivacyRefused, warning);
-                d.rule = "R28";
+                d.rule = Rule::R28;
                 return d;
             }
             let merged = profile.base_lib >= profile.merged_privacy_prompt_from
@@ -518,7 +536,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
                 trail.push(Step::PrivacyConsent, StepResult::Stop);
                 return done(
                     Outcome::Ask(Ask::PrivacyPopup { referrer: req.api }),
-                    "R28",
+                    Rule::R28,
                     trail,
                     warning,
                 );
@@ -530,12 +548,12 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
         trail.push(Step::PrivacyConsent, StepResult::Skip);
     }
     if req.api == Api::RequirePrivacyAuthorize {
-        return done(Outcome::Allow, "R31", trail, warning);
+        return done(Outcome::Allow, Rule::R31, trail, warning);
     }
 
     // 7. Scope state (R4–R10, D2, D4, D5).
     let mut record = None;
-    let mut rule = "R4";
+    let mut rule = Rule::R4;
     if let Some(s) = scope {
         let v = state.scope(s);
         match s.info().prompt {
@@ -544,7 +562,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
                 Value::Denied => return stop(trail, Step::Scope, Fail::AuthDeny, warning),
                 Value::Unset => {
                     trail.push(Step::Scope, StepResult::Stop);
-                    let rule = if with_privacy { "R33" } else { "R5" };
+                    let rule = if with_privacy { Rule::R33 } else { Rule::R5 };
                     return done(
                         Outcome::Ask(Ask::ScopePrompt {
                             scope: s,
@@ -561,12 +579,12 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
                 Value::Denied => return stop(trail, Step::Scope, Fail::AuthDeny, warning),
                 Value::Unset => {
                     let mut d = stop(trail, Step::Scope, Fail::ScopeUnauthorized, warning);
-                    d.rule = "R8";
+                    d.rule = Rule::R8;
                     return d;
                 }
             },
             PromptKind::Retired => {
-                rule = "D4";
+                rule = Rule::D4;
                 if v != Value::Granted {
                     record = Some((s, Value::Granted));
                 }
@@ -576,7 +594,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
             }
             PromptKind::MiniGameOnly => {
                 let mut d = stop(trail, Step::Scope, Fail::InvalidScope, warning);
-                d.rule = "D11";
+                d.rule = Rule::D11;
                 return d;
             }
         }
@@ -610,7 +628,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
                 trail.push(Step::Os, StepResult::Stop);
                 return Decision {
                     outcome: Outcome::Ask(Ask::OsPrompt { permission: p }),
-                    rule: "D12",
+                    rule: Rule::D12,
                     trail,
                     record,
                     warning,
@@ -648,7 +666,7 @@ pub fn decide(req: &Request, state: &AppState, env: &Env<'_>) -> Decision {
 
     Decision {
         outcome: Outcome::Allow,
-        rule: if scope.is_some() { rule } else { "R36" },
+        rule: if scope.is_some() { rule } else { Rule::R36 },
         trail,
         record,
         warning,

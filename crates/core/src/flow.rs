@@ -4,6 +4,7 @@
 //! use [`drive`]; hosts that must wait (the runtime's FIFO of native UIs) run the same loop
 //! themselves around [`crate::decide`] and [`crate::resolve`].
 
+use crate::vocab::Rule;
 use serde::Serialize;
 
 use crate::decide::{Answer, Ask, Env, Fail, Outcome, Request, Then, Warning, decide, resolve};
@@ -19,7 +20,7 @@ pub struct Driven {
     /// meaningless and the call is still pending).
     pub waiting: Option<Ask>,
     /// The rule that settled it.
-    pub rule: &'static str,
+    pub rule: Rule,
     /// Changes appended along the way, in order (already applied to the state passed in).
     pub changes: Vec<Change>,
     /// The UIs shown and their answers, in order.
@@ -40,7 +41,7 @@ pub fn drive(
     let mut out = Driven {
         result: Ok(()),
         waiting: None,
-        rule: "R36",
+        rule: Rule::R36,
         changes: Vec::new(),
         asked: Vec::new(),
         warnings: Vec::new(),
@@ -78,10 +79,10 @@ pub fn drive(
                     out.result = Err(f);
                     // The answer settled it: name the rule of the UI that was answered.
                     out.rule = match ask {
-                        Ask::ScopePrompt { .. } => "R5",
-                        Ask::PrivacyListener { .. } => "R26",
-                        Ask::PrivacyPopup { .. } => "R28",
-                        Ask::OsPrompt { .. } => "D12",
+                        Ask::ScopePrompt { .. } => Rule::R5,
+                        Ask::PrivacyListener { .. } => Rule::R26,
+                        Ask::PrivacyPopup { .. } => Rule::R28,
+                        Ask::OsPrompt { .. } => Rule::D12,
                     };
                     return Ok(out);
                 }

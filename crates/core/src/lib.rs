@@ -7,7 +7,8 @@
 //!   for the user's answers;
 //! * [`settings`]: the settings page and the `getSetting` payload;
 //! * [`explain`]: the trail behind a scope's state;
-//! * [`wxapi`]: the one table of `wx` APIs (shape, base library, handling, result fields).
+//! * [`wxapi`]: the one table of `wx` APIs (shape, base library, handling, result fields);
+//! * [`vocab`]: the rule ids, the kinds of native UI and the explorer's finding codes, as enums.
 //!
 //! No I/O, no async, no JS or SQL types: callers own time (`now` is passed in), storage and UI.
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod manifest;
 pub mod profile;
 pub mod settings;
 pub mod state;
+pub mod vocab;
 pub mod wxapi;
 
 pub use catalogue::{Api, InfoType, OsPermission, PromptKind, Scope, ScopeInfo};
@@ -35,3 +37,4 @@ pub use manifest::{Manifest, Privacy};
 pub use profile::{BaseLib, Profile};
 pub use settings::{SettingChange, SettingsPage, apply_settings, auth_setting, setting_result};
 pub use state::{AppState, Change, Channel, ConsentEvent, EventMeta, Subject, Value, Via};
+pub use vocab::{FindingCode, Rule, UiKind};

@@ -296,7 +296,7 @@ fn run_file(path: &Path) {
                     }
                 }
                 if let Some(want) = &e.rule {
-                    assert_eq!(d.rule, want, "{ctx}: rule");
+                    assert_eq!(d.rule.as_str(), want, "{ctx}: rule");
                 }
                 if let Some(want) = &e.warnings {
                     let got: Vec<&str> = d.warnings.iter().map(|w| w.code()).collect();

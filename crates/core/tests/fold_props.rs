@@ -201,9 +201,9 @@ proptest! {
         prop_assume!(!matches!(other, Subject::All) && !consulted.contains(&other));
         let mut changed = state;
         changed.apply_change(other, to, Via::Host, 10);
-        if let Subject::Privacy(_) = other {
-            changed.privacy_refused_at = None;
-        }
+        // R28's gap is its own fact (when the agreement was last refused), not a subject's
+        // value: varying a subject leaves it as it was.
+        changed.privacy_refused_at = state.privacy_refused_at;
         let d2 = decide(&req, &changed, &env);
         prop_assert_eq!(d.outcome, d2.outcome, "{:?} changed the decision, consulted {:?}", other, consulted);
     }

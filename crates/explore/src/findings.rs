@@ -31,57 +31,32 @@
 use std::fmt;
 
 use miniperm_core::catalogue::{APIS, PromptKind, Scope};
-use miniperm_core::{Fail, Subject, Value};
+use miniperm_core::{Fail, FindingCode, Subject, UiKind, Value};
 use miniperm_runtime::{Event, Observation, Observed, UiAnswer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-/// Stable finding codes (issue 4) and the rules they rest on.
-pub const CODES: &[(&str, &str)] = &[
-    ("no-retry-after-settings", "R15"),
-    ("opensetting-without-tap", "R16, D1"),
-    ("unset-treated-as-denied", "R2, R14"),
-    ("nag-loop", "R6, D9"),
-    ("silent-deny", "R5, R10"),
-    ("unhandled-fail", "R37, R38"),
-    ("uncaught-error", "DESIGN.md `miniperm run`"),
-    ("prompt-on-launch", "R5"),
-    ("missing-permission-desc", "R21, D10"),
-    ("missing-private-info", "R22"),
-    ("retired-scope", "R3, R7, D2, D4"),
-];
-
-/// One line of help per code (SARIF rule descriptions, `--help`).
-pub fn describe(code: &str) -> &'static str {
-    match code {
-        "no-retry-after-settings" => {
-            "the user switched a scope on in the settings page and the flow never retried"
-        }
-        "opensetting-without-tap" => {
-            "wx.openSetting was called outside a tap and the settings page never opened"
-        }
-        "unset-treated-as-denied" => {
-            "a scope getSetting reports as absent (never asked) was handled as denied"
-        }
-        "nag-loop" => "a modal or the settings page comes back after the user declined it",
-        "silent-deny" => "a denial reached a handler that told the user nothing",
-        "unhandled-fail" => "a failing call has no fail/complete callback or rejection handler",
-        "uncaught-error" => "an exception escaped mini-program code",
-        "prompt-on-launch" => "a permission prompt appears before the user tapped anything",
-        "missing-permission-desc" => "app.json lacks permission[scope].desc for a prompted scope",
-        "missing-private-info" => "app.json requiredPrivateInfos lacks a location api it calls",
-        "retired-scope" => "wx.authorize for a scope that never prompts any more",
-        _ => "",
-    }
+/// Stable finding codes (issue 4) and what they rest on, as reports write them (the words are
+/// core's [`FindingCode`]).
+pub fn codes() -> impl Iterator<Item = (&'static str, String)> {
+    FindingCode::ALL.iter().map(|c| (c.as_str(), c.basis()))
 }
 
-/// The rule a code rests on.
-pub fn rule_of(code: &str) -> &'static str {
-    CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, r)| *r)
-        .unwrap_or("")
+/// One line of help per code (SARIF rule descriptions, `--help`); empty for an unknown code.
+pub fn describe(code: &str) -> &'static str {
+    FindingCode::parse(code).map_or("", FindingCode::describe)
+}
+
+/// What a code rests on (`R16, D1`); empty for an unknown code.
+pub fn rule_of(code: &str) -> String {
+    FindingCode::parse(code).map_or_else(String::new, FindingCode::basis)
+}
+
+/// A code's place in the catalogue (reports list findings in this order); unknown codes last.
+pub fn rank(code: &str) -> usize {
+    FindingCode::parse(code)
+        .and_then(|c| FindingCode::ALL.iter().position(|x| *x == c))
+        .unwrap_or(usize::MAX)
 }
 
 /// Where in the mini-program's source a finding is: the call it is about.
@@ -127,7 +102,7 @@ impl fmt::Display for Location {
 /// One defect seen on one path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
-    pub code: &'static str,
+    pub code: FindingCode,
     pub message: String,
     pub location: Option<Location>,
 }
@@ -194,6 +169,13 @@ fn declined(answer: &str) -> bool {
     }
 }
 
+/// A runtime warning that a failure reached nothing: no callback, or a rejection nothing
+/// handled.
+fn is_unhandled(code: &str) -> bool {
+    code == miniperm_runtime::warning::UNHANDLED_FAIL
+        || code == miniperm_runtime::warning::UNHANDLED_REJECTION
+}
+
 /// The engine's failure a callback carries (none for a success, or a failure the engine did
 /// not decide: a cancelled picker, a file not found).
 fn failure_of(e: &Event) -> Option<Fail> {
@@ -243,12 +225,14 @@ fn failed_before(events: &[Event], observations: &[Observation], i: usize) -> Ve
 
 fn ui_key(e: &Event) -> Option<String> {
     match e {
-        Event::Ui { ui, .. } if ui == "modal" => Some(format!(
+        Event::Ui { ui, .. } if UiKind::parse(ui) == Some(UiKind::Modal) => Some(format!(
             "modal:{}:{}",
             detail(e, "title"),
             detail(e, "content")
         )),
-        Event::Ui { ui, .. } if ui == "settings" => Some("settings".into()),
+        Event::Ui { ui, .. } if UiKind::parse(ui) == Some(UiKind::Settings) => {
+            Some("settings".into())
+        }
         _ => None,
     }
 }
@@ -283,12 +267,11 @@ fn call_before(events: &[Event], i: usize, f: impl Fn(&str) -> bool) -> Option<L
 }
 
 /// Specificity among the codes that can land on one failing call site: the higher wins.
-fn rank(code: &str) -> u8 {
+fn specificity(code: FindingCode) -> u8 {
     match code {
-        "opensetting-without-tap" => 3,
-        "missing-private-info" => 3,
-        "unhandled-fail" => 2,
-        "silent-deny" => 1,
+        FindingCode::OpensettingWithoutTap | FindingCode::MissingPrivateInfo => 3,
+        FindingCode::UnhandledFail => 2,
+        FindingCode::SilentDeny => 1,
         _ => 0,
     }
 }
@@ -296,7 +279,7 @@ fn rank(code: &str) -> u8 {
 /// Runs every rule over one path's events and the consent facts it observed.
 pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
-    let mut push = |code: &'static str, message: String, location: Option<Location>| {
+    let mut push = |code: FindingCode, message: String, location: Option<Location>| {
         if !hits
             .iter()
             .any(|h| h.code == code && h.message == message && h.location == location)
@@ -312,7 +295,7 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
 
     for (i, e) in events.iter().enumerate() {
         match e {
-            Event::Answer { ui, answer } if ui == "settings" => {
+            Event::Answer { ui, answer } if UiKind::parse(ui) == Some(UiKind::Settings) => {
                 let tried = failed_before(events, observations, i);
                 for scope in switched_on(answer).into_iter().filter(|s| tried.contains(s)) {
                     let retried = rest_of_dispatch(events, i + 1).any(
@@ -320,7 +303,7 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                     );
                     if !retried {
                         push(
-                            "no-retry-after-settings",
+                            FindingCode::NoRetryAfterSettings,
                             format!(
                                 "`{scope}` failed, the user switched it on in settings, and the flow ended without calling `authorize` or an api that uses it again"
                             ),
@@ -338,13 +321,13 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                 let msg = err_msg(res);
                 if fail == Fail::TapRequired && api == "openSetting" {
                     push(
-                        "opensetting-without-tap",
+                        FindingCode::OpensettingWithoutTap,
                         "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
                         loc(at.as_deref()),
                     );
                 } else if fail == Fail::PrivateInfos {
                     push(
-                        "missing-private-info",
+                        FindingCode::MissingPrivateInfo,
                         format!("`{api}` is not listed in app.json `requiredPrivateInfos`: it fails with `{msg}`"),
                         loc(at.as_deref()),
                     );
@@ -361,7 +344,7 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                     let heard = rest_of_dispatch(events, i + 1).any(tells_user);
                     if !heard {
                         push(
-                            "silent-deny",
+                            FindingCode::SilentDeny,
                             format!(
                                 "`{api}` failed with `{msg}` and the user was told nothing (no modal, toast, navigation or data change)"
                             ),
@@ -371,12 +354,12 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                 }
             }
             Event::Ui { ui, .. }
-                if matches!(ui.as_str(), "authorize" | "system" | "privacy")
+                if UiKind::parse(ui).is_some_and(UiKind::is_prompt)
                     && first_tap.is_none_or(|t| i < t) =>
             {
                 let scope = detail(e, "scope");
                 push(
-                    "prompt-on-launch",
+                    FindingCode::PromptOnLaunch,
                     format!(
                         "a {ui} prompt{} appears before the user tapped anything",
                         if scope.is_empty() {
@@ -409,13 +392,15 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                     .any(|x| failure_of(x).is_some_and(Fail::is_denial));
                 if all_unset && !denial_since {
                     push(
-                        "unset-treated-as-denied",
+                        FindingCode::UnsetTreatedAsDenied,
                         "the flow sent the user to the settings page although the scope it read from getSetting was never asked (absent, not false): ask with `authorize` or the api first".into(),
                         loc(at.as_deref()),
                     );
                 }
             }
-            Event::Ui { ui, .. } if matches!(ui.as_str(), "modal" | "settings") => {
+            Event::Ui { ui, .. }
+                if matches!(UiKind::parse(ui), Some(UiKind::Modal | UiKind::Settings)) =>
+            {
                 // The same modal or settings page again after the user declined it.
                 if let Some(key) = ui_key(e) {
                     let start = dispatch_start(events, i);
@@ -425,7 +410,7 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                     });
                     if declined_before {
                         push(
-                            "nag-loop",
+                            FindingCode::NagLoop,
                             format!(
                                 "{} comes back after the user declined it",
                                 if key == "settings" {
@@ -442,31 +427,30 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                 }
             }
             Event::Error { message, stack } => push(
-                "uncaught-error",
+                FindingCode::UncaughtError,
                 format!("uncaught exception in mini-program code: {message}"),
                 Location::from_stack(stack),
             ),
             Event::Warning {
                 code, message, at, ..
             } => match code.as_str() {
-                "missing-permission-desc" => push(
-                    "missing-permission-desc",
+                c if c == miniperm_core::Warning::MISSING_PERMISSION_DESC => push(
+                    FindingCode::MissingPermissionDesc,
                     message.clone(),
                     loc(at.as_deref()).or_else(|| call_before(events, i, |_| true)),
                 ),
-                "unhandled-fail" | "unhandled-rejection"
-                    if failure_of(e) == Some(Fail::TapRequired) =>
+                c if is_unhandled(c) && failure_of(e) == Some(Fail::TapRequired) =>
                 {
                     push(
-                        "opensetting-without-tap",
+                        FindingCode::OpensettingWithoutTap,
                         "`wx.openSetting` was called outside a tap context and failed: the settings page never opened".into(),
                         loc(at.as_deref()),
                     )
                 }
                 // A failure nothing received, or the rejection of a failed call's result that
                 // nothing handled (the runtime links it to that call's site).
-                "unhandled-fail" | "unhandled-rejection" => {
-                    push("unhandled-fail", message.clone(), loc(at.as_deref()))
+                c if is_unhandled(c) => {
+                    push(FindingCode::UnhandledFail, message.clone(), loc(at.as_deref()))
                 }
                 _ => {}
             },
@@ -475,7 +459,7 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                     let kind = scope.info().prompt;
                     if matches!(kind, PromptKind::Retired | PromptKind::NoPrompt) {
                         push(
-                            "retired-scope",
+                            FindingCode::RetiredScope,
                             format!(
                                 "`wx.authorize` for `{scope}` never shows a prompt ({})",
                                 if kind == PromptKind::Retired {
@@ -496,13 +480,15 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
     let best_at = |h: &Hit| {
         hits.iter()
             .filter(|o| o.location.is_some() && o.location == h.location)
-            .map(|o| rank(o.code))
+            .map(|o| specificity(o.code))
             .max()
             .unwrap_or(0)
     };
     let keep: Vec<bool> = hits
         .iter()
-        .map(|h| rank(h.code) == 0 || h.location.is_none() || rank(h.code) >= best_at(h))
+        .map(|h| {
+            specificity(h.code) == 0 || h.location.is_none() || specificity(h.code) >= best_at(h)
+        })
         .collect();
     hits.iter()
         .zip(keep)
@@ -537,7 +523,7 @@ mod tests {
             json!({"type":"callback","api":"openSetting","kind":"success","res":{"errMsg":"openSetting:ok"}}),
         ]);
         let h = analyse(&e, &[]);
-        assert_eq!(h[0].code, "no-retry-after-settings", "{h:?}");
+        assert_eq!(h[0].code, FindingCode::NoRetryAfterSettings, "{h:?}");
         assert_eq!(
             h[0].location.as_ref().map(ToString::to_string).as_deref(),
             Some("pages/index/index.js:9:5")
@@ -550,7 +536,7 @@ mod tests {
             assert!(
                 analyse(&fixed, &[])
                     .iter()
-                    .all(|h| h.code != "no-retry-after-settings"),
+                    .all(|h| h.code != FindingCode::NoRetryAfterSettings),
                 "{api} is a retry"
             );
         }
@@ -562,7 +548,7 @@ mod tests {
             json!({"type":"tap","route":"p","handler":"h"}),
             json!({"type":"callback","api":"authorize","kind":"fail","res":{"errMsg":"authorize:fail auth deny","errno":103},"failure":"auth-deny"}),
         ]);
-        assert_eq!(analyse(&e, &[])[0].code, "silent-deny");
+        assert_eq!(analyse(&e, &[])[0].code, FindingCode::SilentDeny);
         let mut heard = e.clone();
         heard.push(ev(json!({"type":"ui","ui":"toast","title":"未授权"})));
         assert!(analyse(&heard, &[]).is_empty());
@@ -574,7 +560,7 @@ mod tests {
             json!({"type":"tap","route":"p","handler":"h"}),
             json!({"type":"callback","api":"saveImageToPhotosAlbum","kind":"complete","res":{"errMsg":"saveImageToPhotosAlbum:fail auth deny"},"at":"a.js:1:1","failure":"auth-deny"}),
         ]);
-        assert_eq!(analyse(&e, &[])[0].code, "silent-deny");
+        assert_eq!(analyse(&e, &[])[0].code, FindingCode::SilentDeny);
     }
 
     #[test]
@@ -586,7 +572,7 @@ mod tests {
         ]);
         let h = analyse(&e, &[]);
         assert_eq!(h.len(), 1, "{h:?}");
-        assert_eq!(h[0].code, "unhandled-fail");
+        assert_eq!(h[0].code, FindingCode::UnhandledFail);
         assert_eq!(h[0].location.as_ref().unwrap().line, 3);
     }
 
@@ -599,7 +585,11 @@ mod tests {
             json!({"type":"answer","ui":"modal","answer":"cancel"}),
             m,
         ]);
-        assert!(analyse(&e, &[]).iter().any(|h| h.code == "nag-loop"));
+        assert!(
+            analyse(&e, &[])
+                .iter()
+                .any(|h| h.code == FindingCode::NagLoop)
+        );
     }
 
     #[test]
@@ -607,7 +597,7 @@ mod tests {
         let e = evs(vec![
             json!({"type":"ui","ui":"authorize","scope":"scope.userLocation"}),
         ]);
-        assert_eq!(analyse(&e, &[])[0].code, "prompt-on-launch");
+        assert_eq!(analyse(&e, &[])[0].code, FindingCode::PromptOnLaunch);
     }
 
     #[test]
@@ -653,7 +643,8 @@ mod tests {
         // another scope is listed denied does not excuse it
         let h = analyse(&e, &[read(Value::Unset)]);
         assert!(
-            h.iter().any(|h| h.code == "unset-treated-as-denied"),
+            h.iter()
+                .any(|h| h.code == FindingCode::UnsetTreatedAsDenied),
             "{h:?}"
         );
         // it read it denied: sending the user to settings is right
@@ -673,7 +664,7 @@ mod tests {
         ]);
         let h = analyse(&e, &[]);
         assert_eq!(h.len(), 1, "{h:?}");
-        assert_eq!(h[0].code, "unhandled-fail");
+        assert_eq!(h[0].code, FindingCode::UnhandledFail);
         assert_eq!(h[0].location.as_ref().unwrap().line, 3);
     }
 
@@ -689,7 +680,7 @@ mod tests {
 
     #[test]
     fn every_code_has_a_rule_and_a_description() {
-        for (c, r) in CODES {
+        for (c, r) in codes() {
             assert!(!r.is_empty(), "{c}");
             assert!(!describe(c).is_empty(), "{c}");
         }

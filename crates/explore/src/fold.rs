@@ -13,7 +13,7 @@ use std::sync::Arc;
 use miniperm_core::{Subject, Value};
 
 use crate::tree::{self, Branch, Leaf};
-use crate::{CODES, Finding, Outcome, Report, findings, shell_quote, state_label};
+use crate::{Finding, Outcome, Report, findings, shell_quote, state_label};
 
 /// Strings kept once, named by a small id (ui labels and answers repeat on every path).
 #[derive(Debug, Default)]
@@ -252,7 +252,7 @@ impl Fold {
             let finding = Finding {
                 code: h.code.to_string(),
                 message: h.message.clone(),
-                rule: findings::rule_of(h.code).to_string(),
+                rule: h.code.basis(),
                 answers: p.answers.clone(),
                 state: state.clone(),
                 replay: format!(
@@ -315,12 +315,7 @@ impl Fold {
         }
         drop(trees);
         let mut findings: Vec<Finding> = best.into_values().map(|b| b.finding).collect();
-        let rank = |c: &str| {
-            CODES
-                .iter()
-                .position(|(x, _)| *x == c)
-                .unwrap_or(usize::MAX)
-        };
+        let rank = findings::rank;
         findings.sort_by(|a, b| {
             (rank(&a.code), &a.location, &a.message).cmp(&(rank(&b.code), &b.location, &b.message))
         });
@@ -426,7 +421,7 @@ mod tests {
                     prefix: prefix.iter().map(|s| s.to_string()).collect(),
                     hits: if denied {
                         vec![findings::Hit {
-                            code: "silent-deny",
+                            code: miniperm_core::FindingCode::SilentDeny,
                             message: "m".into(),
                             location: None,
                         }]

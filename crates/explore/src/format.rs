@@ -8,9 +8,10 @@ use std::io::Write as _;
 use miniperm_runtime::escape_controls;
 use serde_json::{Value as Json, json};
 
+use crate::findings::codes;
 use crate::findings::{describe, rule_of};
 use crate::session::Explored;
-use crate::{CODES, Finding, tree};
+use crate::{Finding, tree};
 
 /// The version of the `--json` document's shape; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -407,8 +408,7 @@ fn artifact(project: &str, file: &str) -> String {
 
 /// SARIF 2.1.0: one rule per finding code, one result per finding.
 pub fn sarif(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
-    let rules: Vec<Json> = CODES
-        .iter()
+    let rules: Vec<Json> = codes()
         .map(|(code, rule)| {
             json!({
                 "id": code,
@@ -420,11 +420,7 @@ pub fn sarif(ex: &Explored, meta: &Meta, baseline: &Baseline) -> Json {
             })
         })
         .collect();
-    let index: BTreeMap<&str, usize> = CODES
-        .iter()
-        .enumerate()
-        .map(|(i, (c, _))| (*c, i))
-        .collect();
+    let index: BTreeMap<&str, usize> = codes().enumerate().map(|(i, (c, _))| (c, i)).collect();
     let results: Vec<Json> = ex
         .findings()
         .into_iter()

@@ -19,11 +19,11 @@ use miniperm_runtime::{Event, Project, RunConfig, render_human};
 use miniperm_store::MemoryStore;
 use serde_json::Value as Json;
 
+use crate::Finding;
 use crate::format::{Baseline, Meta};
 use crate::runner::ReplayUser;
 use crate::session::{Entry, Explored};
 use crate::tree::{Branch, Leaf, Node};
-use crate::{CODES, Finding};
 
 /// Most leaves that get a screen (each is one more run); the others say they have none.
 pub const MAX_SCREENS: usize = 300;
@@ -438,7 +438,7 @@ pub fn render_with_screens(
     }
 
     let mut codes: Vec<&str> = findings.iter().map(|(_, f)| f.code.as_str()).collect();
-    codes.sort_by_key(|c| CODES.iter().position(|(x, _)| x == c));
+    codes.sort_by_key(|c| crate::findings::rank(c));
     codes.dedup();
     let options: String = codes
         .iter()

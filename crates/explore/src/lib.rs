@@ -29,7 +29,7 @@ use miniperm_core::{Subject, Value};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-pub use findings::{CODES, Hit, Location, analyse};
+pub use findings::{Hit, Location, analyse, codes};
 pub use miniperm_runtime::Event;
 pub use tree::{Branch, Leaf, Node};
 

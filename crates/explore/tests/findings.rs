@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use miniperm_core::FindingCode;
 use miniperm_explore::format::{Baseline, Meta};
 use miniperm_explore::runner::RuntimeRunner;
 use miniperm_explore::session::{EntryReport, Explored};
-use miniperm_explore::{CODES, Config, ExploreError, Report, explore};
+use miniperm_explore::{Config, ExploreError, Report, explore};
 use miniperm_runtime::{Project, RunConfig};
 
 fn root() -> PathBuf {
@@ -52,10 +53,10 @@ fn fixture(name: &str) -> Report {
 
 #[test]
 fn every_code_has_a_fixture_that_shows_it_and_one_that_does_not() {
-    for (code, _) in CODES {
+    for code in FindingCode::ALL.iter().map(|c| c.as_str()) {
         let yes = fixture(&format!("{code}-yes"));
         assert!(
-            codes(&yes).contains(*code),
+            codes(&yes).contains(code),
             "{code}-yes should show {code}, got {:?}",
             codes(&yes)
         );

@@ -81,11 +81,7 @@ fn resumed_replayed_and_fresh_reports_are_byte_identical() {
         // Consent stamps are the host's wall clock; the transcripts must not depend on it.
         base.stamp = || 0;
         let fresh = explore_with(&RuntimeRunner::fresh(project.clone(), base.clone(), 8));
-        let replayed = explore_with(&RuntimeRunner::replaying(
-            project.clone(),
-            base.clone(),
-            8,
-        ));
+        let replayed = explore_with(&RuntimeRunner::replaying(project.clone(), base.clone(), 8));
         if bytes(&replayed) != bytes(&fresh) {
             differ.push(format!(
                 "{} (replaying on a zygote):\n--- fresh\n{}\n--- replayed\n{}",

@@ -28,6 +28,15 @@ impl EndReason {
     }
 }
 
+/// The codes of the runtime's own warnings that other crates read (the explorer's findings).
+/// The prelude writes the same words (`tests/observe.rs` holds them equal).
+pub mod warning {
+    /// A failing call that nothing receives: no fail, complete or listener.
+    pub const UNHANDLED_FAIL: &str = "unhandled-fail";
+    /// A rejected promise that nothing handles.
+    pub const UNHANDLED_REJECTION: &str = "unhandled-rejection";
+}
+
 /// How a run came to observe a consent fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -42,7 +42,7 @@ mod zygote;
 
 pub use device::{DEVICES, Device, SIMULATOR_DEVICE};
 pub use event::{
-    EndReason, Event, Observation, Observed, escape_controls, render_human, render_outline,
+    EndReason, Event, Observation, Observed, escape_controls, render_human, render_outline, warning,
 };
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;

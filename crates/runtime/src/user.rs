@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::str::FromStr;
 
-use miniperm_core::{OsPermission, Scope, SettingChange, SettingsPage};
+use miniperm_core::{OsPermission, Scope, SettingChange, SettingsPage, UiKind};
 use serde::Serialize;
 
 /// Where a privacy request is shown (R26, R28).
@@ -61,15 +61,15 @@ pub enum UiRequest {
 
 impl UiRequest {
     /// The `ui` field of the transcript.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> UiKind {
         match self {
-            UiRequest::Authorize { .. } => "authorize",
-            UiRequest::System { .. } => "system",
-            UiRequest::Privacy { .. } => "privacy",
-            UiRequest::Modal { .. } => "modal",
-            UiRequest::ActionSheet { .. } => "actionSheet",
-            UiRequest::Settings { .. } => "settings",
-            UiRequest::Picker { .. } => "picker",
+            UiRequest::Authorize { .. } => UiKind::Authorize,
+            UiRequest::System { .. } => UiKind::System,
+            UiRequest::Privacy { .. } => UiKind::Privacy,
+            UiRequest::Modal { .. } => UiKind::Modal,
+            UiRequest::ActionSheet { .. } => UiKind::ActionSheet,
+            UiRequest::Settings { .. } => UiKind::Settings,
+            UiRequest::Picker { .. } => UiKind::Picker,
         }
     }
 

@@ -98,3 +98,32 @@ fn system_info_observes_only_the_permission_fields_read() {
         )]
     );
 }
+
+/// The warnings explore's `unhandled-fail` rests on are spelled once, in the runtime's
+/// `warning` module: the prelude that raises them must use the same words.
+#[test]
+fn unhandled_failures_are_warned_with_the_runtimes_codes() {
+    use miniperm_core::Fail;
+    use miniperm_runtime::{Event, warning};
+    let warned = |o: &RunOutcome| -> Vec<(String, Option<Fail>)> {
+        o.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Warning { code, failure, .. } => Some((code.clone(), *failure)),
+                _ => None,
+            })
+            .collect()
+    };
+    let o = tap("askBare", "deny", &[]);
+    assert_eq!(
+        warned(&o),
+        vec![(warning::UNHANDLED_FAIL.to_string(), Some(Fail::AuthDeny))],
+        "{}",
+        transcript(&o)
+    );
+    let o = tap("askAwait", "deny", &[]);
+    let got = warned(&o);
+    assert_eq!(got.len(), 1, "{}", transcript(&o));
+    assert_eq!(got[0].0, warning::UNHANDLED_REJECTION, "{}", transcript(&o));
+    assert!(got[0].1.is_some_and(Fail::is_denial), "{}", transcript(&o));
+}

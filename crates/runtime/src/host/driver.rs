@@ -162,7 +162,7 @@ impl<'js> Driver<'_, 'js> {
         for r in rej {
             // WeChat reports these to onUnhandledRejection; the run goes on.
             self.sh.borrow_mut().warn_failure(
-                "unhandled-rejection",
+                crate::event::warning::UNHANDLED_REJECTION,
                 format!(
                     "a promise was rejected and nothing handles it: {}",
                     r.message
