@@ -32,7 +32,7 @@ use std::fmt;
 
 use miniperm_core::catalogue::{APIS, PromptKind, Scope};
 use miniperm_core::{Fail, FindingCode, Subject, UiKind, Value};
-use miniperm_runtime::{Event, Observation, Observed, UiAnswer};
+use miniperm_runtime::{Event, Observation, Observed, Repeats, UiAnswer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -223,20 +223,6 @@ fn failed_before(events: &[Event], observations: &[Observation], i: usize) -> Ve
     out
 }
 
-fn ui_key(e: &Event) -> Option<String> {
-    match e {
-        Event::Ui { ui, .. } if UiKind::parse(ui) == Some(UiKind::Modal) => Some(format!(
-            "modal:{}:{}",
-            detail(e, "title"),
-            detail(e, "content")
-        )),
-        Event::Ui { ui, .. } if UiKind::parse(ui) == Some(UiKind::Settings) => {
-            Some("settings".into())
-        }
-        _ => None,
-    }
-}
-
 /// The events from `i` on, up to the next tap (one dispatch of the user's).
 fn rest_of_dispatch(events: &[Event], i: usize) -> impl Iterator<Item = &Event> {
     events[i..].iter().take_while(|x| !is_tap(x))
@@ -292,6 +278,7 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
         }
     };
     let first_tap = events.iter().position(is_tap);
+    let repeats = Repeats::keys(events);
 
     for (i, e) in events.iter().enumerate() {
         match e {
@@ -402,18 +389,18 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
                 if matches!(UiKind::parse(ui), Some(UiKind::Modal | UiKind::Settings)) =>
             {
                 // The same modal or settings page again after the user declined it.
-                if let Some(key) = ui_key(e) {
+                if let Some(key) = &repeats[i] {
                     let start = dispatch_start(events, i);
-                    let declined_before = events[start..i].windows(2).any(|w| {
-                        ui_key(&w[0]).as_deref() == Some(key.as_str())
-                            && matches!(&w[1], Event::Answer { answer, .. } if declined(answer))
+                    let declined_before = (start..i).any(|j| {
+                        repeats[j].as_ref() == Some(key)
+                            && matches!(events.get(j + 1), Some(Event::Answer { answer, .. }) if declined(answer))
                     });
                     if declined_before {
                         push(
                             FindingCode::NagLoop,
                             format!(
                                 "{} comes back after the user declined it",
-                                if key == "settings" {
+                                if UiKind::parse(ui) == Some(UiKind::Settings) {
                                     "the settings page".to_string()
                                 } else {
                                     format!("the modal `{}`", detail(e, "title"))

@@ -140,7 +140,7 @@ fn shoot(ex: &Explored, src: &Screens<'_>) -> Shots {
                 cfg.render = false;
                 cfg.initial
                     .extend(parse_start(b.starts.first().map_or("", String::as_str)));
-                let mut user = ReplayUser::new(&answers, answers.len(), 64);
+                let mut user = ReplayUser::new(&answers, answers.len());
                 let Ok(out) =
                     miniperm_runtime::run(src.project, &cfg, &mut MemoryStore::new(), &mut user)
                 else {

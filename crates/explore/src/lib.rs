@@ -19,13 +19,15 @@ pub mod format;
 pub mod html;
 pub mod runner;
 pub mod session;
+mod settings;
 pub mod tree;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
 
 use miniperm_core::catalogue::PromptKind;
-use miniperm_core::{Subject, Value};
+use miniperm_core::{SettingsPage, Subject, Value};
+use miniperm_runtime::{Observation, UiAnswer};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -77,6 +79,9 @@ pub struct PathRun {
     pub observations: Vec<miniperm_runtime::Observation>,
     /// The consent the path left behind: every subject not at its default, in subject order.
     pub consent: Vec<(Subject, Value)>,
+    /// Every settings page the path answered: the answer's index in `answers`, and the page.
+    /// Its other answers are the search's to find ([`Paths::settings_page`]), not alternatives.
+    pub settings: Vec<(usize, SettingsPage)>,
 }
 
 /// Runs one path. Implementations must be deterministic: the same spec gives the same run.
@@ -99,6 +104,11 @@ pub trait Runner: Sync {
         paths.done(run, spec.prefix.clone());
         Ok(false)
     }
+
+    /// The most answers a settings page gets (unchanged included).
+    fn settings_combos(&self) -> usize {
+        8
+    }
 }
 
 /// Where a runner's finished paths go ([`Runner::run_tree`]).
@@ -108,6 +118,19 @@ pub trait Paths {
     /// Some worker has nothing to run: answers not explored yet are better handed over (as
     /// alternatives of the next path) than kept.
     fn hungry(&self) -> bool;
+    /// A run stopped at a settings page after `answers` (its transcript `at` events long, having
+    /// observed `observations`): the answers to resume it with now. The caller holds the page
+    /// until [`Paths::settings_more`] has nothing more for it.
+    fn settings_page(
+        &mut self,
+        answers: &[String],
+        page: &SettingsPage,
+        observations: &[Observation],
+        at: usize,
+    ) -> Vec<UiAnswer>;
+    /// Answers found for a held settings page since (paths below it observed rows worth
+    /// flipping); empty releases the page.
+    fn settings_more(&mut self, answers: &[String]) -> Vec<UiAnswer>;
 }
 
 /// Search bounds and the replay command's prefix.
@@ -371,11 +394,28 @@ impl Digest {
     }
 }
 
+/// A settings page's place: the starting state and the answers given before it (interned).
+type PointKey = (Vec<(Subject, Value)>, Box<[u32]>);
+
 /// A path waiting to run, compactly: its starting state shared with its siblings, its answers
 /// interned.
 struct Queued {
     start: Arc<Vec<(Subject, Value)>>,
     prefix: Box<[u32]>,
+    /// Not a path: the settings page after `prefix` is asked for answers found since its
+    /// answers on the stack ran (queued beneath them, it pops when their subtrees are done,
+    /// as a resuming runner asks when it is back at the page).
+    revisit: bool,
+}
+
+impl Queued {
+    fn path(start: Arc<Vec<(Subject, Value)>>, prefix: Box<[u32]>) -> Queued {
+        Queued {
+            start,
+            prefix,
+            revisit: false,
+        }
+    }
 }
 
 /// The search's state, shared by the workers.
@@ -402,6 +442,12 @@ struct Shared {
     starts: BTreeSet<Vec<(Subject, Value)>>,
     /// Find new starting states from what paths observe (off for `Config::product`).
     lazy: bool,
+    /// Every settings page met so far, by starting state and the answers before it.
+    points: HashMap<PointKey, settings::Point>,
+    /// The most answers a settings page gets ([`Runner::settings_combos`]).
+    combos: usize,
+    /// Revisits in `queue`.
+    revisits: usize,
     /// Paths that stopped at a missing tap target, and the first such message.
     missing_paths: usize,
     missing: Option<String>,
@@ -437,17 +483,42 @@ impl Drop for InFlight<'_> {
 }
 
 impl Shared {
+    /// Paths waiting (revisits are not paths).
     fn pending(&self) -> usize {
-        self.queue.len() + self.new_starts.len()
+        self.queue.len() + self.new_starts.len() - self.revisits
+    }
+
+    /// Whether a path is left to run: one waiting, or a revisit that would find one.
+    fn any_left(&self) -> bool {
+        self.pending() > 0
+            || self.queue.iter().any(|q| {
+                q.revisit
+                    && self
+                        .points
+                        .get(&(q.start.to_vec(), q.prefix.clone()))
+                        .is_some_and(settings::Point::has_untried)
+            })
     }
 
     fn pop(&mut self) -> Option<Queued> {
-        self.queue.pop().or_else(|| self.new_starts.pop_front())
+        let q = self.queue.pop().or_else(|| self.new_starts.pop_front())?;
+        if q.revisit {
+            self.revisits -= 1;
+        }
+        Some(q)
+    }
+
+    fn push(&mut self, q: Queued) {
+        if q.revisit {
+            self.revisits += 1;
+        }
+        self.queue.push(q);
     }
 
     fn clear(&mut self) {
         self.queue.clear();
         self.new_starts.clear();
+        self.revisits = 0;
     }
 
     /// Folds one finished path in: its alternatives become paths to run, the facts it
@@ -466,35 +537,37 @@ impl Shared {
             self.clear();
             return false;
         }
-        if !run.alternatives.is_empty() {
-            let mut alts: Vec<Queued> = Vec::new();
-            for (idx, others) in &run.alternatives {
-                let Some(taken) = run.answers.get(..*idx) else {
-                    continue;
-                };
-                let taken: Vec<u32> = taken.iter().map(|a| self.fold.names.id(a)).collect();
-                // deepest last, and at one depth the first alternative last: it pops first
-                for a in others.iter().rev() {
+        // Each answer index's alternatives and, at a settings page met for the first time,
+        // the answers found for it so far: the deepest end on top of the stack, at one depth
+        // the first alternative last (it pops first).
+        let mut alts: Vec<(usize, Vec<Queued>)> = self.settings_pages(start, &run);
+        for (idx, others) in &run.alternatives {
+            let Some(taken) = run.answers.get(..*idx) else {
+                continue;
+            };
+            let taken: Vec<u32> = taken.iter().map(|a| self.fold.names.id(a)).collect();
+            let qs = others
+                .iter()
+                .rev()
+                .map(|a| {
                     let mut p = taken.clone();
                     p.push(self.fold.names.id(a));
-                    alts.push(Queued {
-                        start: start.clone(),
-                        prefix: p.into_boxed_slice(),
-                    });
-                }
-            }
-            // `alternatives` come shallowest first: the deepest end on top of the stack
-            self.queue.extend(alts);
+                    Queued::path(start.clone(), p.into_boxed_slice())
+                })
+                .collect();
+            alts.push((*idx, qs));
+        }
+        alts.sort_by_key(|(idx, _)| *idx);
+        for q in alts.into_iter().flat_map(|(_, qs)| qs) {
+            self.push(q);
         }
         // Digest: the transcript is dropped here.
         let d = Digest::of(run, prefix);
         if self.lazy {
             for st in starts_from(start, &d.observed, &cfg.fixed) {
                 if self.starts.insert(st.clone()) {
-                    self.new_starts.push_back(Queued {
-                        start: Arc::new(st),
-                        prefix: Box::new([]),
-                    });
+                    self.new_starts
+                        .push_back(Queued::path(Arc::new(st), Box::new([])));
                 }
             }
         }
@@ -519,13 +592,113 @@ impl Shared {
         );
         self.started += 1;
         if self.started >= budget {
-            if self.pending() > 0 {
+            if self.any_left() {
                 self.truncated = true;
             }
             self.clear();
             return false;
         }
         true
+    }
+}
+
+impl Shared {
+    fn point_key(&mut self, start: &[(Subject, Value)], answers: &[String]) -> PointKey {
+        let ids: Box<[u32]> = answers.iter().map(|a| self.fold.names.id(a)).collect();
+        (start.to_vec(), ids)
+    }
+
+    /// The settings pages a finished path answered: each learns what the path observed after
+    /// it. A page met for the first time gets its answers worth giving queued, beneath them a
+    /// revisit (returned by answer index, for the caller to stack with the alternatives); a page
+    /// nobody holds any more (a resuming worker left it) gets what it gained queued at once.
+    fn settings_pages(
+        &mut self,
+        start: &Arc<Vec<(Subject, Value)>>,
+        run: &PathRun,
+    ) -> Vec<(usize, Vec<Queued>)> {
+        let mut out = Vec::new();
+        if run.settings.is_empty() {
+            return out;
+        }
+        // The transcript index of each answer.
+        let answered: Vec<usize> = run
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e, Event::Answer { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        for (idx, page) in &run.settings {
+            let (Some(before), Some(given), Some(&at)) = (
+                run.answers.get(..*idx),
+                run.answers.get(*idx),
+                answered.get(*idx),
+            ) else {
+                continue;
+            };
+            let key = self.point_key(start, before);
+            let combos = self.combos;
+            let new = !self.points.contains_key(&key);
+            let point = self
+                .points
+                .entry(key.clone())
+                .or_insert_with(|| settings::Point::new(page, &run.observations, at, combos));
+            point.given(given);
+            point.observe(&run.observations);
+            if point.held && !new {
+                continue;
+            }
+            let more = point.untried();
+            let mut qs = Vec::new();
+            if new {
+                point.held = true;
+                qs.push(Queued {
+                    start: start.clone(),
+                    prefix: key.1.clone(),
+                    revisit: true,
+                });
+            }
+            for a in more.iter().rev() {
+                let mut p = key.1.to_vec();
+                p.push(self.fold.names.id(&a.to_string()));
+                qs.push(Queued::path(start.clone(), p.into_boxed_slice()));
+            }
+            if new {
+                out.push((*idx, qs));
+            } else {
+                for q in qs {
+                    self.push(q);
+                }
+            }
+        }
+        out
+    }
+
+    /// A revisit popped: the page's answers found since, queued above another revisit; or,
+    /// none, the page is let go.
+    fn revisit(&mut self, q: Queued) {
+        let key: PointKey = (q.start.to_vec(), q.prefix.clone());
+        let Some(point) = self.points.get_mut(&key) else {
+            return;
+        };
+        let more = point.untried();
+        if more.is_empty() {
+            point.held = false;
+            return;
+        }
+        let answers: Vec<u32> = more
+            .iter()
+            .rev()
+            .map(|a| self.fold.names.id(&a.to_string()))
+            .collect();
+        let start = q.start.clone();
+        self.push(q);
+        for a in answers {
+            let mut p = key.1.to_vec();
+            p.push(a);
+            self.push(Queued::path(start.clone(), p.into_boxed_slice()));
+        }
     }
 }
 
@@ -556,6 +729,41 @@ impl Paths for Sink<'_> {
         self.shared
             .lock()
             .is_ok_and(|g| g.idle > 0 && g.pending() == 0)
+    }
+
+    fn settings_page(
+        &mut self,
+        answers: &[String],
+        page: &SettingsPage,
+        observations: &[Observation],
+        at: usize,
+    ) -> Vec<UiAnswer> {
+        let Ok(mut g) = self.shared.lock() else {
+            return Vec::new();
+        };
+        let key = g.point_key(&self.start, answers);
+        let combos = g.combos;
+        let point = g
+            .points
+            .entry(key)
+            .or_insert_with(|| settings::Point::new(page, observations, at, combos));
+        point.held = true;
+        point.untried()
+    }
+
+    fn settings_more(&mut self, answers: &[String]) -> Vec<UiAnswer> {
+        let Ok(mut g) = self.shared.lock() else {
+            return Vec::new();
+        };
+        let key = g.point_key(&self.start, answers);
+        let Some(point) = g.points.get_mut(&key) else {
+            return Vec::new();
+        };
+        let more = point.untried();
+        if more.is_empty() {
+            point.held = false;
+        }
+        more
     }
 }
 
@@ -592,6 +800,10 @@ fn search(
                                 g.clear();
                             }
                             if let Some(q) = g.pop() {
+                                if q.revisit {
+                                    g.revisit(q);
+                                    continue;
+                                }
                                 g.in_flight += 1;
                                 let prefix =
                                     q.prefix.iter().map(|i| g.fold.names.name(*i).to_string());
@@ -752,14 +964,12 @@ fn explore_folded(
     };
     let shared = Mutex::new(Shared {
         lazy: cfg.product.is_none(),
+        combos: runner.settings_combos(),
         ..Shared::default()
     });
     let seeds: Vec<Queued> = seeds
         .into_iter()
-        .map(|s| Queued {
-            start: Arc::new(s),
-            prefix: Box::new([]),
-        })
+        .map(|s| Queued::path(Arc::new(s), Box::new([])))
         .collect();
     search(runner, &shared, seeds, cfg, cfg.max_paths, progress);
     let s = shared

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use miniperm_core::{AppState, SettingChange, Subject, Value};
+use miniperm_core::{AppState, SettingsPage, Subject, Value};
 use miniperm_runtime::{
-    Branch, Project, RunConfig, RunError, RunOutcome, Step, UiAnswer, UiRequest, User, Zygotes,
+    Branch, Project, Repeats, RunConfig, RunError, RunOutcome, Step, UiAnswer, UiRequest, User,
+    Zygotes,
 };
 use miniperm_store::ConsentStore;
 use miniperm_store::MemoryStore;
@@ -29,14 +30,16 @@ pub const CLIP: usize = 4096;
 pub struct ReplayUser<'a> {
     prefix: &'a [String],
     max_depth: usize,
-    max_settings_combos: usize,
     pub answers: Vec<String>,
+    /// Every settings page answered: the answer's index, and the page ([`PathRun::settings`]).
+    pub settings: Vec<(usize, SettingsPage)>,
     pub alternatives: Vec<(usize, Vec<String>)>,
     pub cut: bool,
     pub bad_answer: Option<String>,
     /// (ui, answer) for every answer given, labelled as [`crate::steps`] labels them.
     pub steps: Vec<(String, String)>,
     seen: HashMap<String, usize>,
+    repeats: Repeats,
     /// Stop at branching UIs instead of taking their first answer.
     resuming: bool,
     /// What [`User::suspend_at`] decided for the UI it was asked about, for `answer` to use.
@@ -57,17 +60,18 @@ enum Next {
 }
 
 impl<'a> ReplayUser<'a> {
-    pub fn new(prefix: &'a [String], max_depth: usize, max_settings_combos: usize) -> Self {
+    pub fn new(prefix: &'a [String], max_depth: usize) -> Self {
         ReplayUser {
             prefix,
             max_depth,
-            max_settings_combos,
             answers: Vec::new(),
+            settings: Vec::new(),
             alternatives: Vec::new(),
             cut: false,
             bad_answer: None,
             steps: Vec::new(),
             seen: HashMap::new(),
+            repeats: Repeats::default(),
             resuming: false,
             held: None,
             prefix_len: prefix.len(),
@@ -82,11 +86,10 @@ impl<'a> ReplayUser<'a> {
 
     /// What to do at `ui` (each UI is counted once, against the nag-loop cut).
     fn next(&mut self, ui: &UiRequest) -> Next {
-        let key = match ui {
-            UiRequest::Modal { title, content, .. } => format!("modal:{title}:{content}"),
-            UiRequest::Settings { .. } => "settings".to_string(),
-            other => other.describe(),
-        };
+        let key = self
+            .repeats
+            .key(&ui.event())
+            .unwrap_or_else(|| ui.describe());
         let n = self.seen.entry(key).or_insert(0);
         *n += 1;
         if *n > NAG_LIMIT {
@@ -105,7 +108,7 @@ impl<'a> ReplayUser<'a> {
                 }
             };
         }
-        let options = choices(ui, self.max_settings_combos);
+        let options = choices(ui);
         if options.is_empty() {
             return Next::End;
         }
@@ -123,6 +126,7 @@ impl<'a> ReplayUser<'a> {
     /// Records `a`, the `nth` of the options of the UI the run stopped at (resuming it).
     pub fn resumed(&mut self, ui: &UiRequest, a: &UiAnswer, nth: usize) {
         self.held = None;
+        self.note_settings(ui);
         self.answers.push(a.to_string());
         self.steps.push((label(ui), a.to_string()));
         if nth > 0 {
@@ -131,48 +135,22 @@ impl<'a> ReplayUser<'a> {
     }
 }
 
-/// The answers to branch on for one UI. The settings page: unchanged, then every combination
-/// of its rows' switches (one position per row), up to `max_combos`.
-pub fn choices(ui: &UiRequest, max_combos: usize) -> Vec<UiAnswer> {
-    let UiRequest::Settings { page } = ui else {
-        return ui.choices();
-    };
-    // Options per row: the row's own alternatives.
-    let toggles = page.toggles();
-    let mut rows: Vec<Vec<SettingChange>> = Vec::new();
-    for t in toggles {
-        let row_of = |s: miniperm_core::Scope| match s {
-            miniperm_core::Scope::UserLocationBackground => miniperm_core::Scope::UserLocation,
-            other => other,
-        };
-        match rows
-            .iter_mut()
-            .find(|r| row_of(r[0].scope) == row_of(t.scope))
-        {
-            Some(r) => r.push(t),
-            None => rows.push(vec![t]),
+impl ReplayUser<'_> {
+    /// Notes a settings page about to be answered (its other answers are the search's).
+    fn note_settings(&mut self, ui: &UiRequest) {
+        if let UiRequest::Settings { page } = ui {
+            self.settings.push((self.answers.len(), page.clone()));
         }
     }
-    let mut combos: Vec<Vec<SettingChange>> = vec![Vec::new()];
-    for row in &rows {
-        let mut next = Vec::new();
-        for c in &combos {
-            next.push(c.clone());
-            for t in row {
-                let mut c2 = c.clone();
-                c2.push(*t);
-                next.push(c2);
-            }
-        }
-        combos = next;
-        if combos.len() > max_combos.max(1) * 4 {
-            break;
-        }
+}
+
+/// The answers to branch on for one UI. The settings page: unchanged; which switches to flip
+/// there is the search's to find from what paths observe ([`crate::settings`]).
+pub fn choices(ui: &UiRequest) -> Vec<UiAnswer> {
+    if let UiRequest::Settings { .. } = ui {
+        return vec![UiAnswer::Settings(Vec::new())];
     }
-    // Unchanged first, then singles, then larger combinations.
-    combos.sort_by_key(Vec::len);
-    combos.truncate(max_combos.max(1));
-    combos.into_iter().map(UiAnswer::Settings).collect()
+    ui.choices()
 }
 
 /// A UI as [`crate::steps`] labels its transcript event.
@@ -195,7 +173,9 @@ impl User for ReplayUser<'_> {
             return false;
         }
         let next = self.next(ui);
-        let stop = matches!(&next, Next::Choose(o) if o.len() > 1);
+        // A settings page always: answers for it may be found later (by paths below it).
+        let stop = matches!(&next, Next::Choose(o)
+            if o.len() > 1 || matches!(ui, UiRequest::Settings { .. }));
         self.held = Some(next);
         stop
     }
@@ -208,6 +188,7 @@ impl User for ReplayUser<'_> {
         match next {
             Next::End => None,
             Next::Given(a, tok) => {
+                self.note_settings(ui);
                 self.answers.push(tok.clone());
                 self.steps.push((label(ui), tok));
                 Some(a)
@@ -220,6 +201,7 @@ impl User for ReplayUser<'_> {
                         rest.iter().map(ToString::to_string).collect(),
                     ));
                 }
+                self.note_settings(ui);
                 self.answers.push(first.to_string());
                 self.steps.push((label(ui), first.to_string()));
                 Some(first.clone())
@@ -333,6 +315,7 @@ impl RuntimeRunner {
                     missing_target: Some(e.to_string()),
                     observations: Vec::new(),
                     consent: Vec::new(),
+                    settings: Vec::new(),
                 });
             }
             Err(RunError::Store(e)) if !e.is_bad_input() => {
@@ -374,6 +357,7 @@ impl RuntimeRunner {
             steps: None,
             observations: out.observations,
             consent,
+            settings: user.settings,
         })
     }
 
@@ -395,12 +379,13 @@ impl RuntimeRunner {
             user: ReplayUser<'a>,
             options: Vec<UiAnswer>,
             next: usize,
+            /// A settings page: its answers come from the search, which may find more.
+            settings: bool,
         }
         let cfg = self.cfg_for(spec);
         let mut stack: Vec<Frame<'_>> = Vec::new();
         let mut store = MemoryStore::new();
-        let mut user =
-            ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos).resuming();
+        let mut user = ReplayUser::new(&spec.prefix, max_depth).resuming();
         let mut step = z.start(&self.project, &cfg, &mut store, &mut user);
         loop {
             match step {
@@ -424,13 +409,25 @@ impl RuntimeRunner {
                     }
                 }
                 Ok(Some(Step::Paused(branch))) => {
-                    let options = user.options();
+                    let (options, settings) = match branch.ui() {
+                        UiRequest::Settings { page } => (
+                            paths.settings_page(
+                                &user.answers,
+                                page,
+                                branch.observations(),
+                                branch.transcript_len(),
+                            ),
+                            true,
+                        ),
+                        _ => (user.options(), false),
+                    };
                     stack.push(Frame {
                         branch,
                         store,
                         user,
                         options,
                         next: 0,
+                        settings,
                     });
                 }
                 done => {
@@ -446,13 +443,21 @@ impl RuntimeRunner {
                     }
                 }
             }
-            // The deepest branch with an answer left to try.
+            // The deepest branch with an answer left to try (a settings page may have gained
+            // some from the paths below it).
             loop {
-                let Some(f) = stack.last() else {
+                let Some(f) = stack.last_mut() else {
                     return Ok(false);
                 };
                 if f.next < f.options.len() {
                     break;
+                }
+                if f.settings {
+                    let more = paths.settings_more(&f.user.answers);
+                    if !more.is_empty() {
+                        f.options.extend(more);
+                        break;
+                    }
                 }
                 stack.pop();
             }
@@ -485,10 +490,14 @@ impl RuntimeRunner {
 }
 
 impl Runner for RuntimeRunner {
+    fn settings_combos(&self) -> usize {
+        self.max_settings_combos
+    }
+
     fn run(&self, spec: &PathSpec, max_depth: usize) -> Result<PathRun, ExploreError> {
         let cfg = self.cfg_for(spec);
         let mut store = MemoryStore::new();
-        let mut user = ReplayUser::new(&spec.prefix, max_depth, self.max_settings_combos);
+        let mut user = ReplayUser::new(&spec.prefix, max_depth);
         let out = self.run_once(&cfg, &mut store, &mut user);
         self.path_of(out, user, &mut store, spec, &cfg)
     }

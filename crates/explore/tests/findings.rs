@@ -337,3 +337,43 @@ fn a_long_tree_prints_as_a_summary_after_the_findings() {
     let tree = format::text(&ex, &Baseline::default(), TreeMode::Tree);
     assert!(tree.lines().count() > 60);
 }
+
+/// A settings page's switches vary only over rows something reads afterwards, or the row the
+/// page is about (issue 19): three prompts in a row, each denial sent to a settings page that
+/// lists every scope asked so far, give 4 answers a step (allow; deny then cancel; deny, confirm
+/// and leave; deny, confirm and switch it on), not every combination of the page's rows.
+#[test]
+fn settings_pages_flip_only_the_rows_that_matter() {
+    let dir = root().join("crates/explore/tests/fixtures/settings-flips");
+    let project = Project::load(&dir).unwrap();
+    let mut base = RunConfig::new(&project);
+    base.taps = vec!["onTap".into()];
+    let runner = RuntimeRunner::new(project, base, 8);
+    let unset = ["scope.camera", "scope.record", "scope.writePhotosAlbum"]
+        .map(|s| {
+            (
+                miniperm_core::Subject::Scope(miniperm_core::Scope::parse(s).unwrap()),
+                miniperm_core::Value::Unset,
+            )
+        })
+        .to_vec();
+    let cfg = Config {
+        fixed: unset,
+        threads: 1,
+        ..Config::default()
+    };
+    let r = explore(&runner, &cfg).unwrap();
+    assert_eq!(r.paths, 4 * 4 * 4);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    // the witness of a switch: a path that turned the record row on at its own page
+    assert!(
+        r.text_tree().contains("settings:scope.record=on"),
+        "{}",
+        r.text_tree()
+    );
+    assert!(
+        !r.text_tree().contains("=on;"),
+        "no page flips a second row:\n{}",
+        r.text_tree()
+    );
+}

@@ -267,6 +267,61 @@ fn outline(nodes: &Json, depth: usize, out: &mut Vec<String>) {
     }
 }
 
+/// Tells, along a transcript, when a UI is "the same one again" (the nag-loop cut and finding):
+/// a modal is the same when its title and content are; the settings page when its rows and
+/// their states are and the modal that led to it (the last one shown before it, if any) is the
+/// same one. A settings page that gained a row, where the user switched something, or that a
+/// modal about something else led to, is a new one.
+#[derive(Debug, Clone, Default)]
+pub struct Repeats {
+    last_modal: Option<String>,
+}
+
+impl Repeats {
+    /// The key of the next event of the transcript (`None` for events other than a modal or
+    /// the settings page). Feed it every `ui` event, in order.
+    pub fn key(&mut self, e: &Event) -> Option<String> {
+        let Event::Ui { ui, detail } = e else {
+            return None;
+        };
+        let text = |k: &str| detail.get(k).and_then(Json::as_str).unwrap_or("");
+        match miniperm_core::UiKind::parse(ui)? {
+            miniperm_core::UiKind::Modal => {
+                let key = format!("modal:{}:{}", text("title"), text("content"));
+                self.last_modal = Some(key.clone());
+                Some(key)
+            }
+            miniperm_core::UiKind::Settings => {
+                let mut key = String::from("settings:");
+                for r in detail
+                    .get("rows")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let field = |k: &str| r.get(k).and_then(Json::as_str).unwrap_or("");
+                    key.push_str(field("scope"));
+                    key.push('=');
+                    key.push_str(field("state"));
+                    key.push(';');
+                }
+                if let Some(m) = &self.last_modal {
+                    key.push_str(" after ");
+                    key.push_str(m);
+                }
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+
+    /// Every event's key, in order.
+    pub fn keys(events: &[Event]) -> Vec<Option<String>> {
+        let mut r = Repeats::default();
+        events.iter().map(|e| r.key(e)).collect()
+    }
+}
+
 /// Makes a string from a project safe for a terminal: control characters (ESC, BEL, CR, line
 /// breaks, C1 controls, bidi overrides) are shown as escapes, so a page can neither drive the
 /// terminal nor forge a transcript line.

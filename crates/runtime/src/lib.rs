@@ -42,7 +42,8 @@ mod zygote;
 
 pub use device::{DEVICES, Device, SIMULATOR_DEVICE};
 pub use event::{
-    EndReason, Event, Observation, Observed, escape_controls, render_human, render_outline, warning,
+    EndReason, Event, Observation, Observed, Repeats, escape_controls, render_human,
+    render_outline, warning,
 };
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;

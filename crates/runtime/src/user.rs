@@ -73,6 +73,11 @@ impl UiRequest {
         }
     }
 
+    /// The transcript's `ui` event for this UI.
+    pub fn event(&self) -> crate::Event {
+        crate::host::uiqueue::ui_event(self)
+    }
+
     /// A short description for messages: `the authorize prompt for `scope.userLocation``.
     pub fn describe(&self) -> String {
         match self {

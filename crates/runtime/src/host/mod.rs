@@ -10,7 +10,7 @@ mod guard;
 mod payload;
 mod render;
 mod screen;
-mod uiqueue;
+pub(crate) mod uiqueue;
 
 use bridge::*;
 use dispatch::*;
@@ -423,6 +423,14 @@ impl Paused {
     /// The UI the run waits at.
     pub(crate) fn ui(&self) -> &crate::user::UiRequest {
         &self.driver.asking.ui
+    }
+
+    pub(crate) fn observations(&self) -> &[crate::event::Observation] {
+        &self.shared.observations
+    }
+
+    pub(crate) fn transcript_len(&self) -> usize {
+        self.shared.events.len()
     }
 }
 

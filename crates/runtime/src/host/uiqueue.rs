@@ -343,7 +343,7 @@ impl<'js> Driver<'_, 'js> {
     }
 }
 
-pub(super) fn ui_event(ui: &UiRequest) -> Event {
+pub(crate) fn ui_event(ui: &UiRequest) -> Event {
     let mut d = Map::new();
     match ui {
         UiRequest::Authorize {

@@ -150,10 +150,71 @@ impl Branch {
         self.paused.ui()
     }
 
+    /// The consent facts the run observed up to the UI.
+    pub fn observations(&self) -> &[crate::event::Observation] {
+        self.paused.observations()
+    }
+
+    /// The transcript's length at the UI (its `ui` event included): the index the answer's
+    /// event gets.
+    pub fn transcript_len(&self) -> usize {
+        self.paused.transcript_len()
+    }
+
     /// The bytes of JS heap the branch keeps.
     pub fn memory_bytes(&self) -> usize {
         self.memory.len()
     }
+}
+
+impl Drop for Branch {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.memory));
+    }
+}
+
+/// How many branch buffers a thread keeps for reuse: a depth-first search holds one per level
+/// of the path it is on, so this covers flows of that many branching UIs before it allocates.
+const SPARE: usize = 32;
+
+thread_local! {
+    /// Buffers of dropped branches, kept for the next branch on this thread. A branch's copy
+    /// is hundreds of KB: a fresh one costs the allocator a new mapping and the kernel the
+    /// zeroing of its pages (a fifth of a resumed path's time, profiled), a reused one neither.
+    static SPARES: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer with room for `len` bytes: a spare one when there is one.
+fn spare_buffer(len: usize) -> Vec<u8> {
+    let reused = SPARES
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            let i = s.iter().position(|b| b.capacity() >= len)?;
+            Some(s.swap_remove(i))
+        })
+        .ok()
+        .flatten();
+    match reused {
+        Some(mut b) => {
+            b.clear();
+            b
+        }
+        // Room to grow: the next branch of the same run is usually a little larger.
+        None => Vec::with_capacity(len + len / 8),
+    }
+}
+
+fn give_back(b: Vec<u8>) {
+    if b.capacity() == 0 {
+        return;
+    }
+    // At thread exit the pool may be gone: the buffer is simply freed.
+    let _ = SPARES.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARE {
+            s.push(b);
+        }
+    });
 }
 
 impl std::fmt::Debug for Branch {
@@ -219,7 +280,9 @@ impl Zygote {
         // SAFETY: as for the snapshot in `build`: `[base, base + top)` is the arena's used
         // prefix, alive as long as the engine; the run's `ctx.with` has returned (invariant 1:
         // its values are dropped), so no JS runs and nothing writes the arena while we read it.
-        let memory = unsafe { std::slice::from_raw_parts(self.arena.base.as_ptr(), top) }.to_vec();
+        let used = unsafe { std::slice::from_raw_parts(self.arena.base.as_ptr(), top) };
+        let mut memory = spare_buffer(top);
+        memory.extend_from_slice(used);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.holds = Some(id);
         Branch {
