@@ -171,15 +171,32 @@ pub struct SqliteStore {
     checkpointer: Option<Checkpointer>,
 }
 
-/// What the writer's commit hook and the checkpoint thread share: a checkpoint is wanted, the
-/// thread must stop.
+/// What the writer's commit hook and the checkpoint thread share.
 #[derive(Default)]
 struct CheckpointFlags {
-    state: std::sync::Mutex<(bool, bool)>,
+    state: std::sync::Mutex<CheckpointState>,
     wake: std::sync::Condvar,
-    /// Checkpoints the thread ran.
+    /// Passes the thread ran, tails the writer copied, checkpoints the writer ran because the
+    /// WAL reached four times its size.
     done: std::sync::atomic::AtomicU64,
+    tails: std::sync::atomic::AtomicU64,
+    fallbacks: std::sync::atomic::AtomicU64,
 }
+
+#[derive(Default)]
+struct CheckpointState {
+    /// The writer wants a pass.
+    wanted: bool,
+    /// The thread is copying.
+    running: bool,
+    /// The thread copied all but a short tail: the writer's next commit copies the rest.
+    caught_up: bool,
+    /// The thread must stop.
+    stop: bool,
+}
+
+/// Frames a pass of the thread may leave for the writer to copy (a few hundred KiB).
+const CHECKPOINT_TAIL: i64 = 256;
 
 /// A thread with its own connection that runs `PRAGMA wal_checkpoint(PASSIVE)` whenever the
 /// writer's WAL passed [`WAL_AUTOCHECKPOINT_PAGES`]; stopped and joined on drop.
@@ -191,7 +208,7 @@ struct Checkpointer {
 impl Drop for Checkpointer {
     fn drop(&mut self) {
         if let Ok(mut s) = self.flags.state.lock() {
-            s.1 = true;
+            s.stop = true;
         }
         self.flags.wake.notify_all();
         if let Some(t) = self.thread.take() {
@@ -340,13 +357,19 @@ impl SqliteStore {
         &self.tenant
     }
 
-    /// Moves the WAL's checkpoints off this connection: SQLite would otherwise run one inside
-    /// the commit that passes [`WAL_AUTOCHECKPOINT_PAGES`] (copying up to ~32 MiB into the
-    /// database file and fsyncing it), and every decision waiting on that commit would wait
-    /// for it too. Instead a thread with its own connection runs a PASSIVE checkpoint when the
-    /// WAL passed that size (writers go on meanwhile); should the WAL reach four times the
-    /// size anyway (the thread cannot keep up or fails), the commit checkpoints as before.
-    /// For the service's writer connection; a no-op for `:memory:`.
+    /// Moves the WAL's checkpoints off this connection's commits: SQLite would otherwise run
+    /// one inside the commit that passes [`WAL_AUTOCHECKPOINT_PAGES`] (copying up to ~32 MiB
+    /// into the database file and fsyncing it), and every decision waiting on that commit
+    /// would wait for it too (measured: p99 of a durable decision 13-20 ms under a sustained
+    /// load, BENCHMARKS.md). Instead, once the WAL passed that size, a thread with its own
+    /// connection runs PASSIVE checkpoints (writers go on meanwhile) until all but a short
+    /// tail ([`CHECKPOINT_TAIL`] frames) is copied; then this connection's next commit copies
+    /// the tail itself, between two of its commits, so the checkpoint completes and the WAL
+    /// starts over (a checkpoint that writers keep outrunning never lets it: the WAL would grow
+    /// without end). Should the WAL reach four times the size anyway, the commit checkpoints
+    /// as SQLite would. Errors of the commit-time checkpoints are ignored, as SQLite's own
+    /// hook does: the commit itself is done. For the service's writer connection; a no-op for
+    /// `:memory:`.
     pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
         self.checkpoint_in_background_past(WAL_AUTOCHECKPOINT_PAGES)
     }
@@ -372,15 +395,30 @@ impl SqliteStore {
         let threshold = i32::try_from(pages).unwrap_or(i32::MAX / 4);
         self.conn
             .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
-                if pages >= 4 * threshold {
-                    return wal.checkpoint();
+                use std::sync::atomic::Ordering::Relaxed;
+                if pages < threshold {
+                    return Ok(());
                 }
-                if pages >= threshold
-                    && let Ok(mut s) = ours.state.lock()
-                    && !s.0
-                {
-                    s.0 = true;
+                let Ok(mut s) = ours.state.lock() else {
+                    return Ok(());
+                };
+                if s.caught_up {
+                    // The thread copied all but the tail: copy it here, where no commit of
+                    // ours can outrun it, so the checkpoint completes.
+                    s.caught_up = false;
+                    drop(s);
+                    let _ = wal.checkpoint();
+                    ours.tails.fetch_add(1, Relaxed);
+                    return Ok(());
+                }
+                if !s.wanted && !s.running {
+                    s.wanted = true;
                     ours.wake.notify_one();
+                }
+                drop(s);
+                if pages >= 4 * threshold {
+                    let _ = wal.checkpoint();
+                    ours.fallbacks.fetch_add(1, Relaxed);
                 }
                 Ok(())
             }))
@@ -392,10 +430,17 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// How many checkpoints the background thread ran (0 without one).
-    pub fn background_checkpoints(&self) -> u64 {
-        self.checkpointer.as_ref().map_or(0, |c| {
-            c.flags.done.load(std::sync::atomic::Ordering::Relaxed)
+    /// How the WAL was checkpointed since [`SqliteStore::checkpoint_in_background`]: passes of
+    /// the thread, tails this connection copied, and checkpoints it ran because the WAL had
+    /// reached four times its size. Zeros without a thread.
+    pub fn checkpoint_counts(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.checkpointer.as_ref().map_or((0, 0, 0), |c| {
+            (
+                c.flags.done.load(Relaxed),
+                c.flags.tails.load(Relaxed),
+                c.flags.fallbacks.load(Relaxed),
+            )
         })
     }
 
@@ -893,35 +938,52 @@ fn read_state(
     Ok((AppState::from_entries(entries, refused), known))
 }
 
-/// The checkpoint thread: waits for the writer's hook to want a checkpoint, runs it, until
-/// told to stop. A failed checkpoint is tried again at the next request (and past four times
-/// the size the writer checkpoints itself).
+/// The checkpoint thread: waits for the writer's hook to want a checkpoint, then runs PASSIVE
+/// checkpoints (at most 8) until at most [`CHECKPOINT_TAIL`] frames are left, and tells the
+/// writer to copy that tail; until told to stop. A pass that fails is tried again at the next
+/// request (and past four times the size the writer checkpoints itself).
 fn checkpoint_loop(store: SqliteStore, flags: &CheckpointFlags) {
     loop {
         {
             let Ok(mut s) = flags.state.lock() else {
                 return;
             };
-            while !s.0 && !s.1 {
+            while !s.wanted && !s.stop {
                 s = match flags.wake.wait(s) {
                     Ok(s) => s,
                     Err(_) => return,
                 };
             }
-            if s.1 {
+            if s.stop {
                 return;
             }
-            s.0 = false;
+            s.wanted = false;
+            s.running = true;
         }
-        if store
-            .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .is_ok()
-        {
+        let mut caught_up = false;
+        for _ in 0..8 {
+            // (busy, frames in the WAL, frames copied into the database)
+            let pass = store
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                });
+            let Ok((log, copied)) = pass else {
+                break;
+            };
             flags
                 .done
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if log - copied <= CHECKPOINT_TAIL {
+                caught_up = true;
+                break;
+            }
         }
+        let Ok(mut s) = flags.state.lock() else {
+            return;
+        };
+        s.running = false;
+        s.caught_up = caught_up;
     }
 }
 
