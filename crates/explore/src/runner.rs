@@ -467,24 +467,41 @@ impl RuntimeRunner {
             let nth = f.next;
             f.next += 1;
             let a = f.options[nth].clone();
-            let mut u = f.user.clone();
-            let ui = f.branch.ui().clone();
-            u.resumed(&ui, &a, nth);
-            if f.next < f.options.len() && paths.hungry() {
-                // Another worker waits: it replays the rest of this branch's answers.
-                u.alternatives.push((
-                    u.answers.len() - 1,
-                    f.options[f.next..]
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                ));
+            // Another worker waits: it replays the rest of this branch's answers.
+            let handed = (f.next < f.options.len() && paths.hungry()).then(|| {
+                let rest: Vec<String> = f.options[f.next..]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
                 f.next = f.options.len();
+                rest
+            });
+            let hand = |u: &mut ReplayUser<'_>| {
+                if let Some(rest) = handed {
+                    u.alternatives.push((u.answers.len() - 1, rest));
+                }
+            };
+            if f.next == f.options.len() && !f.settings {
+                // The frame's last answer: its run state moves into the resumed run.
+                let Some(f) = stack.pop() else {
+                    return Ok(false);
+                };
+                let mut u = f.user;
+                u.resumed(f.branch.ui(), &a, nth);
+                hand(&mut u);
+                let mut s = f.store;
+                step = z.resume_last(&self.project, &cfg, f.branch, a, &mut s, &mut u);
+                store = s;
+                user = u;
+            } else {
+                let mut u = f.user.clone();
+                u.resumed(f.branch.ui(), &a, nth);
+                hand(&mut u);
+                let mut s = f.store.clone();
+                step = z.resume(&self.project, &cfg, &f.branch, a, &mut s, &mut u);
+                store = s;
+                user = u;
             }
-            let mut s = f.store.clone();
-            step = z.resume(&self.project, &cfg, &f.branch, a, &mut s, &mut u);
-            store = s;
-            user = u;
         }
     }
 }

@@ -715,20 +715,25 @@ impl Engine {
         &self,
         project: &Project,
         cfg: &RunConfig,
-        paused: &Paused,
+        paused: std::borrow::Cow<'_, Paused>,
         answer: crate::user::UiAnswer,
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
         pausable: bool,
     ) -> Result<Drove, RunError> {
         self.reset();
-        *self.shared.borrow_mut() = paused.shared.clone();
-        let st = paused.driver.clone();
+        let Paused {
+            driver: st,
+            shared,
+            wrote_initial,
+            appid,
+        } = paused.into_owned();
+        *self.shared.borrow_mut() = shared;
         self.drive_with(
             project,
             cfg,
-            &paused.appid,
-            paused.wrote_initial,
+            &appid,
+            wrote_initial,
             store,
             user,
             true,

@@ -53,6 +53,8 @@ mod cap;
 
 pub(crate) use cap::{CappedAlloc, Refused};
 
+use std::borrow::Cow;
+
 use miniperm_core::{Channel, Profile, SystemSwitches};
 use miniperm_store::ConsentStore;
 use rquickjs::{Ctx, Runtime};
@@ -140,8 +142,25 @@ pub struct Branch {
     /// This branch among all (the arena may still hold its memory).
     id: u64,
     route: String,
-    memory: Vec<u8>,
+    memory: Spare,
     paused: Box<Paused>,
+}
+
+/// Where a branch stands, for resuming it.
+struct At<'a> {
+    zygote: u64,
+    id: u64,
+    route: &'a str,
+    memory: &'a [u8],
+}
+
+/// A branch's copy of the arena; its buffer goes back to the thread's spares when dropped.
+struct Spare(Vec<u8>);
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.0));
+    }
 }
 
 impl Branch {
@@ -163,13 +182,7 @@ impl Branch {
 
     /// The bytes of JS heap the branch keeps.
     pub fn memory_bytes(&self) -> usize {
-        self.memory.len()
-    }
-}
-
-impl Drop for Branch {
-    fn drop(&mut self) {
-        give_back(std::mem::take(&mut self.memory));
+        self.memory.0.len()
     }
 }
 
@@ -221,7 +234,7 @@ impl std::fmt::Debug for Branch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Branch")
             .field("ui", self.ui())
-            .field("memory", &self.memory.len())
+            .field("memory", &self.memory.0.len())
             .finish()
     }
 }
@@ -289,7 +302,7 @@ impl Zygote {
             zygote: self.id,
             id,
             route: route.to_string(),
-            memory,
+            memory: Spare(memory),
             paused,
         }
     }
@@ -454,27 +467,82 @@ impl Zygotes {
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
     ) -> Result<Option<Step>, RunError> {
+        let at = At {
+            zygote: branch.zygote,
+            id: branch.id,
+            route: &branch.route,
+            memory: &branch.memory.0,
+        };
+        self.resume_from(
+            project,
+            cfg,
+            at,
+            Cow::Borrowed(&branch.paused),
+            answer,
+            store,
+            user,
+        )
+    }
+
+    /// [`Zygotes::resume`] with the branch's last answer: the branch is used up, its host
+    /// state moved into the run instead of copied.
+    pub fn resume_last(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        branch: Branch,
+        answer: crate::user::UiAnswer,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+    ) -> Result<Option<Step>, RunError> {
+        let Branch {
+            zygote,
+            id,
+            route,
+            memory,
+            paused,
+        } = branch;
+        let at = At {
+            zygote,
+            id,
+            route: &route,
+            memory: &memory.0,
+        };
+        self.resume_from(project, cfg, at, Cow::Owned(*paused), answer, store, user)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resume_from(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        at: At<'_>,
+        paused: Cow<'_, Paused>,
+        answer: crate::user::UiAnswer,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+    ) -> Result<Option<Step>, RunError> {
         let eff = crate::host::effective(cfg);
         let eff: &RunConfig = &eff;
-        let key = Key::of(project, eff, &branch.route);
+        let key = Key::of(project, eff, at.route);
         let Some(z) = self.ready.iter_mut().find(|z| z.key == key) else {
             return Ok(None);
         };
-        if z.id != branch.zygote {
+        if z.id != at.zygote {
             return Ok(None);
         }
         // The arena still holds the branch's memory when nothing ran since it was taken (the
         // first answer of a branch): no copy.
-        if z.holds != Some(branch.id) {
-            z.restore(&branch.memory);
+        if z.holds != Some(at.id) {
+            z.restore(at.memory);
         }
         z.holds = None;
         let drove = z
             .engine
-            .resume(project, eff, &branch.paused, answer, store, user, true)?;
+            .resume(project, eff, paused, answer, store, user, true)?;
         Ok(Some(match drove {
             Drove::Done(o) => Step::Done(o),
-            Drove::Paused(p) => Step::Paused(z.branch(p, &branch.route)),
+            Drove::Paused(p) => Step::Paused(z.branch(p, at.route)),
         }))
     }
 
