@@ -18,3 +18,5 @@ function request()
   counter = counter + 1
   return wrk.format("POST", prefix .. counter .. "/authorize", headers, body)
 end
+-- The latency percentiles after the run (percentiles.lua, beside this file).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "percentiles.lua")

@@ -2,3 +2,5 @@
 wrk.method = "POST"
 wrk.body = '{"scope":"scope.address"}'
 wrk.headers["Content-Type"] = "application/json"
+-- The latency percentiles after the run (percentiles.lua, beside this file).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "percentiles.lua")
