@@ -142,7 +142,12 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if let Ok(level) = std::env::var("MINIPERM_LOG")
         && let Ok(level) = level.parse::<tracing_subscriber::filter::LevelFilter>()
     {
-        tracing_subscriber::fmt().with_max_level(level).init();
+        // To stderr: `main` holds stdout's lock for the whole run, so a tracing line written
+        // to stdout from another thread would wait for it forever.
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .init();
     }
     let mut cfg = miniperm_server::Config::new(
         args.listen,
