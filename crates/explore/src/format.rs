@@ -141,25 +141,29 @@ pub fn text(ex: &Explored, baseline: &Baseline, mode: TreeMode) -> String {
         }
     }
     out.push('\n');
-    let mut trees = String::new();
-    for e in &ex.entries {
-        if ex.multi() {
-            trees.push_str(&format!(
-                "== {}  ({})\n",
-                escape_controls(&e.label),
-                count(e.report.paths, "path")
-            ));
-        }
-        trees.push_str(&tree::render_text(&e.report.branches));
-    }
-    let lines = trees.lines().count();
+    // Counted first: a tree too long to print (100,000 paths make hundreds of thousands of
+    // lines) is never built as text.
+    let lines: usize = ex
+        .entries
+        .iter()
+        .map(|e| usize::from(ex.multi()) + tree::text_lines(&e.report.branches))
+        .sum();
     let show_tree = match mode {
         TreeMode::Tree => true,
         TreeMode::Summary => false,
         TreeMode::Auto => lines <= TREE_LINES,
     };
     if show_tree {
-        out.push_str(&trees);
+        for e in &ex.entries {
+            if ex.multi() {
+                out.push_str(&format!(
+                    "== {}  ({})\n",
+                    escape_controls(&e.label),
+                    count(e.report.paths, "path")
+                ));
+            }
+            out.push_str(&tree::render_text(&e.report.branches));
+        }
     } else {
         out.push_str(&summary(ex));
         if mode == TreeMode::Auto {

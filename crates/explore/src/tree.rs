@@ -224,6 +224,22 @@ impl Node {
         }
     }
 
+    /// The lines [`Node::render`] writes, counted without writing them.
+    fn lines(&self) -> usize {
+        match self {
+            Node::Leaf(_) => 1,
+            Node::Ui { edges, .. } => {
+                1 + edges
+                    .iter()
+                    .map(|e| match &e.child {
+                        Node::Leaf(_) => 1,
+                        child => 1 + child.lines(),
+                    })
+                    .sum::<usize>()
+            }
+        }
+    }
+
     fn render(&self, prefix: &str, out: &mut String) {
         match self {
             Node::Leaf(l) => {
@@ -303,6 +319,12 @@ impl BranchMerger {
     }
 }
 
+/// The lines [`render_text`] gives (a start line, the tree, a blank line per branch), counted
+/// without building the text: a report too long to print only says how long it is.
+pub fn text_lines(branches: &[Branch]) -> usize {
+    branches.iter().map(|b| 2 + b.node.lines()).sum()
+}
+
 pub fn render_text(branches: &[Branch]) -> String {
     let mut out = String::new();
     for b in branches {
@@ -358,5 +380,14 @@ mod tests {
             node: n2,
         }]);
         assert!(text.contains("allow | deny"), "{text}");
+        let branches = [Branch {
+            starts: vec!["fresh".into()],
+            node: n,
+        }];
+        assert_eq!(
+            text_lines(&branches),
+            render_text(&branches).lines().count(),
+            "counted as written"
+        );
     }
 }
