@@ -15,7 +15,7 @@ use crate::error::{CliError, EXIT_FINDINGS, EXIT_OK};
 use crate::{help, output};
 
 /// Explore every path of a flow: each answer of each native UI from each starting state of the
-/// scopes it touches; print the findings (each with its source location and a replay command)
+/// consent the runs were seen to use; print the findings (each with its source location and a replay command)
 /// and the outcome tree, or a summary when the tree is long
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = help::EXPLORE)]
@@ -31,7 +31,8 @@ pub struct Args {
     /// At most this many answers on one path
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub max_depth: usize,
-    /// At most this many answers for one settings page (unchanged, each switch, combinations)
+    /// At most this many answers for one settings page (unchanged, then the switches that matter
+    /// there one by one, then combinations)
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_settings_combos: usize,
     /// Worker threads [default: every core]
