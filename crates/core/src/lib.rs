@@ -13,6 +13,7 @@
 //! No I/O, no async, no JS or SQL types: callers own time (`now` is passed in), storage and UI.
 #![forbid(unsafe_code)]
 
+pub mod answer;
 pub mod catalogue;
 pub mod decide;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod state;
 pub mod vocab;
 pub mod wxapi;
 
+pub use answer::{AnswerError, UiAnswer, parse_answers};
 pub use catalogue::{Api, InfoType, OsPermission, PromptKind, Scope, ScopeInfo};
 pub use decide::{
     Answer, Ask, Decision, Env, Fail, Outcome, Request, Resolution, ScopeArg, Step, SystemSwitches,

@@ -31,8 +31,8 @@
 use std::fmt;
 
 use miniperm_core::catalogue::{APIS, PromptKind, Scope};
-use miniperm_core::{Fail, FindingCode, Subject, UiKind, Value};
-use miniperm_runtime::{Event, Observation, Observed, Repeats, UiAnswer};
+use miniperm_core::{Fail, FindingCode, Subject, UiAnswer, UiKind, Value};
+use miniperm_runtime::{Event, Observation, Observed, Repeats};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 

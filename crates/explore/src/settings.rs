@@ -18,8 +18,8 @@
 
 use std::collections::BTreeSet;
 
-use miniperm_core::{Scope, SettingChange, SettingsPage, Subject};
-use miniperm_runtime::{Observation, Observed, UiAnswer};
+use miniperm_core::{Scope, SettingChange, SettingsPage, Subject, UiAnswer};
+use miniperm_runtime::{Observation, Observed};
 
 /// The row a scope's switch sits in: background location shares the location row.
 fn row_of(s: Scope) -> Scope {
