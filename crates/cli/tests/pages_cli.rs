@@ -23,7 +23,7 @@ fn stdout(o: &Output) -> String {
 fn a_whole_app_loads_clean() {
     let o = miniperm(&["pages", &fixture("wholeapp")]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert_eq!(stdout(&o), "9 of 9 pages load clean\n");
+    assert_eq!(stdout(&o), "10 of 10 pages load clean\n");
     let o = miniperm(&["pages", &fixture("wholeapp"), "-v", "-j", "1"]);
     let out = stdout(&o);
     assert!(
@@ -31,7 +31,7 @@ fn a_whole_app_loads_clean() {
             .any(|l| l.starts_with("pkgA/pages/async/async ") && l.ends_with("  ok")),
         "{out}"
     );
-    assert_eq!(out.lines().count(), 10, "{out}");
+    assert_eq!(out.lines().count(), 11, "{out}");
 }
 
 #[test]

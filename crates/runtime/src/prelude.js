@@ -749,10 +749,18 @@
     }
     return defs[def];
   }
+  // A property takes its host's value when the value the parent renders changes, as WeChat's
+  // framework diffs the parent's template: a re-render that passes what it passed before
+  // leaves the property as the component itself may have set it since (a component whose
+  // observer `setData`s its own property is not reset, and observed again, on every render).
   function setProps(inst, props) {
     var changed = [];
+    var passed = inst.__passed || (inst.__passed = {});
     for (var p in props) {
       if (!hasOwn.call(inst.__props, p)) continue;
+      var given = JSONstringify(props[p]);
+      if (hasOwn.call(passed, p) && passed[p] === given) continue;
+      passed[p] = given;
       var spec = inst.__props[p];
       var v = coerce(spec, clone(props[p]));
       var old = inst.data[p];

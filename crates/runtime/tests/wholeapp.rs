@@ -29,7 +29,7 @@ fn every_page_of_the_whole_app_loads_clean() {
     let p = app();
     assert!(p.problems().is_empty(), "{:?}", p.problems());
     let reports = check_pages(&p, &RunConfig::new(&p), 2, &|_| {});
-    assert_eq!(reports.len(), 9, "app.json's pages and the subpackage's");
+    assert_eq!(reports.len(), 10, "app.json's pages and the subpackage's");
     for r in &reports {
         assert!(r.clean(), "{r:?}");
     }
@@ -237,4 +237,21 @@ fn a_broken_file_fails_only_the_pages_that_need_it() {
     });
     assert!(logs(&o).contains(&"the code still runs".to_string()));
     assert!(o.events.iter().any(|e| matches!(e, Event::Error { .. })));
+}
+
+#[test]
+fn a_property_takes_its_hosts_value_only_when_the_host_passes_a_new_one() {
+    // The steps bar's observer sets the property it observes: the page re-rendering for
+    // something else must neither reset it nor observe it again (a loop to the limit before).
+    let o = page("pages/steps/steps", &["bump", "bump", "replace"]);
+    assert_eq!(o.end, EndReason::Idle, "{}", transcript(&o));
+    let decorated: Vec<String> = logs(&o)
+        .into_iter()
+        .filter(|l| l.starts_with("decorate"))
+        .collect();
+    assert_eq!(
+        decorated,
+        ["decorate 3", "decorate 2"],
+        "observed at creation and when the page passed a new array, not on its re-renders"
+    );
 }
