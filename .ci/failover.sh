@@ -34,8 +34,9 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/pg_basebackup" ]; then
 fi
 as=()
 if [ "$(id -u)" = 0 ]; then as=(runuser -u nobody --); fi
-BIN=$PWD/target/debug/miniperm
-CLIENT=$PWD/target/debug/examples/failover
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+BIN=$TARGET/debug/miniperm
+CLIENT=$TARGET/debug/examples/failover
 
 free_port() {
   local p=$1
