@@ -18,10 +18,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
+use miniperm_consent::MemoryStore;
 use miniperm_explore::runner::RuntimeRunner;
 use miniperm_explore::{Config, explore};
 use miniperm_runtime::{Project, RunConfig, ScriptedUser, Zygotes, parse_answers};
-use miniperm_store::MemoryStore;
 
 struct Setup {
     project: Project,

@@ -14,9 +14,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use miniperm_consent::MemoryStore;
 use miniperm_core::{Subject, Value};
 use miniperm_runtime::{Event, Project, RunConfig, render_human};
-use miniperm_store::MemoryStore;
 use serde_json::Value as Json;
 
 use crate::Finding;

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use miniperm_consent::ConsentStore;
+use miniperm_consent::MemoryStore;
 use miniperm_core::{AppState, SettingsPage, Subject, Value};
 use miniperm_runtime::{
     Branch, Project, Repeats, RunConfig, RunError, RunOutcome, Step, UiAnswer, UiRequest, User,
     Zygotes,
 };
-use miniperm_store::ConsentStore;
-use miniperm_store::MemoryStore;
 
 use crate::{ExploreError, PathRun, PathSpec, Paths, Runner};
 

@@ -46,7 +46,7 @@ pub fn all_entries(project: &Project, base: &RunConfig) -> Vec<Entry> {
         cfg.page = Some(route.clone());
         cfg.taps.clear();
         cfg.render = true;
-        let mut store = miniperm_store::MemoryStore::new();
+        let mut store = miniperm_consent::MemoryStore::new();
         let mut user = miniperm_runtime::ScriptedUser::new(Vec::new());
         let tappable = miniperm_runtime::run(project, &cfg, &mut store, &mut user)
             .map(|o| o.tappable)

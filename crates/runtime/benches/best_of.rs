@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use miniperm_consent::MemoryStore;
 use miniperm_runtime::{Project, RunConfig, ScriptedUser, parse_answers, run};
-use miniperm_store::MemoryStore;
 
 const BATCHES: usize = 20;
 const RUNS: usize = 100;

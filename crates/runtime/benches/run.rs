@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use miniperm_consent::MemoryStore;
 use miniperm_runtime::{Project, RunConfig, ScriptedUser, parse_answers, run};
-use miniperm_store::MemoryStore;
 
 fn classic(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/classic");

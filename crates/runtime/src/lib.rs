@@ -5,7 +5,7 @@
 //! a fresh QuickJS runtime with a memory cap and an interrupt deadline: `App()`/`Page()`/
 //! `Component()`, the page stack, `setData`, timers on a virtual clock, the gesture context (D1),
 //! one native UI at a time (D9, D14) and `wx.*`, every decision through `miniperm_core` and every
-//! state change appended to the [`ConsentStore`](miniperm_store::ConsentStore) before the
+//! state change appended to the [`ConsentStore`](miniperm_consent::ConsentStore) before the
 //! mini-program sees it. A [`User`] answers every native UI; the transcript is a list of
 //! [`Event`]s (DESIGN.md's table).
 //!

@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 
-use miniperm_store::MemoryStore;
+use miniperm_consent::MemoryStore;
 
 use crate::event::{EndReason, Event};
 use crate::host::{RunConfig, run};

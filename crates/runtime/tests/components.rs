@@ -49,7 +49,7 @@ fn a_wx_if_swap_is_driven_by_text_selectors_only() {
 
 #[test]
 fn the_hidden_button_cannot_be_tapped() {
-    let mut store = miniperm_store::MemoryStore::new();
+    let mut store = miniperm_consent::MemoryStore::new();
     let e = try_run_with(&fx(), &mut store, &["text=去设置"], "", |_| {}).unwrap_err();
     assert!(matches!(e, RunError::NotVisible { .. }), "{e}");
     let m = e.to_string();

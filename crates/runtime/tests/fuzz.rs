@@ -115,7 +115,7 @@ proptest! {
             let t = Instant::now();
             let r = common::try_run_with(
                 &project,
-                &mut miniperm_store::MemoryStore::new(),
+                &mut miniperm_consent::MemoryStore::new(),
                 &[],
                 "",
                 |c| {

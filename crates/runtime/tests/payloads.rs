@@ -3,9 +3,9 @@
 mod common;
 use common::*;
 
+use miniperm_consent::MemoryStore;
 use miniperm_core::wxapi::{self, Handling, Shape};
 use miniperm_runtime::{Event, UiAnswer, UiRequest, run};
-use miniperm_store::MemoryStore;
 use serde_json::Value as Json;
 
 /// Simulated APIs not on this branch yet (the `sim` branch builds them): skipped by name

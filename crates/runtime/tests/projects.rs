@@ -5,8 +5,8 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
+use miniperm_consent::{ConsentStore, MemoryStore};
 use miniperm_runtime::{EndReason, Event, LoadError, Project};
-use miniperm_store::{ConsentStore, MemoryStore};
 
 fn dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

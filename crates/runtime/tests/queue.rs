@@ -114,7 +114,7 @@ fn android_spellings() {
 #[test]
 fn an_answer_that_does_not_fit_is_bad_input() {
     let p = fixture("queue");
-    let mut store = miniperm_store::MemoryStore::new();
+    let mut store = miniperm_consent::MemoryStore::new();
     let e = try_run_with(&p, &mut store, &["twice"], "confirm", |_| {}).unwrap_err();
     assert!(e.is_bad_input());
     assert_eq!(
@@ -140,7 +140,7 @@ fn an_answer_that_does_not_fit_is_bad_input() {
 #[test]
 fn unknown_pages_and_handlers_are_bad_input() {
     let p = fixture("queue");
-    let mut store = miniperm_store::MemoryStore::new();
+    let mut store = miniperm_consent::MemoryStore::new();
     let e = try_run_with(&p, &mut store, &[], "", |c| {
         c.page = Some("pages/nope/nope".into())
     })
@@ -163,7 +163,7 @@ fn an_editable_modal_returns_what_was_typed() {
         "confirm:你好,confirm",
     );
     assert_eq!(logs(&o), vec!["true \"你好\"", "true \"\""]);
-    let mut store = miniperm_store::MemoryStore::new();
+    let mut store = miniperm_consent::MemoryStore::new();
     let e = try_run_with(
         &fixture("queue"),
         &mut store,

@@ -4,10 +4,10 @@
 
 mod common;
 use common::*;
+use miniperm_consent::MemoryStore;
 use miniperm_runtime::{
     Branch, RunConfig, RunOutcome, Step, UiAnswer, UiRequest, User, Zygotes, parse_answers,
 };
-use miniperm_store::MemoryStore;
 
 /// Stops at every UI (the caller answers by resuming).
 struct Stopper;

@@ -130,7 +130,7 @@ fn typing_and_toggling_reach_the_page() {
     // Not a control that takes it: bad input naming the target.
     let err = common::try_run_with(
         &p,
-        &mut miniperm_store::MemoryStore::new(),
+        &mut miniperm_consent::MemoryStore::new(),
         &["input(#sw)=x"],
         "",
         |_| {},

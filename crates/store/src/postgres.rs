@@ -592,10 +592,7 @@ impl Pool {
                         Some(c) => *c == SqlState::CANNOT_CONNECT_NOW || c.code().starts_with("08"),
                     };
                     if !retry {
-                        return Err(StoreError::Postgres {
-                            url: self.url.clone(),
-                            source: e,
-                        });
+                        return Err(pg_error(self.url.clone(), e));
                     }
                     last = one_line(&e);
                     if attempt < CONNECT_ATTEMPTS {
@@ -615,8 +612,17 @@ impl Pool {
     }
 }
 
+/// [`StoreError::Postgres`] of `source` on the store at `url` (without its password).
+fn pg_error(url: String, source: tokio_postgres::Error) -> StoreError {
+    StoreError::Postgres {
+        url,
+        reason: one_line(&source),
+        source: Box::new(source),
+    }
+}
+
 /// An error's message with its causes, on one line.
-pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
+fn one_line(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(c) = src {
@@ -724,10 +730,7 @@ impl PgStore {
                 reason: one_line(&source),
             }
         } else {
-            StoreError::Postgres {
-                url: self.pool.url.clone(),
-                source,
-            }
+            pg_error(self.pool.url.clone(), source)
         }
     }
 
@@ -1172,7 +1175,7 @@ pub fn create_schema(url: &str, name: &str) -> Result<(), StoreError> {
         let _ = task.await;
         Ok(())
     });
-    r.map_err(|source| StoreError::Postgres { url: shown, source })
+    r.map_err(|source| pg_error(shown, source))
 }
 
 /// Classifies the database without writing to it.

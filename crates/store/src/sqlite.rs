@@ -819,7 +819,7 @@ impl SqliteStore {
 fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     }
 }
 

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
+use miniperm_consent::MemoryStore;
 use miniperm_runtime::{Device, Project, RunConfig, SIMULATOR_DEVICE, ScriptedUser, run};
-use miniperm_store::MemoryStore;
 use miniperm_view::{Painted, Painter, Theme};
 
 fn root() -> PathBuf {

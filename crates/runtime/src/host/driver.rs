@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use miniperm_consent::ConsentStore;
 use miniperm_core::{AppState, Change, ConsentEvent, Env, EventMeta};
-use miniperm_store::ConsentStore;
 use rquickjs::function::IntoArgs;
 use rquickjs::{CatchResultExt, Ctx, Function, Object};
 use serde_json::{Value as Json, json};

@@ -15,6 +15,7 @@ pub(crate) mod uiqueue;
 use bridge::*;
 use dispatch::*;
 use driver::*;
+use miniperm_consent::{ConsentStore, StoreError};
 use render::*;
 use uiqueue::*;
 
@@ -26,7 +27,6 @@ use std::time::Instant;
 use miniperm_core::{
     Change, Channel, ConsentEvent, EventMeta, Profile, Subject, SystemSwitches, Value, Via,
 };
-use miniperm_store::{ConsentStore, StoreError};
 use rquickjs::{Context, Ctx, Runtime};
 
 use crate::event::{EndReason, Event};

@@ -55,8 +55,8 @@ pub(crate) use cap::{CappedAlloc, Refused};
 
 use std::borrow::Cow;
 
+use miniperm_consent::ConsentStore;
 use miniperm_core::{Channel, Profile, SystemSwitches};
-use miniperm_store::ConsentStore;
 use rquickjs::{Ctx, Runtime};
 
 use crate::host::{Drove, Engine, Limits, Paused, Ran, RunConfig, RunError, RunOutcome};

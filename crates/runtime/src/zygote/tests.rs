@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::{ScriptedUser, UiAnswer};
-use miniperm_store::MemoryStore;
+use miniperm_consent::MemoryStore;
 
 fn fixture(name: &str) -> Project {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

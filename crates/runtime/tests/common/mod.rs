@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
+use miniperm_consent::{ConsentStore, MemoryStore};
 use miniperm_runtime::{
     Project, RunConfig, RunError, RunOutcome, ScriptedUser, parse_answers, render_human, run,
 };
-use miniperm_store::{ConsentStore, MemoryStore};
 
 pub fn fixture(name: &str) -> Project {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
