@@ -170,6 +170,42 @@ fn all_explores_every_tap_handler() {
     assert_eq!(entries, vec!["page pages/index/index tap text=保存到相册"]);
 }
 
+/// A page that shows nothing tappable at first: `--all` takes its entries from the WXML as
+/// written, every form of tap binding included (issue 22: `capture-catch:tap` was missed).
+#[test]
+fn all_finds_every_form_of_tap_binding() {
+    let o = bin()
+        .args([
+            "explore",
+            "crates/runtime/tests/fixtures/tapforms",
+            "--all",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let entries: Vec<&str> = v["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["entry"].as_str())
+        .collect();
+    let want: Vec<String> = [
+        "onBindtap",
+        "onCatchtap",
+        "onBindColon",
+        "onCatchColon",
+        "onMutBind",
+        "onCaptureBind",
+        "onCaptureCatch",
+    ]
+    .iter()
+    .map(|h| format!("page pages/index/index tap {h}"))
+    .collect();
+    assert_eq!(entries, want);
+}
+
 #[test]
 fn base_lib_reaches_the_runs_and_the_replay_line() {
     let o = bin()

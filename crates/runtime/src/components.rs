@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use miniperm_wxml::Templates;
 use serde_json::Value as Json;
 
+use crate::pageinfo::PageInfo;
 use crate::project::{FileProblem, Project, Source};
 
 /// A `usingComponents` entry: the component's definition (its path without extension), or why
@@ -25,6 +26,8 @@ pub(crate) struct RenderData {
     /// Every WXS module as its wrapper (`WXS_HEAD` … `})`): `.wxs` files by path, inline
     /// `<wxs module>` by `file.wxml#module` (see [`wxs_id`]).
     pub(crate) wxs: HashMap<String, Source>,
+    /// Every page's tap handlers and open-type buttons, read off its parsed WXML.
+    pub(crate) pages: BTreeMap<String, PageInfo>,
 }
 
 /// The head of a WXS module's wrapper (miniperm_jsfront::wxs's contract).
@@ -138,12 +141,21 @@ impl RenderData {
                 using.insert(format!("{}.wxml", strip_ext(name)), m);
             }
         }
+        let pages = project
+            .pages()
+            .iter()
+            .map(|p| {
+                let doc = templates.get(&format!("{p}.wxml"));
+                (p.clone(), PageInfo::of(p, doc))
+            })
+            .collect();
         RenderData {
             templates,
             using,
             global,
             problems,
             wxs,
+            pages,
         }
     }
 

@@ -33,6 +33,7 @@ mod device;
 mod event;
 mod host;
 mod mocks;
+mod pageinfo;
 mod pages;
 mod project;
 mod sim;
@@ -47,8 +48,9 @@ pub use event::{
 };
 pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOutcome, run};
 pub use mocks::MockError;
+pub use pageinfo::{Button, PageInfo, TapTarget};
 pub use pages::{PageProblem, PageReport, check_page, check_pages};
-pub use project::{Button, FileProblem, LoadError, PageInfo, Project, TapTarget};
+pub use project::{FileProblem, LoadError, Project};
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };

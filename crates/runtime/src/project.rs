@@ -1,7 +1,8 @@
 //! A mini-program project read once, as devtools opens it: project.config.json (appid,
 //! miniprogramRoot), app.json (pages, subpackages, resolveAlias, permission), the sources (`.js`
 //! and `.ts` through `miniperm_jsfront` to one CommonJS shape, then syntax-checked by QuickJS),
-//! WXML and WXS texts, page WXML (tap handlers, open-type buttons), miniperm.json.
+//! WXML and WXS texts (parsed by `components`; a page's tap handlers and open-type buttons are
+//! `pageinfo`'s, read off the parsed WXML), miniperm.json.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use miniperm_core::{Manifest, Privacy, Profile, Scope};
 use serde_json::{Map, Value as Json};
 
 use miniperm_jsfront::{Lang, LineMap};
+
+use crate::pageinfo::PageInfo;
 
 /// Why a project cannot be loaded. Messages are one line, lowercase, input in backticks.
 #[derive(Debug, thiserror::Error)]
@@ -54,40 +57,6 @@ pub enum LoadError {
     BadMock(#[from] crate::mocks::MockError),
 }
 
-/// A button with an `open-type` in a page's WXML.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Button {
-    /// The `bindopensetting` / `bindagreeprivacyauthorization` handler, if any.
-    pub handler: Option<String>,
-    pub id: String,
-}
-
-/// One tap target of a page's WXML.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TapTarget {
-    pub handler: String,
-    /// Static `data-*` attributes (values with `{{ }}` are left out).
-    pub dataset: BTreeMap<String, String>,
-    pub id: String,
-}
-
-/// What the explorer and the runner read from a page's WXML.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PageInfo {
-    pub route: String,
-    /// `bindtap`/`catchtap` handlers in document order (deduplicated).
-    pub taps: Vec<TapTarget>,
-    pub open_setting: Option<Button>,
-    pub agree_privacy: Option<Button>,
-}
-
-impl PageInfo {
-    /// The handler names, in document order.
-    pub fn tap_handlers(&self) -> Vec<String> {
-        self.taps.iter().map(|t| t.handler.clone()).collect()
-    }
-}
-
 pub(crate) enum Source {
     /// The wrapper expression `(function (require, module, exports, __filename, __dirname) {...})`.
     Js(String),
@@ -124,7 +93,6 @@ pub(crate) struct Inner {
     pub texts: BTreeMap<String, String>,
     /// app.json `resolveAlias`: (key, target) as written.
     pub aliases: Vec<(String, String)>,
-    pub page_info: BTreeMap<String, PageInfo>,
     /// The prelude's bytecode, compiled once per project load.
     pub prelude: Option<crate::bytecode::PreludeBytecode>,
     /// miniperm.json `mocks` and the project's file list, for the simulated APIs.
@@ -358,150 +326,6 @@ fn str_list(v: Option<&Json>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn scan_wxml(route: &str, text: &str) -> PageInfo {
-    let mut info = PageInfo {
-        route: route.to_string(),
-        ..PageInfo::default()
-    };
-    // strip comments
-    let mut s = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("<!--") {
-        s.push_str(&rest[..i]);
-        match rest[i..].find("-->") {
-            Some(j) => rest = &rest[i + j + 3..],
-            None => {
-                rest = "";
-                break;
-            }
-        }
-    }
-    s.push_str(rest);
-    let mut pos = 0;
-    let b = s.as_bytes();
-    while let Some(off) = s[pos..].find('<') {
-        let start = pos + off + 1;
-        if start >= s.len() || !b[start].is_ascii_alphabetic() {
-            pos = start;
-            continue;
-        }
-        let name_end = s[start..]
-            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-            .map_or(s.len(), |i| start + i);
-        let tag = &s[start..name_end];
-        // attributes until the closing '>' outside quotes
-        let mut i = name_end;
-        let mut quote: Option<u8> = None;
-        while i < b.len() {
-            match (quote, b[i]) {
-                (Some(q), c) if c == q => quote = None,
-                (None, b'"') | (None, b'\'') => quote = Some(b[i]),
-                (None, b'>') => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        let attrs = parse_attrs(&s[name_end..i.min(s.len())]);
-        pos = (i + 1).min(s.len());
-        let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
-        let id = get("id").unwrap_or_default();
-        for key in [
-            "bindtap",
-            "catchtap",
-            "bind:tap",
-            "catch:tap",
-            "mut-bind:tap",
-            "capture-bind:tap",
-        ] {
-            if let Some(h) = get(key)
-                && !h.is_empty()
-                && !h.contains("{{")
-                && !info.taps.iter().any(|t| t.handler == h)
-            {
-                let dataset = attrs
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        let k = k.strip_prefix("data-")?;
-                        (!v.contains("{{")).then(|| (k.to_string(), v.clone()))
-                    })
-                    .collect();
-                info.taps.push(TapTarget {
-                    handler: h,
-                    dataset,
-                    id: id.clone(),
-                });
-            }
-        }
-        if tag == "button" {
-            match get("open-type").as_deref() {
-                Some("openSetting") if info.open_setting.is_none() => {
-                    info.open_setting = Some(Button {
-                        handler: get("bindopensetting").or_else(|| get("bind:opensetting")),
-                        id,
-                    });
-                }
-                Some("agreePrivacyAuthorization") if info.agree_privacy.is_none() => {
-                    info.agree_privacy = Some(Button {
-                        handler: get("bindagreeprivacyauthorization")
-                            .or_else(|| get("bind:agreeprivacyauthorization")),
-                        id,
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-    info
-}
-
-fn parse_attrs(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
-            i += 1;
-        }
-        let ks = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
-            i += 1;
-        }
-        if ks == i {
-            i += 1;
-            continue;
-        }
-        let key = s[ks..i].to_string();
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut val = String::new();
-        if i < b.len() && b[i] == b'=' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                let q = b[i];
-                let vs = i + 1;
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                val = s[vs..i.min(s.len())].to_string();
-                i += 1;
-            } else {
-                let vs = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                val = s[vs..i].to_string();
-            }
-        }
-        out.push((key, val.trim().to_string()));
-    }
-    out
-}
-
 fn line_of(stack: &str, file: &str) -> (u32, u32) {
     // QuickJS: "    at pages/x.js:12:5" or "SyntaxError: ... \n    at file:line:col"
     let num = |s: &str| -> Option<u32> {
@@ -681,17 +505,6 @@ impl Project {
         if !files.contains_key("app.js") && !files.contains_key("app.ts") {
             files.insert("app.js".into(), Source::Js(wrap("App({})")));
         }
-        let mut page_info = BTreeMap::new();
-        for p in &pages {
-            let info = match texts.get(&format!("{p}.wxml")) {
-                Some(t) => scan_wxml(p, t),
-                None => PageInfo {
-                    route: p.clone(),
-                    ..PageInfo::default()
-                },
-            };
-            page_info.insert(p.clone(), info);
-        }
         let prelude = check_syntax(&mut files, &maps)?;
         let custom_tab_bar = app
             .pointer("/tabBar/custom")
@@ -720,7 +533,6 @@ impl Project {
                 maps,
                 texts,
                 aliases,
-                page_info,
                 prelude,
                 sim: crate::sim::Sim {
                     mocks,
@@ -832,12 +644,18 @@ impl Project {
             .unwrap_or_else(Profile::wechat)
     }
 
-    /// What a page's WXML offers: tap handlers and open-type buttons.
+    /// What a page's WXML offers as written: tap handlers and open-type buttons (`None` for a
+    /// route that is not a page).
     pub fn page_info(&self, route: &str) -> Option<&PageInfo> {
-        self.inner.page_info.get(route.trim_start_matches('/'))
+        self.inner
+            .render
+            .get()?
+            .pages
+            .get(route.trim_start_matches('/'))
     }
 
-    /// Tap handlers bound in a page's WXML (`bindtap`/`catchtap`), in document order.
+    /// Tap handlers bound in a page's WXML (every binding form: `bindtap`, `catchtap`,
+    /// `capture-catch:tap`…), in document order.
     pub fn tap_handlers(&self, route: &str) -> Vec<String> {
         self.page_info(route)
             .map(PageInfo::tap_handlers)
@@ -1130,22 +948,6 @@ pub(crate) fn parse_query(q: &str) -> Map<String, Json> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn wxml_scan() {
-        let w = r#"<view bindtap="a" data-x="1" data-y="{{y}}"></view><!-- <view bindtap="hidden"/> -->
-<button open-type="openSetting" bindopensetting="back">go</button>
-<button id="agree" open-type="agreePrivacyAuthorization" bindagreeprivacyauthorization="onAgree">ok</button>
-<view catchtap='b'/>"#;
-        let i = scan_wxml("pages/x/x", w);
-        assert_eq!(i.tap_handlers(), vec!["a", "b"]);
-        assert_eq!(i.taps[0].dataset.get("x").map(String::as_str), Some("1"));
-        assert!(!i.taps[0].dataset.contains_key("y"));
-        assert_eq!(i.open_setting.unwrap().handler.as_deref(), Some("back"));
-        let a = i.agree_privacy.unwrap();
-        assert_eq!(a.id, "agree");
-        assert_eq!(a.handler.as_deref(), Some("onAgree"));
-    }
-
     fn tstemplate() -> Project {
         let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tstemplate");
         Project::load(&d).unwrap_or_else(|e| panic!("{e}"))
@@ -1191,7 +993,6 @@ mod tests {
                 ("@/comp/*".into(), "components/*".into()),
                 ("lodash".into(), "/vendor/lodash.js".into()),
             ],
-            page_info: BTreeMap::new(),
             prelude: None,
             sim: crate::sim::Sim::default(),
             lib_version: None,

@@ -117,6 +117,31 @@ fn tap_handlers_and_pages_for_the_explorer() {
     assert_eq!(a.appid(), "wxdemo0003");
 }
 
+/// Every form of tap binding is a tap handler, read off the parsed WXML (issue 22: the second
+/// scanner this replaced missed `capture-catch:tap`); a tap by method name carries the bound
+/// element's id and static dataset.
+#[test]
+fn every_tap_binding_form_is_a_handler() {
+    let p = fixture("tapforms");
+    let handlers = [
+        "onBindtap",
+        "onCatchtap",
+        "onBindColon",
+        "onCatchColon",
+        "onMutBind",
+        "onCaptureBind",
+        "onCaptureCatch",
+    ];
+    assert_eq!(p.tap_handlers("pages/index/index"), handlers);
+    let o = go(&p, &["onCaptureCatch"], "");
+    assert_eq!(
+        logs(&o),
+        vec![r#"tap b7 {"form":"capture-catch:tap","tapForm":"cc"}"#],
+        "{}",
+        transcript(&o)
+    );
+}
+
 #[test]
 fn a_project_is_send_sync_and_cheap_to_clone() {
     fn is<T: Send + Sync + Clone>() {}

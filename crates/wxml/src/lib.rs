@@ -26,6 +26,7 @@ mod outline;
 mod parse;
 mod render;
 mod select;
+mod written;
 
 pub use expr::{Expr, ExprError, V};
 pub use outline::{outline, to_render_json};
@@ -35,3 +36,4 @@ pub use render::{
     render, resolve,
 };
 pub use select::{Selector, SelectorError, find, find_all, tappable};
+pub use written::{bindings_of, elements, static_dataset, written_bindings};
