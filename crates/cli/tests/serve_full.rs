@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
 use miniperm_core::{Scope, Subject, Value};
-use miniperm_store::SqliteStore;
+use miniperm_store::{ConsentKey, SqliteStore};
 
 mod common;
 use common::{call_json as call, spawn_serve};
@@ -149,7 +149,13 @@ fn a_full_disk_refuses_writes_keeps_reads_and_loses_nothing() {
     let mut store = SqliteStore::open(check.path().join("consent.sqlite")).unwrap();
     store.verify().unwrap();
     for u in &acked {
-        let log = store.log_in("dev", &format!("u{u}"), "wxfull").unwrap();
+        let log = store
+            .log_in(ConsentKey {
+                tenant: "dev",
+                app: "wxfull",
+                user: &format!("u{u}"),
+            })
+            .unwrap();
         assert!(
             log.iter()
                 .any(|e| e.scope == Subject::Scope(Scope::Camera) && e.to == Value::Granted),

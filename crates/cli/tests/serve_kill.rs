@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::mpsc;
 
 use miniperm_core::{Scope, Subject, Value};
-use miniperm_store::{Target, open_backend, testpg};
+use miniperm_store::{ConsentKey, Target, open_backend, testpg};
 
 mod common;
 use common::{call, spawn_serve};
@@ -115,7 +115,13 @@ fn trial_once(target: &Target, trial: usize) -> usize {
     let mut store = open_backend(target).unwrap();
     store.verify().unwrap();
     for (u, allow) in &acked {
-        let log = store.log_in("dev", &format!("u{u}"), &app).unwrap();
+        let log = store
+            .log_in(ConsentKey {
+                tenant: "dev",
+                app: &app,
+                user: &format!("u{u}"),
+            })
+            .unwrap();
         let want = if *allow {
             Value::Granted
         } else {

@@ -1,6 +1,7 @@
 //! miniperm's consent-store contract, without a database: the [`ConsentStore`] trait every store
-//! keeps, [`StoreError`], [`make_truthful`] (how a store makes an event agree with the state it
-//! holds) and [`MemoryStore`] (plain maps, for tests, `--ephemeral` and the explorer).
+//! keeps, [`ConsentKey`] (whose consent: one tenant's app and user), [`StoreError`],
+//! [`make_truthful`] (how a store makes an event agree with the state it holds) and
+//! [`MemoryStore`] (plain maps, for tests, `--ephemeral` and the explorer).
 //!
 //! The runtime and the explorer depend on this crate only, so they build without SQLite,
 //! PostgreSQL or an async runtime; `miniperm-store` adds the durable stores (SQLite,
@@ -14,6 +15,29 @@ use std::path::PathBuf;
 use miniperm_core::{AppState, ConsentEvent};
 
 pub use memory::MemoryStore;
+
+/// Whose consent: one user of one app of one tenant. Every call that names a state, a log or a
+/// cache slot across tenants takes this key, never three strings (their order is a swap that
+/// compiles). Borrowed and `Copy`: building one costs nothing.
+///
+/// [`ConsentStore`] acts within one tenant (the store's own), so it takes the app and user only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConsentKey<'a> {
+    pub tenant: &'a str,
+    pub app: &'a str,
+    pub user: &'a str,
+}
+
+impl<'a> ConsentKey<'a> {
+    /// The key of `event` (which names its app and user) in `tenant`.
+    pub fn of_event(tenant: &'a str, event: &'a ConsentEvent) -> ConsentKey<'a> {
+        ConsentKey {
+            tenant,
+            app: &event.app,
+            user: &event.user,
+        }
+    }
+}
 
 /// The contract every store keeps. (Implementations: [`MemoryStore`] here; `SqliteStore` and
 /// `PgStore` in `miniperm-store`.)

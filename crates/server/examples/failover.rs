@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use miniperm_core::{Scope, Subject, Value, Via};
-use miniperm_store::PgStore;
+use miniperm_store::{ConsentKey, PgStore};
 use serde_json::{Value as Json, json};
 
 const APP: &str = "wxfailover";
@@ -310,7 +310,11 @@ fn check(url: &str, journal: &str, kill_ms: i64, mode: &str, bound_ms: i64) -> i
                 acks.extend(a.iter().filter(|x| x[2] == 200).map(|x| x[1]));
             }
         }
-        let log = match store.log_in("dev", user, APP) {
+        let log = match store.log_in(ConsentKey {
+            tenant: "dev",
+            app: APP,
+            user,
+        }) {
             Ok(l) => l,
             Err(e) => {
                 failures.push(format!("{user}: log: {e}"));

@@ -17,7 +17,7 @@ use miniperm_core::{
     Request, Scope, SettingChange, SettingsPage, Subject, SystemSwitches, Value, Via,
     apply_settings, auth_setting, drive, explain, setting_result,
 };
-use miniperm_store::{Committed, Receipt, StoredReceipt};
+use miniperm_store::{Committed, ConsentKey, Receipt, StoredReceipt};
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
 use utoipa::{OpenApi, ToSchema};
@@ -318,18 +318,18 @@ impl Service {
     }
 
     /// The state of one (tenant, app, user): from the cache, else read and cached.
-    pub(crate) fn state(&self, tenant: &str, app: &str, user: &str) -> Result<AppState, ApiError> {
-        let key = crate::cache::state_key(tenant, app, user);
-        match self.caches.states.get(&key) {
+    pub(crate) fn state(&self, key: ConsentKey<'_>) -> Result<AppState, ApiError> {
+        let slot = crate::cache::state_key(key);
+        match self.caches.states.get(&slot) {
             crate::cache::Lookup::Hit(s) => Ok(s),
             crate::cache::Lookup::Miss(token) => {
                 // A key the store surely has no row for: the empty state, without a read.
-                let s = if self.caches.known.surely_absent(&key) {
+                let s = if self.caches.known.surely_absent(&slot) {
                     AppState::new()
                 } else {
-                    self.read(|st| st.state_in(tenant, user, app))?
+                    self.read(|st| st.state_in(key))?
                 };
-                self.caches.states.fill(&key, token, s);
+                self.caches.states.fill(&slot, token, s);
                 Ok(s)
             }
         }
@@ -344,19 +344,19 @@ impl Service {
         }
     }
 
-    fn meta(&self, app: &str, user: &str) -> EventMeta {
+    fn meta(&self, key: ConsentKey<'_>) -> EventMeta {
         EventMeta {
             at: now_ms(),
-            user: user.to_string(),
-            app: app.to_string(),
+            user: key.user.to_string(),
+            app: key.app.to_string(),
             channel: Channel::Release,
             profile: self.profile.name.clone(),
         }
     }
 
-    /// The events of `changes` for (app, user), stamped now.
-    fn events(&self, app: &str, user: &str, changes: Vec<Change>) -> Vec<ConsentEvent> {
-        let meta = self.meta(app, user);
+    /// The events of `changes` for the key's app and user, stamped now.
+    fn events(&self, key: ConsentKey<'_>, changes: Vec<Change>) -> Vec<ConsentEvent> {
+        let meta = self.meta(key);
         changes
             .into_iter()
             .map(|c| ConsentEvent::new(&meta, c))
@@ -365,13 +365,11 @@ impl Service {
 
     async fn write(
         &self,
-        tenant: &str,
-        app: &str,
-        user: &str,
+        key: ConsentKey<'_>,
         changes: Vec<Change>,
     ) -> Result<Vec<ConsentEvent>, ApiError> {
-        let events = self.events(app, user, changes);
-        self.writer.append(tenant, events).await
+        let events = self.events(key, changes);
+        self.writer.append(key.tenant, events).await
     }
 
     /// The receipt stored under (`tenant`, `key`): read through a reader connection (on
@@ -465,7 +463,13 @@ fn replay(
     let events = match first.seqs {
         None => Vec::new(),
         Some((from, to)) => svc
-            .read(|s| s.log_in(tenant, &r.user, &r.app))?
+            .read(|s| {
+                s.log_in(ConsentKey {
+                    tenant,
+                    app: &r.app,
+                    user: &r.user,
+                })
+            })?
             .into_iter()
             .filter(|e| e.seq >= from && e.seq <= to)
             .collect(),
@@ -478,17 +482,17 @@ fn replay(
 /// answer, which is the first answer again when an earlier attempt had committed the key.
 async fn commit_keyed(
     svc: &Service,
-    tenant: &str,
-    (app, user): (&str, &str),
+    who: ConsentKey<'_>,
     k: &Keyed,
     events: Vec<ConsentEvent>,
     a: Answered,
 ) -> Result<Result<Response, ApiError>, ApiError> {
+    let tenant = who.tenant;
     let receipt = Receipt {
         key: k.key.clone(),
         fingerprint: k.fingerprint.clone(),
-        user: user.to_string(),
-        app: app.to_string(),
+        user: who.user.to_string(),
+        app: who.app.to_string(),
         status: a.status,
         body: a.body.clone(),
         at: now_ms(),
@@ -583,7 +587,7 @@ fn prompt_json(svc: &Service, manifest: &Manifest, id: &str, ask: &Ask) -> JsonV
 /// finds the prompt its receipt names.
 fn answer_of(
     svc: &Service,
-    (tenant, app, user): (&str, &str, &str),
+    who: ConsentKey<'_>,
     req: Request,
     manifest: &Manifest,
     driven: &Driven,
@@ -610,9 +614,9 @@ fn answer_of(
             p.insert(
                 id.clone(),
                 Pending {
-                    tenant: tenant.to_string(),
-                    app: app.to_string(),
-                    user: user.to_string(),
+                    tenant: who.tenant.to_string(),
+                    app: who.app.to_string(),
+                    user: who.user.to_string(),
                     req,
                     ask,
                     expires: now + PROMPT_TTL,
@@ -656,13 +660,13 @@ fn answer_of(
 /// Writes a driven call's changes, then answers 200 (result) or 202 (a new pending prompt).
 async fn finish(
     svc: &Service,
-    (tenant, app, user): (&str, &str, &str),
+    who: ConsentKey<'_>,
     req: Request,
     manifest: &Manifest,
     driven: Driven,
 ) -> Result<Response, ApiError> {
-    let a = answer_of(svc, (tenant, app, user), req, manifest, &driven)?;
-    if let Err(e) = svc.write(tenant, app, user, driven.changes).await {
+    let a = answer_of(svc, who, req, manifest, &driven)?;
+    if let Err(e) = svc.write(who, driven.changes).await {
         if let Some(id) = &a.prompt {
             svc.forget_prompt(id);
         }
@@ -692,10 +696,14 @@ async fn authorize(
     body: Body<AuthorizeBody>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let who = (tenant.as_str(), app.as_str(), user.as_str());
+    let who = ConsentKey {
+        tenant: &tenant,
+        app: &app,
+        user: &user,
+    };
     let Some(idem) = idem else {
         let manifest = svc.manifest(&tenant, &app)?;
-        let mut state = svc.state(&tenant, &app, &user)?;
+        let mut state = svc.state(who)?;
         let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
         let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
         return finish(&svc, who, req, &manifest, driven).await;
@@ -710,12 +718,12 @@ async fn authorize(
         return replay(&svc, &tenant, &first, &k);
     }
     let manifest = svc.manifest(&tenant, &app)?;
-    let mut state = svc.state(&tenant, &app, &user)?;
+    let mut state = svc.state(who)?;
     let req = Request::authorize(Some(&body.scope), body.gesture, now_ms());
     let driven = drive(&req, &mut state, &svc.env(&manifest), |_| None).map_err(core_err)?;
     let a = answer_of(&svc, who, req, &manifest, &driven)?;
-    let events = svc.events(&app, &user, driven.changes);
-    commit_keyed(&svc, &tenant, (&app, &user), &k, events, a).await?
+    let events = svc.events(who, driven.changes);
+    commit_keyed(&svc, who, &k, events, a).await?
 }
 
 fn parse_answer(ask: &Ask, s: &str) -> Option<Answer> {
@@ -795,16 +803,17 @@ async fn answer_prompt(
         v.tried = true;
     }
     let manifest = svc.manifest(&tenant, &p.app)?;
-    let mut state = svc.state(&tenant, &p.app, &p.user)?;
+    let who = p.key();
+    let mut state = svc.state(who)?;
     let mut once = Some(answer);
     let driven = drive(&p.req, &mut state, &svc.env(&manifest), |ask| {
         if *ask == p.ask { once.take() } else { None }
     })
     .map_err(core_err)?;
-    let a = answer_of(&svc, (&tenant, &p.app, &p.user), p.req, &manifest, &driven)?;
-    let events = svc.events(&p.app, &p.user, driven.changes);
+    let a = answer_of(&svc, who, p.req, &manifest, &driven)?;
+    let events = svc.events(who, driven.changes);
     // A failed commit keeps the prompt (tried): the retry asks the store what happened.
-    let out = commit_keyed(&svc, &tenant, (&p.app, &p.user), &k, events, a).await?;
+    let out = commit_keyed(&svc, who, &k, events, a).await?;
     svc.forget_prompt(&id);
     out
 }
@@ -822,7 +831,11 @@ async fn get_setting(
     Path((app, user)): Path<(String, String)>,
     Query(q): Query<SettingQuery>,
 ) -> Result<Json<SettingBody>, ApiError> {
-    let state = svc.state(&tenant, &app, &user)?;
+    let state = svc.state(ConsentKey {
+        tenant: &tenant,
+        app: &app,
+        user: &user,
+    })?;
     Ok(Json(SettingBody {
         state,
         with_subscriptions: q.with_subscriptions,
@@ -880,7 +893,11 @@ async fn open_session(
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
     let manifest = svc.manifest(&tenant, &app)?;
-    let state = svc.state(&tenant, &app, &user)?;
+    let state = svc.state(ConsentKey {
+        tenant: &tenant,
+        app: &app,
+        user: &user,
+    })?;
     let id = new_id("s_");
     {
         let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
@@ -957,14 +974,15 @@ async fn patch_session(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let manifest = svc.manifest(&tenant, &s.app)?;
-    let state = svc.state(&tenant, &s.app, &s.user)?;
+    let who = s.key();
+    let state = svc.state(who)?;
     let out = apply_settings(&state, &manifest, &changes, true).map_err(core_err)?;
     let mut after = state;
     for c in &out {
         after.apply_change(c.subject, c.to, c.via, now_ms());
     }
     let answer = json!({"id": id, "rows": rows_json(&after, &manifest)}).to_string();
-    let events = svc.events(&s.app, &s.user, out);
+    let events = svc.events(who, out);
     match k {
         None => {
             svc.writer.append(&tenant, events).await?;
@@ -976,7 +994,7 @@ async fn patch_session(
                 body: answer,
                 prompt: None,
             };
-            commit_keyed(&svc, &tenant, (&s.app, &s.user), &k, events, a).await?
+            commit_keyed(&svc, who, &k, events, a).await?
         }
     }
 }
@@ -1004,7 +1022,7 @@ async fn close_session(
     if let Some(answer) = s.closed {
         return Ok(json_answer(200, answer));
     }
-    let state = svc.state(&tenant, &s.app, &s.user)?;
+    let state = svc.state(s.key())?;
     let answer = setting_result(&state, "openSetting", false).to_string();
     let mut m = svc.sessions.lock().map_err(|_| ApiError::Unavailable)?;
     let Some(open) = m.get_mut(&id) else {
@@ -1033,13 +1051,18 @@ async fn clear_setting(
     IdemKey(idem): IdemKey,
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    to_unset(&svc, (&tenant, &app, &user), Subject::All, Via::Reset, idem).await
+    let who = ConsentKey {
+        tenant: &tenant,
+        app: &app,
+        user: &user,
+    };
+    to_unset(&svc, who, Subject::All, Via::Reset, idem).await
 }
 
 /// Writes one change back to unset (a reset, a removal) and answers the settings after it.
 async fn to_unset(
     svc: &Service,
-    (tenant, app, user): (&str, &str, &str),
+    who: ConsentKey<'_>,
     subject: Subject,
     via: Via,
     idem: Option<String>,
@@ -1047,10 +1070,11 @@ async fn to_unset(
     let k = idem.map(|key| {
         Keyed::idem(
             key,
-            json!(["delete-setting", app, user, subject.key()]),
+            json!(["delete-setting", who.app, who.user, subject.key()]),
             true,
         )
     });
+    let tenant = who.tenant;
     let _one = match &k {
         Some(k) => Some(svc.locks.lock(tenant, &k.key).await?),
         None => None,
@@ -1069,10 +1093,10 @@ async fn to_unset(
         api: None,
         notice: None,
     };
-    let mut after = svc.state(tenant, app, user)?;
+    let mut after = svc.state(who)?;
     after.apply_change(subject, Value::Unset, via, now_ms());
     let base = json!({"authSetting": auth_setting(&after)}).to_string();
-    let events = svc.events(app, user, vec![c]);
+    let events = svc.events(who, vec![c]);
     match k {
         None => {
             let events = svc.writer.append(tenant, events).await?;
@@ -1084,7 +1108,7 @@ async fn to_unset(
                 body: base,
                 prompt: None,
             };
-            commit_keyed(svc, tenant, (app, user), &k, events, a).await?
+            commit_keyed(svc, who, &k, events, a).await?
         }
     }
 }
@@ -1106,14 +1130,12 @@ async fn remove_scope(
     Path((app, user, scope)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
-    to_unset(
-        &svc,
-        (&tenant, &app, &user),
-        Subject::Scope(s),
-        Via::Host,
-        idem,
-    )
-    .await
+    let who = ConsentKey {
+        tenant: &tenant,
+        app: &app,
+        user: &user,
+    };
+    to_unset(&svc, who, Subject::Scope(s), Via::Host, idem).await
 }
 
 /// The consent log, oldest first.
@@ -1127,7 +1149,13 @@ async fn get_log(
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path((app, user)): Path<(String, String)>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let log = svc.read(|st| st.log_in(&tenant, &user, &app))?;
+    let log = svc.read(|st| {
+        st.log_in(ConsentKey {
+            tenant: &tenant,
+            app: &app,
+            user: &user,
+        })
+    })?;
     Ok(Json(json!({"events": log})))
 }
 
@@ -1145,7 +1173,13 @@ async fn get_explain(
 ) -> Result<Json<JsonValue>, ApiError> {
     let s = Scope::parse(&scope).ok_or_else(|| bad_scope(&scope))?;
     let manifest = svc.manifest(&tenant, &app)?;
-    let log = svc.read(|st| st.log_in(&tenant, &user, &app))?;
+    let log = svc.read(|st| {
+        st.log_in(ConsentKey {
+            tenant: &tenant,
+            app: &app,
+            user: &user,
+        })
+    })?;
     let e = explain(&log, s, &svc.env(&manifest), now_ms());
     Ok(Json(serde_json::to_value(e).unwrap_or(JsonValue::Null)))
 }

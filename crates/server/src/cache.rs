@@ -35,6 +35,7 @@ use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use miniperm_core::{AppState, ConsentEvent, Manifest};
+use miniperm_store::ConsentKey;
 use std::sync::Arc;
 
 /// How often the idle writer looks for other processes' commits.
@@ -123,7 +124,7 @@ impl KnownKeys {
         };
         for (tenant, events) in batches {
             for e in events {
-                b.insert(&state_key(tenant, &e.app, &e.user));
+                b.insert(&state_key(ConsentKey::of_event(tenant, e)));
             }
         }
     }
@@ -148,7 +149,8 @@ impl KnownKeys {
 }
 
 /// The slot key of one (tenant, app, user): lengths first, so no two triples share a key.
-pub fn state_key(tenant: &str, app: &str, user: &str) -> String {
+pub fn state_key(key: ConsentKey<'_>) -> String {
+    let ConsentKey { tenant, app, user } = key;
     // A length as decimal digits, least significant first (still one string per number).
     fn push_len(k: &mut String, mut n: usize) {
         loop {
@@ -237,7 +239,7 @@ impl StateCache {
         };
         for (tenant, events) in batches {
             for e in events {
-                let key = state_key(tenant, &e.app, &e.user);
+                let key = state_key(ConsentKey::of_event(tenant, e));
                 match s.map.get_mut(&key) {
                     Some(Slot::Ready(st)) => st.apply(e),
                     Some(Slot::Filling(_)) => {
@@ -429,6 +431,11 @@ mod tests {
     use super::*;
     use miniperm_core::{Change, Channel, EventMeta, Scope, Subject, Value, Via};
 
+    /// The slot key of (tenant, app, user).
+    fn slot(tenant: &str, app: &str, user: &str) -> String {
+        state_key(ConsentKey { tenant, app, user })
+    }
+
     fn granted(user: &str) -> ConsentEvent {
         let meta = EventMeta {
             at: 1,
@@ -455,7 +462,7 @@ mod tests {
     fn the_known_keys_filter_never_forgets_a_key() {
         let b = Bloom::with_capacity(0);
         let keys: Vec<String> = (0..50_000)
-            .map(|i| state_key("t", "wxa", &format!("user{i}")))
+            .map(|i| slot("t", "wxa", &format!("user{i}")))
             .collect();
         for k in &keys {
             b.insert(k);
@@ -463,7 +470,7 @@ mod tests {
         assert!(keys.iter().all(|k| b.may_contain(k)));
         // Sized for 2^20 keys at 10 bits each: far below capacity, nearly no false positives.
         let false_positives = (0..50_000)
-            .filter(|i| b.may_contain(&state_key("t", "wxa", &format!("other{i}"))))
+            .filter(|i| b.may_contain(&slot("t", "wxa", &format!("other{i}"))))
             .count();
         assert!(false_positives < 50, "{false_positives} false positives");
     }
@@ -471,15 +478,15 @@ mod tests {
     #[test]
     fn absent_only_while_the_filter_is_on_and_commits_make_keys_known() {
         let k = KnownKeys::default();
-        let key = state_key("t", "wxa", "u");
+        let key = slot("t", "wxa", "u");
         assert!(!k.surely_absent(&key), "no filter: every miss reads");
         k.install(Bloom::with_capacity(1));
         assert!(k.surely_absent(&key));
         k.committed([("t", std::slice::from_ref(&granted("u")))]);
         assert!(!k.surely_absent(&key));
-        assert!(k.surely_absent(&state_key("other", "wxa", "u")));
+        assert!(k.surely_absent(&slot("other", "wxa", "u")));
         k.off();
-        assert!(!k.surely_absent(&state_key("other", "wxa", "u")));
+        assert!(!k.surely_absent(&slot("other", "wxa", "u")));
         // A foreign change switches it off.
         let c = Caches::new(true, true);
         c.known.install(Bloom::with_capacity(1));
@@ -489,16 +496,16 @@ mod tests {
 
     #[test]
     fn keys_of_different_triples_differ() {
-        assert_ne!(state_key("a", "bc", "d"), state_key("ab", "c", "d"));
-        assert_ne!(state_key("a", "b", "cd"), state_key("a", "bc", "d"));
+        assert_ne!(slot("a", "bc", "d"), slot("ab", "c", "d"));
+        assert_ne!(slot("a", "b", "cd"), slot("a", "bc", "d"));
         let long = "x".repeat(12);
-        assert_eq!(state_key(&long, "a", "u"), format!("21:1:{long}au"));
+        assert_eq!(slot(&long, "a", "u"), format!("21:1:{long}au"));
     }
 
     #[test]
     fn fill_then_hit_and_commits_apply() {
         let c = StateCache::default();
-        let k = state_key("t", "wxa", "u");
+        let k = slot("t", "wxa", "u");
         let Lookup::Miss(tok) = c.get(&k) else {
             panic!("expected a miss")
         };
@@ -511,16 +518,13 @@ mod tests {
         };
         assert_eq!(s.scope(Scope::Camera), Value::Granted);
         // Another tenant's slot is untouched.
-        assert!(matches!(
-            c.get(&state_key("o", "wxa", "u")),
-            Lookup::Miss(_)
-        ));
+        assert!(matches!(c.get(&slot("o", "wxa", "u")), Lookup::Miss(_)));
     }
 
     #[test]
     fn a_commit_during_a_fill_drops_the_fill() {
         let c = StateCache::default();
-        let k = state_key("t", "wxa", "u");
+        let k = slot("t", "wxa", "u");
         let Lookup::Miss(tok) = c.get(&k) else {
             panic!("expected a miss")
         };
@@ -533,7 +537,7 @@ mod tests {
     #[test]
     fn a_clear_during_a_fill_drops_the_fill_and_a_newer_miss_wins() {
         let c = StateCache::default();
-        let k = state_key("t", "wxa", "u");
+        let k = slot("t", "wxa", "u");
         let Lookup::Miss(old) = c.get(&k) else {
             panic!("expected a miss")
         };

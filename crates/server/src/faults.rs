@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use miniperm_core::{AppState, ConsentEvent};
 use miniperm_store::{
-    Backend, Batch, Committed, ConsentStore, KeyRow, StoreError, StoredReceipt, Versioned,
+    Backend, Batch, Committed, ConsentKey, ConsentStore, KeyRow, StoreError, StoredReceipt,
+    Versioned,
 };
 
 /// What the next group commit does.
@@ -86,25 +87,18 @@ impl ConsentStore for Faulty {
 }
 
 impl Backend for Faulty {
-    fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {
-        self.inner.state_in(tenant, user, app)
+    fn state_in(&mut self, key: ConsentKey<'_>) -> Result<AppState, StoreError> {
+        self.inner.state_in(key)
     }
-    fn log_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<Vec<ConsentEvent>, StoreError> {
-        self.inner.log_in(tenant, user, app)
+    fn log_in(&mut self, key: ConsentKey<'_>) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.inner.log_in(key)
     }
     fn update_in(
         &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
+        key: ConsentKey<'_>,
         changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
     ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
-        self.inner.update_in(tenant, user, app, changes)
+        self.inner.update_in(key, changes)
     }
     fn append_batches_in(
         &mut self,
@@ -131,7 +125,7 @@ impl Backend for Faulty {
     fn known_keys(
         &mut self,
         sized: &mut dyn FnMut(u64),
-        each: &mut dyn FnMut(&str, &str, &str),
+        each: &mut dyn FnMut(ConsentKey<'_>),
     ) -> Result<bool, StoreError> {
         self.inner.known_keys(sized, each)
     }

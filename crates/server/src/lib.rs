@@ -46,7 +46,7 @@ pub use api::{ApiDoc, router};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 use miniperm_core::{Ask, Profile, Request};
-use miniperm_store::{Backend, Target};
+use miniperm_store::{Backend, ConsentKey, Target};
 
 /// How long a prompt or a settings session waits for its answer.
 pub const PROMPT_TTL: Duration = Duration::from_secs(600);
@@ -117,6 +117,15 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// Whose consent the prompt is about.
+    pub fn key(&self) -> ConsentKey<'_> {
+        ConsentKey {
+            tenant: &self.tenant,
+            app: &self.app,
+            user: &self.user,
+        }
+    }
+
     /// Still answerable: not expired, or an answer was attempted (kept a little longer, so a
     /// retry of an attempt still in the writer's queue cannot be told "no answer recorded").
     pub fn alive(&self, now: Instant) -> bool {
@@ -133,6 +142,17 @@ pub(crate) struct SettingsSession {
     pub expires: Instant,
     /// The close's answer once closed: a repeated close gets it again.
     pub closed: Option<String>,
+}
+
+impl SettingsSession {
+    /// Whose settings page it is.
+    pub fn key(&self) -> ConsentKey<'_> {
+        ConsentKey {
+            tenant: &self.tenant,
+            app: &self.app,
+            user: &self.user,
+        }
+    }
 }
 
 /// Shared state of the service.

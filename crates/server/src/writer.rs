@@ -180,9 +180,9 @@ impl Foreign {
             &mut |n| {
                 let _ = filter.set(Bloom::with_capacity((n as usize).saturating_mul(2)));
             },
-            &mut |tenant, user, app| {
+            &mut |key| {
                 if let Some(b) = filter.get() {
-                    b.insert(&state_key(tenant, app, user));
+                    b.insert(&state_key(key));
                 }
             },
         );

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use miniperm_server::keys::create_key;
-use miniperm_store::{Backend, SqliteStore};
+use miniperm_store::{Backend, ConsentKey, SqliteStore};
 use serde_json::json;
 
 mod common;
@@ -450,7 +450,13 @@ fn graceful_shutdown_on(url: Option<String>) {
     }
     let mut store = miniperm_store::open_backend(&srv.target).unwrap();
     for u in &acked {
-        let log = store.log_in("dev", &format!("u{u}"), "wxstop").unwrap();
+        let log = store
+            .log_in(ConsentKey {
+                tenant: "dev",
+                app: "wxstop",
+                user: &format!("u{u}"),
+            })
+            .unwrap();
         assert_eq!(log.len(), 1, "acknowledged answer of u{u} missing");
     }
     store.verify().unwrap();

@@ -12,7 +12,7 @@ use miniperm_core::{
 use miniperm_server::Metrics;
 use miniperm_server::cache::{Caches, Lookup, state_key};
 use miniperm_server::writer::Writer;
-use miniperm_store::{Backend, ConsentStore, SqliteStore};
+use miniperm_store::{Backend, ConsentKey, ConsentStore, SqliteStore};
 use proptest::prelude::*;
 
 const USERS: usize = 6;
@@ -95,8 +95,8 @@ proptest! {
                 }
                 Op::Read(u) => {
                     let user = format!("u{u}");
-                    let key = state_key("dev", "wxk", &user);
-                    let stored = Backend::state_in(&mut truth, "dev", &user, "wxk").unwrap();
+                    let key = state_key(ConsentKey { tenant: "dev", app: "wxk", user: &user });
+                    let stored = Backend::state_in(&mut truth, ConsentKey { tenant: "dev", app: "wxk", user: &user }).unwrap();
                     if unseen_foreign {
                         continue;
                     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use miniperm_core::{Scope, Subject, Value};
-use miniperm_store::{PgStore, testpg};
+use miniperm_store::{ConsentKey, PgStore, testpg};
 
 mod common;
 use common::call;
@@ -97,7 +97,13 @@ fn acknowledged_decisions_survive_a_postgres_restart_under_load() {
     let mut store = PgStore::open(&url).unwrap();
     store.verify().unwrap();
     for (user, allow) in &acked {
-        let log = store.log_in("dev", user, "wxrestart").unwrap();
+        let log = store
+            .log_in(ConsentKey {
+                tenant: "dev",
+                app: "wxrestart",
+                user,
+            })
+            .unwrap();
         let want = if *allow {
             Value::Granted
         } else {

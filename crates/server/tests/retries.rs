@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use miniperm_server::faults::{Fault, Faults};
-use miniperm_store::{Backend, Target, open_backend};
+use miniperm_store::{Backend, ConsentKey, Target, open_backend};
 use serde_json::{Value, json};
 
 mod common;
@@ -36,7 +36,11 @@ fn store(srv: &Server) -> Box<dyn Backend> {
 /// The events of one user, as (via, to) pairs.
 fn log(srv: &Server, user: &str) -> Vec<(String, String)> {
     store(srv)
-        .log_in("dev", user, APP)
+        .log_in(ConsentKey {
+            tenant: "dev",
+            app: APP,
+            user,
+        })
         .unwrap()
         .into_iter()
         .map(|e| (e.via.as_str().to_string(), e.to.as_str().to_string()))
@@ -386,7 +390,11 @@ fn the_writer_never_commits_one_key_twice() {
         handle.join().unwrap();
         let log = open_backend(&target)
             .unwrap()
-            .log_in("dev", "w", APP)
+            .log_in(ConsentKey {
+                tenant: "dev",
+                app: APP,
+                user: "w",
+            })
             .unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].to, Value::Denied);

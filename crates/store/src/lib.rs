@@ -32,7 +32,9 @@ use std::path::PathBuf;
 
 use miniperm_core::{AppState, ConsentEvent};
 
-pub use miniperm_consent::{ConsentStore, DriverError, MemoryStore, StoreError, make_truthful};
+pub use miniperm_consent::{
+    ConsentKey, ConsentStore, DriverError, MemoryStore, StoreError, make_truthful,
+};
 pub use postgres::{
     CONNECT_ATTEMPTS, PG_SCHEMA_VERSION, POOL_SIZE, PgStore, create_schema, redact_url,
 };
@@ -152,7 +154,12 @@ macro_rules! consent_store_of_backend {
                 $crate::StoreError,
             > {
                 let tenant = $crate::Backend::tenant(self).to_string();
-                $crate::Backend::update_in(self, &tenant, user, app, changes)
+                let key = $crate::ConsentKey {
+                    tenant: &tenant,
+                    app,
+                    user,
+                };
+                $crate::Backend::update_in(self, key, changes)
             }
 
             fn state(
@@ -161,7 +168,12 @@ macro_rules! consent_store_of_backend {
                 app: &str,
             ) -> Result<miniperm_core::AppState, $crate::StoreError> {
                 let tenant = $crate::Backend::tenant(self).to_string();
-                $crate::Backend::state_in(self, &tenant, user, app)
+                let key = $crate::ConsentKey {
+                    tenant: &tenant,
+                    app,
+                    user,
+                };
+                $crate::Backend::state_in(self, key)
             }
 
             fn log(
@@ -170,7 +182,12 @@ macro_rules! consent_store_of_backend {
                 app: &str,
             ) -> Result<Vec<miniperm_core::ConsentEvent>, $crate::StoreError> {
                 let tenant = $crate::Backend::tenant(self).to_string();
-                $crate::Backend::log_in(self, &tenant, user, app)
+                let key = $crate::ConsentKey {
+                    tenant: &tenant,
+                    app,
+                    user,
+                };
+                $crate::Backend::log_in(self, key)
             }
         }
     };
@@ -185,29 +202,23 @@ macro_rules! backend_by_inherent {
         impl $crate::Backend for $store {
             fn state_in(
                 &mut self,
-                tenant: &str,
-                user: &str,
-                app: &str,
+                key: $crate::ConsentKey<'_>,
             ) -> Result<miniperm_core::AppState, $crate::StoreError> {
-                <$store>::state_in(self, tenant, user, app)
+                <$store>::state_in(self, key)
             }
             fn log_in(
                 &mut self,
-                tenant: &str,
-                user: &str,
-                app: &str,
+                key: $crate::ConsentKey<'_>,
             ) -> Result<Vec<miniperm_core::ConsentEvent>, $crate::StoreError> {
-                <$store>::log_in(self, tenant, user, app)
+                <$store>::log_in(self, key)
             }
             fn update_in(
                 &mut self,
-                tenant: &str,
-                user: &str,
-                app: &str,
+                key: $crate::ConsentKey<'_>,
                 changes: &mut dyn FnMut(&miniperm_core::AppState) -> Vec<miniperm_core::ConsentEvent>,
             ) -> Result<(miniperm_core::AppState, Vec<miniperm_core::ConsentEvent>), $crate::StoreError>
             {
-                <$store>::update_in(self, tenant, user, app, changes)
+                <$store>::update_in(self, key, changes)
             }
             fn append_batches_in(
                 &mut self,
@@ -308,21 +319,14 @@ pub fn open_backend(target: &Target) -> Result<Box<dyn Backend>, StoreError> {
 /// [`ConsentStore`] contract for every tenant, group commit across tenants, and the API keys.
 /// [`SqliteStore`] and [`PgStore`] implement it with the same meaning.
 pub trait Backend: ConsentStore + Send {
-    /// The state of one (user, app) of `tenant`.
-    fn state_in(&mut self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError>;
-    /// The consent log of one (user, app) of `tenant`.
-    fn log_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<Vec<ConsentEvent>, StoreError>;
-    /// [`ConsentStore::update`] for `tenant`.
+    /// The state of one (tenant, app, user).
+    fn state_in(&mut self, key: ConsentKey<'_>) -> Result<AppState, StoreError>;
+    /// The consent log of one (tenant, app, user).
+    fn log_in(&mut self, key: ConsentKey<'_>) -> Result<Vec<ConsentEvent>, StoreError>;
+    /// [`ConsentStore::update`] for the key's tenant.
     fn update_in(
         &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
+        key: ConsentKey<'_>,
         changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
     ) -> Result<(AppState, Vec<ConsentEvent>), StoreError>;
     /// Group commit across tenants: every `(tenant, batch)` in ONE transaction; each batch
@@ -353,14 +357,14 @@ pub trait Backend: ConsentStore + Send {
     ) -> Result<Versioned<Vec<Committed>>, StoreError>;
     /// The receipt stored under (`tenant`, `key`), if any.
     fn receipt_in(&mut self, tenant: &str, key: &str) -> Result<Option<StoredReceipt>, StoreError>;
-    /// Every (tenant, user, app) with rows in the store (its `apps` row: every one that ever had
+    /// Every (tenant, app, user) with rows in the store (its `apps` row: every one that ever had
     /// an event has one), read in one read transaction: `sized` gets their number first, then
     /// `each` gets each one. False when the store does not list them (PostgreSQL, where the
     /// service caches nothing).
     fn known_keys(
         &mut self,
         sized: &mut dyn FnMut(u64),
-        each: &mut dyn FnMut(&str, &str, &str),
+        each: &mut dyn FnMut(ConsentKey<'_>),
     ) -> Result<bool, StoreError> {
         let _ = (sized, each);
         Ok(false)

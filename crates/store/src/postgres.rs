@@ -47,7 +47,8 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::{
-    Batch, Committed, DEFAULT_TENANT, KeyRow, Receipt, StoreError, StoredReceipt, Versioned,
+    Batch, Committed, ConsentKey, DEFAULT_TENANT, KeyRow, Receipt, StoreError, StoredReceipt,
+    Versioned,
 };
 
 /// The schema version this build writes and reads (the highest row of `miniperm_migrations`).
@@ -815,8 +816,9 @@ impl PgStore {
         self.tenant = tenant.into();
     }
 
-    /// The state of one (user, app) of `tenant`.
-    pub fn state_in(&self, tenant: &str, user: &str, app: &str) -> Result<AppState, StoreError> {
+    /// The state of one (tenant, app, user).
+    pub fn state_in(&self, key: ConsentKey<'_>) -> Result<AppState, StoreError> {
+        let ConsentKey { tenant, app, user } = key;
         self.run(|c| {
             let Conn { client, stmts } = c;
             block_on(async {
@@ -874,13 +876,9 @@ impl PgStore {
         })
     }
 
-    /// The consent log of one (user, app) of `tenant`.
-    pub fn log_in(
-        &self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<Vec<ConsentEvent>, StoreError> {
+    /// The consent log of one (tenant, app, user).
+    pub fn log_in(&self, key: ConsentKey<'_>) -> Result<Vec<ConsentEvent>, StoreError> {
+        let ConsentKey { tenant, app, user } = key;
         debug_assert!(SQL_LOG.contains(EVENT_COLUMNS));
         self.run(|c| {
             let Conn { client, stmts } = c;
@@ -896,15 +894,14 @@ impl PgStore {
         })
     }
 
-    /// [`ConsentStore::update`] for `tenant`: read and append in one transaction that holds the
-    /// write lock.
+    /// [`ConsentStore::update`] for the key's tenant: read and append in one transaction that
+    /// holds the write lock.
     pub fn update_in(
         &self,
-        tenant: &str,
-        user: &str,
-        app: &str,
+        key: ConsentKey<'_>,
         changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
     ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
+        let ConsentKey { tenant, app, user } = key;
         self.run(|c| {
             let Conn { client, stmts } = c;
             block_on(async {

@@ -24,7 +24,7 @@ use miniperm_core::{AppState, ConsentEvent, Subject, Value};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
 use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
-use crate::{Batch, Committed, Receipt, StoreError, StoredReceipt, Versioned};
+use crate::{Batch, Committed, ConsentKey, Receipt, StoreError, StoredReceipt, Versioned};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 4;
@@ -449,23 +449,13 @@ impl SqliteStore {
         self.tenant = tenant.into();
     }
 
-    /// The state of one (user, app) of `tenant`.
-    pub fn state_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<AppState, StoreError> {
-        read_state(&self.conn, &self.path, tenant, user, app).map(|(s, _)| s)
+    /// The state of one (tenant, app, user).
+    pub fn state_in(&mut self, key: ConsentKey<'_>) -> Result<AppState, StoreError> {
+        read_state(&self.conn, &self.path, key).map(|(s, _)| s)
     }
 
-    /// The consent log of one (user, app) of `tenant`.
-    pub fn log_in(
-        &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
-    ) -> Result<Vec<ConsentEvent>, StoreError> {
+    /// The consent log of one (tenant, app, user).
+    pub fn log_in(&mut self, key: ConsentKey<'_>) -> Result<Vec<ConsentEvent>, StoreError> {
         let mut st = self
             .conn
             .prepare_cached(&format!(
@@ -473,7 +463,7 @@ impl SqliteStore {
             ))
             .map_err(|e| self.err(e))?;
         let mut rows = st
-            .query(params![tenant, user, app])
+            .query(params![key.tenant, key.user, key.app])
             .map_err(|e| sql_err(&self.path, e))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sql_err(&self.path, e))? {
@@ -482,12 +472,11 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// [`ConsentStore::update`] for `tenant`: read and append in one IMMEDIATE transaction.
+    /// [`ConsentStore::update`] for the key's tenant: read and append in one IMMEDIATE
+    /// transaction.
     pub fn update_in(
         &mut self,
-        tenant: &str,
-        user: &str,
-        app: &str,
+        key: ConsentKey<'_>,
         changes: &mut dyn FnMut(&AppState) -> Vec<ConsentEvent>,
     ) -> Result<(AppState, Vec<ConsentEvent>), StoreError> {
         let path = self.path.clone();
@@ -495,7 +484,7 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_err(&path, e))?;
-        let (state, known) = read_state(&tx, &path, tenant, user, app)?;
+        let (state, known) = read_state(&tx, &path, key)?;
         let events = changes(&state);
         if events.is_empty() {
             return Ok((state, events));
@@ -503,9 +492,9 @@ impl SqliteStore {
         let out = append_in(
             &tx,
             &path,
-            tenant,
+            key.tenant,
             events,
-            Some((user, app, state, known)),
+            Some((key.user, key.app, state, known)),
             &mut None,
         )?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
@@ -617,12 +606,12 @@ impl SqliteStore {
         read_receipt(&self.conn, &self.path, tenant, key)
     }
 
-    /// Every (tenant, user, app) with an `apps` row, in one read transaction: `sized` gets their
+    /// Every (tenant, app, user) with an `apps` row, in one read transaction: `sized` gets their
     /// number, then `each` each one ([`crate::Backend::known_keys`]).
     pub fn known_keys(
         &mut self,
         sized: &mut dyn FnMut(u64),
-        each: &mut dyn FnMut(&str, &str, &str),
+        each: &mut dyn FnMut(ConsentKey<'_>),
     ) -> Result<bool, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
@@ -641,11 +630,11 @@ impl SqliteStore {
                     table: "apps",
                     name: "?".into(),
                 };
-                each(
-                    &r.text(0, "tenant")?,
-                    &r.text(1, "user")?,
-                    &r.text(2, "app")?,
-                );
+                each(ConsentKey {
+                    tenant: &r.text(0, "tenant")?,
+                    app: &r.text(2, "app")?,
+                    user: &r.text(1, "user")?,
+                });
             }
         }
         tx.commit().map_err(|e| sql_err(&path, e))?;
@@ -899,10 +888,9 @@ fn classify(path: &Path, app_id: i64, version: i64, objects: i64) -> Result<Foun
 fn read_state(
     conn: &Connection,
     path: &Path,
-    tenant: &str,
-    user: &str,
-    app: &str,
+    key: ConsentKey<'_>,
 ) -> Result<(AppState, bool), StoreError> {
+    let ConsentKey { tenant, app, user } = key;
     let mut entries = Vec::new();
     let (mut refused, mut known) = (None, false);
     let mut st = conn
@@ -1047,11 +1035,10 @@ fn read_receipt(
 fn write_state(
     conn: &Connection,
     path: &Path,
-    tenant: &str,
-    user: &str,
-    app: &str,
+    key: ConsentKey<'_>,
     t: &Touched,
 ) -> Result<(), StoreError> {
+    let ConsentKey { tenant, app, user } = key;
     let (before, after, seq) = (&t.before, &t.after, t.seq);
     let old: BTreeMap<Subject, Value> = before.entries().into_iter().collect();
     let new: BTreeMap<Subject, Value> = after.entries().into_iter().collect();
@@ -1145,7 +1132,7 @@ fn append_in(
             let t = match touched.get_mut(&key) {
                 Some(t) => t,
                 None => {
-                    let (before, known) = read_state(tx, path, tenant, &e.user, &e.app)?;
+                    let (before, known) = read_state(tx, path, ConsentKey::of_event(tenant, &e))?;
                     touched.entry(key).or_insert(Touched {
                         known,
                         before,
@@ -1182,7 +1169,7 @@ fn append_in(
     }
     for ((user, app), t) in &touched {
         if t.seq > 0 {
-            write_state(tx, path, tenant, user, app, t)?;
+            write_state(tx, path, ConsentKey { tenant, app, user }, t)?;
         }
     }
     *newest_at = Some(last_at);
@@ -1204,7 +1191,7 @@ crate::backend_by_inherent!(SqliteStore, {
     fn known_keys(
         &mut self,
         sized: &mut dyn FnMut(u64),
-        each: &mut dyn FnMut(&str, &str, &str),
+        each: &mut dyn FnMut(ConsentKey<'_>),
     ) -> Result<bool, StoreError> {
         SqliteStore::known_keys(self, sized, each)
     }

@@ -152,7 +152,7 @@ fn the_store_reconnects_after_a_server_restart() {
 /// directly here; through a real PgBouncer in `.ci/failover.sh`.
 #[test]
 fn unnamed_statements_for_a_pooler_keep_the_contract() {
-    use miniperm_store::{Batch, Committed, KeyRow, Receipt};
+    use miniperm_store::{Batch, Committed, ConsentKey, KeyRow, Receipt};
     let Some(url) = testpg::fresh_url("unnamed_statements_for_a_pooler") else {
         return;
     };
@@ -160,7 +160,14 @@ fn unnamed_statements_for_a_pooler_keep_the_contract() {
     assert_eq!(s.schema_version().unwrap(), PG_SCHEMA_VERSION);
     s.append(vec![ev(Value::Denied)]).unwrap();
     let (state, out) = s
-        .update_in("dev", "u", "wxdemo", &mut |_| vec![ev(Value::Granted)])
+        .update_in(
+            ConsentKey {
+                tenant: "dev",
+                app: "wxdemo",
+                user: "u",
+            },
+            &mut |_| vec![ev(Value::Granted)],
+        )
         .unwrap();
     assert_eq!(state.scope(Scope::Camera), Value::Denied);
     assert_eq!(out[0].seq, 2);

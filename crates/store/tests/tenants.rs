@@ -3,7 +3,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use miniperm_core::{AppState, ConsentEvent, Scope, Subject, Value};
-use miniperm_store::{APPLICATION_ID, ConsentStore, KeyRow, SCHEMA_VERSION, SqliteStore};
+use miniperm_store::{
+    APPLICATION_ID, ConsentKey, ConsentStore, KeyRow, SCHEMA_VERSION, SqliteStore,
+};
 use proptest::prelude::*;
 
 mod common;
@@ -41,22 +43,23 @@ proptest! {
             if grouped {
                 batches.push((TENANTS[*t].to_string(), vec![e]));
             } else {
-                s.update_in(TENANTS[*t], user, "wxsame", &mut |_| vec![e.clone()]).unwrap();
+                s.update_in(ConsentKey { tenant: TENANTS[*t], app: "wxsame", user }, &mut |_| vec![e.clone()]).unwrap();
             }
         }
         if grouped {
             s.append_batches_in(batches).unwrap();
         }
         for (t, tenant) in TENANTS.iter().enumerate() {
-            let log = s.log_in(tenant, "u1", "wxsame").unwrap();
+            let log = s.log_in(ConsentKey { tenant, app: "wxsame", user: "u1" }).unwrap();
             let got: Vec<(Scope, Value)> = log
                 .iter()
                 .map(|e| match e.scope { Subject::Scope(sc) => (sc, e.to), _ => unreachable!() })
                 .collect();
             prop_assert_eq!(&got, &want[t], "{}", name);
-            prop_assert_eq!(s.state_in(tenant, "u1", "wxsame").unwrap(), AppState::fold(&log), "{}", name);
+            prop_assert_eq!(s.state_in(ConsentKey { tenant, app: "wxsame", user: "u1" }).unwrap(), AppState::fold(&log), "{}", name);
         }
-        prop_assert!(s.log_in("nobody", "u1", "wxsame").unwrap().is_empty());
+        let nobody = ConsentKey { tenant: "nobody", app: "wxsame", user: "u1" };
+        prop_assert!(s.log_in(nobody).unwrap().is_empty());
       }
     }
 }
@@ -70,7 +73,17 @@ fn the_trait_acts_as_the_set_tenant() {
         s.set_tenant("acme");
         assert!(s.log("u", "wx").unwrap().is_empty(), "{name}");
         assert_eq!(s.state("u", "wx").unwrap(), AppState::new(), "{name}");
-        assert_eq!(s.log_in("dev", "u", "wx").unwrap().len(), 1, "{name}");
+        assert_eq!(
+            s.log_in(ConsentKey {
+                tenant: "dev",
+                app: "wx",
+                user: "u"
+            })
+            .unwrap()
+            .len(),
+            1,
+            "{name}"
+        );
         assert_eq!(s.pairs().unwrap(), Vec::<(String, String)>::new(), "{name}");
         s.set_tenant("dev");
         assert_eq!(s.pairs().unwrap(), [("u".to_string(), "wx".to_string())]);
@@ -110,7 +123,15 @@ fn a_schema_1_file_upgrades_in_place_as_tenant_dev() {
         s.state("u", "wx").unwrap().scope(Scope::Camera),
         Value::Denied
     );
-    assert!(s.log_in("acme", "u", "wx").unwrap().is_empty());
+    assert!(
+        s.log_in(ConsentKey {
+            tenant: "acme",
+            app: "wx",
+            user: "u"
+        })
+        .unwrap()
+        .is_empty()
+    );
     assert_eq!(s.manifest_in("dev", "wx").unwrap(), None);
     assert_eq!(s.verify().unwrap(), 1);
     let out = s
