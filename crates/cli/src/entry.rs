@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use miniperm_core::{OsPermission, Profile, Subject, Value};
+use miniperm_core::{Channel, OsPermission, Profile, Subject, Value};
 use miniperm_runtime::{Limits, Project, RunConfig};
 
 use crate::error::CliError;
@@ -98,6 +98,13 @@ pub(crate) fn non_empty(s: &str) -> Result<String, String> {
     } else {
         Ok(s.to_string())
     }
+}
+
+/// `--channel`'s value parser: one of [`Channel::NAMES`] (listed in `--help`), as the enum.
+pub(crate) fn channel() -> impl clap::builder::TypedValueParser<Value = Channel> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Channel::NAMES)
+        .try_map(|s| Channel::parse(&s).ok_or("not a channel"))
 }
 
 pub(crate) fn bad(msg: String) -> CliError {

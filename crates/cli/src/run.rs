@@ -10,7 +10,7 @@ use miniperm_runtime::{
 use miniperm_store::ConsentStore;
 
 use crate::db::DbArgs;
-use crate::entry::{EntryArgs, bad, non_empty};
+use crate::entry::{EntryArgs, bad, channel, non_empty};
 use crate::error::{CliError, EXIT_OK, EXIT_SCRIPT_ERROR};
 use crate::help;
 use crate::output;
@@ -36,8 +36,8 @@ pub struct Args {
     #[arg(long, short = 'u', value_name = "ID", default_value = "default", value_parser = non_empty)]
     pub user: String,
     /// The release channel recorded with consent events
-    #[arg(long, default_value = "develop", value_parser = ["develop", "trial", "release"])]
-    pub channel: String,
+    #[arg(long, default_value = "develop", value_parser = channel())]
+    pub channel: Channel,
     #[command(flatten)]
     pub db: DbArgs,
     /// Print the transcript as JSON Lines, one event per line
@@ -139,8 +139,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     let (project, mut cfg) = args.entry.load()?;
     cfg.user = args.user.clone();
     cfg.render = args.render;
-    cfg.channel = Channel::parse(&args.channel)
-        .ok_or_else(|| bad(format!("unknown channel `{}`", args.channel)))?;
+    cfg.channel = args.channel;
     if let Some(l) = location {
         cfg.location = l;
     }

@@ -11,7 +11,7 @@ use miniperm_core::{
 use miniperm_store::ConsentStore;
 
 use crate::db::{Access, DbArgs, Location};
-use crate::entry::non_empty;
+use crate::entry::{channel, non_empty};
 use crate::error::CliError;
 use crate::help;
 use crate::output::{format_ms, json_document, json_record, now_ms, table};
@@ -40,8 +40,8 @@ pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
     /// The release channel recorded with new events
-    #[arg(long, default_value = "develop", value_parser = ["develop", "trial", "release"], global = true)]
-    pub channel: String,
+    #[arg(long, default_value = "develop", value_parser = channel(), global = true)]
+    pub channel: Channel,
     /// The client profile recorded with new events and used by `explain`
     #[arg(long, default_value = "wechat", value_parser = Profile::NAMES, global = true)]
     pub profile: String,
@@ -91,7 +91,7 @@ pub enum Action {
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     // Every input is checked before the store is opened: bad input leaves it untouched.
-    let channel = Channel::parse(&args.channel).unwrap_or_default();
+    let channel = args.channel;
     let profile = Profile::by_name(&args.profile)?;
     let action = args.action.clone().unwrap_or(Action::Show { json: false });
     let ctx = Ctx {

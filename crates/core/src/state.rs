@@ -171,7 +171,16 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub fn as_str(self) -> &'static str {
+    /// Every channel.
+    pub const ALL: [Channel; 3] = [Channel::Develop, Channel::Trial, Channel::Release];
+    /// Their spellings, in the order of [`Channel::ALL`] (`--channel`'s values).
+    pub const NAMES: [&'static str; 3] = [
+        Channel::ALL[0].as_str(),
+        Channel::ALL[1].as_str(),
+        Channel::ALL[2].as_str(),
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Channel::Develop => "develop",
             Channel::Trial => "trial",
@@ -180,9 +189,7 @@ impl Channel {
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
-        [Channel::Develop, Channel::Trial, Channel::Release]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
