@@ -131,6 +131,9 @@ pub trait Paths {
     /// Answers found for a held settings page since (paths below it observed rows worth
     /// flipping); empty releases the page.
     fn settings_more(&mut self, answers: &[String]) -> Vec<UiAnswer>;
+    /// Answers a runner will not try at the UI after `answers`: each becomes a path for the
+    /// search to run (an idle worker's).
+    fn hand_over(&mut self, answers: &[String], others: &[String]);
 }
 
 /// Search bounds and the replay command's prefix.
@@ -222,7 +225,7 @@ impl Report {
 /// `scope.userLocation=denied` / `os.location=not-determined`.
 pub fn state_label(subject: Subject, v: Value) -> String {
     match subject {
-        Subject::Os(_) => format!("{}={}", subject.key(), v.os_str().replace(' ', "-")),
+        Subject::Os(_) => format!("{}={}", subject.key(), v.os_arg()),
         _ => format!("{}={}", subject.key(), v.as_str()),
     }
 }
@@ -749,6 +752,22 @@ impl Paths for Sink<'_> {
             .or_insert_with(|| settings::Point::new(page, observations, at, combos));
         point.held = true;
         point.untried()
+    }
+
+    fn hand_over(&mut self, answers: &[String], others: &[String]) {
+        let Ok(mut g) = self.shared.lock() else {
+            return;
+        };
+        let taken: Vec<u32> = answers.iter().map(|a| g.fold.names.id(a)).collect();
+        // the first one on top: it pops first
+        for a in others.iter().rev() {
+            let mut p = taken.clone();
+            p.push(g.fold.names.id(a));
+            let q = Queued::path(self.start.clone(), p.into_boxed_slice());
+            g.push(q);
+        }
+        drop(g);
+        self.cv.notify_all();
     }
 
     fn settings_more(&mut self, answers: &[String]) -> Vec<UiAnswer> {

@@ -467,20 +467,16 @@ impl RuntimeRunner {
             let nth = f.next;
             f.next += 1;
             let a = f.options[nth].clone();
-            // Another worker waits: it replays the rest of this branch's answers.
-            let handed = (f.next < f.options.len() && paths.hungry()).then(|| {
+            // Another worker waits: it replays the rest of this branch's answers (handed to the
+            // search once, not carried by the runs below, which would hand them again).
+            if f.next < f.options.len() && paths.hungry() {
                 let rest: Vec<String> = f.options[f.next..]
                     .iter()
                     .map(ToString::to_string)
                     .collect();
                 f.next = f.options.len();
-                rest
-            });
-            let hand = |u: &mut ReplayUser<'_>| {
-                if let Some(rest) = handed {
-                    u.alternatives.push((u.answers.len() - 1, rest));
-                }
-            };
+                paths.hand_over(&f.user.answers, &rest);
+            }
             if f.next == f.options.len() && !f.settings {
                 // The frame's last answer: its run state moves into the resumed run.
                 let Some(f) = stack.pop() else {
@@ -488,7 +484,6 @@ impl RuntimeRunner {
                 };
                 let mut u = f.user;
                 u.resumed(f.branch.ui(), &a, nth);
-                hand(&mut u);
                 let mut s = f.store;
                 step = z.resume_last(&self.project, &cfg, f.branch, a, &mut s, &mut u);
                 store = s;
@@ -496,7 +491,6 @@ impl RuntimeRunner {
             } else {
                 let mut u = f.user.clone();
                 u.resumed(f.branch.ui(), &a, nth);
-                hand(&mut u);
                 let mut s = f.store.clone();
                 step = z.resume(&self.project, &cfg, &f.branch, a, &mut s, &mut u);
                 store = s;

@@ -377,3 +377,28 @@ fn settings_pages_flip_only_the_rows_that_matter() {
         r.text_tree()
     );
 }
+
+/// Two workers give the report one worker gives, path for path: answers handed to an idle
+/// worker are run once (they were once carried by every run below the branch and run again).
+#[test]
+fn two_workers_explore_each_path_once() {
+    let dir = root().join("crates/explore/tests/fixtures/settings-flips");
+    let project = Project::load(&dir).unwrap();
+    let mut base = RunConfig::new(&project);
+    base.taps = vec!["onTap".into()];
+    base.stamp = || 0;
+    let runner = RuntimeRunner::new(project, base, 8);
+    let report = |threads| {
+        let cfg = Config {
+            threads,
+            replay: "miniperm run".into(),
+            ..Config::default()
+        };
+        let r = explore(&runner, &cfg).unwrap();
+        (r.paths, serde_json::to_string(&r).unwrap())
+    };
+    let one = report(1);
+    for _ in 0..4 {
+        assert_eq!(report(2), one);
+    }
+}
