@@ -17,11 +17,11 @@
 //!
 //! The prelude bytecode is loaded with rquickjs's `Module::load`, which is `unsafe`: that one
 //! call (in `bytecode.rs`, on bytes QuickJS itself wrote from miniperm's own source) and the
-//! compile-only syntax check beside it (`bytecode::check_script`, issue 9) are the crate's only
-//! `unsafe`, in its one audited module, hence `deny(unsafe_code)` rather than `forbid`.
+//! compile-only syntax check beside it (`bytecode::check_script`, issue 9) are the `unsafe` of
+//! its first audited module, hence `deny(unsafe_code)` rather than `forbid`.
 //!
 //! Faster still, [`Zygotes::run`]: the same run on a per-thread zygote, a runtime built once in
-//! an arena and restored by copy for every run (`zygote.rs`, the second audited module; its
+//! an arena and restored by copy for every run (`zygote/`, the second audited module; its
 //! docs list the invariants that make a restore sound). The fresh path stays the fallback and the
 //! oracle: both give the same transcript.
 #![deny(unsafe_code)] // audited modules: `bytecode` and `zygote` (see their docs)
