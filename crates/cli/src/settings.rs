@@ -8,13 +8,13 @@ use miniperm_core::{
     AppState, Change, Channel, ConsentEvent, Env, EventMeta, Manifest, Profile, Scope,
     SettingChange, Subject, SystemSwitches, Value, Via, auth_setting, explain,
 };
-use miniperm_store::ConsentStore;
+use miniperm_store::{ConsentStore, now_ms};
 
 use crate::db::{Access, DbArgs, Location};
 use crate::entry::{channel, non_empty};
 use crate::error::CliError;
 use crate::help;
-use crate::output::{format_ms, json_document, json_record, now_ms, table};
+use crate::output::{format_ms, json_document, json_record, table};
 
 /// `schema_version` of `settings show --json` (docs/schemas/settings-show.schema.json).
 const SHOW_SCHEMA_VERSION: u32 = 1;
@@ -217,12 +217,7 @@ fn show_fields(ctx: &Ctx<'_>, state: &AppState) -> serde_json::Map<String, serde
                 privacy.insert(t.as_str().to_string(), v.as_str().into());
             }
             Subject::Os(p) => {
-                let shown = match v {
-                    Value::Unset => "not-determined",
-                    Value::Granted => "authorized",
-                    Value::Denied => "denied",
-                };
-                os.insert(p.as_str().to_string(), shown.into());
+                os.insert(p.as_str().to_string(), v.os_arg().into());
             }
             Subject::Scope(_) | Subject::All => {}
         }

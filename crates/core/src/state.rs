@@ -49,7 +49,19 @@ impl Value {
         }
     }
 
-    /// Parses the command-line OS spelling (`authorized|denied|not-determined`).
+    /// The command-line OS spelling (`authorized`, `denied`, `not-determined`): what
+    /// `--system` takes ([`Value::parse_os`]), explore's starting states and `settings show`
+    /// print.
+    pub fn os_arg(self) -> &'static str {
+        match self {
+            Value::Unset => "not-determined",
+            Value::Granted => "authorized",
+            Value::Denied => "denied",
+        }
+    }
+
+    /// Parses the command-line OS spelling (`authorized|denied|not-determined`, see
+    /// [`Value::os_arg`]; T5's `not determined` too).
     pub fn parse_os(s: &str) -> Option<Value> {
         match s {
             "authorized" => Some(Value::Granted),

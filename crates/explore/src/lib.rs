@@ -258,10 +258,7 @@ pub(crate) fn replay_flags(start: &[(Subject, Value)]) -> String {
     let mut out = String::new();
     for (s, v) in start {
         let (flag, value) = match s {
-            Subject::Os(p) => (
-                "--system",
-                format!("{}={}", p.as_str(), v.os_str().replace(' ', "-")),
-            ),
+            Subject::Os(p) => ("--system", format!("{}={}", p.as_str(), v.os_arg())),
             other => ("--state", format!("{}={}", other.key(), v.as_str())),
         };
         out.push_str(&format!(" {flag} {}", shell_quote(&value)));

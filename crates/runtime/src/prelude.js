@@ -1395,7 +1395,7 @@
   // Every other API of the table: present, behaving as its shape allows and warning once.
   function stub(api, shape) {
     if (shape === 'c') {
-      return function (opts) { N.unsupported(api, shape); return later(api, opts, false, { errMsg: api + ':fail not supported' }); };
+      return function (opts) { N.unsupported(api, shape); return later(api, opts, false, { errMsg: N.notSupported(api) }); };
     }
     if (shape === 'f') {
       return function () {

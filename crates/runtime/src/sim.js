@@ -844,8 +844,8 @@
     function cloudUnsupported(name) {
       return function (o) {
         call('cloud.' + name, o);
-        N.warn('not-supported', 'wx.cloud.' + name + ' is not supported by miniperm: it fails with `cloud.' + name + ':fail not supported`');
-        return later('cloud.' + name, o, false, fail('cloud.' + name, 'not supported'));
+        N.warnUnsupported('cloud.' + name, 'c');
+        return later('cloud.' + name, o, false, { errMsg: N.notSupported('cloud.' + name) });
       };
     }
     function dbQuery() {

@@ -139,6 +139,21 @@ fn cloud_functions() {
     insta::assert_snapshot!("cloud", t);
 }
 
+/// A cloud API miniperm does not simulate fails with the profile's `not supported` errMsg and
+/// warns once, as every unsupported callback API does.
+#[test]
+fn cloud_storage_is_not_supported() {
+    let o = sim("pages/cloud/cloud", &["onUpload"], "");
+    assert_eq!(logs(&o), vec!["cloud.uploadFile:fail not supported"]);
+    assert_eq!(
+        warnings(&o, "not-supported"),
+        vec![
+            "wx.cloud.uploadFile is not supported by miniperm: it fails with `cloud.uploadFile:fail not supported`"
+        ]
+    );
+    insta::assert_snapshot!("cloud_upload", transcript(&o));
+}
+
 #[test]
 fn event_channel_between_two_pages() {
     let o = sim("pages/list/list", &["open", "choose"], "");

@@ -478,7 +478,11 @@ pub(super) fn install<'js>(
         .map_err(e)?;
     }
     {
+        // `N.unsupported(api, shape)`: a call of an API miniperm does not simulate, recorded
+        // and warned about once; `N.warnUnsupported(api, shape)` only warns (the caller recorded
+        // the call); `N.notSupported(api)`: the errMsg it fails with, the profile's spelling.
         let sh = shared.clone();
+        let profile = cfg.profile.clone();
         n.set(
             "unsupported",
             Function::new(ctx.clone(), move |api: String, shape: String| {
@@ -490,8 +494,30 @@ pub(super) fn install<'js>(
                 });
                 s.warn(
                     "not-supported",
-                    payload::not_supported_message(&api, &shape),
+                    payload::not_supported_message(&api, &shape, &profile),
                 );
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+        let sh = shared.clone();
+        let profile = cfg.profile.clone();
+        n.set(
+            "warnUnsupported",
+            Function::new(ctx.clone(), move |api: String, shape: String| {
+                sh.borrow_mut().warn(
+                    "not-supported",
+                    payload::not_supported_message(&api, &shape, &profile),
+                );
+            })
+            .map_err(e)?,
+        )
+        .map_err(e)?;
+        let profile = cfg.profile.clone();
+        n.set(
+            "notSupported",
+            Function::new(ctx.clone(), move |api: String| {
+                miniperm_core::Fail::NotSupported.err_msg(&profile, &api)
             })
             .map_err(e)?,
         )

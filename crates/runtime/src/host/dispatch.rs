@@ -122,12 +122,8 @@ impl<'js> Driver<'_, 'js> {
                         "not-supported",
                         format!("wx.{api} is not supported by miniperm"),
                     );
-                    self.deliver(
-                        id,
-                        false,
-                        json!({ "errMsg": format!("{api}:fail not supported") }),
-                        false,
-                    );
+                    let msg = Fail::NotSupported.err_msg(&self.cfg.profile, &api);
+                    self.deliver(id, false, json!({ "errMsg": msg }), false);
                     return Ok(());
                 };
                 let picker = is_picker(&api);

@@ -2,7 +2,7 @@
 //! fields the typings give it, and the not-supported warnings say what the call does instead.
 
 use miniperm_core::wxapi::{self, Shape};
-use miniperm_core::{AppState, OsPermission, Profile, SystemSwitches, Value};
+use miniperm_core::{AppState, Fail, OsPermission, Profile, Subject, SystemSwitches, Value};
 use serde_json::{Map, Value as Json, json};
 
 /// Keeps the fields of `api`'s result row (all of `full` when the table has none for it).
@@ -115,7 +115,7 @@ pub(super) fn os_fields() -> Json {
     for p in OsPermission::ALL {
         m.insert(
             p.authorize_setting_field().to_string(),
-            Json::String(format!("os.{}", p.as_str())),
+            Json::String(Subject::Os(p).key()),
         );
     }
     for k in [
@@ -125,14 +125,15 @@ pub(super) fn os_fields() -> Json {
     ] {
         m.insert(
             k.into(),
-            Json::String(format!("os.{}", OsPermission::Notification.as_str())),
+            Json::String(Subject::Os(OsPermission::Notification).key()),
         );
     }
     Json::Object(m)
 }
 
-/// The `not-supported` warning: what the call does instead, by its shape.
-pub(super) fn not_supported_message(api: &str, shape: &str) -> String {
+/// The `not-supported` warning: what the call does instead, by its shape (a callback fails
+/// with the profile's errMsg).
+pub(super) fn not_supported_message(api: &str, shape: &str, profile: &Profile) -> String {
     let shape = match shape {
         "c" => Some(Shape::Callback),
         "l" => Some(Shape::Listener),
@@ -142,7 +143,8 @@ pub(super) fn not_supported_message(api: &str, shape: &str) -> String {
     };
     match shape {
         Some(Shape::Callback) => format!(
-            "wx.{api} is not supported by miniperm: it fails with `{api}:fail not supported`"
+            "wx.{api} is not supported by miniperm: it fails with `{}`",
+            Fail::NotSupported.err_msg(profile, api)
         ),
         Some(Shape::Listener) => {
             format!("wx.{api} is not supported by miniperm: its listener is never called")
