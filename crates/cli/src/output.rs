@@ -41,11 +41,6 @@ pub fn json_document(
     Ok(())
 }
 
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
 /// `2026-11-23 21:50:00.123Z` for milliseconds since the Unix epoch (UTC); the bare number when
 /// it is out of the calendar's range.
 pub fn format_ms(ms: i64) -> String {

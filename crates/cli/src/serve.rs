@@ -5,13 +5,12 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use miniperm_store::{Backend, Target};
+use miniperm_store::{Backend, Target, now_ms};
 
 use crate::db::{Access, DbArgs, Location};
 use crate::entry::non_empty;
 use crate::error::CliError;
 use crate::help;
-use crate::output::now_ms;
 
 /// Run the consent service: the /v1 HTTP API for host apps
 #[derive(clap::Args, Debug, Clone)]

@@ -16,6 +16,17 @@ use miniperm_core::{AppState, ConsentEvent};
 
 pub use memory::MemoryStore;
 
+/// Milliseconds since the Unix epoch by this host's wall clock (0 before 1970): the one clock
+/// consent events are stamped with (a store then keeps `at` monotonic with `seq`). Core has no
+/// clock (its callers pass `now`); the runtime's default `RunConfig::stamp`, the service and the
+/// CLI all read this one.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Whose consent: one user of one app of one tenant. Every call that names a state, a log or a
 /// cache slot across tenants takes this key, never three strings (their order is a swap that
 /// compiles). Borrowed and `Copy`: building one costs nothing.

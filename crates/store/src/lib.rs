@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use miniperm_core::{AppState, ConsentEvent};
 
 pub use miniperm_consent::{
-    ConsentKey, ConsentStore, DriverError, MemoryStore, StoreError, make_truthful,
+    ConsentKey, ConsentStore, DriverError, MemoryStore, StoreError, make_truthful, now_ms,
 };
 pub use postgres::{
     CONNECT_ATTEMPTS, PG_SCHEMA_VERSION, POOL_SIZE, PgStore, create_schema, redact_url,

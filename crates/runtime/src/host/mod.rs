@@ -110,14 +110,6 @@ pub struct RunConfig {
     pub screen: bool,
 }
 
-/// Milliseconds since the Unix epoch on the system clock (0 if the clock is before 1970).
-pub fn system_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 impl RunConfig {
     /// Defaults for a project: its profile, user `default`, channel develop, no taps.
     pub fn new(project: &Project) -> RunConfig {
@@ -135,7 +127,7 @@ impl RunConfig {
             now_ms: DEFAULT_NOW_MS,
             seed: DEFAULT_SEED,
             render: false,
-            stamp: system_ms,
+            stamp: miniperm_consent::now_ms,
             clip: None,
             base_lib: project.lib_version(),
             device: crate::Device::default(),
