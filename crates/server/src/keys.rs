@@ -1,7 +1,25 @@
-//! API keys: random secrets shown once, kept as their SHA-256 (hex) in the store's `keys` table.
+//! API keys: random secrets shown once, kept as their SHA-256 (hex) in the store's `keys` table;
+//! the [`Tenant`] a checked key acts as; the service's other random ids ([`new_id`]).
 
-use miniperm_store::{Backend, KeyRow, StoreError};
+use miniperm_store::{Backend, KeyRow, StoreError, now_ms};
 use sha2::{Digest, Sha256};
+
+/// The tenant a request acts as, set by the key check (`crate::gate`).
+#[derive(Debug, Clone)]
+pub struct Tenant(pub String);
+
+/// A fresh random id with a prefix (`p_…` prompts, `s_…` sessions).
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut raw = [0u8; 12];
+    if getrandom::fill(&mut raw).is_err() {
+        // No OS randomness: fall back to time and a counter (ids only need to be unique).
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return format!("{prefix}{:x}{n:x}", now_ms());
+    }
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}
 
 /// Lowercase hex SHA-256 of a secret: what the store keeps.
 pub fn hash_secret(secret: &str) -> String {

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::ApiError;
+use crate::error::ApiError;
 
 /// The header a host sends with a request that has no natural id.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -24,6 +24,7 @@ use miniperm_store::{Backend, Batch, Committed, Receipt, StoreError};
 use tokio::sync::oneshot;
 
 use crate::cache::{Bloom, Caches, FOREIGN_POLL, KNOWN_QUIET, state_key};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 
 /// The most jobs in one transaction.
@@ -33,7 +34,7 @@ struct Job {
     tenant: String,
     events: Vec<ConsentEvent>,
     receipt: Option<Receipt>,
-    reply: oneshot::Sender<Result<Committed, crate::ApiError>>,
+    reply: oneshot::Sender<Result<Committed, ApiError>>,
 }
 
 /// The sending side; cheap to clone.
@@ -65,7 +66,7 @@ impl Writer {
         &self,
         tenant: &str,
         events: Vec<ConsentEvent>,
-    ) -> Result<Vec<ConsentEvent>, crate::ApiError> {
+    ) -> Result<Vec<ConsentEvent>, ApiError> {
         if events.is_empty() {
             return Ok(events);
         }
@@ -84,7 +85,7 @@ impl Writer {
         tenant: &str,
         events: Vec<ConsentEvent>,
         receipt: Option<Receipt>,
-    ) -> Result<Committed, crate::ApiError> {
+    ) -> Result<Committed, ApiError> {
         if events.is_empty() && receipt.is_none() {
             return Ok(Committed::Appended(events));
         }
@@ -96,8 +97,8 @@ impl Writer {
             reply,
         });
         let out = match sent {
-            Ok(()) => rx.await.map_err(|_| crate::ApiError::Unavailable),
-            Err(_) => Err(crate::ApiError::Unavailable),
+            Ok(()) => rx.await.map_err(|_| ApiError::Unavailable),
+            Err(_) => Err(ApiError::Unavailable),
         };
         out?
     }
@@ -283,14 +284,12 @@ fn run(
 
 /// What each caller of a failed group commit sees: an unreachable database stays that typed
 /// error (503); anything else is a failed write (409).
-fn write_failed(e: &StoreError) -> crate::ApiError {
+fn write_failed(e: &StoreError) -> ApiError {
     match e {
-        StoreError::Unreachable { url, reason } => {
-            crate::ApiError::Store(StoreError::Unreachable {
-                url: url.clone(),
-                reason: reason.clone(),
-            })
-        }
-        e => crate::ApiError::Conflict(format!("the write failed: {e}")),
+        StoreError::Unreachable { url, reason } => ApiError::Store(StoreError::Unreachable {
+            url: url.clone(),
+            reason: reason.clone(),
+        }),
+        e => ApiError::Conflict(format!("the write failed: {e}")),
     }
 }

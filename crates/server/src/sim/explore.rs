@@ -7,8 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
-use axum::{Extension, Json};
 use miniperm_explore::format::{self, Baseline, Meta, TreeMode};
 use miniperm_explore::runner::RuntimeRunner;
 use miniperm_explore::session::{Entry, EntryReport, Explored, ReplayArgs, all_entries};
@@ -19,8 +17,6 @@ use miniperm_runtime::{Project, RunConfig};
 use miniperm_view::{Painter, Theme};
 use serde_json::{Value as JsonValue, json};
 
-use super::{Svc, snapshot};
-use crate::api::Tenant;
 use crate::error::ApiError;
 
 /// Most paths one exploration runs (over every entry point).
@@ -74,33 +70,26 @@ impl Runner for Bounded {
     }
 }
 
-/// `POST /sim/sessions/{id}/explore`: `{entries, paths, truncated, duration_ms, findings,
-/// text, html}` — the findings as `explore --json` has them, the report as `explore` prints it,
-/// and the self-contained HTML report.
+/// Explores `project` (named `name`) from `taps` (every tap handler of every page when empty)
+/// on a blocking thread: `{entries, paths, truncated, duration_ms, findings, text, html}` — the
+/// findings as `explore --json` has them, the report as `explore` prints it, and the
+/// self-contained HTML report.
 pub(crate) async fn explore(
-    State(svc): Svc,
-    Extension(Tenant(tenant)): Extension<Tenant>,
-    Path(id): Path<String>,
-) -> Result<Json<JsonValue>, ApiError> {
-    let (index, _, current, _) = snapshot(&svc, &tenant, &id)?;
-    let Some(p) = svc.sim_projects.get(index) else {
-        return Err(ApiError::NotFound("no such project".into()));
-    };
-    let project: Arc<Project> = p.project.clone();
-    let name = p.name.clone();
+    project: Arc<Project>,
+    name: String,
+    taps: Vec<String>,
+) -> Result<JsonValue, ApiError> {
     let slot = Slot::take().ok_or_else(|| {
         ApiError::Conflict(format!(
             "{MAX_RUNNING} explorations are running already: try again when one ends"
         ))
     })?;
-    let taps = current.taps;
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         run(&project, &name, taps)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the exploration failed: {e}")))?
-    .map(Json)
 }
 
 fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, ApiError> {

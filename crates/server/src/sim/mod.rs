@@ -18,7 +18,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::JsonRejection;
@@ -26,26 +26,26 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Value, Via, auth_setting};
 use miniperm_runtime::{
     DEVICES, Device, EndReason, Event, Project, RunConfig, RunError, SIMULATOR_DEVICE,
     ScriptedUser, UiAnswer, parse_answers, render_human, run,
 };
-use miniperm_store::{ConsentStore, MemoryStore};
+use miniperm_store::{ConsentStore, MemoryStore, now_ms};
 use miniperm_view::{Painter, Theme};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as JsonValue;
 
-use crate::api::Tenant;
 use crate::error::ApiError;
-use crate::{Service, new_id, now_ms};
+use crate::keys::{Tenant, new_id};
+use crate::writer::Writer;
 
 mod clock;
 mod explore;
 pub mod feed;
 pub use clock::Clock;
-pub(crate) use explore::explore;
 use feed::{Feed, Line};
 
 /// Most simulator sessions at once (all tenants); the oldest is dropped past it.
@@ -60,6 +60,57 @@ pub const MAX_STEPS: usize = 200;
 pub const STREAM_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 const INDEX_HTML: &str = include_str!("index.html");
+
+/// The simulator: its projects and sessions, the clock sessions expire by, and the writer it
+/// mirrors each session's consent through. It knows nothing of the `/v1` service; the server
+/// merges its [`router`] beside the API's.
+pub struct Simulator {
+    projects: Vec<SimProject>,
+    sessions: Mutex<HashMap<String, SimSession>>,
+    clock: Clock,
+    /// Set when the service stops: the event streams end (so the graceful shutdown does not
+    /// wait for open pages).
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
+    writer: Writer,
+}
+
+impl Simulator {
+    /// The simulator of the projects in `dirs` ([`load_projects`]), its sessions expiring by
+    /// `clock`, their consent mirrored into the store through `writer`.
+    pub fn new(dirs: &[PathBuf], clock: Clock, writer: Writer) -> Arc<Simulator> {
+        Arc::new(Simulator {
+            projects: load_projects(dirs),
+            sessions: Mutex::new(HashMap::new()),
+            clock,
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            writer,
+        })
+    }
+
+    /// What ends every event stream when set to true (the service is stopping).
+    pub fn closing(&self) -> Arc<tokio::sync::watch::Sender<bool>> {
+        self.closing.clone()
+    }
+}
+
+/// The simulator's JSON endpoints under `/sim/…`, with their state (the server puts its key
+/// check in front, and serves [`index`] at `/`).
+pub fn router(sim: Arc<Simulator>) -> Router {
+    Router::new()
+        .route("/sim/projects", get(list_projects))
+        .route("/sim/sessions", post(create_session))
+        .route(
+            "/sim/sessions/{id}",
+            get(get_session).delete(delete_session),
+        )
+        .route("/sim/sessions/{id}/events", get(events))
+        .route("/sim/sessions/{id}/tap", post(tap))
+        .route("/sim/sessions/{id}/answer", post(answer))
+        .route("/sim/sessions/{id}/restart", post(restart))
+        .route("/sim/sessions/{id}/device", post(device))
+        .route("/sim/sessions/{id}/explore", post(explore_flow))
+        .with_state(sim)
+}
 
 /// A project the simulator offers.
 pub struct SimProject {
@@ -116,7 +167,7 @@ struct Steps {
 }
 
 /// One simulator session.
-pub(crate) struct SimSession {
+struct SimSession {
     tenant: String,
     project: usize,
     /// Events of the session's consent log already mirrored into the durable store.
@@ -276,17 +327,17 @@ pub struct RestartBody {
     pub clear: bool,
 }
 
-type Svc = State<Arc<Service>>;
+type Sim = State<Arc<Simulator>>;
 
 /// `GET /`: the simulator page.
-pub(crate) async fn index() -> Html<&'static str> {
+pub async fn index() -> Html<&'static str> {
     Html(INDEX_HTML)
 }
 
 /// `GET /sim/projects`.
-pub(crate) async fn list_projects(State(svc): Svc) -> Json<JsonValue> {
-    let list: Vec<JsonValue> = svc
-        .sim_projects
+async fn list_projects(State(sim): Sim) -> Json<JsonValue> {
+    let list: Vec<JsonValue> = sim
+        .projects
         .iter()
         .map(|p| {
             serde_json::json!({
@@ -310,26 +361,26 @@ pub(crate) async fn list_projects(State(svc): Svc) -> Json<JsonValue> {
 }
 
 /// `POST /sim/sessions {project}`.
-pub(crate) async fn create_session(
-    State(svc): Svc,
+async fn create_session(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     body: Result<Json<NewSession>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let Some(index) = svc.sim_projects.iter().position(|p| p.name == body.project) else {
+    let Some(index) = sim.projects.iter().position(|p| p.name == body.project) else {
         return Err(ApiError::BadRequest(format!(
             "unknown project `{}`",
             body.project
         )));
     };
     let look = Look::parse(body.device.as_deref(), body.theme.as_deref())?;
-    let mut state = step(&svc, index, Vec::new(), Steps::default(), look).await?;
+    let mut state = step(&sim, index, Vec::new(), Steps::default(), look).await?;
     state.version = 1;
     let id = new_id("sim_");
-    let appid = svc.sim_projects[index].project.appid().to_string();
-    mirror(&svc, &tenant, index, &id, false, state.events.clone()).await?;
-    let now = svc.sim_clock.now();
-    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    let appid = sim.projects[index].project.appid().to_string();
+    mirror(&sim, &tenant, index, &id, false, state.events.clone()).await?;
+    let now = sim.clock.now();
+    let mut sessions = sim.sessions.lock().map_err(|_| ApiError::Unavailable)?;
     let expired: Vec<String> = sessions
         .iter()
         .filter(|(_, s)| now.saturating_duration_since(s.touched) >= SIM_TTL)
@@ -410,32 +461,32 @@ fn live<'a>(
 }
 
 /// `GET /sim/sessions/{id}`.
-pub(crate) async fn get_session(
-    State(svc): Svc,
+async fn get_session(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
 ) -> Result<Json<SessionBody>, ApiError> {
-    let (project, _, _, state) = snapshot(&svc, &tenant, &id)?;
-    Ok(Json(body(&svc, project, id, state)))
+    let (project, _, _, state) = snapshot(&sim, &tenant, &id)?;
+    Ok(Json(body(&sim, project, id, state)))
 }
 
 /// `DELETE /sim/sessions/{id}`: forgets the session (its consent stays in the durable store)
 /// and ends its event streams.
-pub(crate) async fn delete_session(
-    State(svc): Svc,
+async fn delete_session(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-    live(&mut sessions, &svc.sim_clock, &tenant, &id)?;
+    let mut sessions = sim.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    live(&mut sessions, &sim.clock, &tenant, &id)?;
     remove(&mut sessions, &id, "deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /sim/sessions/{id}/events`: the session as server-sent events ([`feed`]), from
 /// `Last-Event-ID` when given (else a snapshot), until the session ends.
-pub(crate) async fn events(
-    State(svc): Svc,
+async fn events(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -455,10 +506,8 @@ pub(crate) async fn events(
         ),
     };
     let feed = {
-        let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-        live(&mut sessions, &svc.sim_clock, &tenant, &id)?
-            .feed
-            .clone()
+        let mut sessions = sim.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+        live(&mut sessions, &sim.clock, &tenant, &id)?.feed.clone()
     };
     let stream = Stream {
         changed: feed.subscribe(),
@@ -466,9 +515,9 @@ pub(crate) async fn events(
         cursor,
         pending: VecDeque::new(),
         done: false,
-        svc: Arc::downgrade(&svc),
-        closing: svc.sim_closing.subscribe(),
-        clock: svc.sim_clock.clone(),
+        sim: Arc::downgrade(&sim),
+        closing: sim.closing.subscribe(),
+        clock: sim.clock.clone(),
         id,
     };
     let events = futures_util::stream::unfold(stream, |mut s| async move {
@@ -487,8 +536,8 @@ struct Stream {
     pending: VecDeque<SseEvent>,
     done: bool,
     /// To expire the session when its deadline passes (weak: a stream never keeps the
-    /// service alive).
-    svc: Weak<Service>,
+    /// simulator alive).
+    sim: Weak<Simulator>,
     closing: tokio::sync::watch::Receiver<bool>,
     clock: Clock,
     id: String,
@@ -555,8 +604,8 @@ impl Stream {
     /// When the session expires if left alone; expires it (closing the feed) when that is now.
     /// None when the session or the service is gone.
     fn deadline(&self) -> Option<Instant> {
-        let svc = self.svc.upgrade()?;
-        let mut sessions = svc.sim_sessions.lock().ok()?;
+        let sim = self.sim.upgrade()?;
+        let mut sessions = sim.sessions.lock().ok()?;
         let touched = sessions.get(&self.id)?.touched;
         let deadline = touched + SIM_TTL;
         if self.clock.now() >= deadline {
@@ -567,8 +616,8 @@ impl Stream {
 }
 
 /// `POST /sim/sessions/{id}/tap {target}`.
-pub(crate) async fn tap(
-    State(svc): Svc,
+async fn tap(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
     body: Result<Json<TapBody>, JsonRejection>,
@@ -578,7 +627,7 @@ pub(crate) async fn tap(
     if target.is_empty() {
         return Err(ApiError::BadRequest("empty tap target".into()));
     }
-    let (project, kept, mut current, state) = snapshot(&svc, &tenant, &id)?;
+    let (project, kept, mut current, state) = snapshot(&sim, &tenant, &id)?;
     if state.waiting.is_some() {
         return Err(ApiError::Conflict(
             "a ui is waiting for an answer: answer it before tapping".into(),
@@ -586,12 +635,12 @@ pub(crate) async fn tap(
     }
     current.taps.push(target);
     let look = Look::of(&state);
-    advance(&svc, &tenant, id, project, kept, current, Run::Same, look).await
+    advance(&sim, &tenant, id, project, kept, current, Run::Same, look).await
 }
 
 /// `POST /sim/sessions/{id}/answer {answer}`.
-pub(crate) async fn answer(
-    State(svc): Svc,
+async fn answer(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
     body: Result<Json<AnswerBody>, JsonRejection>,
@@ -604,25 +653,25 @@ pub(crate) async fn answer(
             body.answer
         )));
     }
-    let (project, kept, mut current, state) = snapshot(&svc, &tenant, &id)?;
+    let (project, kept, mut current, state) = snapshot(&sim, &tenant, &id)?;
     if state.waiting.is_none() {
         return Err(ApiError::Conflict("no ui is waiting for an answer".into()));
     }
     current.answers.extend(parsed);
     let look = Look::of(&state);
-    advance(&svc, &tenant, id, project, kept, current, Run::Same, look).await
+    advance(&sim, &tenant, id, project, kept, current, Run::Same, look).await
 }
 
 /// `POST /sim/sessions/{id}/restart {clear?}`: a new run from launch; earlier runs' consent is
 /// kept unless `clear`.
-pub(crate) async fn restart(
-    State(svc): Svc,
+async fn restart(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
     body: Option<Json<RestartBody>>,
 ) -> Result<Json<SessionBody>, ApiError> {
     let clear = body.is_some_and(|Json(b)| b.clear);
-    let (project, mut kept, current, state) = snapshot(&svc, &tenant, &id)?;
+    let (project, mut kept, current, state) = snapshot(&sim, &tenant, &id)?;
     let look = Look::of(&state);
     let run = if clear {
         kept.clear();
@@ -637,7 +686,7 @@ pub(crate) async fn restart(
         Run::New
     };
     advance(
-        &svc,
+        &sim,
         &tenant,
         id,
         project,
@@ -651,30 +700,46 @@ pub(crate) async fn restart(
 
 /// `POST /sim/sessions/{id}/device {device?, theme?}`: draws the session on another phone (or
 /// theme): the current run again with the run's getSystemInfo reporting the new size.
-pub(crate) async fn device(
-    State(svc): Svc,
+async fn device(
+    State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
     body: Result<Json<LookBody>, JsonRejection>,
 ) -> Result<Json<SessionBody>, ApiError> {
     let Json(body) = body?;
-    let (project, kept, current, state) = snapshot(&svc, &tenant, &id)?;
+    let (project, kept, current, state) = snapshot(&sim, &tenant, &id)?;
     let was = Look::of(&state);
     let look = Look::parse(
         Some(body.device.as_deref().unwrap_or(was.device.name)),
         Some(body.theme.as_deref().unwrap_or(&state.theme)),
     )?;
-    advance(&svc, &tenant, id, project, kept, current, Run::Same, look).await
+    advance(&sim, &tenant, id, project, kept, current, Run::Same, look).await
+}
+
+/// `POST /sim/sessions/{id}/explore`: "explore this flow" on the session's project and entry
+/// point ([`explore`](mod@explore)).
+async fn explore_flow(
+    State(sim): Sim,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let (index, _, current, _) = snapshot(&sim, &tenant, &id)?;
+    let Some(p) = sim.projects.get(index) else {
+        return Err(ApiError::NotFound("no such project".into()));
+    };
+    explore::explore(p.project.clone(), p.name.clone(), current.taps)
+        .await
+        .map(Json)
 }
 
 /// The session's inputs and state (404 for another tenant's or an expired session).
 fn snapshot(
-    svc: &Service,
+    sim: &Simulator,
     tenant: &str,
     id: &str,
 ) -> Result<(usize, Vec<Steps>, Steps, SimState), ApiError> {
-    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-    let s = live(&mut sessions, &svc.sim_clock, tenant, id)?;
+    let mut sessions = sim.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    let s = live(&mut sessions, &sim.clock, tenant, id)?;
     Ok((
         s.project,
         s.kept.clone(),
@@ -683,9 +748,9 @@ fn snapshot(
     ))
 }
 
-fn body(svc: &Service, project: usize, id: String, state: SimState) -> SessionBody {
-    let appid = svc
-        .sim_projects
+fn body(sim: &Simulator, project: usize, id: String, state: SimState) -> SessionBody {
+    let appid = sim
+        .projects
         .get(project)
         .map(|p| p.project.appid().to_string())
         .unwrap_or_default();
@@ -712,7 +777,7 @@ enum Run {
 /// session's stream, on failure leaves the session as it was.
 #[allow(clippy::too_many_arguments)]
 async fn advance(
-    svc: &Arc<Service>,
+    sim: &Arc<Simulator>,
     tenant: &str,
     id: String,
     project: usize,
@@ -727,10 +792,10 @@ async fn advance(
         )));
     }
     let reset = run == Run::Cleared;
-    let mut state = step(svc, project, kept.clone(), current.clone(), look).await?;
+    let mut state = step(sim, project, kept.clone(), current.clone(), look).await?;
     let (tail, before) = {
-        let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
-        let s = live(&mut sessions, &svc.sim_clock, tenant, &id)?;
+        let mut sessions = sim.sessions.lock().map_err(|_| ApiError::Unavailable)?;
+        let s = live(&mut sessions, &sim.clock, tenant, &id)?;
         // The log only grows between resets (replays are deterministic); should it ever not,
         // the durable copy is reset and written again.
         let from = if reset || state.events.len() < s.mirrored {
@@ -746,14 +811,14 @@ async fn advance(
             std::mem::replace(&mut s.state, state.clone()),
             std::mem::replace(&mut s.mirrored, state.events.len()),
         );
-        s.touched = svc.sim_clock.now();
+        s.touched = sim.clock.now();
         (from, before)
     };
     let events = state.events[tail.unwrap_or(0)..].to_vec();
-    let durable = mirror(svc, tenant, project, &id, tail.is_none(), events).await;
-    let mut sessions = svc.sim_sessions.lock().map_err(|_| ApiError::Unavailable)?;
+    let durable = mirror(sim, tenant, project, &id, tail.is_none(), events).await;
+    let mut sessions = sim.sessions.lock().map_err(|_| ApiError::Unavailable)?;
     let Some(s) = sessions.get_mut(&id) else {
-        return durable.map(|()| Json(body(svc, project, id.clone(), state)));
+        return durable.map(|()| Json(body(sim, project, id.clone(), state)));
     };
     match durable {
         // The stream shows the step once it is durable (unless another step came since:
@@ -776,20 +841,20 @@ async fn advance(
         }
     }
     drop(sessions);
-    Ok(Json(body(svc, project, id, state)))
+    Ok(Json(body(sim, project, id, state)))
 }
 
 /// Appends a session's new consent events (after a `reset` when `reset`) to the durable store,
 /// as user `id`, stamped with the store's clock.
 async fn mirror(
-    svc: &Service,
+    sim: &Simulator,
     tenant: &str,
     project: usize,
     id: &str,
     reset: bool,
     events: Vec<ConsentEvent>,
 ) -> Result<(), ApiError> {
-    let Some(p) = svc.sim_projects.get(project) else {
+    let Some(p) = sim.projects.get(project) else {
         return Err(ApiError::NotFound("no such project".into()));
     };
     let at = now_ms();
@@ -821,18 +886,18 @@ async fn mirror(
         e.user = id.to_string();
         out.push(e);
     }
-    svc.writer.append(tenant, out).await.map(|_| ())
+    sim.writer.append(tenant, out).await.map(|_| ())
 }
 
 /// Replays the kept runs and runs the current one on a blocking thread.
 async fn step(
-    svc: &Arc<Service>,
+    sim: &Arc<Simulator>,
     index: usize,
     kept: Vec<Steps>,
     current: Steps,
     look: Look,
 ) -> Result<SimState, ApiError> {
-    let Some(p) = svc.sim_projects.get(index) else {
+    let Some(p) = sim.projects.get(index) else {
         return Err(ApiError::NotFound("no such project".into()));
     };
     let project = p.project.clone();
