@@ -236,18 +236,7 @@ fn reset(out: &mut dyn Write, ctx: &Ctx<'_>, db: &DbArgs, via: Via) -> Result<()
     let meta = ctx.meta_now();
     // Read and write in one transaction (issue 9: the log tells the truth).
     let (_, done) = store.update(ctx.user, ctx.app, &mut |_| {
-        vec![ConsentEvent::new(
-            &meta,
-            Change {
-                subject: Subject::All,
-                from: Value::Unset,
-                to: Value::Unset,
-                via,
-                gesture: false,
-                api: None,
-                notice: None,
-            },
-        )]
+        vec![ConsentEvent::new(&meta, Change::reset(via))]
     })?;
     let seq = done.first().map_or(0, |e| e.seq);
     let what = match via {
@@ -280,18 +269,7 @@ fn host_changes(
             continue;
         }
         state.apply_change(subject, to, Via::Host, meta.at);
-        events.push(ConsentEvent::new(
-            meta,
-            Change {
-                subject,
-                from,
-                to,
-                via: Via::Host,
-                gesture: false,
-                api: None,
-                notice: None,
-            },
-        ));
+        events.push(ConsentEvent::new(meta, Change::host(subject, from, to)));
     }
     (events, unchanged)
 }

@@ -218,6 +218,39 @@ pub struct Change {
     pub notice: Option<String>,
 }
 
+impl Change {
+    /// Every scope and the privacy consent back to unset: devtools' "clear authorization data"
+    /// (`via` [`Via::Reset`]) or the user deleting the mini-program ([`Via::Remove`]). OS
+    /// permissions stay (D15). The one builder of a reset: the CLI, the service and the
+    /// simulator call it.
+    pub fn reset(via: Via) -> Change {
+        Change {
+            subject: Subject::All,
+            from: Value::Unset,
+            to: Value::Unset,
+            via,
+            gesture: false,
+            api: None,
+            notice: None,
+        }
+    }
+
+    /// The host sets `subject` from `from` to `to` ([`Via::Host`]: the settings tool, a starting
+    /// state, the service removing a record): no gesture, no API, no notice. (A store re-derives
+    /// `from` from the state it holds when it appends.)
+    pub fn host(subject: Subject, from: Value, to: Value) -> Change {
+        Change {
+            subject,
+            from,
+            to,
+            via: Via::Host,
+            gesture: false,
+            api: None,
+            notice: None,
+        }
+    }
+}
+
 /// Who, where and when an event happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMeta {

@@ -331,18 +331,7 @@ pub(crate) fn start_on(
                 Subject::All => Value::Unset,
             };
             next.apply_change(*subject, *to, Via::Host, cfg.now_ms);
-            evs.push(ConsentEvent::new(
-                &meta,
-                Change {
-                    subject: *subject,
-                    from,
-                    to: *to,
-                    via: Via::Host,
-                    gesture: false,
-                    api: None,
-                    notice: None,
-                },
-            ));
+            evs.push(ConsentEvent::new(&meta, Change::host(*subject, from, *to)));
         }
         for e in store.append(evs)? {
             state.apply_change(e.scope, e.to, e.via, cfg.now_ms);

@@ -228,21 +228,20 @@ pub(crate) async fn clear_setting(
         app: &app,
         user: &user,
     };
-    to_unset(&svc, who, Subject::All, Via::Reset, idem).await
+    to_unset(&svc, who, Change::reset(Via::Reset), idem).await
 }
 
-/// Writes one change back to unset (a reset, a removal) and answers the settings after it.
+/// Writes `c`, a change back to unset (a reset, a removal), and answers the settings after it.
 async fn to_unset(
     svc: &Service,
     who: ConsentKey<'_>,
-    subject: Subject,
-    via: Via,
+    c: Change,
     idem: Option<String>,
 ) -> Result<Response, ApiError> {
     let k = idem.map(|key| {
         Keyed::idem(
             key,
-            json!(["delete-setting", who.app, who.user, subject.key()]),
+            json!(["delete-setting", who.app, who.user, c.subject.key()]),
             true,
         )
     });
@@ -256,17 +255,8 @@ async fn to_unset(
     {
         return replay(svc, tenant, &first, k);
     }
-    let c = Change {
-        subject,
-        from: Value::Unset,
-        to: Value::Unset,
-        via,
-        gesture: false,
-        api: None,
-        notice: None,
-    };
     let mut after = svc.state(who)?;
-    after.apply_change(subject, Value::Unset, via, now_ms());
+    after.apply_change(c.subject, c.to, c.via, now_ms());
     let base = json!({"authSetting": auth_setting(&after)}).to_string();
     let events = svc.events(who, vec![c]);
     match k {
@@ -307,7 +297,8 @@ pub(crate) async fn remove_scope(
         app: &app,
         user: &user,
     };
-    to_unset(&svc, who, Subject::Scope(s), Via::Host, idem).await
+    let removal = Change::host(Subject::Scope(s), Value::Unset, Value::Unset);
+    to_unset(&svc, who, removal, idem).await
 }
 
 /// The consent log, oldest first.

@@ -28,7 +28,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Value, Via, auth_setting};
+use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Via, auth_setting};
 use miniperm_runtime::{
     DEVICES, Device, EndReason, Event, Project, RunConfig, RunError, SIMULATOR_DEVICE,
     ScriptedUser, UiAnswer, parse_answers, render_human, run,
@@ -867,18 +867,7 @@ async fn mirror(
             channel: Channel::Develop,
             profile: p.project.profile().name.clone(),
         };
-        out.push(ConsentEvent::new(
-            &meta,
-            Change {
-                subject: Subject::All,
-                from: Value::Unset,
-                to: Value::Unset,
-                via: Via::Reset,
-                gesture: false,
-                api: None,
-                notice: None,
-            },
-        ));
+        out.push(ConsentEvent::new(&meta, Change::reset(Via::Reset)));
     }
     for mut e in events {
         e.seq = 0;
