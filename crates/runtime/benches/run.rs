@@ -28,7 +28,7 @@ fn classic(c: &mut Criterion) {
             run(&project, &cfg, &mut store, &mut user).expect("runs")
         })
     });
-    // The memory cap's allocator (zygote/cap.rs) against QuickJS's own libc malloc: a run with
+    // The memory cap's allocator (heap.rs) against QuickJS's own libc malloc: a run with
     // no cap uses the latter (issue 9, measured in BENCHMARKS.md's containment section).
     let mut uncapped = cfg.clone();
     uncapped.limits.memory_bytes = 0;

@@ -7,7 +7,10 @@ use miniperm_wxml::Templates;
 use serde_json::Value as Json;
 
 use crate::pageinfo::PageInfo;
-use crate::project::{FileProblem, Project, Source};
+use crate::source::{FileProblem, Source};
+
+/// Module resolution (`Project::resolve`): the file `spec` names from the file `from`.
+type Resolve<'r> = &'r dyn Fn(&str, &str) -> Option<String>;
 
 /// A `usingComponents` entry: the component's definition (its path without extension), or why
 /// it cannot be used.
@@ -63,13 +66,13 @@ fn strip_ext(p: &str) -> &str {
 }
 
 /// Resolves one `usingComponents` value from the JSON file `from`.
-fn resolve_one(project: &Project, from: &str, tag: &str, spec: &str) -> Using {
+fn resolve_one(resolve: Resolve<'_>, from: &str, tag: &str, spec: &str) -> Using {
     if spec.starts_with("plugin://") || spec.starts_with("plugin-private://") {
         return Err(format!(
             "component `{tag}` (`{spec}`) comes from a plugin: plugins are not simulated by miniperm"
         ));
     }
-    match project.resolve(from, spec) {
+    match resolve(from, spec) {
         Some(file) if !file.ends_with(".json") => Ok(strip_ext(&file).to_string()),
         _ => Err(format!(
             "component `{tag}` in `{from}`: `{spec}` is not a component of the project"
@@ -77,12 +80,12 @@ fn resolve_one(project: &Project, from: &str, tag: &str, spec: &str) -> Using {
     }
 }
 
-fn using_of(project: &Project, json_file: &str, j: &Json) -> BTreeMap<String, Using> {
+fn using_of(resolve: Resolve<'_>, json_file: &str, j: &Json) -> BTreeMap<String, Using> {
     let mut out = BTreeMap::new();
     if let Some(Json::Object(m)) = j.get("usingComponents") {
         for (tag, v) in m {
             if let Some(spec) = v.as_str() {
-                out.insert(tag.clone(), resolve_one(project, json_file, tag, spec));
+                out.insert(tag.clone(), resolve_one(resolve, json_file, tag, spec));
             }
         }
     }
@@ -91,12 +94,16 @@ fn using_of(project: &Project, json_file: &str, j: &Json) -> BTreeMap<String, Us
 
 impl RenderData {
     /// Parses every WXML file (a malformed one is kept as a [`FileProblem`] with file, line and
-    /// column, for the pages that use it) and resolves every JSON file's `usingComponents`.
+    /// column, for the pages that use it), compiles every WXS module (the `.wxs` files, then
+    /// the inline ones), resolves every JSON file's `usingComponents` (`files`, app.json's
+    /// `app`) with `resolve`, and reads each of `pages`' tap handlers off its parsed WXML.
     pub(crate) fn build<'a>(
-        project: &Project,
         wxml: impl IntoIterator<Item = (&'a str, &'a str)>,
+        wxs_files: impl IntoIterator<Item = (&'a str, &'a str)>,
         files: &HashMap<String, Source>,
         app: &Json,
+        pages: &[String],
+        resolve: Resolve<'_>,
     ) -> RenderData {
         let (templates, errors) = Templates::parse_all(wxml);
         let mut problems: Vec<FileProblem> = errors
@@ -109,7 +116,7 @@ impl RenderData {
             })
             .collect();
         let mut wxs = HashMap::new();
-        for (path, src) in project.files_with_ext("wxs") {
+        for (path, src) in wxs_files {
             wxs.insert(path.to_string(), compile_wxs(path, path, src, 0));
         }
         for file in templates.paths() {
@@ -126,7 +133,7 @@ impl RenderData {
                 problems.push(p.clone());
             }
         }
-        let global = using_of(project, "app.json", app);
+        let global = using_of(resolve, "app.json", app);
         let mut using = HashMap::new();
         for (name, src) in files {
             let Source::Json(text) = src else { continue };
@@ -136,13 +143,12 @@ impl RenderData {
             let Ok(j) = serde_json::from_str::<Json>(text.trim_start_matches('\u{feff}')) else {
                 continue;
             };
-            let m = using_of(project, name, &j);
+            let m = using_of(resolve, name, &j);
             if !m.is_empty() {
                 using.insert(format!("{}.wxml", strip_ext(name)), m);
             }
         }
-        let pages = project
-            .pages()
+        let pages = pages
             .iter()
             .map(|p| {
                 let doc = templates.get(&format!("{p}.wxml"));

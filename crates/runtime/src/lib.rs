@@ -23,20 +23,23 @@
 //! Faster still, [`Zygotes::run`]: the same run on a per-thread zygote, a runtime built once in
 //! an arena and restored by copy for every run (`zygote/`, the second audited module; its
 //! docs list the invariants that make a restore sound). The fresh path stays the fallback and the
-//! oracle: both give the same transcript.
-#![deny(unsafe_code)] // audited modules: `bytecode` and `zygote` (see their docs)
+//! oracle: both give the same transcript. Both paths cap the heap through `heap` (the third
+//! audited module: the allocator both charge the same way).
+#![deny(unsafe_code)] // audited modules: `bytecode`, `heap` and `zygote` (see their docs)
 
 mod bake;
 mod bytecode;
 mod components;
 mod device;
 mod event;
+mod heap;
 mod host;
 mod mocks;
 mod pageinfo;
 mod pages;
 mod project;
 mod sim;
+mod source;
 mod stack;
 mod user;
 mod zygote;
@@ -50,7 +53,8 @@ pub use host::{DEFAULT_NOW_MS, DEFAULT_SEED, Limits, RunConfig, RunError, RunOut
 pub use mocks::MockError;
 pub use pageinfo::{Button, PageInfo, TapTarget};
 pub use pages::{PageProblem, PageReport, check_page, check_pages};
-pub use project::{FileProblem, LoadError, Project};
+pub use project::{LoadError, Project};
+pub use source::FileProblem;
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };

@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json};
 use miniperm_jsfront::{Lang, LineMap};
 
 use crate::pageinfo::PageInfo;
+use crate::source::{FileProblem, Source};
 
 /// Why a project cannot be loaded. Messages are one line, lowercase, input in backticks.
 #[derive(Debug, thiserror::Error)]
@@ -55,28 +56,6 @@ pub enum LoadError {
     Engine(String),
     #[error(transparent)]
     BadMock(#[from] crate::mocks::MockError),
-}
-
-pub(crate) enum Source {
-    /// The wrapper expression `(function (require, module, exports, __filename, __dirname) {...})`.
-    Js(String),
-    Json(String),
-    /// A source that does not compile: loading it throws a `SyntaxError` naming the place, so
-    /// only the pages and components that need it fail (WeChat's compiler reports the file; the
-    /// rest of the app still runs).
-    Broken(FileProblem),
-}
-
-/// A file of the project that cannot be used as written: a syntax error in a `.js`/`.ts`,
-/// `.wxml` or `.wxs` file, with its 1-based place. It is reported for the pages that need the
-/// file, when they are opened; the project itself still loads.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("syntax error in `{file}` line {line}, column {column}: {message}")]
-pub struct FileProblem {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
 }
 
 pub(crate) struct Inner {
@@ -545,10 +524,12 @@ impl Project {
             }),
         };
         let rd = crate::components::RenderData::build(
-            &project,
             project.files_with_ext("wxml"),
+            project.files_with_ext("wxs"),
             &project.inner.files,
             &app,
+            project.pages(),
+            &|from: &str, spec: &str| project.resolve(from, spec),
         );
         let _ = project.inner.render.set(rd);
         Ok(project)

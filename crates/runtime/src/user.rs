@@ -7,6 +7,9 @@ use std::collections::VecDeque;
 pub use miniperm_core::{AnswerError, UiAnswer, parse_answers};
 use miniperm_core::{OsPermission, Scope, SettingsPage, UiKind};
 use serde::Serialize;
+use serde_json::{Map, Value as Json, json};
+
+use crate::event::Event;
 
 /// Where a privacy request is shown (R26, R28).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,8 +77,85 @@ impl UiRequest {
     }
 
     /// The transcript's `ui` event for this UI.
-    pub fn event(&self) -> crate::Event {
-        crate::host::uiqueue::ui_event(self)
+    pub fn event(&self) -> Event {
+        let mut d = Map::new();
+        match self {
+            UiRequest::Authorize {
+                scope,
+                desc,
+                with_privacy,
+            } => {
+                d.insert("scope".into(), json!(scope.as_str()));
+                if let Some(s) = desc {
+                    d.insert("desc".into(), json!(s));
+                }
+                if *with_privacy {
+                    d.insert("withPrivacy".into(), json!(true));
+                }
+            }
+            UiRequest::System { permission } => {
+                d.insert("permission".into(), json!(permission.as_str()));
+            }
+            UiRequest::Privacy { referrer, source } => {
+                d.insert("referrer".into(), json!(referrer));
+                d.insert("source".into(), json!(source));
+            }
+            UiRequest::Modal {
+                title,
+                content,
+                show_cancel,
+                cancel_text,
+                confirm_text,
+                editable,
+                ..
+            } => {
+                d.insert("title".into(), json!(title));
+                d.insert("content".into(), json!(content));
+                d.insert("showCancel".into(), json!(show_cancel));
+                d.insert("confirmText".into(), json!(confirm_text));
+                d.insert("cancelText".into(), json!(cancel_text));
+                if *editable {
+                    d.insert("editable".into(), json!(true));
+                }
+            }
+            UiRequest::ActionSheet { items } => {
+                d.insert("items".into(), json!(items));
+            }
+            UiRequest::Settings { page } => {
+                let rows: Vec<Json> = page
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let state = match r.control {
+                            miniperm_core::settings::Control::Switch { on, locked } => {
+                                if locked {
+                                    "on (locked)".to_string()
+                                } else if on {
+                                    "on".to_string()
+                                } else {
+                                    "off".to_string()
+                                }
+                            }
+                            miniperm_core::settings::Control::Location { selected } => {
+                                serde_json::to_value(selected)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default()
+                            }
+                        };
+                        json!({"scope": r.scope.as_str(), "label": r.label.zh, "state": state})
+                    })
+                    .collect();
+                d.insert("rows".into(), Json::Array(rows));
+            }
+            UiRequest::Picker { api } => {
+                d.insert("api".into(), json!(api));
+            }
+        }
+        Event::Ui {
+            ui: self.kind().to_string(),
+            detail: d,
+        }
     }
 
     /// A short description for messages: `the authorize prompt for `scope.userLocation``.

@@ -12,7 +12,8 @@ use rquickjs::{Ctx, Function, Object};
 use serde_json::{Map, Value as Json, json};
 
 use crate::event::Event;
-use crate::project::{Project, Source};
+use crate::project::Project;
+use crate::source::Source;
 
 #[derive(Clone)]
 pub(super) enum Job {
@@ -95,7 +96,7 @@ pub(super) struct Shared {
     /// Set with `limit`: the interrupt handler then stops the JS that is running.
     pub(super) stop: Rc<Cell<bool>>,
     /// Set by the allocator when it refused a request (the memory cap): the run is ending.
-    pub(super) refused: crate::zygote::Refused,
+    pub(super) refused: crate::heap::Refused,
     /// The program changed data since the last render.
     pub(super) dirty: bool,
     /// The current page's last render, and its route.
@@ -273,7 +274,7 @@ pub(super) fn describe_value<'js>(ctx: &Ctx<'js>, v: &rquickjs::Value<'js>) -> (
 /// The run's stop flags, for the host functions that call back into the prelude.
 pub(super) struct Flags {
     pub(super) interrupted: Rc<Cell<bool>>,
-    pub(super) refused: crate::zygote::Refused,
+    pub(super) refused: crate::heap::Refused,
 }
 
 pub(super) fn install<'js>(

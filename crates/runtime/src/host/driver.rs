@@ -37,7 +37,7 @@ pub(super) struct Driver<'a, 'js> {
     pub(super) interrupted: Rc<Cell<bool>>,
     /// Set by the allocator when it refused a request: the memory cap was hit, even if the
     /// program caught the error.
-    pub(super) refused: crate::zygote::Refused,
+    pub(super) refused: crate::heap::Refused,
     /// The virtual time of the last timer firing and how many fired at that instant.
     pub(super) instant: (i64, u32),
     pub(super) appid: String,

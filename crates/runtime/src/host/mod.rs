@@ -10,7 +10,7 @@ mod guard;
 mod payload;
 mod render;
 mod screen;
-pub(crate) mod uiqueue;
+mod uiqueue;
 
 use bridge::*;
 use dispatch::*;
@@ -223,35 +223,18 @@ impl From<rquickjs::Error> for Halt {
     }
 }
 
-/// Runs a project once: launch, open the page, dispatch each tap, run to idle after each.
+/// Runs a project once: launch, open the page, dispatch each tap, run to idle after each, on a
+/// fresh runtime. (`Zygotes::run` gives the same outcome on a restored zygote: the explorer's
+/// oracle test.)
 pub fn run(
     project: &Project,
     cfg: &RunConfig,
     store: &mut dyn ConsentStore,
     user: &mut dyn User,
 ) -> Result<RunOutcome, RunError> {
-    run_on(project, cfg, store, user, None)
-}
-
-/// [`run`], on a restored zygote from `pool` when one fits the run (built on first use), else
-/// on a fresh runtime. Both give the same outcome (the explorer's oracle test).
-pub(crate) fn run_on(
-    project: &Project,
-    cfg: &RunConfig,
-    store: &mut dyn ConsentStore,
-    user: &mut dyn User,
-    pool: Option<&mut crate::zygote::Zygotes>,
-) -> Result<RunOutcome, RunError> {
-    match start_on(project, cfg, store, user, pool, false)? {
-        Ran::Done(o) => Ok(o),
-        Ran::Paused(_) => Err(RunError::Engine("a run paused that may not pause".into())),
-    }
-}
-
-/// How a run that may pause went.
-pub(crate) enum Ran {
-    Done(RunOutcome),
-    Paused(crate::zygote::Branch),
+    let cfg = effective(cfg);
+    let start = begin(project, &cfg, store)?;
+    run_fresh(project, &cfg, start, store, user)
 }
 
 /// A run's config as the engine reads it: a run's own base library replaces the profile's,
@@ -284,19 +267,13 @@ pub(crate) fn first_route(project: &Project, cfg: &RunConfig) -> Result<String, 
     })
 }
 
-/// [`run_on`], where a `pausable` run on a zygote stops at each UI its user asks to stop at
-/// ([`Ran::Paused`]: resume it with [`crate::Zygotes::resume`]); a run on a fresh runtime never
-/// stops.
-pub(crate) fn start_on(
+/// What every run does before its engine runs: the first page, the app, the consent state read
+/// from `store` and the starting states written to it. `cfg` is the [`effective`] config.
+pub(crate) fn begin(
     project: &Project,
     cfg: &RunConfig,
     store: &mut dyn ConsentStore,
-    user: &mut dyn User,
-    pool: Option<&mut crate::zygote::Zygotes>,
-    pausable: bool,
-) -> Result<Ran, RunError> {
-    let cfg = effective(cfg);
-    let cfg: &RunConfig = &cfg;
+) -> Result<Start, RunError> {
     let route = first_route(project, cfg)?;
     let appid = project.appid().to_string();
     let mut state = store.state(&cfg.user, &appid)?;
@@ -338,31 +315,32 @@ pub(crate) fn start_on(
         }
         wrote_initial = true;
     }
-    let start = Start {
-        route: &route,
-        appid: &appid,
+    Ok(Start {
+        route,
+        appid,
         state,
         wrote_initial,
-    };
-    if let Some(z) = pool.and_then(|p| p.get(project, cfg, &route)) {
-        let drove =
-            z.run(|engine| engine.drive(project, cfg, start, store, user, true, pausable))?;
-        return Ok(match drove {
-            Drove::Done(o) => Ran::Done(o),
-            Drove::Paused(p) => Ran::Paused(z.branch(p, &route)),
-        });
-    }
-    let refused = crate::zygote::Refused::default();
+    })
+}
+
+/// A run from `start` ([`begin`]) on a fresh runtime, its heap capped by `heap::CappedAlloc`.
+pub(crate) fn run_fresh(
+    project: &Project,
+    cfg: &RunConfig,
+    start: Start,
+    store: &mut dyn ConsentStore,
+    user: &mut dyn User,
+) -> Result<RunOutcome, RunError> {
+    let refused = crate::heap::Refused::default();
     let rt = match cfg.limits.memory_bytes {
         0 => Runtime::new(),
-        cap => Runtime::new_with_alloc(crate::zygote::CappedAlloc::new(cap, refused.clone())),
+        cap => Runtime::new_with_alloc(crate::heap::CappedAlloc::new(cap, refused.clone())),
     }
     .map_err(|e| RunError::Engine(e.to_string()))?;
-    let engine = Engine::build(rt, project, cfg, &route, refused)?;
+    let engine = Engine::build(rt, project, cfg, &start.route, refused)?;
     engine
-        .drive(project, cfg, start, store, user, false, false)
+        .drive(project, cfg, start, store, user, None, false)
         .and_then(Drove::done)
-        .map(Ran::Done)
 }
 
 /// How a driver's run stopped.
@@ -417,12 +395,23 @@ impl Paused {
 
 /// What a run starts from, besides the engine: the first page, the app, the consent state after
 /// the starting states were written.
-pub(crate) struct Start<'a> {
-    route: &'a str,
-    appid: &'a str,
+pub(crate) struct Start {
+    route: String,
+    appid: String,
     state: miniperm_core::AppState,
     wrote_initial: bool,
 }
+
+impl Start {
+    /// The page the run opens.
+    pub(crate) fn route(&self) -> &str {
+        &self.route
+    }
+}
+
+/// What a run on a restored engine does first inside its `ctx.with`, on the running thread
+/// (the zygote's `update_stack_top`); a fresh runtime needs nothing.
+pub(crate) type Enter = fn(&Ctx<'_>);
 
 /// The most source a zygote evaluates ahead of its runs (see [`Engine::preload`]).
 const PRELOAD_BYTES: usize = 2 * 1024 * 1024;
@@ -445,8 +434,8 @@ pub(crate) struct Engine {
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
     stop: Rc<Cell<bool>>,
-    /// Set by the allocator when it refused a request (the memory cap, see `zygote::cap`).
-    refused: crate::zygote::Refused,
+    /// Set by the allocator when it refused a request (the memory cap, see `heap`).
+    refused: crate::heap::Refused,
     /// The run's memory cap (the host's share of it is counted in `Shared`).
     host_cap: usize,
     now_ms: i64,
@@ -462,7 +451,7 @@ impl Engine {
         project: &Project,
         cfg: &RunConfig,
         route: &str,
-        refused: crate::zygote::Refused,
+        refused: crate::heap::Refused,
     ) -> Result<Engine, RunError> {
         rt.set_max_stack_size(512 * 1024);
         // Collect only when a run has really grown: a short run then never pays for a GC pass.
@@ -565,8 +554,8 @@ impl Engine {
             .files
             .iter()
             .filter_map(|(k, s)| match s {
-                crate::project::Source::Js(src) => Some((k, src.len())),
-                crate::project::Source::Json(_) | crate::project::Source::Broken(_) => None,
+                crate::source::Source::Js(src) => Some((k, src.len())),
+                crate::source::Source::Json(_) | crate::source::Source::Broken(_) => None,
             })
             .collect();
         files.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
@@ -621,10 +610,10 @@ impl Engine {
             && self.deadline.get().is_none()
     }
 
-    /// Sets QuickJS's stack top from the calling thread (a zygote about to be dropped on a
-    /// thread other than its last run's).
-    pub(crate) fn set_stack_top(&self) {
-        self.ctx.with(|ctx| crate::zygote::update_stack_top(&ctx));
+    /// Runs `f` in the engine's context from the calling thread (a zygote about to be dropped
+    /// on a thread other than its last run's sets the stack top).
+    pub(crate) fn enter(&self, f: Enter) {
+        self.ctx.with(|ctx| f(&ctx));
     }
 
     /// The host's state as [`Engine::build`] left it (after a zygote restore).
@@ -643,18 +632,19 @@ impl Engine {
     }
 
     /// Launches the app on `start`, opens the page, dispatches each tap and runs to idle.
-    /// `restored`: the engine's memory was just restored from a snapshot (the stack top is then
-    /// set again, from here). `pausable`: a user that asks to stop at a UI gets the run
-    /// suspended there ([`Drove::Paused`]); otherwise it ends there, awaiting an answer.
+    /// `restored`: the engine's memory was just restored from a snapshot; what to do first
+    /// inside the run's context (set the stack top again, from here). `pausable`: a user that
+    /// asks to stop at a UI gets the run suspended there ([`Drove::Paused`]); otherwise it ends
+    /// there, awaiting an answer.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn drive(
         &self,
         project: &Project,
         cfg: &RunConfig,
-        start: Start<'_>,
+        start: Start,
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
-        restored: bool,
+        restored: Option<Enter>,
         pausable: bool,
     ) -> Result<Drove, RunError> {
         let Start {
@@ -675,11 +665,10 @@ impl Engine {
                 },
             );
         }
-        let route = route.to_string();
         self.drive_with(
             project,
             cfg,
-            appid,
+            &appid,
             wrote_initial,
             store,
             user,
@@ -690,7 +679,8 @@ impl Engine {
     }
 
     /// Goes on with a run suspended at a UI ([`Drove::Paused`]), on the memory it had then (a
-    /// zygote's checkpoint, restored by the caller), with `answer` to that UI.
+    /// zygote's checkpoint, restored by the caller, which `restored` runs first as in
+    /// [`Engine::drive`]), with `answer` to that UI.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn resume(
         &self,
@@ -700,6 +690,7 @@ impl Engine {
         answer: crate::user::UiAnswer,
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
+        restored: Enter,
         pausable: bool,
     ) -> Result<Drove, RunError> {
         self.reset();
@@ -717,7 +708,7 @@ impl Engine {
             wrote_initial,
             store,
             user,
-            true,
+            Some(restored),
             pausable,
             move |d| d.resume(st, answer),
         )
@@ -733,15 +724,15 @@ impl Engine {
         wrote_initial: bool,
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
-        restored: bool,
+        restored: Option<Enter>,
         pausable: bool,
         go: impl FnOnce(&mut Driver<'_, '_>) -> Result<(), Halt>,
     ) -> Result<Drove, RunError> {
         let shared = &self.shared;
         let mut screen = None;
         let result: Result<Halted, RunError> = self.ctx.with(|ctx| {
-            if restored {
-                crate::zygote::update_stack_top(&ctx);
+            if let Some(enter) = restored {
+                enter(&ctx);
             }
             let h = self
                 .h

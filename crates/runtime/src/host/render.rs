@@ -34,7 +34,7 @@ pub(super) struct Prelude<'js> {
     pub(super) sh: Rc<RefCell<Shared>>,
     pub(super) project: Project,
     pub(super) interrupted: Rc<Cell<bool>>,
-    pub(super) refused: crate::zygote::Refused,
+    pub(super) refused: crate::heap::Refused,
 }
 
 impl<'js> Prelude<'js> {
@@ -179,7 +179,7 @@ impl miniperm_wxml::Host for JsHost<'_, '_> {
 
     fn syntax_error(&mut self, error: &miniperm_wxml::ParseError) {
         if self.broken.insert(error.file.clone()) {
-            let problem = crate::project::FileProblem {
+            let problem = crate::source::FileProblem {
                 file: error.file.clone(),
                 line: u32::try_from(error.line).unwrap_or(u32::MAX),
                 column: u32::try_from(error.column).unwrap_or(u32::MAX),

@@ -7,7 +7,7 @@ use miniperm_core::{
     Answer, Ask, Fail, Outcome, Request, SettingsPage, Then, apply_settings, decide, resolve,
     setting_result,
 };
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 use crate::event::{EndReason, Event};
 use crate::user::{PrivacySource, UiAnswer, UiRequest};
@@ -57,7 +57,7 @@ impl<'js> Driver<'_, 'js> {
     /// Shows a UI and takes the user's answer (events `ui` and `answer`); a user that wants to
     /// branch here suspends the run instead (the answer comes with [`Driver::resume`]).
     pub(super) fn ask(&mut self, asking: Asking) -> Result<(), Halt> {
-        self.push(ui_event(&asking.ui));
+        self.push(asking.ui.event());
         if self.user.suspend_at(&asking.ui) {
             return Err(Halt::Suspend(Box::new(asking)));
         }
@@ -340,86 +340,5 @@ impl<'js> Driver<'_, 'js> {
             },
             ask: Some(ask),
         }))
-    }
-}
-
-pub(crate) fn ui_event(ui: &UiRequest) -> Event {
-    let mut d = Map::new();
-    match ui {
-        UiRequest::Authorize {
-            scope,
-            desc,
-            with_privacy,
-        } => {
-            d.insert("scope".into(), json!(scope.as_str()));
-            if let Some(s) = desc {
-                d.insert("desc".into(), json!(s));
-            }
-            if *with_privacy {
-                d.insert("withPrivacy".into(), json!(true));
-            }
-        }
-        UiRequest::System { permission } => {
-            d.insert("permission".into(), json!(permission.as_str()));
-        }
-        UiRequest::Privacy { referrer, source } => {
-            d.insert("referrer".into(), json!(referrer));
-            d.insert("source".into(), json!(source));
-        }
-        UiRequest::Modal {
-            title,
-            content,
-            show_cancel,
-            cancel_text,
-            confirm_text,
-            editable,
-            ..
-        } => {
-            d.insert("title".into(), json!(title));
-            d.insert("content".into(), json!(content));
-            d.insert("showCancel".into(), json!(show_cancel));
-            d.insert("confirmText".into(), json!(confirm_text));
-            d.insert("cancelText".into(), json!(cancel_text));
-            if *editable {
-                d.insert("editable".into(), json!(true));
-            }
-        }
-        UiRequest::ActionSheet { items } => {
-            d.insert("items".into(), json!(items));
-        }
-        UiRequest::Settings { page } => {
-            let rows: Vec<Json> = page
-                .rows
-                .iter()
-                .map(|r| {
-                    let state = match r.control {
-                        miniperm_core::settings::Control::Switch { on, locked } => {
-                            if locked {
-                                "on (locked)".to_string()
-                            } else if on {
-                                "on".to_string()
-                            } else {
-                                "off".to_string()
-                            }
-                        }
-                        miniperm_core::settings::Control::Location { selected } => {
-                            serde_json::to_value(selected)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default()
-                        }
-                    };
-                    json!({"scope": r.scope.as_str(), "label": r.label.zh, "state": state})
-                })
-                .collect();
-            d.insert("rows".into(), Json::Array(rows));
-        }
-        UiRequest::Picker { api } => {
-            d.insert("api".into(), json!(api));
-        }
-    }
-    Event::Ui {
-        ui: ui.kind().to_string(),
-        detail: d,
     }
 }

@@ -17,9 +17,9 @@
 //! The run's memory cap is enforced here, not by QuickJS's `malloc_limit` (whose refusals no
 //! host code sees, so a program that catches the error would run on as if nothing happened): a
 //! request whose block would take the bytes in use past the cap is refused, and the refusal is
-//! signalled to the host through a flag outside the arena ([`super::cap::Refused`]). The charge
-//! of a request is its block size ([`block_size`]), the same charge the fresh path's
-//! [`super::cap::CappedAlloc`] makes, so both paths refuse at the same point of the same run
+//! signalled to the host through a flag outside the arena ([`Refused`], `crate::heap`). The
+//! charge of a request is its block size ([`block_size`]), the same charge the fresh path's
+//! `CappedAlloc` makes (both from `crate::heap`, the runtime's heap cap), so both paths refuse at the same point of the same run
 //! (up to a split remainder too small to be a block, which a block here keeps: at most 16 bytes
 //! per such block).
 //!
@@ -35,12 +35,10 @@
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
-use super::cap::Refused;
-
 use rquickjs::allocator::Allocator;
 
-pub(super) const HEADER: usize = 16;
-const MIN_BLOCK: usize = 32;
+use crate::heap::{HEADER, MIN_BLOCK, Refused, block_size};
+
 const INUSE: usize = 1;
 const PREV_INUSE: usize = 2;
 const FLAGS: usize = 15;
@@ -75,12 +73,6 @@ fn bin_of(size: usize) -> usize {
         let sub = (size >> (lg - 2)) & 3;
         (SMALL_BINS + (lg - 13) * 4 + sub).min(NBINS - 1)
     }
-}
-
-/// The block size that serves a request of `n` bytes, or None if it cannot be represented.
-pub(super) fn block_size(n: usize) -> Option<usize> {
-    let s = n.checked_add(HEADER + 15)? & !15;
-    Some(s.max(MIN_BLOCK))
 }
 
 /// The memory of one arena, owned; freed when the runtime that allocates from it is dropped.
@@ -612,6 +604,25 @@ mod tests {
                 unsafe { a.dealloc(p) };
             }
             prop_assert_eq!(check(&a), (0, 0));
+        }
+    }
+
+    #[test]
+    fn charges_as_the_fresh_path_does() {
+        // The same requests against the same cap: the same ones are refused.
+        let mut fresh = crate::heap::CappedAlloc::new(64 * 1024, Refused::default());
+        let mut arena = ArenaAlloc::capped(1 << 20, 64 * 1024, Refused::default()).unwrap();
+        for n in [
+            1usize, 15, 16, 17, 100, 4000, 4096, 10_000, 30_000, 20_000, 5,
+        ] {
+            let (f, z) = (fresh.alloc(n), arena.alloc(n));
+            assert_eq!(f.is_null(), z.is_null(), "{n}");
+            if !f.is_null() {
+                assert_eq!(
+                    unsafe { crate::heap::CappedAlloc::usable_size(f) },
+                    unsafe { ArenaAlloc::usable_size(z) }
+                );
+            }
         }
     }
 }

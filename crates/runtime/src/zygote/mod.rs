@@ -37,21 +37,18 @@
 //!    brought back the builder's.
 //! 6. **A zygote is used by one thread at a time.** [`Zygotes`] is `Send` so a pool can hand it
 //!    to whichever worker runs next: every `Rc` and rquickjs handle of the runtime is owned by the
-//!    zygote and moves with it (none is shared with anything outside; the allocator's [`Refused`]
+//!    zygote and moves with it (none is shared with anything outside; the allocator's `Refused`
 //!    flag is shared only with the zygote's own engine), QuickJS keeps no
 //!    thread-local state, and the stack top is set again on every run.
 //!
 //! The memory limit holds: the arena refuses a block that would take the bytes in use past
-//! `--memory-mb` ([`cap`], the same charge as the fresh path's [`CappedAlloc`]), and the arena
+//! `--memory-mb` (`crate::heap`, the same charge as the fresh path's `CappedAlloc`), and the arena
 //! itself is that cap plus room for fragmentation, so even its own exhaustion is an ordinary
-//! out-of-memory. Either refusal sets the run's [`Refused`] flag, which ends the run with the
+//! out-of-memory. Either refusal sets the run's `Refused` flag, which ends the run with the
 //! memory limit even when the program catches the error.
 #![allow(unsafe_code)]
 
 mod arena;
-mod cap;
-
-pub(crate) use cap::{CappedAlloc, Refused};
 
 use std::borrow::Cow;
 
@@ -59,7 +56,8 @@ use miniperm_consent::ConsentStore;
 use miniperm_core::{Channel, Profile, SystemSwitches};
 use rquickjs::{Ctx, Runtime};
 
-use crate::host::{Drove, Engine, Limits, Paused, Ran, RunConfig, RunError, RunOutcome};
+use crate::heap::Refused;
+use crate::host::{Drove, Engine, Limits, Paused, RunConfig, RunError, RunOutcome};
 use crate::project::Project;
 use crate::user::User;
 use arena::{ArenaAlloc, ArenaRef};
@@ -344,7 +342,7 @@ impl Zygote {
 impl Drop for Zygote {
     fn drop(&mut self) {
         // Freeing the runtime may check the stack against the top of whichever thread ran last.
-        self.engine.set_stack_top();
+        self.engine.enter(update_stack_top);
     }
 }
 
@@ -446,12 +444,34 @@ impl Zygotes {
         if self.get(project, &eff, &route).is_none() {
             return Ok(None);
         }
-        Ok(Some(
-            match crate::host::start_on(project, cfg, store, user, Some(self), true)? {
-                Ran::Done(o) => Step::Done(o),
-                Ran::Paused(b) => Step::Paused(b),
-            },
-        ))
+        self.start_on(project, cfg, store, user, true).map(Some)
+    }
+
+    /// A run on this pool's zygote for the run's config when one fits it (built on first use),
+    /// else on a fresh runtime (which never pauses). With `pausable`, a run on a zygote stops at
+    /// each UI its user asks to stop at ([`Step::Paused`]: resume it with [`Zygotes::resume`]).
+    fn start_on(
+        &mut self,
+        project: &Project,
+        cfg: &RunConfig,
+        store: &mut dyn ConsentStore,
+        user: &mut dyn User,
+        pausable: bool,
+    ) -> Result<Step, RunError> {
+        let cfg = crate::host::effective(cfg);
+        let cfg: &RunConfig = &cfg;
+        let start = crate::host::begin(project, cfg, store)?;
+        let route = start.route().to_string();
+        if let Some(z) = self.get(project, cfg, &route) {
+            let restored = Some(update_stack_top as crate::host::Enter);
+            let drove =
+                z.run(|engine| engine.drive(project, cfg, start, store, user, restored, pausable))?;
+            return Ok(match drove {
+                Drove::Done(o) => Step::Done(o),
+                Drove::Paused(p) => Step::Paused(z.branch(p, &route)),
+            });
+        }
+        crate::host::run_fresh(project, cfg, start, store, user).map(Step::Done)
     }
 
     /// Goes on from `branch` with `answer` to its UI: `store` must hold the consent the
@@ -537,9 +557,16 @@ impl Zygotes {
             z.restore(at.memory);
         }
         z.holds = None;
-        let drove = z
-            .engine
-            .resume(project, eff, paused, answer, store, user, true)?;
+        let drove = z.engine.resume(
+            project,
+            eff,
+            paused,
+            answer,
+            store,
+            user,
+            update_stack_top,
+            true,
+        )?;
         Ok(Some(match drove {
             Drove::Done(o) => Step::Done(o),
             Drove::Paused(p) => Step::Paused(z.branch(p, at.route)),
@@ -555,7 +582,10 @@ impl Zygotes {
         store: &mut dyn ConsentStore,
         user: &mut dyn User,
     ) -> Result<RunOutcome, RunError> {
-        crate::host::run_on(project, cfg, store, user, Some(self))
+        match self.start_on(project, cfg, store, user, false)? {
+            Step::Done(o) => Ok(o),
+            Step::Paused(_) => Err(RunError::Engine("a run paused that may not pause".into())),
+        }
     }
 
     /// The bytes each run on this pool copies back (the largest snapshot it holds).
