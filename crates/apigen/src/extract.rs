@@ -10,10 +10,75 @@ use oxc_ast::ast::{
 use oxc_parser::Parser;
 use oxc_span::SourceType;
 
-use crate::ApigenError;
+use crate::error::ApigenError;
 
-// The table's types are core's own, so the generator and the table cannot drift apart.
-pub use miniperm_core::wxapi::{Shape, Ty};
+/// How an API is called (written into the table as core's `Shape::<variant>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Shape {
+    /// Returns its result (`getStorageSync`, `canIUse`).
+    Sync,
+    /// Takes an option object with `success`/`fail`/`complete`.
+    Callback,
+    /// `on*`/`off*` taking a listener.
+    Listener,
+    /// `create*`/`get*Manager` returning an object.
+    Factory,
+    /// A property holding an object (`wx.cloud`, `wx.env`).
+    Namespace,
+}
+
+impl Shape {
+    pub const ALL: [Shape; 5] = [
+        Shape::Sync,
+        Shape::Callback,
+        Shape::Listener,
+        Shape::Factory,
+        Shape::Namespace,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Sync => "sync",
+            Shape::Callback => "callback",
+            Shape::Listener => "listener",
+            Shape::Factory => "factory",
+            Shape::Namespace => "namespace",
+        }
+    }
+}
+
+/// A JSON type class (written into the table as core's `Ty::<variant>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ty {
+    String,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Any,
+}
+
+impl Ty {
+    pub const ALL: [Ty; 6] = [
+        Ty::String,
+        Ty::Number,
+        Ty::Boolean,
+        Ty::Object,
+        Ty::Array,
+        Ty::Any,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ty::String => "string",
+            Ty::Number => "number",
+            Ty::Boolean => "boolean",
+            Ty::Object => "object",
+            Ty::Array => "array",
+            Ty::Any => "any",
+        }
+    }
+}
 
 /// A field of a success result (or of a sync API's return value).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,36 +3,23 @@
 //!
 //! [`generate`] is pure (strings in, strings out) so tests can run it on perturbed input;
 //! [`Sources::read`] and the binary do the file I/O.
+//!
+//! The model ([`Shape`], [`Ty`], [`Handling`]) is the generator's own, not imported from
+//! `miniperm-core`, the crate it generates into: it builds (and can regenerate the table) even
+//! when core's committed table does not compile. The table names core's variants by the same
+//! names; `tests/model.rs` holds the two models equal.
 #![forbid(unsafe_code)]
 
+mod error;
 mod extract;
 mod overlay;
 mod render;
 
 use std::path::{Path, PathBuf};
 
+pub use error::ApigenError;
 pub use extract::{Api, Field, Shape, Ty};
 pub use overlay::{Handling, Overlay};
-
-/// Everything went wrong that can.
-#[derive(Debug, thiserror::Error)]
-pub enum ApigenError {
-    #[error("cannot read `{path}`: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot parse `{file}`: {message}")]
-    Parse { file: String, message: String },
-    #[error("interface `{0}` not found in the typings")]
-    MissingInterface(&'static str),
-    #[error("no `version` in the typings' package.json")]
-    MissingVersion,
-    #[error("overlay line {line}: {message}")]
-    Overlay { line: usize, message: String },
-    #[error("overlay names `{0}`, which the typings do not have")]
-    UnknownApi(String),
-}
 
 /// The typings' texts and the overlay.
 #[derive(Debug, Clone)]

@@ -2,9 +2,51 @@
 
 use std::collections::BTreeMap;
 
-use crate::ApigenError;
+use crate::error::ApigenError;
 
-pub use miniperm_core::wxapi::Handling;
+/// How miniperm handles an API (written into the table as core's `Handling::<variant>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Handling {
+    /// Decided by the consent engine.
+    Engine,
+    /// A native dialog the user answers (`showModal`, `openSetting`).
+    NativeUi,
+    /// A picker the user fills or cancels (`chooseLocation`).
+    Picker,
+    /// Implemented in the runtime's prelude without a user (storage, navigation, system info).
+    Local,
+    /// Simulated (files, canvases, media contexts, network state).
+    Simulated,
+    /// Answered from mock responses (`request`, `login`).
+    Mocked,
+    /// Present, warning `not-supported` and behaving as its shape allows.
+    NotSupported,
+}
+
+impl Handling {
+    pub const ALL: [Handling; 7] = [
+        Handling::Engine,
+        Handling::NativeUi,
+        Handling::Picker,
+        Handling::Local,
+        Handling::Simulated,
+        Handling::Mocked,
+        Handling::NotSupported,
+    ];
+
+    /// The overlay's spelling (and docs/wx-api.md's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Handling::Engine => "engine",
+            Handling::NativeUi => "native-ui",
+            Handling::Picker => "picker",
+            Handling::Local => "local",
+            Handling::Simulated => "simulated",
+            Handling::Mocked => "mocked",
+            Handling::NotSupported => "not-supported",
+        }
+    }
+}
 
 /// `engine`, `native-ui`, … as the overlay spells them.
 pub(crate) fn parse_handling(s: &str) -> Option<Handling> {
