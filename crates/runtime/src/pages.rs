@@ -107,7 +107,7 @@ pub fn check_page(project: &Project, base: &RunConfig, route: &str) -> PageRepor
                 Event::Error { message, stack } => Some(PageProblem {
                     kind: "error",
                     message: message.clone(),
-                    at: crate::host::first_site(stack).or_else(|| site_in(message)),
+                    at: crate::stack::call_site(stack).or_else(|| site_in(message)),
                 }),
                 _ => None,
             });

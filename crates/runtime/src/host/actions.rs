@@ -11,10 +11,12 @@
 //! These are not taps: no gesture context (WeChat allows `openSetting` and the like only from a
 //! tap).
 
+use crate::event::Event;
 use miniperm_wxml::{Node, Selector, Tree};
 use serde_json::{Value as Json, json};
 
-use super::*;
+use super::driver::Driver;
+use super::outcome::{Halt, RunError};
 
 /// `input(SEL)=TEXT` / `change(SEL)=VALUE` as (kind, selector, value).
 pub(super) fn parse(text: &str) -> Option<(&'static str, &str, &str)> {

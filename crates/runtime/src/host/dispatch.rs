@@ -1,42 +1,16 @@
 //! wx dispatch: each `wx.*` call the prelude hands to Rust, decided through the core, and the
 //! success payloads of the APIs the host answers.
 
-use super::*;
-
-use miniperm_core::{Api, Fail, Outcome, Profile, Request, decide, setting_result};
-use serde_json::{Map, Value as Json, json};
+use miniperm_core::{Api, Fail, Outcome, Request, decide, setting_result};
+use serde_json::{Value as Json, json};
 
 use crate::user::UiRequest;
 
-pub(super) fn is_picker(api: &str) -> bool {
-    miniperm_core::wxapi::lookup(api)
-        .is_some_and(|r| r.handling == miniperm_core::wxapi::Handling::Picker)
-}
-
-pub(super) fn fail_res(f: Fail, profile: &Profile, api: &str) -> Json {
-    let mut m = Map::new();
-    m.insert("errMsg".into(), Json::String(f.err_msg(profile, api)));
-    if let Some(n) = f.errno(profile) {
-        m.insert("errno".into(), json!(n));
-    }
-    Json::Object(m)
-}
-
-pub(super) fn ok_res(api: &str) -> Map<String, Json> {
-    let mut m = Map::new();
-    m.insert("errMsg".into(), Json::String(format!("{api}:ok")));
-    m
-}
-
-/// The API name in errMsg: RecorderManager failures read `operateRecorder:fail ...`.
-pub(super) fn err_name(api: &str) -> &str {
-    match api {
-        "RecorderManager.start" => "operateRecorder",
-        // the <camera> component reports through binderror
-        "<camera>" => "insertCamera",
-        _ => api,
-    }
-}
+use super::driver::Driver;
+use super::outcome::Halt;
+use super::payload::{err_name, is_picker, ok_res};
+use super::pending::Pending;
+use super::shared::{Incoming, Job};
 
 impl<'js> Driver<'_, 'js> {
     pub(super) fn incoming(&mut self, inc: Incoming) -> Result<(), Halt> {

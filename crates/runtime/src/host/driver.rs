@@ -1,7 +1,6 @@
 //! The driver loop: launch, taps, run to idle (microtasks, API calls, results, timers, the
 //! native-UI queue), limits, commits to the store.
 
-use super::*;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -16,6 +15,16 @@ use serde_json::{Value as Json, json};
 use crate::event::{EndReason, Event};
 use crate::project::{Project, parse_query};
 use crate::user::{UiAnswer, User};
+
+use super::config::RunConfig;
+use super::js::record_caught;
+use super::outcome::{Halt, RunError};
+use super::payload::fail_res;
+use super::pending::{Asking, Pending, Target};
+use super::shared::{Job, Shared};
+
+/// Virtual time between the end of one dispatch and the next tap.
+pub(super) const TAP_GAP_MS: i64 = 1000;
 
 /// How long periodic timers keep ticking, in virtual time, once nothing else happens (see
 /// [`Driver::settle`]).
@@ -52,7 +61,7 @@ pub(super) struct Driver<'a, 'js> {
 /// JS heap (a zygote's checkpoint), what resuming it takes.
 #[derive(Clone)]
 pub(crate) struct DriverState {
-    pub(super) asking: super::uiqueue::Asking,
+    pub(super) asking: Asking,
     pub(super) uiq: VecDeque<Pending>,
     pub(super) instant: (i64, u32),
     pub(super) settling: (i64, u32),
@@ -70,6 +79,12 @@ pub(super) fn tap_event(ty: &str, id: &str, dataset: Json, detail: Json) -> Json
         "changedTouches": [],
         "mark": {},
     })
+}
+
+/// The event a handler of an open-type button (or a component's event) gets: `tap_event`
+/// with the target's id and dataset.
+pub(super) fn open_event(ty: &str, t: &Target, detail: Json) -> Json {
+    tap_event(ty, &t.id, t.dataset.clone(), detail)
 }
 
 impl<'js> Driver<'_, 'js> {
@@ -202,7 +217,7 @@ impl<'js> Driver<'_, 'js> {
     }
 
     /// What suspending at `asking` leaves to resume from.
-    pub(super) fn state_at(&mut self, asking: super::uiqueue::Asking) -> DriverState {
+    pub(super) fn state_at(&mut self, asking: Asking) -> DriverState {
         DriverState {
             asking,
             uiq: std::mem::take(&mut self.uiq),
@@ -457,7 +472,7 @@ impl<'js> Driver<'_, 'js> {
         self.sh.borrow_mut().jobs.push_back(Job::Deliver {
             id,
             ok: false,
-            res: super::dispatch::fail_res(f, &self.cfg.profile, api),
+            res: fail_res(f, &self.cfg.profile, api),
             gesture,
             failure: Some(f),
         });

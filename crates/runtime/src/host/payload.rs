@@ -156,6 +156,37 @@ pub(super) fn not_supported_message(api: &str, shape: &str, profile: &Profile) -
     }
 }
 
+/// A picker API (`chooseLocation`…): the user answers it, the engine does not decide it.
+pub(super) fn is_picker(api: &str) -> bool {
+    miniperm_core::wxapi::lookup(api)
+        .is_some_and(|r| r.handling == miniperm_core::wxapi::Handling::Picker)
+}
+
+pub(super) fn fail_res(f: Fail, profile: &Profile, api: &str) -> Json {
+    let mut m = Map::new();
+    m.insert("errMsg".into(), Json::String(f.err_msg(profile, api)));
+    if let Some(n) = f.errno(profile) {
+        m.insert("errno".into(), json!(n));
+    }
+    Json::Object(m)
+}
+
+pub(super) fn ok_res(api: &str) -> Map<String, Json> {
+    let mut m = Map::new();
+    m.insert("errMsg".into(), Json::String(format!("{api}:ok")));
+    m
+}
+
+/// The API name in errMsg: RecorderManager failures read `operateRecorder:fail ...`.
+pub(super) fn err_name(api: &str) -> &str {
+    match api {
+        "RecorderManager.start" => "operateRecorder",
+        // the <camera> component reports through binderror
+        "<camera>" => "insertCamera",
+        _ => api,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,12 +2,11 @@
 //! custom components' data) after every change, taps on rendered elements by selector, bubbling
 //! through `bind`/`catch` handlers, open-type buttons' built-in actions and `<camera>`'s scope.
 
-use super::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
+use rquickjs::{CatchResultExt, Ctx, Function, Object};
 
 use miniperm_core::{Change, Subject, Value, Via};
 use miniperm_wxml::{Instance, Node, Selector, Tree};
@@ -15,15 +14,14 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::event::Event;
 
-/// A handler on a rendered element: which instance owns it (`""` is the page), its name, and
-/// the element's `id` and `dataset` for the event's target.
-#[derive(Debug, Clone)]
-pub(super) struct Target {
-    pub(super) owner: String,
-    pub(super) handler: String,
-    pub(super) id: String,
-    pub(super) dataset: Json,
-}
+use crate::event::EndReason;
+use crate::project::Project;
+
+use super::driver::{Driver, open_event};
+use super::js::record_caught;
+use super::outcome::{Halt, RunError};
+use super::pending::{Pending, Target};
+use super::shared::Shared;
 
 /// What calling the prelude's host entry points needs: the context, the entry points, the
 /// shared state and the run's stop flags. The driver renders through it, and so does the
@@ -70,37 +68,6 @@ impl<'js> Prelude<'js> {
             .as_string()
             .and_then(|s| s.to_string().ok())
             .unwrap_or_default())
-    }
-}
-
-/// A caught JS failure: an exception or a thrown value becomes an `error` event; an engine
-/// failure stops the run.
-pub(super) fn record_caught<'js>(
-    ctx: &Ctx<'js>,
-    sh: &Rc<RefCell<Shared>>,
-    project: &Project,
-    e: CaughtError<'js>,
-) -> Result<(), Halt> {
-    match e {
-        CaughtError::Exception(ex) => {
-            let msg = ex.message().unwrap_or_default();
-            let name: String = ex.get("name").unwrap_or_default();
-            let m = if name.is_empty() {
-                msg
-            } else {
-                format!("{name}: {msg}")
-            };
-            sh.borrow_mut()
-                .error(m, project.map_stack(&ex.stack().unwrap_or_default()));
-            Ok(())
-        }
-        CaughtError::Value(v) => {
-            let (m, s) = describe_value(ctx, &v);
-            let s = project.map_stack(&s);
-            sh.borrow_mut().error(format!("Uncaught {m}"), s);
-            Ok(())
-        }
-        CaughtError::Error(e) => Err(Halt::Fail(RunError::Engine(e.to_string()))),
     }
 }
 
@@ -605,10 +572,6 @@ pub(super) fn select_components(
 }
 
 /// The event an open-type button's own handler gets.
-pub(super) fn open_event(ty: &str, t: &Target, detail: Json) -> Json {
-    tap_event(ty, &t.id, t.dataset.clone(), detail)
-}
-
 /// Renders the current page: components are created, updated and detached as the tree says,
 /// their hosts' handlers are handed to them, the new ones get their lifetimes (`created`,
 /// `attached`, relations; `ready` is the caller's: after `onLoad`/`onShow` when a page opens),

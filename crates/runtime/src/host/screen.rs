@@ -16,8 +16,11 @@ use std::collections::BTreeMap;
 
 use miniperm_wxml::{Node, Tree};
 use serde_json::{Map, Value as Json, json};
+use std::rc::Rc;
 
-use super::*;
+use crate::project::Project;
+
+use super::driver::Driver;
 
 /// `fooBar` (a dataset key) back to the attribute `data-foo-bar` it most likely came from.
 fn data_attr(key: &str) -> String {

@@ -1,8 +1,6 @@
 //! The native-UI queue: one UI at a time, first in first out (D9, D14); prompts, modals,
 //! action sheets, pickers and the settings page, each answered by the `User`.
 
-use super::*;
-
 use miniperm_core::{
     Answer, Ask, Fail, Outcome, Request, SettingsPage, Then, apply_settings, decide, resolve,
     setting_result,
@@ -12,42 +10,11 @@ use serde_json::{Value as Json, json};
 use crate::event::{EndReason, Event};
 use crate::user::{PrivacySource, UiAnswer, UiRequest};
 
-#[derive(Debug, Clone)]
-pub(super) enum Pending {
-    Engine {
-        id: u32,
-        api: String,
-        req: Request,
-        picker: bool,
-        args: Json,
-        /// Decisions already taken for this call (an answer leads to a new decision: R36 again).
-        tries: u8,
-    },
-    Settings {
-        id: Option<u32>,
-        button: Option<Target>,
-        with_subscriptions: bool,
-    },
-    Modal {
-        id: u32,
-        ui: UiRequest,
-    },
-    Sheet {
-        id: u32,
-        ui: UiRequest,
-    },
-}
-
-/// A UI on screen, waiting for its answer: the call it belongs to, what the user sees and, for
-/// an engine call, what the engine asked. Everything the driver does once the answer comes is
-/// a function of this and the answer ([`Driver::answered`]), so a run can stop here and go on
-/// later (the explorer resumes many answers from one such point).
-#[derive(Debug, Clone)]
-pub(crate) struct Asking {
-    pending: Pending,
-    pub(crate) ui: UiRequest,
-    ask: Option<Ask>,
-}
+use super::driver::{Driver, open_event};
+use super::outcome::{Halt, RunError};
+use super::payload::{err_name, ok_res};
+use super::pending::{Asking, Pending};
+use super::shared::Job;
 
 /// Decisions one engine call takes at most before it fails `not supported` (a safety net: an
 /// answer always settles a step of R36).
