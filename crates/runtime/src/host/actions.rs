@@ -80,9 +80,9 @@ impl<'js> Driver<'_, 'js> {
             })
         };
         let selector = Selector::parse(sel).map_err(|e| bad(e.to_string()))?;
-        self.sh.borrow_mut().dirty = true;
+        self.sh.borrow_mut().page.dirty = true;
         self.render_if_dirty()?;
-        let tree: Option<std::rc::Rc<Tree>> = self.sh.borrow().tree.clone();
+        let tree: Option<std::rc::Rc<Tree>> = self.sh.borrow().page.tree.clone();
         let found = tree
             .as_deref()
             .and_then(|t| miniperm_wxml::find(t, &selector).map(|p| (t, p)));
@@ -157,7 +157,7 @@ impl<'js> Driver<'_, 'js> {
                 .as_bool()
                 .unwrap_or(false);
             if !done {
-                self.sh.borrow_mut().warn(
+                self.sh.borrow_mut().record.warn(
                     "no-handler",
                     format!("the page has no method `{}` to handle the event", b.handler),
                 );

@@ -64,8 +64,8 @@ pub(super) fn install<'js>(
                         refused: refused.clone(),
                     };
                     if let Err(Halt::Fail(err)) = render::render_page(&pr) {
-                        sh.borrow_mut().limit = Some(err.to_string());
-                        sh.borrow().stop.set(true);
+                        sh.borrow_mut().record.limit = Some(err.to_string());
+                        sh.borrow().record.stop.set(true);
                     }
                 },
             )
@@ -90,7 +90,7 @@ pub(super) fn install<'js>(
                         all,
                         fields: &fields,
                     };
-                    render::layout(s.tree.as_deref(), (w, h), &q).to_string()
+                    render::layout(s.page.tree.as_deref(), (w, h), &q).to_string()
                 },
             )
             .map_err(e)?,
@@ -105,6 +105,7 @@ pub(super) fn install<'js>(
             Function::new(ctx.clone(), move |ty: String, json: String| {
                 if !sh
                     .borrow_mut()
+                    .record
                     .keep(json.len(), "transcript events (logs, setData payloads)")
                 {
                     return;
@@ -112,7 +113,7 @@ pub(super) fn install<'js>(
                 if let Some(ev) =
                     event_direct(&ty, &json, &p).or_else(|| event_general(ty, &json, &p))
                 {
-                    sh.borrow_mut().push(ev);
+                    sh.borrow_mut().record.push(ev);
                 }
             })
             .map_err(e)?,
@@ -127,7 +128,11 @@ pub(super) fn install<'js>(
             Function::new(
                 ctx.clone(),
                 move |id: f64, api: String, json: String, at: Opt<String>| {
-                    if !sh.borrow_mut().keep(json.len() * 2, "api call arguments") {
+                    if !sh
+                        .borrow_mut()
+                        .record
+                        .keep(json.len() * 2, "api call arguments")
+                    {
                         return;
                     }
                     let args: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
@@ -135,15 +140,15 @@ pub(super) fn install<'js>(
                     if s.queue_full() {
                         return;
                     }
-                    let gesture = s.gesture;
+                    let gesture = s.clock.gesture;
                     // The transcript records the call when the program makes it, not when the host
                     // gets round to answering it (issue 7: order as the program did things).
-                    s.push(Event::Call {
+                    s.record.push(Event::Call {
                         api: api.clone(),
                         args: args.clone(),
                         at: at.0.filter(|a| !a.is_empty()).map(|a| p.map_site(&a)),
                     });
-                    s.incoming.push_back(Incoming {
+                    s.queues.incoming.push_back(Incoming {
                         id: id as u32,
                         api,
                         args,
@@ -170,7 +175,7 @@ pub(super) fn install<'js>(
         n.set(
             "dirty",
             Function::new(ctx.clone(), move || {
-                sh.borrow_mut().dirty = true;
+                sh.borrow_mut().page.dirty = true;
             })
             .map_err(e)?,
         )
@@ -182,7 +187,7 @@ pub(super) fn install<'js>(
             "select",
             Function::new(ctx.clone(), move |owner: String, sel: String, all: bool| {
                 let s = sh.borrow();
-                let keys = match (&s.tree, miniperm_wxml::Selector::parse(&sel)) {
+                let keys = match (&s.page.tree, miniperm_wxml::Selector::parse(&sel)) {
                     (Some(tree), Ok(sel)) => render::select_components(tree, &owner, &sel, all),
                     _ => Vec::new(),
                 };
@@ -199,7 +204,7 @@ pub(super) fn install<'js>(
             Function::new(ctx.clone(), move |id: f64| {
                 let mut s = sh.borrow_mut();
                 if !s.queue_full() {
-                    s.jobs.push_back(Job::Task(id as u32));
+                    s.queues.jobs.push_back(Job::Task(id as u32));
                 }
             })
             .map_err(e)?,
@@ -210,7 +215,7 @@ pub(super) fn install<'js>(
         let sh = shared.clone();
         n.set(
             "now",
-            Function::new(ctx.clone(), move || sh.borrow().now as f64).map_err(e)?,
+            Function::new(ctx.clone(), move || sh.borrow().clock.now as f64).map_err(e)?,
         )
         .map_err(e)?;
     }
@@ -220,7 +225,7 @@ pub(super) fn install<'js>(
         n.set(
             "uncaught",
             Function::new(ctx.clone(), move |msg: String, stack: String| {
-                sh.borrow_mut().error(msg, p.map_stack(&stack));
+                sh.borrow_mut().record.error(msg, p.map_stack(&stack));
             })
             .map_err(e)?,
         )
@@ -236,12 +241,12 @@ pub(super) fn install<'js>(
             "unsupported",
             Function::new(ctx.clone(), move |api: String, shape: String| {
                 let mut s = sh.borrow_mut();
-                s.push(Event::Call {
+                s.record.push(Event::Call {
                     api: api.clone(),
                     args: Json::Object(Map::new()),
                     at: None,
                 });
-                s.warn(
+                s.record.warn(
                     "not-supported",
                     payload::not_supported_message(&api, &shape, &profile),
                 );
@@ -254,7 +259,7 @@ pub(super) fn install<'js>(
         n.set(
             "warnUnsupported",
             Function::new(ctx.clone(), move |api: String, shape: String| {
-                sh.borrow_mut().warn(
+                sh.borrow_mut().record.warn(
                     "not-supported",
                     payload::not_supported_message(&api, &shape, &profile),
                 );
@@ -286,7 +291,7 @@ pub(super) fn install<'js>(
                     // `at` may be missing, undefined or empty: no call site.
                     let at = at.0.flatten().filter(|a| !a.is_empty());
                     let failure = failure.0.flatten().and_then(|f| parse_fail(&f));
-                    sh.borrow_mut().warn_failure(
+                    sh.borrow_mut().record.warn_failure(
                         &code,
                         message,
                         at.map(|a| p.map_site(&a)),
@@ -312,8 +317,9 @@ pub(super) fn install<'js>(
                     return;
                 }
                 let mut s = sh.borrow_mut();
-                let value = s.state.value(subject);
-                s.observe(subject, value, crate::event::Observed::Read);
+                let value = s.consent.state.value(subject);
+                s.record
+                    .observe(subject, value, crate::event::Observed::Read);
             })
             .map_err(e)?,
         )
@@ -324,7 +330,7 @@ pub(super) fn install<'js>(
         n.set(
             "privacyListener",
             Function::new(ctx.clone(), move |on: bool| {
-                sh.borrow_mut().privacy_listener = on;
+                sh.borrow_mut().consent.privacy_listener = on;
             })
             .map_err(e)?,
         )
@@ -427,10 +433,10 @@ pub(super) fn install<'js>(
                 let s = sh.borrow();
                 let v = match name.as_str() {
                     "privacySetting" => {
-                        let (need, contract) = manifest.privacy_setting(&s.state);
+                        let (need, contract) = manifest.privacy_setting(&s.consent.state);
                         json!({"needAuthorization": need, "privacyContractName": contract})
                     }
-                    "appAuthorizeSetting" => payload::app_authorize_setting(&s.state),
+                    "appAuthorizeSetting" => payload::app_authorize_setting(&s.consent.state),
                     "systemSetting" => json!({
                         "bluetoothEnabled": system.bluetooth_enabled,
                         "locationEnabled": system.location_enabled,
@@ -444,7 +450,7 @@ pub(super) fn install<'js>(
                         &profile,
                         base_lib,
                         &system,
-                        &s.state,
+                        &s.consent.state,
                         &device,
                     ),
                 };
@@ -463,7 +469,7 @@ pub(super) fn install<'js>(
             Function::new(ctx.clone(), move |api: String, key: String| {
                 let r = p.inner.sim.mocks.answer(&api, &key);
                 if let crate::mocks::Reply::Default(_, w) = &r {
-                    sh.borrow_mut().warn("unmocked", w.clone());
+                    sh.borrow_mut().record.warn("unmocked", w.clone());
                 }
                 crate::mocks::reply_json(&r)
             })

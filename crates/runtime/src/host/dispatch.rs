@@ -92,7 +92,7 @@ impl<'js> Driver<'_, 'js> {
                 {
                     Request::api(a, gesture, now)
                 } else {
-                    self.sh.borrow_mut().warn(
+                    self.sh.borrow_mut().record.warn(
                         "not-supported",
                         format!("wx.{api} is not supported by miniperm"),
                     );
@@ -127,7 +127,7 @@ impl<'js> Driver<'_, 'js> {
     pub(super) fn note(&mut self, d: &miniperm_core::Decision, req: &Request) -> Result<(), Halt> {
         self.consulted(d, req);
         if let Some(w) = &d.warning {
-            self.sh.borrow_mut().warn(w.code(), w.message());
+            self.sh.borrow_mut().record.warn(w.code(), w.message());
         }
         if let Some(c) = d.record_change(req.api, req.gesture, &self.state()) {
             self.commit(vec![c])?;
@@ -159,10 +159,14 @@ impl<'js> Driver<'_, 'js> {
             "startLocationUpdate" | "startLocationUpdateBackground" => {
                 self.deliver(id, true, Json::Object(m), gesture);
                 // then the first position reaches onLocationChange
-                self.sh.borrow_mut().jobs.push_back(Job::Location(json!({
-                    "latitude": lat, "longitude": lng, "speed": 0, "accuracy": 65,
-                    "altitude": 0, "verticalAccuracy": 65, "horizontalAccuracy": 65
-                })));
+                self.sh
+                    .borrow_mut()
+                    .queues
+                    .jobs
+                    .push_back(Job::Location(json!({
+                        "latitude": lat, "longitude": lng, "speed": 0, "accuracy": 65,
+                        "altitude": 0, "verticalAccuracy": 65, "horizontalAccuracy": 65
+                    })));
                 return;
             }
             "startRecord" => {

@@ -89,22 +89,22 @@ pub(super) fn open_event(ty: &str, t: &Target, detail: Json) -> Json {
 
 impl<'js> Driver<'_, 'js> {
     pub(super) fn now(&self) -> i64 {
-        self.sh.borrow().now
+        self.sh.borrow().clock.now
     }
 
     pub(super) fn push(&self, ev: Event) {
-        self.sh.borrow_mut().push(ev);
+        self.sh.borrow_mut().record.push(ev);
     }
 
     pub(super) fn state(&self) -> AppState {
-        self.sh.borrow().state
+        self.sh.borrow().consent.state
     }
 
     pub(super) fn env(&self) -> Env<'_> {
         Env {
             profile: &self.cfg.profile,
             manifest: self.project.manifest(),
-            privacy_listener: self.sh.borrow().privacy_listener,
+            privacy_listener: self.sh.borrow().consent.privacy_listener,
             system: self.cfg.system,
         }
     }
@@ -118,20 +118,21 @@ impl<'js> Driver<'_, 'js> {
     pub(super) fn check(&self) -> Result<(), Halt> {
         if self.interrupted.get() {
             let ms = self.cfg.limits.dispatch_ms;
-            self.sh.borrow_mut().warn(
+            self.sh.borrow_mut().record.warn(
                 "limit",
                 format!("a dispatch ran longer than {ms} ms and was interrupted"),
             );
             return Err(Halt::End(EndReason::Limit, None));
         }
-        let limit = self.sh.borrow_mut().limit.take();
+        let limit = self.sh.borrow_mut().record.limit.take();
         if let Some(m) = limit {
-            self.sh.borrow_mut().warn("limit", m);
+            self.sh.borrow_mut().record.warn("limit", m);
             return Err(Halt::End(EndReason::Limit, None));
         }
         if self.refused.get() {
             self.sh
                 .borrow_mut()
+                .record
                 .warn("limit", "the run went over its memory limit".into());
             return Err(Halt::End(EndReason::Limit, None));
         }
@@ -162,9 +163,9 @@ impl<'js> Driver<'_, 'js> {
         name: &str,
         args: A,
     ) -> Result<rquickjs::Value<'js>, Halt> {
-        self.sh.borrow_mut().gesture = true;
+        self.sh.borrow_mut().clock.gesture = true;
         let r = self.js(name, args);
-        self.sh.borrow_mut().gesture = false;
+        self.sh.borrow_mut().clock.gesture = false;
         r
     }
 
@@ -173,10 +174,10 @@ impl<'js> Driver<'_, 'js> {
             self.check()?;
         }
         self.check()?;
-        let rej = std::mem::take(&mut self.sh.borrow_mut().rejections);
+        let rej = std::mem::take(&mut self.sh.borrow_mut().record.rejections);
         for r in rej {
             // WeChat reports these to onUnhandledRejection; the run goes on.
-            self.sh.borrow_mut().warn_failure(
+            self.sh.borrow_mut().record.warn_failure(
                 crate::event::warning::UNHANDLED_REJECTION,
                 format!(
                     "a promise was rejected and nothing handles it: {}",
@@ -207,7 +208,7 @@ impl<'js> Driver<'_, 'js> {
         for (k, tap) in taps.iter().enumerate().skip(from) {
             self.tap_at = Some(k);
             // A user takes a moment between taps.
-            self.sh.borrow_mut().now += TAP_GAP_MS;
+            self.sh.borrow_mut().clock.now += TAP_GAP_MS;
             self.arm();
             self.tap(tap)?;
             self.settle()?;
@@ -275,9 +276,9 @@ impl<'js> Driver<'_, 'js> {
                 self.with_gesture("tap", (tap.to_string(), ev.to_string()))?;
                 return Ok(());
             }
-            if self.sh.borrow().errors > 0 {
+            if self.sh.borrow().record.errors > 0 {
                 // The page threw while loading: that error is the story, not the missing method.
-                self.sh.borrow_mut().warn(
+                self.sh.borrow_mut().record.warn(
                     "tap-skipped",
                     format!("`{tap}` was not tapped: page `{route}` has no such method after an uncaught error"),
                 );
@@ -324,12 +325,12 @@ impl<'js> Driver<'_, 'js> {
     fn step_ready(&mut self) -> Result<bool, Halt> {
         self.check()?;
         self.microtasks()?;
-        let inc = self.sh.borrow_mut().incoming.pop_front();
+        let inc = self.sh.borrow_mut().queues.incoming.pop_front();
         if let Some(inc) = inc {
             self.incoming(inc)?;
             return Ok(true);
         }
-        let job = self.sh.borrow_mut().jobs.pop_front();
+        let job = self.sh.borrow_mut().queues.jobs.pop_front();
         if let Some(job) = job {
             self.job(job)?;
             return Ok(true);
@@ -344,7 +345,7 @@ impl<'js> Driver<'_, 'js> {
             if self.step_ready()? {
                 continue;
             }
-            if self.sh.borrow().dirty {
+            if self.sh.borrow().page.dirty {
                 self.render_if_dirty()?;
                 continue;
             }
@@ -375,7 +376,7 @@ impl<'js> Driver<'_, 'js> {
                 self.fire_timer()?;
                 continue;
             }
-            if self.sh.borrow().dirty {
+            if self.sh.borrow().page.dirty {
                 self.render_if_dirty()?;
                 continue;
             }
@@ -391,7 +392,7 @@ impl<'js> Driver<'_, 'js> {
                     if !periodic {
                         self.settling.0 = active.max(at);
                     }
-                    self.sh.borrow_mut().now = at;
+                    self.sh.borrow_mut().clock.now = at;
                     self.fire_timer()?;
                     continue;
                 }
@@ -412,7 +413,7 @@ impl<'js> Driver<'_, 'js> {
         }
         if self.instant.1 > self.cfg.limits.max_timer_fires {
             let n = self.cfg.limits.max_timer_fires;
-            self.sh.borrow_mut().warn(
+            self.sh.borrow_mut().record.warn(
                 "limit",
                 format!(
                     "more than {n} timer firings at one instant of virtual time (a timer that re-arms itself with no delay)"
@@ -457,7 +458,7 @@ impl<'js> Driver<'_, 'js> {
     }
 
     pub(super) fn deliver(&self, id: u32, ok: bool, res: Json, gesture: bool) {
-        self.sh.borrow_mut().jobs.push_back(Job::Deliver {
+        self.sh.borrow_mut().queues.jobs.push_back(Job::Deliver {
             id,
             ok,
             res,
@@ -469,7 +470,7 @@ impl<'js> Driver<'_, 'js> {
     /// Fails call `id` as the engine decided (`f`, spelled by the profile for `api`); the
     /// typed failure travels with the result into the transcript's callback event.
     pub(super) fn deliver_fail(&self, id: u32, f: miniperm_core::Fail, api: &str, gesture: bool) {
-        self.sh.borrow_mut().jobs.push_back(Job::Deliver {
+        self.sh.borrow_mut().queues.jobs.push_back(Job::Deliver {
             id,
             ok: false,
             res: fail_res(f, &self.cfg.profile, api),
@@ -483,7 +484,8 @@ impl<'js> Driver<'_, 'js> {
         let state = self.state();
         let mut sh = self.sh.borrow_mut();
         for s in d.consulted(req) {
-            sh.observe(s, state.value(s), crate::event::Observed::Consulted);
+            sh.record
+                .observe(s, state.value(s), crate::event::Observed::Consulted);
         }
     }
 
@@ -510,11 +512,11 @@ impl<'js> Driver<'_, 'js> {
             .collect();
         let stored = self.store.append(evs)?;
         let mut sh = self.sh.borrow_mut();
-        sh.wrote = true;
-        let now = sh.now;
+        sh.consent.wrote = true;
+        let now = sh.clock.now;
         for e in &stored {
             // Inside the run, time is virtual (R28's privacy gap counts on it).
-            sh.state.apply_change(e.scope, e.to, e.via, now);
+            sh.consent.state.apply_change(e.scope, e.to, e.via, now);
         }
         Ok(())
     }

@@ -62,11 +62,11 @@ impl Paused {
     }
 
     pub(crate) fn observations(&self) -> &[crate::event::Observation] {
-        &self.shared.observations
+        &self.shared.record.observations
     }
 
     pub(crate) fn transcript_len(&self) -> usize {
-        self.shared.events.len()
+        self.shared.record.events.len()
     }
 }
 
@@ -154,23 +154,22 @@ impl Engine {
                 }
             })));
         }
-        let shared = Rc::new(RefCell::new(Shared {
-            now: cfg.now_ms,
-            stop: stop.clone(),
-            refused: refused.clone(),
-            host_cap: cfg.limits.memory_bytes,
-            ..Shared::default()
-        }));
+        let shared = Rc::new(RefCell::new(Shared::new(
+            cfg.now_ms,
+            stop.clone(),
+            refused.clone(),
+            cfg.limits.memory_bytes,
+        )));
         {
             let sh = shared.clone();
             let p = project.clone();
             rt.set_host_promise_rejection_tracker(Some(Box::new(
                 move |ctx: Ctx<'_>, _promise, reason, handled| {
                     if handled {
-                        sh.borrow_mut().rejections.pop();
+                        sh.borrow_mut().record.rejections.pop();
                     } else {
                         let r = Rejection::of(&ctx, &reason, &p);
-                        sh.borrow_mut().rejected(r);
+                        sh.borrow_mut().record.rejected(r);
                     }
                 },
             )));
@@ -266,21 +265,21 @@ impl Engine {
     /// needs, so that [`Engine::reset`] gives every path the state a fresh run starts with.
     pub(crate) fn pristine(&self) -> bool {
         let s = self.shared.borrow();
-        s.events.is_empty()
-            && s.now == self.now_ms
-            && !s.gesture
-            && s.jobs.is_empty()
-            && s.incoming.is_empty()
-            && !s.privacy_listener
-            && s.errors == 0
-            && s.limit.is_none()
-            && s.warned.is_empty()
-            && s.rejections.is_empty()
-            && !s.dirty
-            && s.tree.is_none()
-            && s.cameras.is_empty()
-            && s.host_bytes == 0
-            && !s.wrote
+        s.record.events.is_empty()
+            && s.clock.now == self.now_ms
+            && !s.clock.gesture
+            && s.queues.jobs.is_empty()
+            && s.queues.incoming.is_empty()
+            && !s.consent.privacy_listener
+            && s.record.errors == 0
+            && s.record.limit.is_none()
+            && s.record.warned.is_empty()
+            && s.record.rejections.is_empty()
+            && !s.page.dirty
+            && s.page.tree.is_none()
+            && s.page.cameras.is_empty()
+            && s.record.host_bytes == 0
+            && !s.consent.wrote
             && !self.stop.get()
             && !self.interrupted.get()
             && !self.refused.get()
@@ -299,13 +298,12 @@ impl Engine {
         self.interrupted.set(false);
         self.refused.clear();
         self.deadline.set(None);
-        *self.shared.borrow_mut() = Shared {
-            now: self.now_ms,
-            stop: self.stop.clone(),
-            refused: self.refused.clone(),
-            host_cap: self.host_cap,
-            ..Shared::default()
-        };
+        *self.shared.borrow_mut() = Shared::new(
+            self.now_ms,
+            self.stop.clone(),
+            self.refused.clone(),
+            self.host_cap,
+        );
     }
 
     /// Launches the app on `start`, opens the page, dispatches each tap and runs to idle.
@@ -332,8 +330,8 @@ impl Engine {
         } = start;
         {
             let mut s = self.shared.borrow_mut();
-            s.state = state;
-            s.events.insert(
+            s.consent.state = state;
+            s.record.events.insert(
                 0,
                 Event::Launch {
                     appid: appid.to_string(),
@@ -451,9 +449,9 @@ impl Engine {
                 // Consent is already stored: bad input now cannot be "nothing was written" (exit
                 // 2). The transcript says what happened, and the run ends `bad-input` (exit 1).
                 Err(Halt::Fail(e))
-                    if e.is_bad_input() && (wrote_initial || shared.borrow().wrote) =>
+                    if e.is_bad_input() && (wrote_initial || shared.borrow().consent.wrote) =>
                 {
-                    shared.borrow_mut().push(Event::Warning {
+                    shared.borrow_mut().record.push(Event::Warning {
                         code: "bad-input".into(),
                         message: e.to_string(),
                         at: None,
@@ -465,6 +463,7 @@ impl Engine {
                 Err(Halt::Fail(RunError::Engine(_))) if self.refused.get() => {
                     shared
                         .borrow_mut()
+                        .record
                         .warn("limit", "the run went over its memory limit".into());
                     Ok(Halted::End(Some((EndReason::Limit, None))))
                 }
@@ -487,13 +486,13 @@ impl Engine {
         let mut sh = shared.borrow_mut();
         let (end, ui) = match halted {
             Some(x) => x,
-            None if sh.errors > 0 => (EndReason::Error, None),
+            None if sh.record.errors > 0 => (EndReason::Error, None),
             None => (EndReason::Idle, None),
         };
-        sh.events.push(Event::End { reason: end, ui });
-        let events = std::mem::take(&mut sh.events);
-        let observations = std::mem::take(&mut sh.observations);
-        let tappable = match (&sh.tree, cfg.render) {
+        sh.record.events.push(Event::End { reason: end, ui });
+        let events = std::mem::take(&mut sh.record.events);
+        let observations = std::mem::take(&mut sh.record.observations);
+        let tappable = match (&sh.page.tree, cfg.render) {
             (Some(t), true) => miniperm_wxml::tappable(t),
             _ => Vec::new(),
         };

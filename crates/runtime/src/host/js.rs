@@ -83,13 +83,14 @@ pub(super) fn record_caught<'js>(
                 format!("{name}: {msg}")
             };
             sh.borrow_mut()
+                .record
                 .error(m, project.map_stack(&ex.stack().unwrap_or_default()));
             Ok(())
         }
         CaughtError::Value(v) => {
             let (m, s) = describe_value(ctx, &v);
             let s = project.map_stack(&s);
-            sh.borrow_mut().error(format!("Uncaught {m}"), s);
+            sh.borrow_mut().record.error(format!("Uncaught {m}"), s);
             Ok(())
         }
         CaughtError::Error(e) => Err(Halt::Fail(RunError::Engine(e.to_string()))),

@@ -38,7 +38,7 @@ pub(super) struct Prelude<'js> {
 impl<'js> Prelude<'js> {
     /// The run must stop: interrupted, a limit, the memory cap.
     pub(super) fn check(&self) -> Result<(), Halt> {
-        if self.interrupted.get() || self.sh.borrow().limit.is_some() || self.refused.get() {
+        if self.interrupted.get() || self.sh.borrow().record.limit.is_some() || self.refused.get() {
             return Err(Halt::End(EndReason::Limit, None));
         }
         Ok(())
@@ -97,7 +97,7 @@ impl miniperm_wxml::Host for JsHost<'_, '_> {
         match self.p.project.component_for(owner_file, tag) {
             Ok(found) => found,
             Err(message) => {
-                self.p.sh.borrow_mut().warn("not-supported", message);
+                self.p.sh.borrow_mut().record.warn("not-supported", message);
                 None
             }
         }
@@ -155,12 +155,13 @@ impl miniperm_wxml::Host for JsHost<'_, '_> {
             self.p
                 .sh
                 .borrow_mut()
+                .record
                 .error(format!("SyntaxError: {problem}"), String::new());
         }
     }
 
     fn warn(&mut self, message: String) {
-        self.p.sh.borrow_mut().warn("render", message);
+        self.p.sh.borrow_mut().record.warn("render", message);
     }
 }
 
@@ -253,7 +254,7 @@ fn truthy_attr(n: &Node, k: &str) -> bool {
 impl<'js> Driver<'_, 'js> {
     /// Renders when the program changed something since the last render.
     pub(super) fn render_if_dirty(&mut self) -> Result<(), Halt> {
-        let dirty = std::mem::take(&mut self.sh.borrow_mut().dirty);
+        let dirty = std::mem::take(&mut self.sh.borrow_mut().page.dirty);
         if dirty && self.project.has_wxml() {
             self.render_now()?;
         }
@@ -288,8 +289,9 @@ impl<'js> Driver<'_, 'js> {
         let (route, tree) = {
             let sh = self.sh.borrow();
             (
-                sh.tree_route.clone(),
-                sh.tree
+                sh.page.tree_route.clone(),
+                sh.page
+                    .tree
                     .as_ref()
                     .map(|t| miniperm_wxml::to_render_json(t))
                     .unwrap_or(Json::Array(Vec::new())),
@@ -313,9 +315,9 @@ impl<'js> Driver<'_, 'js> {
                 reason: e.to_string(),
             })
         })?;
-        self.sh.borrow_mut().dirty = true;
+        self.sh.borrow_mut().page.dirty = true;
         self.render_if_dirty()?;
-        let tree = self.sh.borrow().tree.clone();
+        let tree = self.sh.borrow().page.tree.clone();
         let Some(tree) = tree else {
             return Err(Halt::Fail(RunError::NotVisible {
                 selector: text.to_string(),
@@ -415,7 +417,7 @@ impl<'js> Driver<'_, 'js> {
             } else {
                 format!("component `{owner}`")
             };
-            self.sh.borrow_mut().warn(
+            self.sh.borrow_mut().record.warn(
                 "no-handler",
                 format!("{who} has no method `{handler}` to handle the event"),
             );
@@ -479,7 +481,7 @@ impl<'js> Driver<'_, 'js> {
                 }
             }
             other => {
-                self.sh.borrow_mut().warn(
+                self.sh.borrow_mut().record.warn(
                     "not-supported",
                     format!("`<button open-type=\"{other}\">` is not simulated by miniperm: the tap runs its handlers only"),
                 );
@@ -492,7 +494,7 @@ impl<'js> Driver<'_, 'js> {
     /// component's included), else the one the page's WXML declares.
     pub(super) fn agree_button(&mut self) -> Result<Option<Target>, Halt> {
         self.render_if_dirty()?;
-        let tree = self.sh.borrow().tree.clone();
+        let tree = self.sh.borrow().page.tree.clone();
         if let Some(tree) = tree {
             for chain in chains(&tree) {
                 let Some(n) = chain.last() else { continue };
@@ -577,20 +579,20 @@ pub(super) fn select_components(
 /// `attached`, relations; `ready` is the caller's: after `onLoad`/`onShow` when a page opens),
 /// and newly shown cameras ask for their scope. A render already under way is not entered again.
 pub(super) fn render_page(p: &Prelude<'_>) -> Result<(), Halt> {
-    if p.sh.borrow().rendering {
+    if p.sh.borrow().page.rendering {
         return Ok(());
     }
-    p.sh.borrow_mut().rendering = true;
+    p.sh.borrow_mut().page.rendering = true;
     let r = render_page_inner(p);
-    p.sh.borrow_mut().rendering = false;
+    p.sh.borrow_mut().page.rendering = false;
     r
 }
 
 fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
     let s = p.call_string("pageData", Vec::new())?;
-    p.sh.borrow_mut().dirty = false;
+    p.sh.borrow_mut().page.dirty = false;
     let Ok(Json::Object(pd)) = serde_json::from_str::<Json>(&s) else {
-        p.sh.borrow_mut().tree = None;
+        p.sh.borrow_mut().page.tree = None;
         return Ok(());
     };
     let route = pd.get("route").and_then(Json::as_str).unwrap_or_default();
@@ -601,7 +603,7 @@ fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
         return Ok(());
     };
     if templates.get(&file).is_none() {
-        p.sh.borrow_mut().tree = None;
+        p.sh.borrow_mut().page.tree = None;
         if let Some(e) = templates.error(&file) {
             let mut host = JsHost {
                 p,
@@ -660,7 +662,7 @@ fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
         }
         if n.tag == "camera" && chain.iter().all(|a| a.visible) {
             let id = format!("{}@{}:{}", n.owner, n.line, n.col);
-            if !p.sh.borrow().cameras.contains(&id) {
+            if !p.sh.borrow().page.cameras.contains(&id) {
                 new_cameras.push(Target {
                     owner: n.owner.clone(),
                     handler: binding(n, "error")
@@ -677,9 +679,9 @@ fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
     p.call("prune", vec![keys])?;
     {
         let mut sh = p.sh.borrow_mut();
-        sh.cameras = cameras;
-        sh.tree = Some(Rc::new(tree));
-        sh.tree_route = route.to_string();
+        sh.page.cameras = cameras;
+        sh.page.tree = Some(Rc::new(tree));
+        sh.page.tree_route = route.to_string();
     }
     p.call("lifecycle", vec![Json::Array(plan).to_string()])?;
     // A <camera> asks for scope.camera when it first shows (binderror on a denial).

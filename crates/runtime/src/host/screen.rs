@@ -102,7 +102,7 @@ impl<'js> Driver<'_, 'js> {
         self.render_if_dirty().ok()?;
         let (tree, route): (Option<Rc<Tree>>, String) = {
             let sh = self.sh.borrow();
-            (sh.tree.clone(), sh.tree_route.clone())
+            (sh.page.tree.clone(), sh.page.tree_route.clone())
         };
         let route = if route.is_empty() {
             self.current_route().ok()?

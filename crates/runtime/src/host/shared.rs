@@ -47,25 +47,78 @@ pub(super) struct Incoming {
     pub(super) gesture: bool,
 }
 
-/// Cloned when a run is suspended at a UI (the explorer's branch point): the clone shares the
-/// engine's stop and refusal flags (`Rc`s), everything else is the run's own.
+/// What Rust and the prelude share during a run, by concern. Cloned when a run is suspended at
+/// a UI (the explorer's branch point): the clone shares the engine's stop and refusal flags
+/// (`Rc`s, in [`Record`]), everything else is the run's own.
 #[derive(Default, Clone)]
 pub(super) struct Shared {
+    /// What the run has recorded (transcript, warnings, observations, errors, rejections) and
+    /// whether it is ending (a limit, the stop and refusal flags, the host's bytes).
+    pub(super) record: Record,
+    /// The virtual clock and the gesture in progress.
+    pub(super) clock: Clock,
+    /// The calls the program made and the results and tasks waiting for the driver.
+    pub(super) queues: Queues,
+    /// The consent state as the run sees it.
+    pub(super) consent: Consent,
+    /// The current page as last rendered.
+    pub(super) page: Page,
+}
+
+/// The run's record, and what ends it early. Every method that records checks the caps.
+#[derive(Default, Clone)]
+pub(super) struct Record {
     pub(super) events: Vec<Event>,
-    pub(super) now: i64,
-    pub(super) gesture: bool,
-    pub(super) jobs: VecDeque<Job>,
-    pub(super) incoming: VecDeque<Incoming>,
-    pub(super) privacy_listener: bool,
-    pub(super) state: AppState,
+    /// Uncaught errors so far (a run with any ends `error`).
     pub(super) errors: u32,
+    /// Why the run must end with `limit`, once it must.
     pub(super) limit: Option<String>,
+    /// The warnings already given (each is given once).
     pub(super) warned: HashSet<String>,
     pub(super) rejections: Vec<Rejection>,
     /// Set with `limit`: the interrupt handler then stops the JS that is running.
     pub(super) stop: Rc<Cell<bool>>,
     /// Set by the allocator when it refused a request (the memory cap): the run is ending.
     pub(super) refused: crate::heap::Refused,
+    /// Bytes of payload (event fields, API arguments) the host keeps for the run, and their
+    /// cap (the run's memory limit): host memory counts against `--memory-mb` too (issue 9).
+    pub(super) host_bytes: usize,
+    pub(super) host_cap: usize,
+    /// The consent facts the run observed, in order (see [`crate::event::Observation`]).
+    pub(super) observations: Vec<crate::event::Observation>,
+}
+
+/// The program's virtual time and the user's gesture.
+#[derive(Default, Clone)]
+pub(super) struct Clock {
+    /// The virtual clock, in ms since the Unix epoch.
+    pub(super) now: i64,
+    /// A tap is being handled (D1).
+    pub(super) gesture: bool,
+}
+
+/// Work waiting between the prelude and the driver.
+#[derive(Default, Clone)]
+pub(super) struct Queues {
+    /// Results, tasks and handler calls to deliver to JS.
+    pub(super) jobs: VecDeque<Job>,
+    /// `wx` calls the program made, not yet dispatched.
+    pub(super) incoming: VecDeque<Incoming>,
+}
+
+/// The consent facts as the run sees them.
+#[derive(Default, Clone)]
+pub(super) struct Consent {
+    pub(super) state: AppState,
+    /// `wx.onNeedPrivacyAuthorization` has a listener (R26).
+    pub(super) privacy_listener: bool,
+    /// The run has written consent to the store (starting states included).
+    pub(super) wrote: bool,
+}
+
+/// The page on screen.
+#[derive(Default, Clone)]
+pub(super) struct Page {
     /// The program changed data since the last render.
     pub(super) dirty: bool,
     /// The current page's last render, and its route.
@@ -73,16 +126,8 @@ pub(super) struct Shared {
     pub(super) tree_route: String,
     /// The `<camera>` elements on screen at the last render.
     pub(super) cameras: HashSet<String>,
-    /// Bytes of payload (event fields, API arguments) the host keeps for the run, and their
-    /// cap (the run's memory limit): host memory counts against `--memory-mb` too (issue 9).
-    pub(super) host_bytes: usize,
-    /// The run has written consent to the store (starting states included).
-    pub(super) wrote: bool,
     /// A render is under way (the prelude's `N.render` does not start a second one).
     pub(super) rendering: bool,
-    /// The consent facts the run observed, in order (see [`crate::event::Observation`]).
-    pub(super) observations: Vec<crate::event::Observation>,
-    pub(super) host_cap: usize,
 }
 
 /// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
@@ -92,6 +137,43 @@ pub(super) const MAX_QUEUED: usize = 100_000;
 pub(super) const MAX_OBSERVATIONS: usize = 10_000;
 
 impl Shared {
+    /// A run's state at its start: the virtual clock at `now`, the engine's stop and refusal
+    /// flags, and the cap on the bytes the host keeps for it.
+    pub(super) fn new(
+        now: i64,
+        stop: Rc<Cell<bool>>,
+        refused: crate::heap::Refused,
+        host_cap: usize,
+    ) -> Shared {
+        Shared {
+            record: Record {
+                stop,
+                refused,
+                host_cap,
+                ..Record::default()
+            },
+            clock: Clock {
+                now,
+                ..Clock::default()
+            },
+            ..Shared::default()
+        }
+    }
+
+    /// True (and the run ends with `limit`) when too many calls and results wait at once.
+    pub(super) fn queue_full(&mut self) -> bool {
+        let full = self.queues.incoming.len() + self.queues.jobs.len() >= MAX_QUEUED;
+        if full && self.record.limit.is_none() {
+            self.record.limit = Some(format!(
+                "more than {MAX_QUEUED} api calls and results waiting at once"
+            ));
+            self.record.stop.set(true);
+        }
+        full
+    }
+}
+
+impl Record {
     /// Records an event; past the cap the run is ended with `limit`. Once the allocator refused
     /// a request, only the `limit` warning that ends the run is recorded: what the program does
     /// between the refusal and the interrupt handler's next poll (up to ~10,000 bytecode steps,
@@ -126,17 +208,6 @@ impl Shared {
             return false;
         }
         true
-    }
-
-    pub(super) fn queue_full(&mut self) -> bool {
-        let full = self.incoming.len() + self.jobs.len() >= MAX_QUEUED;
-        if full && self.limit.is_none() {
-            self.limit = Some(format!(
-                "more than {MAX_QUEUED} api calls and results waiting at once"
-            ));
-            self.stop.set(true);
-        }
-        full
     }
 
     /// Notes a consent fact the run observed (once per subject, way and transcript position;

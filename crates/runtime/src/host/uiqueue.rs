@@ -103,7 +103,7 @@ impl<'js> Driver<'_, 'js> {
                 }
                 if let Some(t) = button {
                     let ev = open_event("opensetting", &t, res);
-                    self.sh.borrow_mut().jobs.push_back(Job::Handler {
+                    self.sh.borrow_mut().queues.jobs.push_back(Job::Handler {
                         owner: t.owner,
                         name: t.handler,
                         event: ev,
@@ -201,7 +201,8 @@ impl<'js> Driver<'_, 'js> {
                     let mut sh = self.sh.borrow_mut();
                     for r in &page.rows {
                         let s = miniperm_core::Subject::Scope(r.scope);
-                        sh.observe(s, state.value(s), crate::event::Observed::Shown);
+                        sh.record
+                            .observe(s, state.value(s), crate::event::Observed::Shown);
                     }
                 }
                 // The settings page is a native page pushed over the mini-program's page.
