@@ -353,10 +353,7 @@ fn event_row(e: &ConsentEvent) -> Vec<String> {
         format_ms(e.at),
         e.channel.as_str().to_string(),
         e.scope.key(),
-        match e.scope {
-            Subject::All => format!("all → {}", e.to.as_str()),
-            _ => format!("{} → {}", e.from.as_str(), e.to.as_str()),
-        },
+        e.change_label(),
         e.via.as_str().to_string(),
         if e.gesture { "tap" } else { "-" }.to_string(),
         e.api.clone().unwrap_or_else(|| "-".to_string()),

@@ -304,6 +304,15 @@ impl ConsentEvent {
         }
     }
 
+    /// The change as a log line shows it: `unset → denied`, or `all → unset` for a reset (every
+    /// subject at once). `settings log` and the simulator's consent log both print this.
+    pub fn change_label(&self) -> String {
+        match self.scope {
+            Subject::All => format!("all → {}", self.to.as_str()),
+            _ => format!("{} → {}", self.from.as_str(), self.to.as_str()),
+        }
+    }
+
     pub fn change(&self) -> Change {
         Change {
             subject: self.scope,

@@ -28,7 +28,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Subject, Via, auth_setting};
+use miniperm_core::{Change, Channel, ConsentEvent, EventMeta, Via, auth_setting};
 use miniperm_runtime::{
     DEVICES, Device, EndReason, Event, Project, RunConfig, RunError, SIMULATOR_DEVICE,
     ScriptedUser, UiAnswer, parse_answers, render_human, run,
@@ -1013,10 +1013,7 @@ fn run_steps(
 
 /// `scope.userLocation unset → denied (prompt, tap, authorize)`.
 fn log_line(e: &ConsentEvent) -> String {
-    let change = match e.scope {
-        Subject::All => format!("all → {}", e.to.as_str()),
-        _ => format!("{} → {}", e.from.as_str(), e.to.as_str()),
-    };
+    let change = e.change_label();
     let mut how = vec![e.via.as_str().to_string()];
     if e.gesture {
         how.push("tap".into());
