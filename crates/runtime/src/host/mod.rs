@@ -1,11 +1,15 @@
 //! One run: a fresh QuickJS runtime, the prelude, the app and its first page, then each tap run
 //! to idle. Rust owns the order of everything asynchronous (API results, timers, native UIs);
 //! the JS side only registers callbacks and reports events.
-
-// Layers (each module imports only from the ones above it; none imports this one):
-// data: `config`, `outcome`, `pending`, `shared`, `payload`, `guard`; then `js` (JS values to
-// host facts); `driver` (the `Driver` and its loop); the `impl Driver` files `dispatch`,
-// `uiqueue`, `render`, `actions`, `screen`; `bridge` (the `N.*` functions); `engine`.
+//!
+//! The modules, in layers: each imports (explicitly, no globs) only modules listed before it,
+//! and none imports this one. Data: `config` (what a run takes), `pending` (UIs waiting,
+//! handler targets), `outcome` (how a run ends; the driver's `Halt`), `shared` (what Rust and
+//! the prelude share), `payload` (result objects), `guard` (the deadline's guards). Then `js`
+//! (JS values and caught failures as host facts); `driver` (the `Driver` and its loop); the
+//! files that add `impl Driver` methods, none importing another: `dispatch`, `uiqueue`,
+//! `render`, `actions`, `screen`; `bridge` (the `N.*` functions); `engine` (runtime, context,
+//! drive). This module: the run entry.
 mod actions;
 mod bridge;
 mod config;
