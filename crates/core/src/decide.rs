@@ -686,6 +686,14 @@ pub enum Answer {
 }
 
 impl Answer {
+    pub const ALL: [Answer; 5] = [
+        Answer::Allow,
+        Answer::Deny,
+        Answer::Dismiss,
+        Answer::Agree,
+        Answer::Disagree,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Answer::Allow => "allow",
@@ -694,6 +702,24 @@ impl Answer {
             Answer::Agree => "agree",
             Answer::Disagree => "disagree",
         }
+    }
+
+    /// The answer `as_str` spells `s`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Answer> {
+        Answer::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// A host's answer word to `ask`, where the privacy agreement also takes `allow`/`deny` for
+    /// `agree`/`disagree` and the scope and OS prompts take `allow`, `deny` or `dismiss`;
+    /// `None` when the word does not answer this kind of prompt.
+    pub fn to(ask: &Ask, word: &str) -> Option<Answer> {
+        let privacy = matches!(ask, Ask::PrivacyListener { .. } | Ask::PrivacyPopup { .. });
+        Some(match (Answer::parse(word)?, privacy) {
+            (Answer::Allow | Answer::Agree, true) => Answer::Agree,
+            (Answer::Deny | Answer::Disagree, true) => Answer::Disagree,
+            (a @ (Answer::Allow | Answer::Deny | Answer::Dismiss), false) => a,
+            _ => return None,
+        })
     }
 }
 
@@ -860,5 +886,36 @@ fn ask_name(ask: &Ask) -> &'static str {
         Ask::PrivacyListener { .. } => "the privacy listener",
         Ask::PrivacyPopup { .. } => "the privacy popup",
         Ask::OsPrompt { .. } => "the os prompt",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_parse_as_they_are_spelled() {
+        for a in Answer::ALL {
+            assert_eq!(Answer::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(Answer::parse("ok"), None);
+    }
+
+    #[test]
+    fn a_hosts_word_answers_its_kind_of_prompt() {
+        let scope = Ask::ScopePrompt {
+            scope: crate::Scope::Camera,
+            with_privacy: false,
+        };
+        let privacy = Ask::PrivacyPopup {
+            referrer: crate::Api::GetLocation,
+        };
+        assert_eq!(Answer::to(&scope, "allow"), Some(Answer::Allow));
+        assert_eq!(Answer::to(&scope, "dismiss"), Some(Answer::Dismiss));
+        assert_eq!(Answer::to(&scope, "agree"), None);
+        assert_eq!(Answer::to(&privacy, "allow"), Some(Answer::Agree));
+        assert_eq!(Answer::to(&privacy, "disagree"), Some(Answer::Disagree));
+        assert_eq!(Answer::to(&privacy, "dismiss"), None);
+        assert_eq!(Answer::to(&privacy, "yes"), None);
     }
 }

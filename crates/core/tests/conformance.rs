@@ -143,14 +143,7 @@ fn ask_name(a: &Ask) -> &'static str {
 }
 
 fn parse_answer(s: &str) -> Answer {
-    match s {
-        "allow" => Answer::Allow,
-        "deny" => Answer::Deny,
-        "dismiss" => Answer::Dismiss,
-        "agree" => Answer::Agree,
-        "disagree" => Answer::Disagree,
-        other => panic!("bad answer `{other}` in a conformance case"),
-    }
+    Answer::parse(s).unwrap_or_else(|| panic!("bad answer `{s}` in a conformance case"))
 }
 
 fn check_state(ctx: &str, state: &AppState, want: &Map<String, Json>) {

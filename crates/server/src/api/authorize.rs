@@ -183,18 +183,6 @@ pub(crate) async fn authorize(
     commit_keyed(&svc, who, &k, events, a).await?
 }
 
-fn parse_answer(ask: &Ask, s: &str) -> Option<Answer> {
-    let privacy = matches!(ask, Ask::PrivacyListener { .. } | Ask::PrivacyPopup { .. });
-    Some(match (s, privacy) {
-        ("allow" | "agree", true) => Answer::Agree,
-        ("deny" | "disagree", true) => Answer::Disagree,
-        ("allow", false) => Answer::Allow,
-        ("deny", false) => Answer::Deny,
-        ("dismiss", false) => Answer::Dismiss,
-        _ => return None,
-    })
-}
-
 /// Answers a pending prompt; the decision is durable before the answer is sent. Idempotent:
 /// the same answer again gets the committed result (200, the same body), a different answer
 /// to an answered prompt is 409, and a prompt neither waiting nor answered is 404
@@ -242,7 +230,7 @@ pub(crate) async fn answer_prompt(
             None => Err(ApiError::UnknownPrompt(id)),
         };
     };
-    let answer = parse_answer(&p.ask, &body.answer)
+    let answer = Answer::to(&p.ask, &body.answer)
         .filter(|a| answers_for(&p.ask, &svc.profile).contains(a))
         .ok_or_else(|| {
             ApiError::Conflict(format!("answer `{}` does not fit this prompt", body.answer))
