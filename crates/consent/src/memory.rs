@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use miniperm_core::{AppState, ConsentEvent};
 
-use crate::{ConsentStore, StoreError};
+use crate::contract::{ConsentStore, make_truthful};
+use crate::error::StoreError;
 
 /// One (user, app): its log and the fold of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +77,7 @@ impl ConsentStore for MemoryStore {
                 Some(l) => l,
                 None => log.entry(e.app.clone()).or_default(),
             };
-            self.last_at = crate::make_truthful(&log.state, &mut e, self.last_at);
+            self.last_at = make_truthful(&log.state, &mut e, self.last_at);
             log.state.apply(&e);
             log.events.push(e.clone());
             out.push(e);
