@@ -14,7 +14,10 @@ pub(crate) fn rust(version: &str, apis: &[(Api, Handling)]) -> String {
     let _ = writeln!(s, "// {}", header(version));
     let _ = writeln!(s, "// regenerate: cargo run -p miniperm-apigen");
     let _ = writeln!(s);
-    let _ = writeln!(s, "use super::{{ApiRow, Field, Handling, Shape, Ty}};");
+    let _ = writeln!(
+        s,
+        "use super::model::{{ApiRow, Field, Handling, Shape, Ty}};"
+    );
     let _ = writeln!(s);
     let _ = writeln!(s, "/// The typings' version this table was generated from.");
     let _ = writeln!(s, "pub const TYPINGS_VERSION: &str = {version:?};");
