@@ -18,20 +18,22 @@
 
 mod cjs;
 mod linemap;
+mod output;
 mod wxs;
 
 use std::path::{Path, PathBuf};
 
 use oxc_allocator::Allocator;
 use oxc_codegen::{Codegen, CodegenOptions};
-use oxc_diagnostics::OxcDiagnostic;
-use oxc_parser::{ParseOptions, Parser};
+use oxc_parser::Parser;
 use oxc_semantic::SemanticBuilder;
 use oxc_span::SourceType;
 use oxc_transformer::{TransformOptions, Transformer};
 
 pub use linemap::LineMap;
-use linemap::{Lines, Point};
+use linemap::Point;
+pub use output::{Output, TransformError};
+use output::{diagnostic_error, error_at, parse_options};
 pub use wxs::{WXS_RENAME_PREFIX, WXS_RENAMED, wxs};
 
 /// The language of a source file.
@@ -52,62 +54,6 @@ impl Lang {
     }
 }
 
-/// A transformed file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    /// The CommonJS body.
-    pub code: String,
-    /// Generated → original positions.
-    pub map: LineMap,
-}
-
-/// A file that cannot be parsed or transformed. Line and column are 1-based, in the source.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("syntax error in `{file}` line {line}, column {column}: {message}")]
-pub struct TransformError {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn error_at(
-    file: &str,
-    text: &str,
-    offset: u32,
-    message: &str,
-    map: Option<&LineMap>,
-) -> TransformError {
-    let (mut line, mut column) = Lines::new(text).position(offset as usize);
-    if let Some(m) = map {
-        (line, column) = m.original(line, column);
-    }
-    TransformError {
-        file: file.to_string(),
-        line,
-        column,
-        message: lower_first(message),
-    }
-}
-
-fn diagnostic_error(
-    file: &str,
-    text: &str,
-    d: &OxcDiagnostic,
-    map: Option<&LineMap>,
-) -> TransformError {
-    let offset = d.labels.first().map_or(0, |l| l.offset());
-    error_at(file, text, offset, &d.message, map)
-}
-
 /// Parses `source` and returns the CommonJS body with its line map.
 ///
 /// `file` names the file in errors (and in the source map of TypeScript files).
@@ -126,14 +72,6 @@ pub fn transform(file: &str, source: &str, lang: Lang) -> Result<Output, Transfo
             message: "the parser failed on this file (internal error)".into(),
         })
     })
-}
-
-/// The body runs inside a function, so a top-level `return` is valid (as in Node and devtools).
-fn parse_options() -> ParseOptions {
-    ParseOptions {
-        allow_return_outside_function: true,
-        ..ParseOptions::default()
-    }
 }
 
 fn transform_js(file: &str, source: &str) -> Result<Output, TransformError> {

@@ -45,7 +45,8 @@ use oxc_semantic::SemanticBuilder;
 use oxc_span::{GetSpan, SourceType, Span};
 
 use crate::cjs::{Edit, apply};
-use crate::{LineMap, Output, TransformError, diagnostic_error, error_at, parse_options};
+use crate::linemap::LineMap;
+use crate::output::{Output, TransformError, diagnostic_error, error_at, parse_options};
 use lex::{Kind, Token, Tokens};
 
 /// The prefix of a renamed identifier (`class` → `$wxs$class`); a runtime may strip it from
