@@ -12,8 +12,11 @@ use std::sync::Arc;
 
 use miniperm_core::{Subject, Value};
 
+use crate::findings;
+use crate::report::{
+    Finding, Outcome, Report, replay_flags, shell_quote, start_label, state_label,
+};
 use crate::tree::{self, Branch, Leaf};
-use crate::{Finding, Outcome, Report, findings, shell_quote, state_label};
 
 /// Strings kept once, named by a small id (ui labels and answers repeat on every path).
 #[derive(Debug, Default)]
@@ -257,7 +260,7 @@ impl Fold {
                 state: state.clone(),
                 replay: format!(
                     "{replay}{}{} --ephemeral",
-                    crate::replay_flags(p.start),
+                    replay_flags(p.start),
                     if p.answers.is_empty() {
                         String::new()
                     } else {
@@ -305,11 +308,11 @@ impl Fold {
                 *outcomes.entry(l.line()).or_default() += n;
             }
         }
-        let starts: Vec<String> = trees.keys().map(|(_, s)| crate::start_label(s)).collect();
+        let starts: Vec<String> = trees.keys().map(|(_, s)| start_label(s)).collect();
         let mut merger = tree::BranchMerger::default();
         for ((_, s), node) in &trees {
             merger.push(Branch {
-                starts: vec![crate::start_label(s)],
+                starts: vec![start_label(s)],
                 node: node.build(&names, &leaves),
             });
         }
