@@ -1,11 +1,10 @@
 //! Reading rows back: every column is checked, and anything this version does not know becomes
 //! a [`StoreError::BadValue`], never a panic.
 
+use miniperm_consent::StoreError;
 use miniperm_core::{Channel, ConsentEvent, Subject, Value, Via};
 use rusqlite::Row;
 use rusqlite::types::ValueRef;
-
-use crate::StoreError;
 
 /// The columns of `events`, in the order [`event_from_row`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = "seq, at, user, app, channel, scope, from_state, to_state, \

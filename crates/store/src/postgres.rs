@@ -46,9 +46,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
-use crate::{
-    Batch, Committed, ConsentKey, DEFAULT_TENANT, KeyRow, Receipt, StoreError, StoredReceipt,
-    Versioned,
+use miniperm_consent::{ConsentKey, StoreError, make_truthful};
+
+use crate::backend::{Backend, backend_by_inherent, check_folds, consent_store_of_backend};
+use crate::model::{
+    Batch, Committed, DEFAULT_TENANT, KeyRow, Receipt, StoredReceipt, Versioned, seq_range,
 };
 
 /// The schema version this build writes and reads (the highest row of `miniperm_migrations`).
@@ -1105,7 +1107,7 @@ impl PgStore {
     /// no event lacks its `apps` row. Returns how many (user, app) were checked.
     pub fn verify(&mut self) -> Result<usize, StoreError> {
         let pairs = self.pairs()?;
-        crate::check_folds(self, &pairs)?;
+        check_folds(self, &pairs)?;
         let orphan: Option<(String, String)> = self.run(|c| {
             block_on(async {
                 let rows = c
@@ -1407,7 +1409,7 @@ fn place_batch(
         let Some(t) = touched.get_mut(&k) else {
             continue;
         };
-        *last_at = crate::make_truthful(&t.after, &mut e, *last_at);
+        *last_at = make_truthful(&t.after, &mut e, *last_at);
         *seq += 1;
         t.after.apply(&e);
         t.seq = *seq;
@@ -1604,7 +1606,7 @@ async fn append_pipelined(
         if let Some(receipt) = b.receipt {
             let r = StoredReceipt {
                 receipt,
-                seqs: crate::seq_range(&stored),
+                seqs: seq_range(&stored),
             };
             receipts.push(&b.tenant, &r);
             seen.insert((b.tenant, r.receipt.key.clone()), r);
@@ -1899,9 +1901,9 @@ impl StateWrites {
     }
 }
 
-crate::consent_store_of_backend!(PgStore);
+consent_store_of_backend!(PgStore);
 
-crate::backend_by_inherent!(PgStore, {
+backend_by_inherent!(PgStore, {
     /// None: PostgreSQL has no cheap signal that another session committed.
     fn data_version(&mut self) -> Result<Option<i64>, StoreError> {
         Ok(None)
@@ -1909,7 +1911,7 @@ crate::backend_by_inherent!(PgStore, {
     fn describe(&self) -> String {
         self.pool.url.clone()
     }
-    fn another(&self) -> Result<Box<dyn crate::Backend>, StoreError> {
+    fn another(&self) -> Result<Box<dyn Backend>, StoreError> {
         Ok(Box::new(self.clone()))
     }
 });

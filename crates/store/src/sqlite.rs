@@ -23,8 +23,13 @@ use std::time::Duration;
 use miniperm_core::{AppState, ConsentEvent, Subject, Value};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
+use miniperm_consent::{ConsentKey, StoreError, make_truthful};
+
+use crate::backend::{Backend, backend_by_inherent, check_folds, consent_store_of_backend};
 use crate::codec::{EVENT_COLUMNS, Reader, event_from_row};
-use crate::{Batch, Committed, ConsentKey, Receipt, StoreError, StoredReceipt, Versioned};
+use crate::model::{
+    Batch, Committed, DEFAULT_TENANT, KeyRow, Receipt, StoredReceipt, Versioned, seq_range,
+};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 4;
@@ -135,21 +140,6 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
         BEGIN SELECT RAISE(ABORT, 'receipts are never changed'); END;",
 ];
-
-/// The tenant the CLI's own commands act as.
-pub const DEFAULT_TENANT: &str = "dev";
-
-/// One API key as stored: the secret itself is never kept, only its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRow {
-    pub id: String,
-    pub tenant: String,
-    /// Lowercase hex SHA-256 of the secret.
-    pub hash: String,
-    /// Milliseconds since the Unix epoch.
-    pub created: i64,
-    pub revoked: Option<i64>,
-}
 
 /// WAL pages between automatic checkpoints (SQLite's default is 1000). Group commits touch many
 /// scattered pages of `state` and the log's index; checkpointing less often copies each page
@@ -566,7 +556,7 @@ impl SqliteStore {
             }
             let events = append_in(&tx, &path, &b.tenant, b.events, None, &mut last_at)?;
             if let Some(r) = &b.receipt {
-                let (first, last) = match crate::seq_range(&events) {
+                let (first, last) = match seq_range(&events) {
                     Some((f, l)) => (Some(f as i64), Some(l as i64)),
                     None => (None, None),
                 };
@@ -774,7 +764,7 @@ impl SqliteStore {
     /// lacks its `apps` row. Returns how many (user, app) were checked.
     pub fn verify(&mut self) -> Result<usize, StoreError> {
         let pairs = self.pairs()?;
-        crate::check_folds(self, &pairs)?;
+        check_folds(self, &pairs)?;
         let orphans: i64 = self
             .conn
             .query_row(
@@ -1141,7 +1131,7 @@ fn append_in(
                     })
                 }
             };
-            last_at = crate::make_truthful(&t.after, &mut e, last_at);
+            last_at = make_truthful(&t.after, &mut e, last_at);
             insert
                 .execute(params![
                     e.at,
@@ -1176,9 +1166,9 @@ fn append_in(
     Ok(out)
 }
 
-crate::consent_store_of_backend!(SqliteStore);
+consent_store_of_backend!(SqliteStore);
 
-crate::backend_by_inherent!(SqliteStore, {
+backend_by_inherent!(SqliteStore, {
     fn append_batches_versioned(
         &mut self,
         batches: Vec<(String, Vec<ConsentEvent>)>,
@@ -1201,7 +1191,7 @@ crate::backend_by_inherent!(SqliteStore, {
     fn describe(&self) -> String {
         self.path.display().to_string()
     }
-    fn another(&self) -> Result<Box<dyn crate::Backend>, StoreError> {
+    fn another(&self) -> Result<Box<dyn Backend>, StoreError> {
         let mut s = SqliteStore::open(&self.path)?;
         s.tenant = self.tenant.clone();
         Ok(Box::new(s))
