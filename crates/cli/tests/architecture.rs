@@ -1,7 +1,8 @@
 //! The crate graph ARCHITECTURE.md promises (issue 22), read from cargo itself: the workspace's
 //! internal dependency edges are exactly the ones its "Dependency edges" paragraph lists, its
 //! crate map names every crate, and the runtime and the explorer build without SQLite,
-//! PostgreSQL or an async runtime.
+//! PostgreSQL or an async runtime. Within each crate, no two modules import each other, directly
+//! or around a loop (`scripts/module-cycles.py` over every crate's `src`).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::collections::BTreeSet;
@@ -64,17 +65,22 @@ fn runtime_and_explore_build_without_sql_or_async() {
 /// An edge `from → to` between workspace crates, by their short names (`cli`, `core`).
 type Edge = (String, String);
 
-/// The workspace's crates (short names: `miniperm-` taken off) and their direct dependencies on
-/// each other, normal and build-time (dev-dependencies are the tests' and benches' business).
-fn workspace_edges() -> (BTreeSet<String>, BTreeSet<Edge>) {
-    let meta: Json = serde_json::from_str(&cargo(&[
+/// `cargo metadata` of the workspace's own packages.
+fn metadata() -> Json {
+    serde_json::from_str(&cargo(&[
         "metadata",
         "--format-version",
         "1",
         "--no-deps",
         "--offline",
     ]))
-    .unwrap();
+    .unwrap()
+}
+
+/// The workspace's crates (short names: `miniperm-` taken off) and their direct dependencies on
+/// each other, normal and build-time (dev-dependencies are the tests' and benches' business).
+fn workspace_edges() -> (BTreeSet<String>, BTreeSet<Edge>) {
+    let meta = metadata();
     let short = |name: &str| name.strip_prefix("miniperm-").map(str::to_string);
     let packages = meta["packages"].as_array().unwrap();
     let crates: BTreeSet<String> = packages
@@ -242,5 +248,61 @@ fn architecture_md_names_every_module_that_allows_unsafe() {
         allowing, named,
         "the modules that allow unsafe code, and the ones ARCHITECTURE.md's \"Where the `unsafe` \
          is\" lists (one `- `MODULE`: why` item each)"
+    );
+}
+
+/// Every workspace crate's `src` folder, relative to the workspace root (`crates/core/src`).
+fn crate_sources() -> Vec<PathBuf> {
+    let root = root().canonicalize().unwrap();
+    let meta = metadata();
+    let mut out: Vec<PathBuf> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap());
+            let src = manifest.parent().unwrap().join("src");
+            assert!(src.is_dir(), "{} has no src folder", manifest.display());
+            src.canonicalize()
+                .unwrap()
+                .strip_prefix(&root)
+                .unwrap()
+                .to_path_buf()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn no_two_modules_of_a_crate_import_each_other() {
+    // Issue 22: within a crate, no module imports one that imports it back, directly or around
+    // a loop (a child importing its parent included). The check is a text scan of `crate::`,
+    // `super::`, `self::` and child paths with re-exports followed (its docstring says what it
+    // reads); a shared type belongs in a leaf module both sides import.
+    let sources = crate_sources();
+    assert!(
+        sources.len() > 1,
+        "cargo metadata lists the workspace's crates: {sources:?}"
+    );
+    let script = "scripts/module-cycles.py";
+    let out = Command::new("python3")
+        .arg(script)
+        .args(&sources)
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `python3 {script}` (it needs python3): {e}"));
+    assert!(
+        out.status.success(),
+        "module import cycles (`python3 {script} {}`, exit {:?}):\n{}{}\nMove what both sides \
+         use into a leaf module they import (ARCHITECTURE.md); never hide a use from the check.",
+        sources
+            .iter()
+            .map(|s| s.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
