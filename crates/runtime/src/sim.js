@@ -604,6 +604,32 @@
       return reply('canvasToTempFilePath', o, mocked('canvasToTempFilePath', 'canvasToTempFilePath', '', { tempFilePath: path }));
     });
 
+    // ------------------------------------------------------------ the update manager
+    // WeChat asks its server for a newer version of the mini-program at each cold start and
+    // calls every `onCheckForUpdate` listener with the answer. The project run here is the
+    // newest version there is: each listener hears `{hasUpdate: false}` once, as a task after
+    // it is registered; `onUpdateReady` and `onUpdateFailed` never fire, and `applyUpdate`
+    // (meaningful only after `onUpdateReady`) does nothing. One manager a run, as in WeChat.
+    var updateManager = null;
+    def('getUpdateManager', function () {
+      call('getUpdateManager');
+      if (updateManager) return updateManager;
+      updateManager = {
+        onCheckForUpdate: function (f) {
+          if (typeof f !== 'function') return;
+          post(function () {
+            var res = { hasUpdate: false };
+            emit('callback', { api: 'UpdateManager.onCheckForUpdate', kind: 'success', res: res });
+            guard(f, null, [res]);
+          });
+        },
+        onUpdateReady: noop,
+        onUpdateFailed: noop,
+        applyUpdate: noop,
+      };
+      return updateManager;
+    });
+
     // ------------------------------------------------------------ audio, video, camera
     var AUDIO_EVENTS = ['Canplay', 'Play', 'Pause', 'Stop', 'Ended', 'Error', 'TimeUpdate', 'Waiting', 'Seeking', 'Seeked'];
     def('createInnerAudioContext', function (opts) {

@@ -122,6 +122,11 @@ fn the_app_service_environment() {
     let t = quiet(&o);
     // `global`, RegExp.$1 in a date format helper, getExtConfigSync, the capsule button
     assert!(l.contains(&"ext config {}".to_string()), "{t}");
+    // the update manager: one a run, its check answered `hasUpdate: false` after onLaunch, no
+    // update ever ready (so no modal), and nothing unsupported
+    assert!(l.contains(&"one manager true".to_string()), "{t}");
+    assert!(l.contains(&"update check false".to_string()), "{t}");
+    assert!(!t.contains("not-supported") && !t.contains("modal"), "{t}");
     assert!(
         l.contains(&"launched at 2026-01-01 00:00".to_string()),
         "{t}"
