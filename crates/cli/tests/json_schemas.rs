@@ -379,8 +379,8 @@ fn pages_match_their_schema() {
     // a project with broken files: every field, problems and failing pages included (exit 1)
     let doc = document(&env.run(&["pages", &fixture("brokenapp"), "--json"], 1), 1);
     assert_valid(&v, &doc, "pages --json (brokenapp)");
-    assert_eq!(doc["pages"], 4);
-    assert_eq!(doc["clean"], 1);
+    assert_eq!(doc["pages"], 7);
+    assert_eq!(doc["clean"], 2);
     assert_eq!(doc["problems"].as_array().map(Vec::len), Some(3));
     let doc = document(&env.run(&["pages", &example("classic"), "--json"], 0), 1);
     assert_valid(&v, &doc, "pages --json (classic)");

@@ -40,14 +40,20 @@ fn broken_pages_are_named_with_their_first_error_and_where_it_points() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines.len(), 6, "{out}");
     assert!(lines[0].starts_with("pages/badwxml/badwxml  error  SyntaxError: syntax error in `pages/badwxml/badwxml.wxml` line 3, column 1:"), "{out}");
     assert!(
         lines[0].ends_with("(pages/badwxml/badwxml.wxml:3:1)"),
         "{out}"
     );
     assert!(lines[1].contains("(components/bad/bad.js:3:26)"), "{out}");
-    assert_eq!(lines[3], "1 of 4 pages load clean");
+    // a JSON whose usingComponents names no component, the page's own or a component's
+    assert!(lines[3].ends_with("(pages/ghost/ghost.json:3:5)"), "{out}");
+    assert!(
+        lines[4].ends_with("(components/holder/holder.json:4:5)"),
+        "{out}"
+    );
+    assert_eq!(lines[5], "2 of 7 pages load clean");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("3 file(s) of the project have a syntax error"),

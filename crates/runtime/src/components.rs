@@ -14,7 +14,36 @@ type Resolve<'r> = &'r dyn Fn(&str, &str) -> Option<String>;
 
 /// A `usingComponents` entry: the component's definition (its path without extension), or why
 /// it cannot be used.
-pub(crate) type Using = Result<String, String>;
+pub(crate) type Using = Result<String, Unusable>;
+
+/// Why a `usingComponents` entry gives no component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unusable {
+    /// A plugin's or an extended library's component: WeChat has it, miniperm does not
+    /// simulate it (a `not-supported` warning where it is used).
+    Unsimulated(String),
+    /// No component at that path: WeChat's compiler refuses the JSON file and its runtime
+    /// throws `Component is not found in path …`, so every page that needs the file fails,
+    /// whether or not its WXML uses the tag.
+    Missing(MissingComponent),
+}
+
+/// A `usingComponents` entry whose path names no component of the project.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Component is not found in path \"{path}\" (using by \"{user}\"): usingComponents[\"{tag}\"] in `{file}` line {line}, column {column}"
+)]
+pub(crate) struct MissingComponent {
+    /// The path the entry names, resolved against its JSON file's folder.
+    pub(crate) path: String,
+    /// The page or component whose JSON has the entry (its path without extension).
+    pub(crate) user: String,
+    pub(crate) tag: String,
+    /// The JSON file, and the 1-based place of the entry's key in it.
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+}
 
 /// The parsed WXML of a project and its component maps.
 pub(crate) struct RenderData {
@@ -65,27 +94,104 @@ fn strip_ext(p: &str) -> &str {
         .map_or(p, |(base, _)| base)
 }
 
-/// Resolves one `usingComponents` value from the JSON file `from`.
-fn resolve_one(resolve: Resolve<'_>, from: &str, tag: &str, spec: &str) -> Using {
+/// Resolves one `usingComponents` value from the JSON file `from` (whose text is `text`);
+/// `weui` says app.json's `useExtendedLib` has WeUI (its `weui-miniprogram/…` components come
+/// with WeChat, not the project).
+fn resolve_one(
+    resolve: Resolve<'_>,
+    from: &str,
+    text: &str,
+    tag: &str,
+    spec: &str,
+    weui: bool,
+) -> Using {
     if spec.starts_with("plugin://") || spec.starts_with("plugin-private://") {
-        return Err(format!(
+        return Err(Unusable::Unsimulated(format!(
             "component `{tag}` (`{spec}`) comes from a plugin: plugins are not simulated by miniperm"
-        ));
+        )));
     }
     match resolve(from, spec) {
         Some(file) if !file.ends_with(".json") => Ok(strip_ext(&file).to_string()),
-        _ => Err(format!(
-            "component `{tag}` in `{from}`: `{spec}` is not a component of the project"
-        )),
+        _ if weui
+            && spec
+                .trim_start_matches('/')
+                .starts_with("weui-miniprogram/") =>
+        {
+            Err(Unusable::Unsimulated(format!(
+                "component `{tag}` (`{spec}`) comes from WeChat's extended library WeUI (`useExtendedLib`): it is not simulated by miniperm"
+            )))
+        }
+        _ => {
+            let (line, column) = key_place(text, tag);
+            Err(Unusable::Missing(MissingComponent {
+                path: wechat_path(from, spec),
+                user: strip_ext(from).to_string(),
+                tag: tag.to_string(),
+                file: from.to_string(),
+                line,
+                column,
+            }))
+        }
     }
 }
 
-fn using_of(resolve: Resolve<'_>, json_file: &str, j: &Json) -> BTreeMap<String, Using> {
+/// The path to name in `Component is not found in path …`: a relative `spec` resolved against
+/// the folder of `from`, an absolute one without its `/`, a package path (`pkg/comp/index`,
+/// looked up in `miniprogram_npm` too) as written.
+fn wechat_path(from: &str, spec: &str) -> String {
+    let joined = match spec.strip_prefix('/') {
+        Some(abs) => abs.to_string(),
+        None if !spec.starts_with('.') => spec.to_string(),
+        None => match from.rfind('/') {
+            Some(i) => format!("{}/{spec}", &from[..i]),
+            None => spec.to_string(),
+        },
+    };
+    let mut out: Vec<&str> = Vec::new();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    out.join("/")
+}
+
+/// The 1-based line and column of `"tag"` as a key after `"usingComponents"` in a JSON text
+/// (the key's opening quote); 1:1 when it cannot be found.
+fn key_place(text: &str, tag: &str) -> (u32, u32) {
+    let from = text.find("\"usingComponents\"").unwrap_or(0);
+    let quoted = format!("\"{tag}\"");
+    let Some(at) = text[from..].find(&quoted).map(|i| from + i) else {
+        return (1, 1);
+    };
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+fn using_of(
+    resolve: Resolve<'_>,
+    json_file: &str,
+    text: &str,
+    j: &Json,
+    weui: bool,
+) -> BTreeMap<String, Using> {
     let mut out = BTreeMap::new();
     if let Some(Json::Object(m)) = j.get("usingComponents") {
         for (tag, v) in m {
             if let Some(spec) = v.as_str() {
-                out.insert(tag.clone(), resolve_one(resolve, json_file, tag, spec));
+                out.insert(
+                    tag.clone(),
+                    resolve_one(resolve, json_file, text, tag, spec, weui),
+                );
             }
         }
     }
@@ -133,7 +239,16 @@ impl RenderData {
                 problems.push(p.clone());
             }
         }
-        let global = using_of(resolve, "app.json", app);
+        let weui = app
+            .get("useExtendedLib")
+            .and_then(|l| l.get("weui"))
+            .and_then(Json::as_bool)
+            == Some(true);
+        let app_text = match files.get("app.json") {
+            Some(Source::Json(t)) => t.as_str(),
+            _ => "",
+        };
+        let global = using_of(resolve, "app.json", app_text, app, weui);
         let mut using = HashMap::new();
         for (name, src) in files {
             let Source::Json(text) = src else { continue };
@@ -143,7 +258,7 @@ impl RenderData {
             let Ok(j) = serde_json::from_str::<Json>(text.trim_start_matches('\u{feff}')) else {
                 continue;
             };
-            let m = using_of(resolve, name, &j);
+            let m = using_of(resolve, name, text, &j, weui);
             if !m.is_empty() {
                 using.insert(format!("{}.wxml", strip_ext(name)), m);
             }
@@ -172,7 +287,11 @@ impl RenderData {
     }
 
     /// The component `tag` names in `owner_file`: the owner's own map first, then app.json's.
-    pub(crate) fn component(&self, owner_file: &str, tag: &str) -> Result<Option<String>, String> {
+    pub(crate) fn component(
+        &self,
+        owner_file: &str,
+        tag: &str,
+    ) -> Result<Option<String>, &Unusable> {
         let hit = self
             .using
             .get(owner_file)
@@ -181,8 +300,22 @@ impl RenderData {
         match hit {
             None => Ok(None),
             Some(Ok(def)) => Ok(Some(def.clone())),
-            Some(Err(e)) => Err(e.clone()),
+            Some(Err(e)) => Err(e),
         }
+    }
+
+    /// The entries of `owner_file`'s JSON, then of app.json, that name no component: each fails
+    /// the page or component whose WXML `owner_file` is, when it is opened (see [`Unusable`]).
+    pub(crate) fn missing(&self, owner_file: &str) -> impl Iterator<Item = &MissingComponent> {
+        self.using
+            .get(owner_file)
+            .into_iter()
+            .chain(std::iter::once(&self.global))
+            .flat_map(BTreeMap::values)
+            .filter_map(|u| match u {
+                Err(Unusable::Missing(m)) => Some(m),
+                _ => None,
+            })
     }
 }
 
@@ -198,5 +331,25 @@ mod tests {
             "miniprogram_npm/x.y/index"
         );
         assert_eq!(strip_ext("a.b/c"), "a.b/c");
+    }
+
+    #[test]
+    fn a_missing_components_path_and_place() {
+        assert_eq!(
+            wechat_path("pages/a/a.json", "../../components/x/index"),
+            "components/x/index"
+        );
+        assert_eq!(wechat_path("pages/a/a.json", "./x/x"), "pages/a/x/x");
+        assert_eq!(wechat_path("pages/a/a.json", "/c/x"), "c/x");
+        assert_eq!(wechat_path("pages/a/a.json", "pkg/x/index"), "pkg/x/index");
+        let text =
+            "{\n  \"x\": 1,\n  \"usingComponents\": {\n    \"a\": \"/a\",\n\t\"x\": \"/x\"\n  }\n}";
+        assert_eq!(key_place(text, "a"), (4, 5));
+        assert_eq!(
+            key_place(text, "x"),
+            (5, 2),
+            "the key inside usingComponents"
+        );
+        assert_eq!(key_place(text, "nope"), (1, 1));
     }
 }

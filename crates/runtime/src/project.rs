@@ -587,11 +587,28 @@ impl Project {
         &self,
         owner_file: &str,
         tag: &str,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, &crate::components::Unusable> {
         match self.inner.render.get() {
             Some(r) => r.component(owner_file, tag),
             None => Ok(None),
         }
+    }
+
+    /// The `usingComponents` entries that name no component, of the JSON beside `owner_file`
+    /// (a page's or a component's WXML) and of app.json: the file's own first, each file's in
+    /// the order it lists them.
+    pub(crate) fn missing_components(
+        &self,
+        owner_file: &str,
+    ) -> Vec<&crate::components::MissingComponent> {
+        let mut out: Vec<_> = self
+            .inner
+            .render
+            .get()
+            .map(|r| r.missing(owner_file).collect())
+            .unwrap_or_default();
+        out.sort_by_key(|m| (m.file == "app.json", m.line, m.column));
+        out
     }
 
     pub fn appid(&self) -> &str {

@@ -242,6 +242,46 @@ fn a_broken_file_fails_only_the_pages_that_need_it() {
     });
     assert!(logs(&o).contains(&"the code still runs".to_string()));
     assert!(o.events.iter().any(|e| matches!(e, Event::Error { .. })));
+
+    // usingComponents naming no component: WeChat refuses the JSON (used tag or not), and so
+    // does every page that needs it, through a component too
+    let ghost = by("pages/ghost/ghost").problem.clone().unwrap();
+    assert_eq!(ghost.at.as_deref(), Some("pages/ghost/ghost.json:3:5"));
+    assert!(
+        ghost.message.starts_with(
+            "Error: Component is not found in path \"components/ghost-card/index\" (using by \"pages/ghost/ghost\")"
+        ),
+        "{ghost:?}"
+    );
+    let nested = by("pages/nested/nested").problem.clone().unwrap();
+    assert_eq!(
+        nested.at.as_deref(),
+        Some("components/holder/holder.json:4:5")
+    );
+    assert!(
+        nested
+            .message
+            .contains("\"components/gone/gone\" (using by \"components/holder/holder\")"),
+        "{nested:?}"
+    );
+    // once a run, however often the page renders
+    let o = run_with(&p, &[], "", |c| c.page = Some("pages/ghost/ghost".into()));
+    let errors = o
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Error { .. }))
+        .count();
+    assert_eq!(errors, 1, "{}", transcript(&o));
+    assert!(logs(&o).contains(&"ghost page loaded".to_string()));
+    // a plugin's and WeUI's (useExtendedLib) components are WeChat's: not simulated, not missing
+    let u = by("pages/unsimulated/unsimulated");
+    assert!(u.clean(), "{u:?}");
+    let o = run_with(&p, &[], "", |c| {
+        c.page = Some("pages/unsimulated/unsimulated".into())
+    });
+    let t = transcript(&o);
+    assert!(t.contains("comes from a plugin"), "{t}");
+    assert!(t.contains("extended library WeUI"), "{t}");
 }
 
 #[test]

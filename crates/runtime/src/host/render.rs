@@ -12,6 +12,7 @@ use miniperm_core::{Change, Subject, Value, Via};
 use miniperm_wxml::{Instance, Node, Selector, Tree};
 use serde_json::{Map, Value as Json, json};
 
+use crate::components::Unusable;
 use crate::event::Event;
 
 use crate::event::EndReason;
@@ -80,6 +81,15 @@ struct JsHost<'p, 'js> {
     broken: HashSet<String>,
 }
 
+/// The `usingComponents` entries of the page or component whose WXML is `owner_file` (and of
+/// app.json) that name no component: an error each, once a run, as WeChat's runtime throws
+/// when it creates the page or component.
+fn missing(p: &Prelude<'_>, owner_file: &str) {
+    for m in p.project.missing_components(owner_file) {
+        p.sh.borrow_mut().record.error_once(format!("Error: {m}"));
+    }
+}
+
 impl JsHost<'_, '_> {
     fn wxs_module(&self, file: &str, module: &str) -> Option<miniperm_wxml::WxsModule> {
         self.p
@@ -96,10 +106,16 @@ impl miniperm_wxml::Host for JsHost<'_, '_> {
     fn component(&mut self, owner_file: &str, tag: &str) -> Option<String> {
         match self.p.project.component_for(owner_file, tag) {
             Ok(found) => found,
-            Err(message) => {
-                self.p.sh.borrow_mut().record.warn("not-supported", message);
+            Err(Unusable::Unsimulated(message)) => {
+                self.p
+                    .sh
+                    .borrow_mut()
+                    .record
+                    .warn("not-supported", message.clone());
                 None
             }
+            // Reported for the whole file when its page or component renders (`missing`).
+            Err(Unusable::Missing(_)) => None,
         }
     }
 
@@ -118,10 +134,9 @@ impl miniperm_wxml::Host for JsHost<'_, '_> {
                     return None;
                 }
                 let data = serde_json::from_str(&s).ok()?;
-                Some(Instance {
-                    data,
-                    wxml: format!("{def}.wxml"),
-                })
+                let wxml = format!("{def}.wxml");
+                missing(self.p, &wxml);
+                Some(Instance { data, wxml })
             }
             Err(h) => {
                 self.halt = Some(h);
@@ -598,6 +613,7 @@ fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
     let route = pd.get("route").and_then(Json::as_str).unwrap_or_default();
     let data = pd.get("data").cloned().unwrap_or(Json::Null);
     let file = format!("{route}.wxml");
+    missing(p, &file);
     let project = p.project.clone();
     let Some(templates) = project.templates() else {
         return Ok(());

@@ -273,6 +273,14 @@ impl Record {
         self.rejections.push(rejection);
     }
 
+    /// An error the run meets again and again (a file's problem, on every render): reported
+    /// the first time only.
+    pub(super) fn error_once(&mut self, message: String) {
+        if self.warned.insert(format!("error\u{0}{message}")) {
+            self.error(message, String::new());
+        }
+    }
+
     pub(super) fn error(&mut self, message: String, stack: String) {
         if message.contains("out of memory") {
             self.limit = Some("the run went over its memory limit".into());
