@@ -433,6 +433,9 @@
   var defs = {};
   var loadingRoute = null;
   var stack = [];
+  // The tab pages opened and not closed, by route: a tab page left by switchTab is hidden, not
+  // unloaded, and switching back shows the same instance (WeChat keeps tab pages alive).
+  var liveTabs = {};
   G.App = function (opts) { app = opts || {}; };
   G.getApp = function () { return app || {}; };
   G.getCurrentPages = function () { return stack.slice(); };
@@ -1013,12 +1016,11 @@
     o.disconnect = function () { live = false; };
     return o;
   }
-  // The custom tab bar's instance on a tab page (app.json `tabBar.custom`), else null.
+  // The custom tab bar's instance on a tab page (app.json `tabBar.custom`), else null: the
+  // renderer draws it after the page's WXML as a component keyed `/custom-tab-bar`.
   function tabBarOf(inst) {
-    var pk = pageKeyOf(inst);
-    return comps[pk + TABBAR_KEY] || null;
+    return comps[pageKeyOf(inst) + '/custom-tab-bar'] || null;
   }
-  var TABBAR_KEY = '#tabbar';
   function hook(inst, name, arg) {
     var f = inst.__hooks[name];
     if (typeof f === 'function') guard(f, inst, arg === undefined ? [] : [arg]);
@@ -1060,7 +1062,7 @@
     }
     if (defs[route].kind === 'component') inst.__fresh = true;
     stack.push(inst);
-    if (tabs.indexOf(route) >= 0 && CFG.customTabBar) tabBar(inst);
+    if (tabs.indexOf(route) >= 0) liveTabs[route] = inst;
     N.render(H, route);
     if (inst.__fresh) { inst.__fresh = false; life(inst, 'created'); life(inst, 'attached'); }
     markDirty();
@@ -1074,18 +1076,6 @@
     life(inst, 'ready');
     hook(inst, 'onReady');
     return inst;
-  }
-  // A tab page of an app with `tabBar.custom`: the `custom-tab-bar` component, one per page.
-  function tabBar(inst) {
-    var d = componentDef('custom-tab-bar/index');
-    if (d.kind !== 'component') return;
-    var c = instantiate('custom-tab-bar/index', null);
-    c.__key = inst.__key + TABBAR_KEY;
-    comps[c.__key] = c;
-    life(c, 'created');
-    life(c, 'attached');
-    readyQueue.push(c);
-    c.__needReady = true;
   }
   function registered(inst) { return !defs[inst.route] || !defs[inst.route].missing; }
   // The components rendered on a page (keys start with the page's key).
@@ -1110,11 +1100,10 @@
     if (registered(inst)) { pageEvent('show', inst); pageLifetime(inst, 'show'); hook(inst, 'onShow'); }
   }
   function unloadPage(inst) {
+    if (liveTabs[inst.route] === inst) delete liveTabs[inst.route];
     if (registered(inst)) {
       pageEvent('unload', inst); hook(inst, 'onUnload');
       detachAll(pageComps(inst));
-      var tb = comps[inst.__key + TABBAR_KEY];
-      if (tb) detachComp(inst.__key + TABBAR_KEY);
       life(inst, 'detached');
     }
     markDirty();
@@ -1181,10 +1170,23 @@
         var delta = Math.max(1, Number(opts.delta) || 1);
         while (delta-- > 0 && stack.length > 1) unloadPage(stack.pop());
         showPage(stack[stack.length - 1]);
+      } else if (api === 'switchTab') {
+        // Every page that is not a tab page closes; the page left, a tab page, is hidden and
+        // stays alive (the others on the stack were hidden when they were left); the target
+        // is shown again if it is alive, else opened.
+        var keep = liveTabs[target.route] || null;
+        while (stack.length) {
+          var p = stack.pop();
+          if (liveTabs[p.route] === p) { if (p === top && p !== keep) hidePage(p); }
+          else unloadPage(p);
+        }
+        if (keep) { stack.push(keep); if (keep !== top) showPage(keep); }
+        else openPage(target.route, {});
       } else {
-        // reLaunch / switchTab: close every page, open the target
+        // reLaunch: close every page, the tab pages kept alive included, open the target
         while (stack.length) unloadPage(stack.pop());
-        openPage(target.route, api === 'switchTab' ? {} : target.query);
+        for (var r in liveTabs) unloadPage(liveTabs[r]);
+        openPage(target.route, target.query);
       }
       var done = { errMsg: api + ':ok' };
       // navigateTo's result carries the opened page's event channel (no messages are simulated)

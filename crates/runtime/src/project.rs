@@ -489,9 +489,9 @@ impl Project {
             .pointer("/tabBar/custom")
             .and_then(Json::as_bool)
             .unwrap_or(false)
-            && ["custom-tab-bar/index.js", "custom-tab-bar/index.ts"]
+            && ["js", "ts"]
                 .iter()
-                .any(|f| files.contains_key(*f));
+                .any(|e| files.contains_key(&format!("{CUSTOM_TAB_BAR}/index.{e}")));
         let mut problems: Vec<FileProblem> = files
             .values()
             .filter_map(|s| match s {
@@ -562,12 +562,23 @@ impl Project {
         self.templates().is_some_and(|t| t.paths().next().is_some())
     }
 
-    /// The page `route` may show a custom component (see `RenderData::may_use_components`).
+    /// The page `route` may show a custom component (see `RenderData::may_use_components`), its
+    /// custom tab bar included.
     pub(crate) fn may_use_components(&self, route: &str) -> bool {
-        self.inner
-            .render
-            .get()
-            .is_some_and(|r| r.may_use_components(&format!("{route}.wxml")))
+        self.custom_tab_bar_of(route)
+            || self
+                .inner
+                .render
+                .get()
+                .is_some_and(|r| r.may_use_components(&format!("{route}.wxml")))
+    }
+
+    /// The custom tab bar's tag (`custom-tab-bar`) when the page `route` shows it: a tab page of
+    /// an app with [`custom_tab_bar`](Self::custom_tab_bar). It renders after the page's WXML,
+    /// as a component of the page (WeChat: the component takes over the tab bar's rendering,
+    /// one instance a tab page).
+    pub(crate) fn custom_tab_bar_of(&self, route: &str) -> bool {
+        self.inner.custom_tab_bar && self.inner.tabs.iter().any(|t| t == route)
     }
 
     /// A WXS module's wrapper by id (see `components::wxs_id`).
@@ -588,10 +599,19 @@ impl Project {
         owner_file: &str,
         tag: &str,
     ) -> Result<Option<String>, &crate::components::Unusable> {
-        match self.inner.render.get() {
-            Some(r) => r.component(owner_file, tag),
-            None => Ok(None),
+        let found = match self.inner.render.get() {
+            Some(r) => r.component(owner_file, tag)?,
+            None => None,
+        };
+        // The custom tab bar a tab page renders after its WXML (`custom_tab_bar_of`).
+        if found.is_none()
+            && tag == CUSTOM_TAB_BAR
+            && let Some(route) = owner_file.strip_suffix(".wxml")
+            && self.custom_tab_bar_of(route)
+        {
+            return Ok(Some(format!("{CUSTOM_TAB_BAR}/index")));
         }
+        Ok(found)
     }
 
     /// The `usingComponents` entries that name no component, of the JSON beside `owner_file`
@@ -868,6 +888,9 @@ impl Project {
         })
     }
 }
+
+/// The custom tab bar's tag and folder (`custom-tab-bar/index`), as WeChat names them.
+pub(crate) const CUSTOM_TAB_BAR: &str = "custom-tab-bar";
 
 fn normalize(p: &str) -> Option<String> {
     let mut out: Vec<&str> = Vec::new();

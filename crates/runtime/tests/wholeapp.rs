@@ -157,6 +157,35 @@ fn the_app_service_environment() {
 }
 
 #[test]
+fn the_custom_tab_bar_is_drawn_and_tab_pages_stay_alive() {
+    // the tab bar's template is rendered below each tab page (its own instance there): a tap on
+    // its item switches tab; the tab page left is hidden, not unloaded, and switching back
+    // shows the same instance (no second onLoad)
+    let o = page("pages/index/index", &["text=Tabs", "text=Home"]);
+    let t = quiet(&o);
+    assert_eq!(o.end, EndReason::Idle, "{t}");
+    assert_eq!(t.matches("page load pages/index/index").count(), 1, "{t}");
+    assert_eq!(t.matches("page show pages/index/index").count(), 2, "{t}");
+    assert_eq!(t.matches("page hide pages/tabs/tabs").count(), 1, "{t}");
+    assert!(!t.contains("page unload"), "{t}");
+    let l = logs(&o);
+    assert_eq!(
+        l.iter().filter(|x| *x == "tab bar attached").count(),
+        2,
+        "{l:?}"
+    );
+    assert!(l.contains(&"home hidden".to_string()), "{l:?}");
+    // reLaunch closes every page, the tab pages kept alive included
+    let o = page("pages/index/index", &["goTabs", "restart"]);
+    let l = logs(&o);
+    assert!(l.contains(&"home unloaded".to_string()), "{l:?}");
+    assert!(l.contains(&"tabs unloaded".to_string()), "{l:?}");
+    // a page that is not a tab page shows no tab bar
+    let o = page("pages/query/query", &[]);
+    assert!(!logs(&o).contains(&"tab bar attached".to_string()));
+}
+
+#[test]
 fn a_failure_nothing_handles_is_a_warning() {
     let o = page("pages/index/index", &["lookUp"]);
     let t = quiet(&o);

@@ -33,7 +33,7 @@ pub use outline::{outline, to_render_json};
 pub use parse::{Attr, Document, Element, Item, ParseError, Part, Text, Tpl, WxsModule, parse};
 pub use render::{
     Binding, Host, Instance, MAX_DEPTH, MAX_FOR, MAX_NODES, Node, Path, Templates, Tree, ancestors,
-    render, resolve,
+    render, render_with_tail, resolve,
 };
 pub use select::{Selector, SelectorError, find, find_all, tappable};
 pub use written::{bindings_of, elements, static_dataset, written_bindings};

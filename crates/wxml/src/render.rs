@@ -466,6 +466,31 @@ impl Env for FrameEnv<'_, '_> {
 /// Render `file` with `data` (the page's or component's data). Never fails: problems go to
 /// [`Host::warn`].
 pub fn render(t: &Templates, file: &str, data: &Value, host: &mut dyn Host) -> Tree {
+    render_with_tail(t, file, data, host, &[])
+}
+
+/// [`render`], then each of `tail` appended as a root element with no attributes, in `file`'s
+/// scope and keyed `/{tag}`: what a page shows that its WXML does not name (WeChat's custom tab
+/// bar, `<custom-tab-bar>`, below a tab page). A tag the host names no component for is drawn
+/// as any unknown tag is.
+pub fn render_with_tail(
+    t: &Templates,
+    file: &str,
+    data: &Value,
+    host: &mut dyn Host,
+    tail: &[&str],
+) -> Tree {
+    let tail: Vec<Element> = tail
+        .iter()
+        .map(|tag| Element {
+            name: (*tag).to_string(),
+            attrs: Vec::new(),
+            children: Vec::new(),
+            raw: None,
+            line: 0,
+            col: 0,
+        })
+        .collect();
     let file = normalize(file);
     let mut r = R {
         t,
@@ -495,6 +520,9 @@ pub fn render(t: &Templates, file: &str, data: &Value, host: &mut dyn Host) -> T
     };
     let mut roots = Vec::new();
     r.children(&doc.children, &fr, "", &mut roots);
+    for el in &tail {
+        r.element(el, &fr, &format!("/{}", el.name), None, &mut roots);
+    }
     fn vis(n: &mut Node, parent: bool) {
         n.visible &= parent;
         let v = n.visible;

@@ -494,7 +494,6 @@ pub(super) fn install<'js>(
         "firstPage": first,
         "seed": cfg.seed,
         "baseLib": base_lib_num,
-        "customTabBar": project.custom_tab_bar(),
         "osFields": payload::os_fields(),
         "clip": cfg.clip.unwrap_or(0),
     });

@@ -638,7 +638,12 @@ fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
             visited: Vec::new(),
             broken: HashSet::new(),
         };
-        let tree = miniperm_wxml::render(templates, &file, &data, &mut host);
+        let tail: &[&str] = if project.custom_tab_bar_of(route) {
+            &[crate::project::CUSTOM_TAB_BAR]
+        } else {
+            &[]
+        };
+        let tree = miniperm_wxml::render_with_tail(templates, &file, &data, &mut host, tail);
         (tree, host.visited, host.halt)
     };
     if let Some(h) = halt {
