@@ -143,3 +143,28 @@ fn classic_draws_its_button_and_image() {
     let p = paint("examples/classic", &[], SIMULATOR_DEVICE);
     assert!(p.html.contains("<wx-button type=\"primary\" mp-sel=\"button\" mp-tap tabindex=\"0\" role=\"button\" mp-events=\"tap\">获取当前位置</wx-button>"), "{}", p.html);
 }
+
+#[test]
+fn a_custom_tab_bar_is_drawn_below_its_tab_page() {
+    // app.json `tabBar.custom`: the `custom-tab-bar` component's own template, in its own scope,
+    // after the page's elements, and no default tab bar beside it
+    let p = paint(
+        "crates/runtime/tests/fixtures/wholeapp",
+        &[],
+        SIMULATOR_DEVICE,
+    );
+    let h = &p.html;
+    let bar = h
+        .find("<wx-custom-tab-bar")
+        .expect("the custom tab bar's host");
+    let page = h.find("launched").unwrap_or(0);
+    assert!(bar > page, "after the page's own elements: {h}");
+    assert!(
+        h[bar..].contains(r#"mp-class="custom-tab-bar/index|tab-bar""#),
+        "its template in its own scope: {h}"
+    );
+    assert!(
+        h[bar..].contains(">Home<") && h[bar..].contains(">Tabs<"),
+        "{h}"
+    );
+}
