@@ -140,6 +140,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     cfg.user = args.user.clone();
     cfg.render = args.render;
     cfg.channel = args.channel;
+    cfg.exit_after = true;
     if let Some(l) = location {
         cfg.location = l;
     }

@@ -28,13 +28,12 @@ pub(crate) struct PreludeBytecode(std::borrow::Cow<'static, [u8]>);
 /// The prelude compiled by build.rs (empty if the build script could not compile it).
 static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/prelude.qjsbc"));
 
-/// The build-time bytecode, if this build's QuickJS loads it (checked by loading it once).
-pub(crate) fn embedded(ctx: &Ctx<'_>) -> Option<PreludeBytecode> {
-    if EMBEDDED.is_empty() {
-        return None;
-    }
-    let bc = PreludeBytecode(std::borrow::Cow::Borrowed(EMBEDDED));
-    load(ctx, &bc).ok().map(|_| bc)
+/// The build-time bytecode (`None` when the build script could not compile it). Not loaded
+/// here to check it: a run that loads it falls back to the prelude's source if this build's
+/// QuickJS refuses it (`host::bridge`), so a process reads the prelude once, not twice (the
+/// check cost ~7% of a `miniperm run` process). `embedded_bytecode_loads` holds it loadable.
+pub(crate) fn embedded() -> Option<PreludeBytecode> {
+    (!EMBEDDED.is_empty()).then_some(PreludeBytecode(std::borrow::Cow::Borrowed(EMBEDDED)))
 }
 
 /// Compiles the prelude to bytecode.
@@ -119,6 +118,16 @@ mod tests {
         assert!(!t.native.split(' ').any(|n| n == "createVKSession"));
         assert!(t.dated.split(' ').any(|n| n == "getPrivacySetting,2032003"));
         assert!(!t.dated.contains("scanCode"));
+    }
+
+    #[test]
+    fn embedded_bytecode_loads() {
+        let rt = rquickjs::Runtime::new().unwrap();
+        let ctx = rquickjs::Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            let bc = super::embedded().expect("build.rs compiled the prelude");
+            assert!(super::load(&ctx, &bc).is_ok());
+        });
     }
 
     #[test]

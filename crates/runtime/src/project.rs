@@ -947,7 +947,7 @@ fn check_syntax(
                 files.insert(name, Source::Broken(problem));
             }
         }
-        Ok(crate::bytecode::embedded(&ctx).or_else(|| crate::bytecode::compile(&ctx).ok()))
+        Ok(crate::bytecode::embedded().or_else(|| crate::bytecode::compile(&ctx).ok()))
     })
 }
 

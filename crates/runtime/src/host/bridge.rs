@@ -498,8 +498,12 @@ pub(super) fn install<'js>(
         "clip": cfg.clip.unwrap_or(0),
     });
     let cfg_obj: rquickjs::Value = ctx.json_parse(cfg_json.to_string()).map_err(e)?;
+    // The bytecode, else (none, or this build's QuickJS refused it) the prelude's source.
     let f: Function = match &project.inner.prelude {
-        Some(bc) => crate::bytecode::load(ctx, bc),
+        Some(bc) => crate::bytecode::load(ctx, bc).or_else(|_| {
+            let _ = ctx.catch();
+            crate::bytecode::parse(ctx)
+        }),
         None => crate::bytecode::parse(ctx),
     }
     .map_err(e)?;

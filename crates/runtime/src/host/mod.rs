@@ -153,7 +153,12 @@ pub(crate) fn run_fresh(
     }
     .map_err(|e| RunError::Engine(e.to_string()))?;
     let engine = Engine::build(rt, project, cfg, &start.route, refused)?;
-    engine
+    let outcome = engine
         .drive(project, cfg, start, store, user, None, false)
-        .and_then(Drove::done)
+        .and_then(Drove::done);
+    if cfg.exit_after {
+        // The process is about to exit: its end frees the heap at once (`RunConfig::exit_after`).
+        std::mem::forget(engine);
+    }
+    outcome
 }
