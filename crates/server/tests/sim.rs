@@ -747,4 +747,22 @@ fn explore_this_flow_draws_each_outcomes_final_page_once() {
         !json_text.contains("</"),
         "the data cannot end its script element"
     );
+    // On the session's phone: a session on another device explores on it and draws its
+    // screens at its size
+    let (_, v) = post(
+        a,
+        "/sim/sessions",
+        json!({"project": "classic", "device": "iPhone X"}),
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+    post(
+        a,
+        &format!("/sim/sessions/{id}/tap"),
+        json!({"target": "onLocate"}),
+    );
+    let (st, v) = post(a, &format!("/sim/sessions/{id}/explore"), json!({}));
+    assert_eq!(st, 200, "{v}");
+    let html = v["html"].as_str().unwrap();
+    // thumbnails at a fifth of iPhone X's 375x812 (the default phone's would be 75x134)
+    assert!(html.contains("width:75px;height:163px"), "{html}");
 }

@@ -13,7 +13,7 @@ use miniperm_explore::session::{Entry, EntryReport, Explored, ReplayArgs, all_en
 use miniperm_explore::{
     Config, ExploreError, PathRun, PathSpec, Runner, explore_with_progress, html,
 };
-use miniperm_runtime::{Project, RunConfig};
+use miniperm_runtime::{Device, Project, RunConfig};
 use miniperm_view::{Painter, Theme};
 use serde_json::{Value as JsonValue, json};
 
@@ -71,13 +71,16 @@ impl Runner for Bounded {
 }
 
 /// Explores `project` (named `name`) from `taps` (every tap handler of every page when empty)
-/// on a blocking thread: `{entries, paths, truncated, duration_ms, findings, text, html}` — the
-/// findings as `explore --json` has them, the report as `explore` prints it, and the
-/// self-contained HTML report.
+/// on a blocking thread, its runs on `device` (what getSystemInfo reports) and its screens
+/// drawn on that phone in `theme`: `{entries, paths, truncated, duration_ms, findings, text,
+/// html}` — the findings as `explore --json` has them, the report as `explore` prints it, and
+/// the self-contained HTML report.
 pub(crate) async fn explore(
     project: Arc<Project>,
     name: String,
     taps: Vec<String>,
+    device: Device,
+    theme: Theme,
 ) -> Result<JsonValue, ApiError> {
     let slot = Slot::take().ok_or_else(|| {
         ApiError::Conflict(format!(
@@ -86,15 +89,22 @@ pub(crate) async fn explore(
     })?;
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        run(&project, &name, taps)
+        run(&project, &name, taps, device, theme)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the exploration failed: {e}")))?
 }
 
-fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, ApiError> {
+fn run(
+    project: &Project,
+    name: &str,
+    taps: Vec<String>,
+    device: Device,
+    theme: Theme,
+) -> Result<JsonValue, ApiError> {
     let started = Instant::now();
-    let base = RunConfig::new(project);
+    let mut base = RunConfig::new(project);
+    base.device = device;
     let entries = if taps.is_empty() {
         all_entries(project, &base)
     } else {
@@ -162,7 +172,7 @@ fn run(project: &Project, name: &str, taps: Vec<String>) -> Result<JsonValue, Ap
     };
     let doc = format::json_doc(&ex, &meta, &baseline);
     // Each outcome's final page, drawn as the simulator draws it (issue 20).
-    let painter = Painter::new(project, base.device, Theme::Light);
+    let painter = Painter::new(project, base.device, theme);
     let paint = |s: &JsonValue| Some(painter.paint(s).html);
     let screens = html::Screens {
         project,

@@ -716,20 +716,28 @@ async fn device(
     advance(&sim, &tenant, id, project, kept, current, Run::Same, look).await
 }
 
-/// `POST /sim/sessions/{id}/explore`: "explore this flow" on the session's project and entry
-/// point ([`explore`](mod@explore)).
+/// `POST /sim/sessions/{id}/explore`: "explore this flow" on the session's project, entry
+/// point, phone and theme ([`explore`](mod@explore)).
 async fn explore_flow(
     State(sim): Sim,
     Extension(Tenant(tenant)): Extension<Tenant>,
     Path(id): Path<String>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let (index, _, current, _) = snapshot(&sim, &tenant, &id)?;
+    let (index, _, current, state) = snapshot(&sim, &tenant, &id)?;
     let Some(p) = sim.projects.get(index) else {
         return Err(ApiError::NotFound("no such project".into()));
     };
-    explore::explore(p.project.clone(), p.name.clone(), current.taps)
-        .await
-        .map(Json)
+    // On the session's phone and theme, as its own runs are.
+    let look = Look::of(&state);
+    explore::explore(
+        p.project.clone(),
+        p.name.clone(),
+        current.taps,
+        look.device,
+        look.theme,
+    )
+    .await
+    .map(Json)
 }
 
 /// The session's inputs and state (404 for another tenant's or an expired session).
