@@ -203,7 +203,14 @@ mod tests {
         let dir =
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/classic");
         let project = Project::load(&dir).unwrap();
-        let out = run(&project, "classic", vec!["onLocate".into()]).unwrap();
+        let out = run(
+            &project,
+            "classic",
+            vec!["onLocate".into()],
+            miniperm_runtime::SIMULATOR_DEVICE,
+            Theme::Light,
+        )
+        .unwrap();
         let paths = out["paths"].as_u64().unwrap();
         assert!(paths > 1 && paths <= MAX_PATHS as u64, "{paths}");
         let codes: Vec<&str> = out["findings"]
