@@ -711,11 +711,10 @@ fn the_page_is_drawn_on_the_chosen_phone_and_a_click_taps() {
     assert_eq!(st, 400);
 }
 
-#[test]
-fn explore_this_flow_draws_each_outcomes_final_page_once() {
-    let srv = start(|_| {});
-    let a = srv.addr;
-    let (_, v) = post(a, "/sim/sessions", json!({"project": "classic"}));
+/// "Explore this flow" of a new session (`session`: the body creating it) after a tap on
+/// `onLocate`: the HTML report.
+fn explore_located(a: SocketAddr, session: Value) -> String {
+    let (_, v) = post(a, "/sim/sessions", session);
     let id = v["id"].as_str().unwrap().to_string();
     post(
         a,
@@ -724,7 +723,14 @@ fn explore_this_flow_draws_each_outcomes_final_page_once() {
     );
     let (st, v) = post(a, &format!("/sim/sessions/{id}/explore"), json!({}));
     assert_eq!(st, 200, "{v}");
-    let html = v["html"].as_str().unwrap();
+    v["html"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn explore_this_flow_draws_each_outcomes_final_page_once() {
+    let srv = start(|_| {});
+    let a = srv.addr;
+    let html = explore_located(a, json!({"project": "classic"}));
     let shots = html.matches("class=\"shot\"").count();
     assert!(shots >= 5, "a thumbnail per outcome leaf: {shots}");
     let start = html
@@ -749,20 +755,7 @@ fn explore_this_flow_draws_each_outcomes_final_page_once() {
     );
     // On the session's phone: a session on another device explores on it and draws its
     // screens at its size
-    let (_, v) = post(
-        a,
-        "/sim/sessions",
-        json!({"project": "classic", "device": "iPhone X"}),
-    );
-    let id = v["id"].as_str().unwrap().to_string();
-    post(
-        a,
-        &format!("/sim/sessions/{id}/tap"),
-        json!({"target": "onLocate"}),
-    );
-    let (st, v) = post(a, &format!("/sim/sessions/{id}/explore"), json!({}));
-    assert_eq!(st, 200, "{v}");
-    let html = v["html"].as_str().unwrap();
+    let html = explore_located(a, json!({"project": "classic", "device": "iPhone X"}));
     // thumbnails at a fifth of iPhone X's 375x812 (the default phone's would be 75x134)
     assert!(html.contains("width:75px;height:163px"), "{html}");
 }
