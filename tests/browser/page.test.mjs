@@ -156,6 +156,28 @@ describe("the page as the phone draws it", () => {
       return { top: s.scrollTop, more: s.scrollHeight > s.clientHeight };
     });
     assert.ok(scrolled.more && scrolled.top > 0, JSON.stringify(scrolled));
+    // A press shows hover-class on the element pressed and its ancestors, a button's default
+    // press look, and goes hover-stay-time after release.
+    const press = (sel, type) =>
+      page.evaluate(
+        ([sel, type]) => {
+          const e = document.getElementById("page").contentDocument.querySelector(sel);
+          e.dispatchEvent(new PointerEvent(type, { bubbles: true }));
+        },
+        [sel, type],
+      );
+    await press("#press-inner", "pointerdown");
+    assert.equal((await styleOf(page, "#press-inner", ["color"])).color, "rgb(200, 100, 0)");
+    assert.equal((await styleOf(page, "#press", ["background-color"]))["background-color"], "rgb(10, 20, 30)");
+    await press("#press-inner", "pointerup");
+    await page.waitForFunction(() => {
+      const d = document.getElementById("page").contentDocument;
+      return !d.querySelector("[mp-hovering]");
+    });
+    assert.equal((await styleOf(page, "#press", ["background-color"]))["background-color"], "rgba(0, 0, 0, 0)");
+    await press("#go", "pointerdown");
+    assert.equal((await styleOf(page, "#go", ["filter"])).filter, "brightness(0.9)");
+    await press("#go", "pointerup");
     await shot(page, "31-styles-after-input");
     assert.deepEqual(errors, []);
     await close();

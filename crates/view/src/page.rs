@@ -805,6 +805,35 @@ impl Draw<'_, '_> {
         if let Some(def) = host {
             attr(o, "mp-host", def);
         }
+        // The press state (`hover-class`; a button's is WeChat's `button-hover` unless `none`):
+        // the class tokens the simulator adds while the element is pressed, how long they stay
+        // after release, and whether ancestors show theirs too.
+        let hover = attrs.get("hover-class").map(text_of);
+        if hover.as_deref() != Some("none") && (hover.is_some() || tag == "button") {
+            let classes: Vec<String> = hover
+                .as_deref()
+                .unwrap_or("button-hover")
+                .split_ascii_whitespace()
+                .map(str::to_string)
+                .collect();
+            let mut t = Vec::new();
+            self.tokens(scope, &classes, &mut t);
+            let o = &mut self.out;
+            attr(o, "mp-hover", &t.join(" "));
+            let stay = attrs
+                .get("hover-stay-time")
+                .and_then(|v| text_of(v).trim().parse::<u32>().ok())
+                .unwrap_or(if tag == "button" { 70 } else { 400 });
+            attr(o, "mp-hover-stay", &stay.to_string());
+            if truthy(attrs.get("hover-stop-propagation")) {
+                attr(o, "mp-hover-stop", "");
+            }
+            if hover.is_none() {
+                // base.css draws WeChat's default pressed button
+                attr(o, "mp-hover-default", "");
+            }
+        }
+        let o = &mut self.out;
         attr(o, "mp-sel", &sel);
         let tappable = events
             .iter()

@@ -141,7 +141,7 @@ fn untrusted_text_never_becomes_markup() {
 #[test]
 fn classic_draws_its_button_and_image() {
     let p = paint("examples/classic", &[], SIMULATOR_DEVICE);
-    assert!(p.html.contains("<wx-button type=\"primary\" mp-sel=\"button\" mp-tap tabindex=\"0\" role=\"button\" mp-events=\"tap\">获取当前位置</wx-button>"), "{}", p.html);
+    assert!(p.html.contains("<wx-button type=\"primary\" mp-hover=\"|button-hover\" mp-hover-stay=\"70\" mp-hover-default=\"\" mp-sel=\"button\" mp-tap tabindex=\"0\" role=\"button\" mp-events=\"tap\">获取当前位置</wx-button>"), "{}", p.html);
 }
 
 #[test]
