@@ -178,6 +178,14 @@ describe("the page as the phone draws it", () => {
     await press("#go", "pointerdown");
     assert.equal((await styleOf(page, "#go", ["filter"])).filter, "brightness(0.9)");
     await press("#go", "pointerup");
+    // A selector picker opens its options (range-key's labels); the one chosen is the step
+    // change(SELECTOR)=INDEX, and the page shows it.
+    await f.locator("#fruit-label").click();
+    const options = page.locator('[aria-label="picker options"] button');
+    assert.deepEqual(await options.allTextContents(), ["苹果", "香蕉", "橙子", "取消"]);
+    await step(page, () => options.filter({ hasText: "橙子" }).click());
+    await f.locator("#fruit-label", { hasText: "水果：橙子" }).waitFor();
+    assert.match(await page.locator("#transcript").textContent(), /change\(picker#fruit\)=2/);
     await shot(page, "31-styles-after-input");
     assert.deepEqual(errors, []);
     await close();

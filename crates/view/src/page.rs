@@ -833,6 +833,22 @@ impl Draw<'_, '_> {
                 attr(o, "mp-hover-default", "");
             }
         }
+        // A selector `<picker>`'s options as shown (`range`, its items' `range-key`), for the
+        // simulator's chooser.
+        if tag == "picker"
+            && attrs.get("mode").is_none_or(|m| text_of(m) == "selector")
+            && let Some(Json::Array(items)) = attrs.get("range")
+        {
+            let key = attrs.get("range-key").map(text_of);
+            let labels: Vec<String> = items
+                .iter()
+                .map(|it| match (it, &key) {
+                    (Json::Object(m), Some(k)) => m.get(k).map(text_of).unwrap_or_default(),
+                    _ => text_of(it),
+                })
+                .collect();
+            attr(&mut self.out, "mp-range", &Json::from(labels).to_string());
+        }
         let o = &mut self.out;
         attr(o, "mp-sel", &sel);
         let tappable = events
