@@ -239,11 +239,16 @@ impl RenderData {
                 problems.push(p.clone());
             }
         }
+        // `"weui": true` or a version (`"latest"`, `"1.5.6"`): WeChat takes any truthy value.
         let weui = app
             .get("useExtendedLib")
             .and_then(|l| l.get("weui"))
-            .and_then(Json::as_bool)
-            == Some(true);
+            .is_some_and(|v| match v {
+                Json::Bool(b) => *b,
+                Json::String(s) => !s.is_empty(),
+                Json::Number(_) | Json::Array(_) | Json::Object(_) => true,
+                Json::Null => false,
+            });
         let app_text = match files.get("app.json") {
             Some(Source::Json(t)) => t.as_str(),
             _ => "",
