@@ -906,6 +906,11 @@
   }
   // Selector queries answer from the last render: a node the selector finds (visible) has a
   // plausible box (stacked rows of the window's width), anything else is null.
+  // The current page rendered if its render is stale, and the components it created ready.
+  function freshLayout() {
+    N.render(H, '', true);
+    readyAll();
+  }
   function selectorQuery(scope) {
     var owner = scope ? scopeOf(scope) : null;
     var reqs = [];
@@ -926,16 +931,19 @@
     q.selectViewport = function () { return ref(null, false); };
     q.exec = function (cb) {
       var own = owner === null ? '' : owner;
-      var res = reqs.map(function (r) {
-        var boxes = JSONparse(N.layout(own, r.sel === null ? '' : r.sel, r.sel === null ? 'viewport' : r.kind, r.all, JSONstringify(r.fields)));
-        boxes.forEach(function (b) {
-          if (!hasOwn.call(b, '__tag')) return;
-          b.node = nodeOf(b.__tag, b);
-          delete b.__tag;
-        });
-        return r.all ? boxes : (boxes.length ? boxes[0] : null);
-      });
+      // Answered as a task, from the page as drawn by then (WeChat asks its render layer): a
+      // query made in onReady, or right after setData, sees the elements that data shows.
       post(function () {
+        freshLayout();
+        var res = reqs.map(function (r) {
+          var boxes = JSONparse(N.layout(own, r.sel === null ? '' : r.sel, r.sel === null ? 'viewport' : r.kind, r.all, JSONstringify(r.fields)));
+          boxes.forEach(function (b) {
+            if (!hasOwn.call(b, '__tag')) return;
+            b.node = nodeOf(b.__tag, b);
+            delete b.__tag;
+          });
+          return r.all ? boxes : (boxes.length ? boxes[0] : null);
+        });
         reqs.forEach(function (r, i) { if (typeof r.cb === 'function') guard(r.cb, null, [res[i]]); });
         if (typeof cb === 'function') guard(cb, null, [res]);
       });
@@ -1002,12 +1010,15 @@
     o.relativeToViewport = function () { return o; };
     o.observe = function (sel, cb) {
       if (typeof cb !== 'function') return;
-      var boxes = JSONparse(N.layout(owner, String(sel), 'fields', all, JSONstringify({ id: true, dataset: true, rect: true })));
-      boxes = all ? boxes : boxes.slice(0, 1);
-      boxes.forEach(function (b) {
-        var rect = { left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width, height: b.height };
-        post(function () {
+      // Answered as a task, from the page as drawn by then (see selectorQuery's exec).
+      post(function () {
+        if (!live) return;
+        freshLayout();
+        var boxes = JSONparse(N.layout(owner, String(sel), 'fields', all, JSONstringify({ id: true, dataset: true, rect: true })));
+        boxes = all ? boxes : boxes.slice(0, 1);
+        boxes.forEach(function (b) {
           if (!live) return;
+          var rect = { left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width, height: b.height };
           guard(cb, null, [{ id: b.id, dataset: b.dataset, intersectionRatio: 1, intersectionRect: rect,
             boundingClientRect: rect, relativeRect: rect, time: N.now() }]);
         });
@@ -1063,7 +1074,7 @@
     if (defs[route].kind === 'component') inst.__fresh = true;
     stack.push(inst);
     if (tabs.indexOf(route) >= 0) liveTabs[route] = inst;
-    N.render(H, route);
+    N.render(H, route, false);
     if (inst.__fresh) { inst.__fresh = false; life(inst, 'created'); life(inst, 'attached'); }
     markDirty();
     pageEvent('load', inst);

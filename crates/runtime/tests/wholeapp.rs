@@ -186,6 +186,24 @@ fn the_custom_tab_bar_is_drawn_and_tab_pages_stay_alive() {
 }
 
 #[test]
+fn queries_made_while_a_page_loads_see_it_as_drawn() {
+    // a page with no custom components renders after onLoad: a query in onLoad or onReady, or
+    // right after setData, is answered from the page as drawn by then (it was `null`)
+    let p = fixture("queries");
+    let o = run_with(&p, &["hide"], "", |_| {});
+    let l = logs(&o);
+    for line in [
+        "onLoad #always found",
+        "after setData #later found",
+        "observed #later 1",
+        "onReady #always found",
+        "after hiding #later null",
+    ] {
+        assert!(l.contains(&line.to_string()), "{line}: {l:?}");
+    }
+}
+
+#[test]
 fn a_failure_nothing_handles_is_a_warning() {
     let o = page("pages/index/index", &["lookUp"]);
     let t = quiet(&o);

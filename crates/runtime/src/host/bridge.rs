@@ -36,9 +36,13 @@ pub(super) fn install<'js>(
     let e = |e: rquickjs::Error| e.to_string();
     let n = Object::new(ctx.clone()).map_err(e)?;
     {
-        // `N.render(H)`: a page being opened renders at once, so that its components are
-        // created and attached before its onLoad (WeChat's order). A failure to finish it is
-        // the run's to report when the prelude returns (the stop flags are set).
+        // `N.render(H, route, false)`: a page being opened renders at once, so that its
+        // components are created and attached before its onLoad (WeChat's order).
+        // `N.render(H, '', true)`: the current page renders now if its render is stale (never
+        // rendered, or data set since): what a selector query or an observer reads is the page
+        // as drawn after the data set so far, as WeChat answers them from its render layer.
+        // A failure to finish is the run's to report when the prelude returns (the stop flags
+        // are set).
         let sh = shared.clone();
         let p = project.clone();
         let Flags {
@@ -49,10 +53,18 @@ pub(super) fn install<'js>(
             "render",
             Function::new(
                 ctx.clone(),
-                move |ctx: Ctx<'js>, h: Object<'js>, route: String| {
-                    // A page without custom components renders after onLoad as before: nothing of
-                    // its lifecycle depends on a render before it.
-                    if !p.has_wxml() || !p.may_use_components(&route) {
+                move |ctx: Ctx<'js>, h: Object<'js>, route: String, stale_only: bool| {
+                    if !p.has_wxml() {
+                        return;
+                    }
+                    if stale_only {
+                        let s = sh.borrow();
+                        if !s.page.dirty && s.page.tree.is_some() {
+                            return;
+                        }
+                    } else if !p.may_use_components(&route) {
+                        // A page without custom components renders after onLoad as before:
+                        // nothing of its lifecycle depends on a render before it.
                         return;
                     }
                     let pr = render::Prelude {
