@@ -1482,6 +1482,19 @@
       if (typeof a.onShow === 'function') guard(a.onShow, a, [opts]);
     },
     open: function (route, queryJson) { openPage(route, JSONparse(queryJson)); },
+    // A tap on <navigator>: the navigation of its open-type, made natively (no wx call; a
+    // failure is a warning, as WeChat logs it). `exit` closes the mini-program: not simulated.
+    navigator: function (openType, url, delta) {
+      var api = { navigate: 'navigateTo', redirect: 'redirectTo', switchTab: 'switchTab', reLaunch: 'reLaunch', navigateBack: 'navigateBack' }[openType];
+      if (!api) {
+        N.warn('not-supported', '`<navigator open-type="' + openType + '">` is not simulated by miniperm');
+        return;
+      }
+      navigate(api, {
+        url: url, delta: delta, success: function () {},
+        fail: function (r) { N.warn('navigator', '`<navigator open-type="' + openType + '" url="' + url + '">` failed: ' + r.errMsg); },
+      });
+    },
     route: function () { var t = top(); return t ? t.route : ''; },
     // A native page (the settings page) covers the current page, then returns to it.
     cover: function () { var t = top(); if (t) hidePage(t); },

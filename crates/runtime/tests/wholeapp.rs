@@ -204,6 +204,39 @@ fn queries_made_while_a_page_loads_see_it_as_drawn() {
 }
 
 #[test]
+fn a_tap_in_a_navigator_navigates() {
+    let p = fixture("navigators");
+    let run = |taps: &[&str]| run_with(&p, taps, "", |_| {});
+    // relative to the page, after the handler on the way up; back; redirect
+    let o = run(&["#rel", "#redirect", "#back"]);
+    let l = logs(&o);
+    assert_eq!(
+        l,
+        [
+            "row tapped",
+            "next opened from rel",
+            "next closed",
+            "next opened from redirect",
+            "next closed"
+        ],
+        "{}",
+        transcript(&o)
+    );
+    assert_eq!(o.end, EndReason::Idle);
+    // switchTab; a plain navigate to a tab page fails as WeChat's navigateTo does: a warning
+    let o = run(&["#wrong", "#tab"]);
+    let t = transcript(&o);
+    assert!(
+        t.contains("navigateTo:fail can not navigateTo a tabbar page"),
+        "{t}"
+    );
+    assert!(logs(&o).contains(&"tab shown".to_string()), "{t}");
+    // another mini-program: not simulated, said so
+    let o = run(&["#other"]);
+    assert!(transcript(&o).contains("target=\"miniProgram\""));
+}
+
+#[test]
 fn a_failure_nothing_handles_is_a_warning() {
     let o = page("pages/index/index", &["lookUp"]);
     let t = quiet(&o);

@@ -414,6 +414,23 @@ impl<'js> Driver<'_, 'js> {
             let b = b.clone();
             self.open_type(&b)?;
         }
+        // A tap in a `<navigator>`: its own navigation, after the handlers (a `catch` on the
+        // way does not stop it: it is the component's behaviour, not a bubbling handler).
+        if let Some(n) = chain.iter().rev().find(|n| n.tag == "navigator") {
+            if attr_str(n, "target").as_deref() == Some("miniProgram") {
+                self.sh.borrow_mut().record.warn(
+                    "not-supported",
+                    "`<navigator target=\"miniProgram\">` is not simulated by miniperm: another mini-program cannot be opened".into(),
+                );
+            } else {
+                let open_type = attr_str(n, "open-type").unwrap_or_else(|| "navigate".into());
+                let url = attr_str(n, "url").unwrap_or_default();
+                let delta = attr_str(n, "delta")
+                    .and_then(|d| d.trim().parse::<u32>().ok())
+                    .unwrap_or(1);
+                self.js("navigator", (open_type, url, delta))?;
+            }
+        }
         Ok(())
     }
 
