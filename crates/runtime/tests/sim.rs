@@ -320,6 +320,16 @@ fn saved_files_and_small_apis() {
 }
 
 #[test]
+fn the_clipboard_keeps_what_was_set() {
+    let o = sim("pages/misc/misc", &["clip"], "");
+    assert_clean(&o);
+    assert_eq!(
+        logs(&o),
+        vec!["clipboard before \"\"", "clipboard after 订单号 42"]
+    );
+}
+
+#[test]
 fn audio_pause_seek_stop_on_the_virtual_clock() {
     let o = sim("pages/misc/misc", &["media"], "");
     assert_eq!(

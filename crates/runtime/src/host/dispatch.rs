@@ -189,7 +189,15 @@ impl<'js> Driver<'_, 'js> {
                 m.insert("userInfo".into(), user);
             }
             "getClipboardData" => {
-                m.insert("data".into(), json!(""));
+                let data = self.sh.borrow().clipboard.clone();
+                m.insert("data".into(), json!(data));
+            }
+            "setClipboardData" => {
+                // The text as given; a `data` that is not a string is not written (WeChat fails
+                // it with a parameter error, which is not modelled).
+                if let Some(d) = args.get("data").and_then(Json::as_str) {
+                    self.sh.borrow_mut().clipboard = d.to_string();
+                }
             }
             "requestSubscribeMessage" => {
                 if let Some(ids) = args.get("tmplIds").and_then(Json::as_array) {

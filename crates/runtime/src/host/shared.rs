@@ -63,6 +63,9 @@ pub(super) struct Shared {
     pub(super) consent: Consent,
     /// The current page as last rendered.
     pub(super) page: Page,
+    /// The phone's clipboard: what `setClipboardData` wrote last, what `getClipboardData` reads
+    /// (empty at launch).
+    pub(super) clipboard: String,
 }
 
 /// The run's record, and what ends it early. Every method that records checks the caps.
