@@ -237,6 +237,49 @@ fn a_tap_in_a_navigator_navigates() {
 }
 
 #[test]
+fn a_forms_submit_collects_its_named_controls() {
+    let p = fixture("forms");
+    let run = |taps: &[&str]| logs(&run_with(&p, taps, "", |_| {}));
+    // as rendered: each control's own value or checked state
+    assert_eq!(
+        run(&["#send"]),
+        [
+            r#"submit form send {"name":"Ann","phone0":"111","phone1":"222","note":"","news":true,"age":30,"city":"0","tags":["fast"],"pay":"wechat"}"#
+        ]
+    );
+    // as a person left them: typed, toggled, slid, picked, ticked, chosen (a list's second item too)
+    let filled = [
+        "input(#name)=Bob",
+        "input(input.phone:nth(2))=999",
+        "input(#note)=ring twice",
+        "change(#news)=false",
+        "change(#age)=42",
+        "change(#city)=1",
+        "change(checkbox.tag:nth(1))=false",
+        "change(checkbox.tag:nth(3))=true",
+        "change(#card)=true",
+    ];
+    let mut taps = filled.to_vec();
+    taps.push("#send");
+    assert_eq!(
+        run(&taps),
+        [
+            r#"submit form send {"name":"Bob","phone0":"111","phone1":"999","note":"ring twice","news":false,"age":42,"city":"1","tags":["green"],"pay":"card"}"#
+        ]
+    );
+    // reset forgets what was entered; a submit button outside a form submits nothing
+    let mut taps = filled.to_vec();
+    taps.extend(["#clear", "#send", "#outside"]);
+    let l = run(&taps);
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert_eq!(l[0], "reset");
+    assert!(
+        l[1].contains(r#""name":"Ann""#) && l[1].contains(r#""pay":"wechat""#),
+        "{l:?}"
+    );
+}
+
+#[test]
 fn a_failure_nothing_handles_is_a_warning() {
     let o = page("pages/index/index", &["lookUp"]);
     let t = quiet(&o);

@@ -854,7 +854,10 @@ impl Draw<'_, '_> {
         let tappable = events
             .iter()
             .any(|e| matches!(*e, "tap" | "longpress" | "longtap"))
-            || (tag == "button" && attrs.contains_key("open-type"))
+            || (tag == "button"
+                && (attrs.contains_key("open-type")
+                    || attrs.contains_key("form-type")
+                    || attrs.contains_key("formType")))
             || tag == "navigator";
         if tappable {
             o.push_str(" mp-tap tabindex=\"0\"");

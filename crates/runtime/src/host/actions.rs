@@ -54,17 +54,175 @@ fn event(ty: &str, target: &Node, current: &Node, detail: Json) -> Json {
     })
 }
 
-/// Every node under `n` (itself included) with tag `tag`, in document order.
-fn all_of<'n>(n: &'n Node, tag: &str, out: &mut Vec<&'n Node>) {
+/// A form control's identity across renders: its owner, its place in its WXML file and the
+/// `wx:for` keys of the items it is in (`keys`, outermost first, its own included).
+fn control_id(n: &Node, keys: &[&str]) -> String {
+    format!(
+        "{}|{}:{}:{}|{}",
+        n.owner,
+        n.file,
+        n.line,
+        n.col,
+        keys.join("/")
+    )
+}
+
+/// The `wx:for` keys above `g`, one of the nodes of `chain` (target first).
+fn group_outer<'n>(chain: &[&'n Node], g: &Node) -> Vec<&'n str> {
+    match chain.iter().position(|n| std::ptr::eq(*n, g)) {
+        Some(i) => keys_of(&chain[i + 1..]),
+        None => Vec::new(),
+    }
+}
+
+/// The `wx:for` keys from the root down to the node a chain (target first) ends at.
+fn keys_of<'n>(chain: &[&'n Node]) -> Vec<&'n str> {
+    chain
+        .iter()
+        .rev()
+        .filter_map(|n| n.key.as_deref())
+        .collect()
+}
+
+/// Every node under `n` (itself included) with tag `tag`, in document order, with its
+/// [`control_id`]; `outer`: the `wx:for` keys above `n`.
+fn ids_of<'n>(n: &'n Node, tag: &str, outer: &[&'n str], out: &mut Vec<(&'n Node, String)>) {
+    let mut keys = outer.to_vec();
+    keys.extend(n.key.as_deref());
     if n.tag == tag {
-        out.push(n);
+        out.push((n, control_id(n, &keys)));
     }
     for c in &n.children {
-        all_of(c, tag, out);
+        ids_of(c, tag, &keys, out);
     }
 }
 
 impl<'js> Driver<'_, 'js> {
+    /// What a person left in the control `id`, if anything.
+    fn held(&self, id: &str) -> Option<Json> {
+        self.sh.borrow().page.fields.get(id).cloned()
+    }
+
+    /// Whether a switch, checkbox or radio (`n`, identity `id`) is on: as a person left it,
+    /// else its `checked`.
+    fn is_on(&self, id: &str, n: &Node) -> bool {
+        match self.held(id) {
+            Some(Json::Bool(b)) => b,
+            _ => checked(n),
+        }
+    }
+
+    /// `detail.value` of a form's submit: every named control under `n` (`outer`: the
+    /// `wx:for` keys above it) by its `name`, as WeChat collects them; `ids` gets each
+    /// control's identity (a reset forgets them).
+    fn form_values(
+        &self,
+        n: &Node,
+        outer: &[&str],
+        out: &mut serde_json::Map<String, Json>,
+        ids: &mut Vec<String>,
+    ) {
+        let mut keys = outer.to_vec();
+        keys.extend(n.key.as_deref());
+        let id = control_id(n, &keys);
+        let value = match n.tag.as_str() {
+            "input" | "textarea" => {
+                ids.push(id.clone());
+                Some(
+                    self.held(&id)
+                        .unwrap_or_else(|| json!(js_text(n.attrs.get("value")))),
+                )
+            }
+            "switch" => {
+                ids.push(id.clone());
+                Some(json!(self.is_on(&id, n)))
+            }
+            "slider" => {
+                // a Number property: a static `value="30"` is 30
+                ids.push(id.clone());
+                let own = n.attrs.get("value").map(|v| match v {
+                    Json::String(t) => t.trim().parse::<f64>().map_or(json!(0), |x| json!(x)),
+                    other => other.clone(),
+                });
+                Some(self.held(&id).or(own).unwrap_or(json!(0)))
+            }
+            "picker" => {
+                ids.push(id.clone());
+                let own = n.attrs.get("value").cloned();
+                Some(self.held(&id).or(own).unwrap_or(Json::Null))
+            }
+            "checkbox-group" | "radio-group" => {
+                let item = if n.tag == "checkbox-group" {
+                    "checkbox"
+                } else {
+                    "radio"
+                };
+                let mut boxes = Vec::new();
+                ids_of(n, item, outer, &mut boxes);
+                let mut on = Vec::new();
+                for (b, bid) in boxes {
+                    if self.is_on(&bid, b) {
+                        on.push(js_text(b.attrs.get("value")));
+                    }
+                    ids.push(bid);
+                }
+                Some(if item == "checkbox" {
+                    json!(on)
+                } else {
+                    json!(on.first().cloned().unwrap_or_default())
+                })
+            }
+            _ => None,
+        };
+        let name = js_text(n.attrs.get("name"));
+        if let Some(v) = value
+            && !name.is_empty()
+        {
+            out.insert(name, v);
+        }
+        for c in &n.children {
+            self.form_values(c, &keys, out, ids);
+        }
+    }
+
+    /// A tap on `<button form-type="submit|reset">` inside a `<form>`: `to_form` is the chain
+    /// from the root down to the form (root first), `button` the button. Submit hands the
+    /// form's `bindsubmit` `{value, target}`; reset forgets what was entered and calls
+    /// `bindreset`.
+    pub(super) fn form_button(
+        &mut self,
+        to_form: &[Node],
+        button: &Node,
+        reset: bool,
+    ) -> Result<(), Halt> {
+        let Some(form) = to_form.last() else {
+            return Ok(());
+        };
+        let outer: Vec<&str> = to_form[..to_form.len() - 1]
+            .iter()
+            .filter_map(|n| n.key.as_deref())
+            .collect();
+        let mut values = serde_json::Map::new();
+        let mut ids = Vec::new();
+        self.form_values(form, &outer, &mut values, &mut ids);
+        let (ty, detail) = if reset {
+            let mut sh = self.sh.borrow_mut();
+            for id in &ids {
+                sh.page.fields.remove(id);
+            }
+            sh.page.dirty = true;
+            ("reset", json!({}))
+        } else {
+            let target = json!({"id": button.id, "dataset": button.dataset, "offsetLeft": 0, "offsetTop": 0});
+            ("submit", json!({"value": values, "target": target}))
+        };
+        for b in form.events.iter().filter(|b| b.event == ty) {
+            let ev = event(ty, button, form, detail.clone());
+            self.invoke(&form.owner, &b.handler, ev)?;
+        }
+        Ok(())
+    }
+
     /// Runs `text` when it is a form action (`Some`), else leaves it to the tap (`None`).
     pub(super) fn form_action(&mut self, text: &str) -> Option<Result<(), Halt>> {
         let (kind, sel, value) = parse(text)?;
@@ -126,17 +284,17 @@ impl<'js> Driver<'_, 'js> {
                     json!({"value": js_text(target.attrs.get("value"))})
                 } else {
                     let mut boxes = Vec::new();
-                    all_of(g, "checkbox", &mut boxes);
+                    ids_of(g, "checkbox", &group_outer(&chain, g), &mut boxes);
                     let values: Vec<String> = boxes
                         .into_iter()
-                        .filter(|b| {
+                        .filter(|(b, bid)| {
                             if std::ptr::eq(*b, target) {
                                 on
                             } else {
-                                checked(b)
+                                self.is_on(bid, b)
                             }
                         })
-                        .map(|b| js_text(b.attrs.get("value")))
+                        .map(|(b, _)| js_text(b.attrs.get("value")))
                         .collect();
                     json!({"value": values})
                 };
@@ -146,6 +304,27 @@ impl<'js> Driver<'_, 'js> {
                 return Err(bad(format!("`{k}` does not fit a `<{tag}>`")));
             }
         };
+        // What the control now holds, for a form's submit.
+        let id = control_id(target, &keys_of(&chain));
+        let held = match target.tag.as_str() {
+            "input" | "textarea" => json!(value),
+            "switch" | "checkbox" | "radio" => json!(value == "true"),
+            _ => detail.get("value").cloned().unwrap_or(Json::Null),
+        };
+        {
+            let mut sh = self.sh.borrow_mut();
+            if target.tag == "radio" && value == "true" {
+                // the other radios of the group are unchecked
+                if let Some(g) = chain.iter().copied().find(|n| n.tag == "radio-group") {
+                    let mut radios = Vec::new();
+                    ids_of(g, "radio", &group_outer(&chain, g), &mut radios);
+                    for (_, rid) in radios {
+                        sh.page.fields.insert(rid, json!(false));
+                    }
+                }
+            }
+            sh.page.fields.insert(id, held);
+        }
         let ty = kind;
         for b in host.events.iter().filter(|b| b.event == ty) {
             let ev = event(ty, target, host, detail.clone());

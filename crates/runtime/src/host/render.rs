@@ -414,6 +414,25 @@ impl<'js> Driver<'_, 'js> {
             let b = b.clone();
             self.open_type(&b)?;
         }
+        // A tap on a submit or reset button inside a `<form>`: the form's submit or reset.
+        if let Some(bi) = chain.iter().rposition(|n| {
+            n.tag == "button"
+                && matches!(
+                    attr_str(n, "form-type")
+                        .or_else(|| attr_str(n, "formType"))
+                        .as_deref(),
+                    Some("submit" | "reset")
+                )
+        }) && !truthy_attr(&chain[bi], "disabled")
+            && let Some(fi) = chain[..bi].iter().rposition(|n| n.tag == "form")
+        {
+            let b = chain[bi].clone();
+            let reset = attr_str(&b, "form-type")
+                .or_else(|| attr_str(&b, "formType"))
+                .as_deref()
+                == Some("reset");
+            self.form_button(&chain[..=fi], &b, reset)?;
+        }
         // A tap in a `<navigator>`: its own navigation, after the handlers (a `catch` on the
         // way does not stop it: it is the component's behaviour, not a bubbling handler).
         if let Some(n) = chain.iter().rev().find(|n| n.tag == "navigator") {

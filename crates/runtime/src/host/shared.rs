@@ -131,6 +131,10 @@ pub(super) struct Page {
     pub(super) cameras: HashSet<String>,
     /// A render is under way (the prelude's `N.render` does not start a second one).
     pub(super) rendering: bool,
+    /// What a person gave form controls (typed, toggled, picked), by control identity
+    /// (`actions::control_id`): a form's submit reads them before the controls' own
+    /// `value`/`checked`, as the phone's controls hold what was entered.
+    pub(super) fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Caps on what a run may pile up on the Rust side (the JS heap has its own cap).
