@@ -1573,6 +1573,15 @@
       var o = owner ? comps[top().__key + owner] : top();
       return !!o && typeof o.__hooks[name] === 'function';
     },
+    // A two-way binding (`model:value="{{a.b}}"`): a person's change written back to the
+    // owner's data at that path.
+    model: function (owner, path, valueJson) {
+      var o = owner ? comps[top().__key + owner] : top();
+      if (!o || typeof o.setData !== 'function') return;
+      var d = {};
+      d[path] = JSONparse(valueJson);
+      o.setData(d);
+    },
     invoke: function (owner, name, eventJson) {
       var o = owner ? comps[top().__key + owner] : top();
       if (!o || typeof o.__hooks[name] !== 'function') return false;

@@ -277,6 +277,15 @@ fn a_forms_submit_collects_its_named_controls() {
         l[1].contains(r#""name":"Ann""#) && l[1].contains(r#""pay":"wechat""#),
         "{l:?}"
     );
+    // two-way bindings: the data follows a person's change (before the change handler runs)
+    assert_eq!(run(&["show"]), [r#"model {"nick":"n","agree":false}"#]);
+    assert_eq!(
+        run(&["input(#nick)=Zed", "change(#agree)=true", "show"]),
+        [
+            "agree changed to true data has true",
+            r#"model {"nick":"Zed","agree":true}"#
+        ]
+    );
 }
 
 #[test]

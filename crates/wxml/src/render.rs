@@ -196,6 +196,33 @@ pub struct Node {
     pub file: String,
     pub line: usize,
     pub col: usize,
+    /// Two-way bindings (`model:value="{{form.name}}"`, base library 2.9.3): each property and
+    /// the data path a person's change to it is written back to.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub model: BTreeMap<String, String>,
+}
+
+/// The data path of a two-way binding's template: `{{a}}` or `{{a.b}}` (WeChat takes only
+/// these), else `None`.
+fn model_path(t: &Tpl) -> Option<String> {
+    fn path(e: &expr::Expr) -> Option<String> {
+        match e {
+            expr::Expr::Ident(n) => Some(n.clone()),
+            expr::Expr::Member(base, key) => match key.as_ref() {
+                expr::Expr::Lit(Value::String(k)) => Some(format!("{}.{k}", path(base)?)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let mut exprs = t.0.iter().filter(|p| match p {
+        Part::Lit(s) => !s.trim().is_empty(),
+        Part::Expr(_) => true,
+    });
+    match (exprs.next(), exprs.next()) {
+        (Some(Part::Expr(e)), None) => path(e),
+        _ => None,
+    }
 }
 
 /// The rendered roots of a page.
@@ -663,6 +690,7 @@ impl<'t> R<'t, '_> {
                             file: fr.src.to_string(),
                             line: t.line,
                             col: t.col,
+                            model: BTreeMap::new(),
                         });
                     }
                     continue;
@@ -956,9 +984,24 @@ impl<'t> R<'t, '_> {
             file: fr.src.to_string(),
             line: el.line,
             col: el.col,
+            model: BTreeMap::new(),
         };
         for a in &el.attrs {
             if a.name.starts_with("wx:") {
+                continue;
+            }
+            if let Some(prop) = a.name.strip_prefix("model:") {
+                // the value shows as the property's; a change writes back to the path
+                let v = match &a.value {
+                    None => V::Json(Value::Bool(true)),
+                    Some(t) => {
+                        if let Some(p) = model_path(t) {
+                            node.model.insert(prop.to_string(), p);
+                        }
+                        self.eval_tpl(t, fr)
+                    }
+                };
+                node.attrs.insert(prop.to_string(), v.into_json());
                 continue;
             }
             let v = match &a.value {

@@ -367,3 +367,24 @@ fn for_items_is_the_older_spelling_of_for() {
     assert_eq!(out, "text \"0a\"\ntext \"1b\"\n");
     assert!(host.warnings.is_empty(), "{:?}", host.warnings);
 }
+
+#[test]
+fn two_way_bindings_show_their_value_and_name_their_path() {
+    let mut host = FakeHost::default();
+    let src = r#"<input model:value="{{form.name}}" /><switch model:checked="{{ on }}" /><input model:value="{{a[0]}}" /><input model:value="x{{y}}" />"#;
+    let tree = render_with(
+        &[(PAGE, src)],
+        PAGE,
+        json!({"form": {"name": "Ann"}, "on": true, "a": ["z"], "y": 1}),
+        &mut host,
+    );
+    let r = &tree.roots;
+    assert_eq!(r[0].attrs["value"], "Ann");
+    assert_eq!(r[0].model["value"], "form.name");
+    assert_eq!(r[1].attrs["checked"], true);
+    assert_eq!(r[1].model["checked"], "on");
+    // WeChat takes only `{{a}}` and `{{a.b}}`: others show their value and write nothing back
+    assert_eq!(r[2].attrs["value"], "z");
+    assert!(r[2].model.is_empty() && r[3].model.is_empty());
+    assert_eq!(r[3].attrs["value"], "x1");
+}

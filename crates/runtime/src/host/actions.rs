@@ -323,7 +323,18 @@ impl<'js> Driver<'_, 'js> {
                     }
                 }
             }
-            sh.page.fields.insert(id, held);
+            sh.page.fields.insert(id, held.clone());
+        }
+        // A two-way binding (`model:value`, `model:checked`): the owner's data follows first.
+        let prop = match target.tag.as_str() {
+            "switch" | "checkbox" | "radio" => "checked",
+            _ => "value",
+        };
+        if let Some(path) = target.model.get(prop) {
+            self.js(
+                "model",
+                (target.owner.clone(), path.clone(), held.to_string()),
+            )?;
         }
         let ty = kind;
         for b in host.events.iter().filter(|b| b.event == ty) {
