@@ -200,6 +200,7 @@ fn not_supported_apis_behave_as_their_shape_and_warn_once() {
             "wx.scanCode is not supported by miniperm: it fails with `scanCode:fail not supported`",
             "wx.getBatteryInfoSync is not supported by miniperm: it returns undefined",
             "wx.onAccelerometerChange is not supported by miniperm: its listener is never called",
+            "wx.offAccelerometerChange is not supported by miniperm: it does nothing (the matching `on` listener is never called)",
             "wx.createMapContext is not supported by miniperm: the object it returns does nothing",
             "wx.createMapContext().moveToLocation is not supported by miniperm: it returns undefined",
         ]

@@ -146,6 +146,12 @@ pub(super) fn not_supported_message(api: &str, shape: &str, profile: &Profile) -
             "wx.{api} is not supported by miniperm: it fails with `{}`",
             Fail::NotSupported.err_msg(profile, api)
         ),
+        // `offX` removes what `onX` added: nothing was ever called
+        Some(Shape::Listener) if api.starts_with("off") => {
+            format!(
+                "wx.{api} is not supported by miniperm: it does nothing (the matching `on` listener is never called)"
+            )
+        }
         Some(Shape::Listener) => {
             format!("wx.{api} is not supported by miniperm: its listener is never called")
         }
