@@ -22,7 +22,9 @@ use crate::{help, output};
 pub struct Args {
     #[command(flatten)]
     pub entry: EntryArgs,
-    /// Explore every page and every tap handler bound in its WXML, one entry point each
+    /// Explore every page and everything a tap does something on (a tap handler bound in its
+    /// WXML, an open-type button, a form's submit or reset button, a navigator), one entry
+    /// point each
     #[arg(long, conflicts_with_all = ["page", "tap"])]
     pub all: bool,
     /// Stop after this many paths, over every entry point (the report says it was cut)

@@ -292,10 +292,11 @@ pub fn find_all(tree: &Tree, sel: &Selector) -> Vec<Path> {
 
 const MAX_LABEL: usize = 24;
 
-/// A short selector for each visible element that has a tap binding or is a
-/// `<button open-type=…>`: `#id`, else `text=…`, else `tag.class` (or `open-type=…`, or the
-/// tag). Each selector is checked to find its element (the first candidate that does wins; an
-/// element none of whose candidates parse is left out).
+/// A short selector for each visible element a tap does something on: one with a tap
+/// binding, a `<button open-type=…>`, a submit or reset button inside a `<form>`, a
+/// `<navigator>`: `#id`, else `text=…`, else `tag.class` (or `open-type=…`, or the tag). Each
+/// selector is checked to find its element (the first candidate that does wins; an element none
+/// of whose candidates parse is left out).
 pub fn tappable(tree: &Tree) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     fn candidates(n: &Node, open_type: Option<String>) -> Vec<String> {
@@ -318,7 +319,7 @@ pub fn tappable(tree: &Tree) -> Vec<String> {
         c.push(n.tag.clone());
         c
     }
-    fn go(tree: &Tree, nodes: &[Node], path: &mut Path, out: &mut Vec<String>) {
+    fn go(tree: &Tree, nodes: &[Node], path: &mut Path, in_form: bool, out: &mut Vec<String>) {
         for (i, n) in nodes.iter().enumerate() {
             if !n.visible {
                 continue;
@@ -328,7 +329,17 @@ pub fn tappable(tree: &Tree) -> Vec<String> {
                 .then(|| n.attrs.get("open-type").map(js_string))
                 .flatten()
                 .filter(|s| !s.is_empty());
-            if n.tag != "#text" && (n.has_event("tap") || open_type.is_some()) {
+            let form_button = in_form
+                && n.tag == "button"
+                && ["form-type", "formType"].iter().any(|k| {
+                    n.attrs
+                        .get(*k)
+                        .map(js_string)
+                        .is_some_and(|t| t == "submit" || t == "reset")
+                });
+            let acts =
+                n.has_event("tap") || open_type.is_some() || form_button || n.tag == "navigator";
+            if n.tag != "#text" && acts {
                 let parsed: Vec<(String, Selector)> = candidates(n, open_type)
                     .into_iter()
                     .filter_map(|c| Selector::parse(&c).ok().map(|s| (c, s)))
@@ -343,10 +354,10 @@ pub fn tappable(tree: &Tree) -> Vec<String> {
                     out.push(c.clone());
                 }
             }
-            go(tree, &n.children, path, out);
+            go(tree, &n.children, path, in_form || n.tag == "form", out);
             path.pop();
         }
     }
-    go(tree, &tree.roots, &mut Vec::new(), &mut out);
+    go(tree, &tree.roots, &mut Vec::new(), false, &mut out);
     out
 }

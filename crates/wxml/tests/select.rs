@@ -117,6 +117,24 @@ fn tappable_lists_visible_targets() {
 }
 
 #[test]
+fn tappable_lists_form_buttons_and_navigators() {
+    let src = r#"
+<form bindsubmit="onSubmit">
+  <input name="n" />
+  <button id="send" form-type="submit">Send</button>
+  <button formType="reset">Clear</button>
+  <button>Plain</button>
+</form>
+<button form-type="submit">Outside</button>
+<navigator url="/pages/b/b">More</navigator>
+"#;
+    let mut host = FakeHost::default();
+    let t = render_with(&[(PAGE, src)], PAGE, json!({}), &mut host);
+    // a submit or reset button counts inside a form only; a plain button does nothing
+    assert_eq!(tappable(&t), ["#send", "text=Clear", "text=More"]);
+}
+
+#[test]
 fn bad_selectors() {
     assert_eq!(Selector::parse("  "), Err(SelectorError::Empty));
     for (s, msg) in [
