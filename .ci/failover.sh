@@ -38,6 +38,21 @@ TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 BIN=$TARGET/debug/miniperm
 CLIENT=$TARGET/debug/examples/failover
 
+# Starts the cluster in $2 with its log in $3 (run as $as from $1); a start that fails prints
+# the log's tail and is tried once more after 2 s (a start can fail for a passing reason, such as
+# a port taken between free_port and the bind); a second failure ends the trial.
+pg_start() {
+  local root=$1 dir=$2 log=$3
+  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$dir" -l "$log" -w start >/dev/null) && return 0
+  echo "failover: $dir did not start; its log ends:" >&2
+  tail -15 "$log" >&2 || true
+  sleep 2
+  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$dir" -l "$log" -w start >/dev/null) && return 0
+  echo "failover: $dir did not start again; its log ends:" >&2
+  tail -15 "$log" >&2 || true
+  exit 1
+}
+
 free_port() {
   local p=$1
   while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
@@ -110,7 +125,7 @@ EOF
     echo "synchronous_standby_names = '*'" >>"$root/primary/postgresql.auto.conf"
   fi
   # (Appended as root to a file `nobody` owns: its owner stays `nobody`.)
-  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$root/primary" -l "$root/primary.log" -w start >/dev/null)
+  pg_start "$root" "$root/primary" "$root/primary.log"
   # The standby: a base backup with -R (standby.signal and primary_conninfo), its own port,
   # and no synchronous standby of its own once promoted (it would wait for one forever).
   (cd "$root" && "${as[@]}" "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$p1" -U postgres \
@@ -119,7 +134,7 @@ EOF
 port = $p2
 synchronous_standby_names = ''
 EOF
-  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$root/standby" -l "$root/standby.log" -w start >/dev/null)
+  pg_start "$root" "$root/standby" "$root/standby.log"
   local want=async
   [ "$mode" = sync ] && want=sync
   local until=$(($(date +%s) + 30))
