@@ -52,6 +52,9 @@ pub(crate) struct RenderData {
     pub(crate) using: HashMap<String, BTreeMap<String, Using>>,
     /// app.json's `usingComponents`: available everywhere.
     pub(crate) global: BTreeMap<String, Using>,
+    /// The entries of `using` and `global` that name no component, by owner WXML file (`""`:
+    /// app.json's), each list in the order its JSON file has them: found once, at load.
+    missing: HashMap<String, Vec<MissingComponent>>,
     /// The WXML and WXS files that do not parse (they render nothing; the pages that use them
     /// report the error when opened).
     pub(crate) problems: Vec<FileProblem>,
@@ -139,25 +142,11 @@ fn resolve_one(
 /// the folder of `from`, an absolute one without its `/`, a package path (`pkg/comp/index`,
 /// looked up in `miniprogram_npm` too) as written.
 fn wechat_path(from: &str, spec: &str) -> String {
-    let joined = match spec.strip_prefix('/') {
-        Some(abs) => abs.to_string(),
-        None if !spec.starts_with('.') => spec.to_string(),
-        None => match from.rfind('/') {
-            Some(i) => format!("{}/{spec}", &from[..i]),
-            None => spec.to_string(),
-        },
-    };
-    let mut out: Vec<&str> = Vec::new();
-    for seg in joined.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            s => out.push(s),
-        }
+    if spec.starts_with('/') || spec.starts_with('.') {
+        miniperm_wxml::resolve(from, spec, "")
+    } else {
+        spec.to_string()
     }
-    out.join("/")
 }
 
 /// The 1-based line and column of `"tag"` as a key after `"usingComponents"` in a JSON text
@@ -275,10 +264,28 @@ impl RenderData {
                 (p.clone(), PageInfo::of(p, doc))
             })
             .collect();
+        let missing_of = |m: &BTreeMap<String, Using>| {
+            let mut v: Vec<MissingComponent> = m
+                .values()
+                .filter_map(|u| match u {
+                    Err(Unusable::Missing(x)) => Some(x.clone()),
+                    _ => None,
+                })
+                .collect();
+            v.sort_by_key(|x| (x.line, x.column));
+            v
+        };
+        let missing: HashMap<String, Vec<MissingComponent>> = using
+            .iter()
+            .map(|(owner, m)| (owner.clone(), missing_of(m)))
+            .chain(std::iter::once((String::new(), missing_of(&global))))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
         RenderData {
             templates,
             using,
             global,
+            missing,
             problems,
             wxs,
             pages,
@@ -309,18 +316,15 @@ impl RenderData {
         }
     }
 
-    /// The entries of `owner_file`'s JSON, then of app.json, that name no component: each fails
-    /// the page or component whose WXML `owner_file` is, when it is opened (see [`Unusable`]).
+    /// The entries of `owner_file`'s JSON, then of app.json, that name no component, each
+    /// file's in its order: each fails the page or component whose WXML `owner_file` is, when
+    /// it is opened (see [`Unusable`]). No work when there are none (the renderer asks for
+    /// every instance it draws).
     pub(crate) fn missing(&self, owner_file: &str) -> impl Iterator<Item = &MissingComponent> {
-        self.using
-            .get(owner_file)
+        [owner_file, ""]
             .into_iter()
-            .chain(std::iter::once(&self.global))
-            .flat_map(BTreeMap::values)
-            .filter_map(|u| match u {
-                Err(Unusable::Missing(m)) => Some(m),
-                _ => None,
-            })
+            .filter_map(|k| self.missing.get(k))
+            .flatten()
     }
 }
 

@@ -279,6 +279,23 @@ impl Tree {
 }
 
 impl Node {
+    /// A `<button>`'s form action, `"submit"` or `"reset"`, from `form-type` (or `formType`, as
+    /// real projects write it and WeChat reads it); `None` for anything else.
+    pub fn form_action(&self) -> Option<&'static str> {
+        if self.tag != "button" {
+            return None;
+        }
+        ["form-type", "formType"]
+            .iter()
+            .filter_map(|k| self.attrs.get(*k))
+            .map(expr::js_string)
+            .find_map(|t| match t.as_str() {
+                "submit" => Some("submit"),
+                "reset" => Some("reset"),
+                _ => None,
+            })
+    }
+
     /// The concatenated text of this node and its visible descendants.
     pub fn visible_text(&self) -> String {
         let mut s = String::new();

@@ -329,14 +329,7 @@ pub fn tappable(tree: &Tree) -> Vec<String> {
                 .then(|| n.attrs.get("open-type").map(js_string))
                 .flatten()
                 .filter(|s| !s.is_empty());
-            let form_button = in_form
-                && n.tag == "button"
-                && ["form-type", "formType"].iter().any(|k| {
-                    n.attrs
-                        .get(*k)
-                        .map(js_string)
-                        .is_some_and(|t| t == "submit" || t == "reset")
-                });
+            let form_button = in_form && n.form_action().is_some();
             let acts =
                 n.has_event("tap") || open_type.is_some() || form_button || n.tag == "navigator";
             if n.tag != "#text" && acts {

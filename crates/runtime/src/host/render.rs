@@ -415,22 +415,12 @@ impl<'js> Driver<'_, 'js> {
             self.open_type(&b)?;
         }
         // A tap on a submit or reset button inside a `<form>`: the form's submit or reset.
-        if let Some(bi) = chain.iter().rposition(|n| {
-            n.tag == "button"
-                && matches!(
-                    attr_str(n, "form-type")
-                        .or_else(|| attr_str(n, "formType"))
-                        .as_deref(),
-                    Some("submit" | "reset")
-                )
-        }) && !truthy_attr(&chain[bi], "disabled")
+        if let Some(bi) = chain.iter().rposition(|n| n.form_action().is_some())
+            && !truthy_attr(&chain[bi], "disabled")
             && let Some(fi) = chain[..bi].iter().rposition(|n| n.tag == "form")
         {
             let b = chain[bi].clone();
-            let reset = attr_str(&b, "form-type")
-                .or_else(|| attr_str(&b, "formType"))
-                .as_deref()
-                == Some("reset");
+            let reset = b.form_action() == Some("reset");
             self.form_button(&chain[..=fi], &b, reset)?;
         }
         // A tap in a `<navigator>`: its own navigation, after the handlers (a `catch` on the
