@@ -620,15 +620,12 @@ impl Project {
     pub(crate) fn missing_components(
         &self,
         owner_file: &str,
-    ) -> Vec<&crate::components::MissingComponent> {
-        let mut out: Vec<_> = self
-            .inner
+    ) -> impl Iterator<Item = &crate::components::MissingComponent> {
+        self.inner
             .render
             .get()
-            .map(|r| r.missing(owner_file).collect())
-            .unwrap_or_default();
-        out.sort_by_key(|m| (m.file == "app.json", m.line, m.column));
-        out
+            .into_iter()
+            .flat_map(move |r| r.missing(owner_file))
     }
 
     pub fn appid(&self) -> &str {
