@@ -233,6 +233,18 @@ pooled() {
   echo '"postgres" ""' >"$root/users.txt"
   if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$root/pgbouncer.ini" "$root/users.txt"; fi
   "${as[@]}" pgbouncer -d "$root/pgbouncer.ini"
+  # `-d` returns once it has forked: the daemon writes its pid file and listens a moment later
+  # (reading the file at once failed a clean-clone run, and left the daemon running).
+  local until_up=$(($(date +%s) + 10))
+  until [ -s "$root/pgbouncer.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$pb") 2>/dev/null; do
+    if [ "$(date +%s)" -gt "$until_up" ]; then
+      echo "failover: PgBouncer did not start; its log ends:" >&2
+      tail -15 "$root/pgbouncer.log" >&2 || true
+      pkill -f "pgbouncer -d $root/pgbouncer.ini" 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.1
+  done
   pgb_pid=$(cat "$root/pgbouncer.pid")
   echo "failover: $(pgbouncer --version | head -1), pool_mode = transaction, default_pool_size = 4"
   url="postgres://postgres@127.0.0.1:$pb/consent?pgbouncer=true"
