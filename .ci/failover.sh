@@ -38,21 +38,27 @@ TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 BIN=$TARGET/debug/miniperm
 CLIENT=$TARGET/debug/examples/failover
 
-# Starts the cluster in $2 with its log in $3 (run as $as from $1); a start that fails prints
-# the log's tail and is tried once more after 2 s (a start can fail for a passing reason, such as
-# a port taken between free_port and the bind); a second failure ends the trial.
+# Starts the cluster in $2 with its log in $3 and server options $4 (run as $as from $1); a start
+# that fails prints the log's tail and is tried once more after 2 s (a start can fail for a
+# passing reason, such as a port taken between free_port and the bind); a second failure ends
+# the trial.
 pg_start() {
-  local root=$1 dir=$2 log=$3
-  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$dir" -l "$log" -w start >/dev/null) && return 0
+  local root=$1 dir=$2 log=$3 opts=${4:-}
+  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$dir" -l "$log" -o "$opts" -w start >/dev/null) &&
+    return 0
   echo "failover: $dir did not start; its log ends:" >&2
   tail -15 "$log" >&2 || true
   sleep 2
-  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$dir" -l "$log" -w start >/dev/null) && return 0
+  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$dir" -l "$log" -o "$opts" -w start >/dev/null) &&
+    return 0
   echo "failover: $dir did not start again; its log ends:" >&2
   tail -15 "$log" >&2 || true
   exit 1
 }
 
+# Ports below the kernel's ephemeral range (32768-60999 here): a port in it can be a client
+# socket's local port at the moment the server binds (EADDRINUSE though nothing listens, so
+# free_port's probe passes). That failed clean-clone runs.
 free_port() {
   local p=$1
   while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
@@ -108,7 +114,7 @@ trial() {
     rm -rf "$root"
   }
   trap cleanup EXIT
-  p1=$(free_port 56432)
+  p1=$(free_port 26432)
   p2=$(free_port $((p1 + 1)))
   echo "== failover ($mode replication): primary on port $p1, standby on port $p2, in $root"
   local t=$(date +%s)
@@ -208,13 +214,11 @@ pooled() {
     rm -rf "$root"
   }
   trap cleanup EXIT
-  pg=$(free_port 56532)
+  pg=$(free_port 26532)
   pb=$(free_port $((pg + 1)))
   echo "== PgBouncer (transaction pooling) on port $pb in front of PostgreSQL on port $pg"
   (cd "$root" && "${as[@]}" "$pg_bin/initdb" -D "$root/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null)
-  (cd "$root" && "${as[@]}" "$pg_bin/pg_ctl" -D "$root/data" -l "$root/pg.log" -w \
-    -o "-p $pg -k $root -c listen_addresses=127.0.0.1" start >/dev/null) ||
-    { tail -5 "$root/pg.log" >&2; exit 1; }
+  pg_start "$root" "$root/data" "$root/pg.log" "-p $pg -k $root -c listen_addresses=127.0.0.1"
   printf '%s\n' \
     '[databases]' \
     "consent = host=127.0.0.1 port=$pg dbname=postgres user=postgres" \

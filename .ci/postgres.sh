@@ -20,7 +20,8 @@ if [ "$(id -u)" = 0 ]; then
   chown nobody:nogroup "$pg_root"
   pg_as=(runuser -u nobody --)
 fi
-pg_port=55432
+# below the kernel's ephemeral port range (see failover.sh's free_port)
+pg_port=25432
 while (exec 3<>"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null; do pg_port=$((pg_port + 1)); done
 (cd "$pg_root" && "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_root/data" -U postgres --auth=trust \
   -E UTF8 --locale=C --no-sync >/dev/null)
