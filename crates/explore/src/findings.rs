@@ -188,7 +188,7 @@ fn failure_of(e: &Event) -> Option<Fail> {
 /// The scopes the path tried and failed to get before event `i`: a call that asked for the
 /// scope (`authorize`, or an API it guards) whose result carried an engine failure, or a read
 /// of its getSetting value that found it denied (the flow learnt it had failed).
-fn failed_before(events: &[Event], observations: &[Observation], i: usize) -> Vec<Scope> {
+fn failed_before(events: &[&Event], observations: &[Observation], i: usize) -> Vec<Scope> {
     let mut out: Vec<Scope> = observations
         .iter()
         .filter(|o| o.after <= i && o.how == Observed::Read && o.value == Value::Denied)
@@ -224,13 +224,13 @@ fn failed_before(events: &[Event], observations: &[Observation], i: usize) -> Ve
 }
 
 /// The events from `i` on, up to the next tap (one dispatch of the user's).
-fn rest_of_dispatch(events: &[Event], i: usize) -> impl Iterator<Item = &Event> {
-    events[i..].iter().take_while(|x| !is_tap(x))
+fn rest_of_dispatch<'a>(events: &[&'a Event], i: usize) -> impl Iterator<Item = &'a Event> {
+    events[i..].iter().copied().take_while(|x| !is_tap(x))
 }
 
 /// The start of the dispatch holding event `i`.
-fn dispatch_start(events: &[Event], i: usize) -> usize {
-    events[..i].iter().rposition(is_tap).unwrap_or(0)
+fn dispatch_start(events: &[&Event], i: usize) -> usize {
+    events[..i].iter().rposition(|e| is_tap(e)).unwrap_or(0)
 }
 
 /// Something the user can see, or an attempt to show them the settings.
@@ -245,7 +245,7 @@ fn tells_user(e: &Event) -> bool {
 }
 
 /// The call site of the closest call before `i` that matches.
-fn call_before(events: &[Event], i: usize, f: impl Fn(&str) -> bool) -> Option<Location> {
+fn call_before(events: &[&Event], i: usize, f: impl Fn(&str) -> bool) -> Option<Location> {
     events[..i].iter().rev().find_map(|x| match x {
         Event::Call { api, at, .. } if f(api) => loc(at.as_deref()),
         _ => None,
@@ -263,7 +263,7 @@ fn specificity(code: FindingCode) -> u8 {
 }
 
 /// Runs every rule over one path's events and the consent facts it observed.
-pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
+pub fn analyse(events: &[&Event], observations: &[Observation]) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     let mut push = |code: FindingCode, message: String, location: Option<Location>| {
         if !hits
@@ -277,8 +277,8 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
             });
         }
     };
-    let first_tap = events.iter().position(is_tap);
-    let repeats = Repeats::keys(events);
+    let first_tap = events.iter().position(|e| is_tap(e));
+    let repeats = Repeats::keys(events.iter().copied());
 
     for (i, e) in events.iter().enumerate() {
         match e {
@@ -488,6 +488,11 @@ pub fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// [`super::analyse`] over a list of events (the explorer passes references).
+    fn analyse(events: &[Event], observations: &[Observation]) -> Vec<Hit> {
+        super::analyse(&events.iter().collect::<Vec<_>>(), observations)
+    }
 
     fn ev(v: Json) -> Event {
         serde_json::from_value(v).unwrap()

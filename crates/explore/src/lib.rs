@@ -28,7 +28,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use miniperm_core::catalogue::PromptKind;
 use miniperm_core::{SettingsPage, Subject, Value};
-use miniperm_runtime::{Observation, UiAnswer};
+use miniperm_runtime::{Observation, Transcript, UiAnswer};
 use serde_json::Value as Json;
 
 pub use findings::{Hit, Location, analyse, codes};
@@ -64,8 +64,8 @@ pub struct PathSpec {
 /// What one run gave.
 #[derive(Debug, Clone, Default)]
 pub struct PathRun {
-    /// The transcript.
-    pub events: Vec<Event>,
+    /// The transcript (a resumed path's shares its prefix with its siblings').
+    pub events: Transcript,
     /// Every answer given, in order (the prefix, then the first choices).
     pub answers: Vec<String>,
     /// For each answer given past the prefix: its index and the answers not taken there.
@@ -186,7 +186,7 @@ fn guarded(api: &str) -> bool {
 }
 
 /// The (ui label, answer) steps of a transcript.
-pub fn steps(events: &[Event]) -> Vec<(String, String)> {
+pub fn steps(events: &[&Event]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut pending: Option<String> = None;
     for e in events {
@@ -241,7 +241,8 @@ impl Digest {
             .map(|o| o.subject)
             .filter(|s| !values_of(*s).is_empty())
             .collect();
-        let mut leaf = Leaf::from_events(&run.events, guarded);
+        let events = run.events.refs();
+        let mut leaf = Leaf::from_events(&events, guarded);
         leaf.consent = run
             .consent
             .iter()
@@ -253,10 +254,10 @@ impl Digest {
         if let Some(m) = &run.missing_target {
             leaf.end = format!("tap target not there: {m}");
         }
-        let hits = analyse(&run.events, &run.observations);
+        let hits = analyse(&events, &run.observations);
         let steps = match run.steps {
             Some(s) => s,
-            None => steps(&run.events),
+            None => steps(&events),
         };
         let transcript = if hits.is_empty() {
             Vec::new()

@@ -8,8 +8,8 @@ use miniperm_consent::ConsentStore;
 use miniperm_consent::MemoryStore;
 use miniperm_core::{AppState, SettingsPage, Subject, Value};
 use miniperm_runtime::{
-    Branch, Project, Repeats, RunConfig, RunError, RunOutcome, Step, UiAnswer, UiRequest, User,
-    Zygotes,
+    Branch, Project, Repeats, RunConfig, RunError, RunOutcome, Step, Transcript, UiAnswer,
+    UiRequest, User, Zygotes,
 };
 
 use crate::{ExploreError, PathRun, PathSpec, Paths, Runner};
@@ -307,7 +307,7 @@ impl RuntimeRunner {
             Err(e) if missing_target(&e) => {
                 // A later tap target this path does not have: the path ends there.
                 return Ok(PathRun {
-                    events: Vec::new(),
+                    events: Transcript::new(),
                     steps: Some(std::mem::take(&mut user.steps)),
                     answers: user.answers,
                     alternatives: user.alternatives,

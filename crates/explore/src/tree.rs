@@ -37,7 +37,7 @@ pub struct Leaf {
 
 impl Leaf {
     /// Reads the outcome off a transcript.
-    pub fn from_events(events: &[Event], guarded: impl Fn(&str) -> bool) -> Leaf {
+    pub fn from_events(events: &[&Event], guarded: impl Fn(&str) -> bool) -> Leaf {
         let mut leaf = Leaf {
             succeeded: Vec::new(),
             failed: Vec::new(),

@@ -316,9 +316,9 @@ impl Repeats {
     }
 
     /// Every event's key, in order.
-    pub fn keys(events: &[Event]) -> Vec<Option<String>> {
+    pub fn keys<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<Option<String>> {
         let mut r = Repeats::default();
-        events.iter().map(|e| r.key(e)).collect()
+        events.into_iter().map(|e| r.key(e)).collect()
     }
 }
 

@@ -41,6 +41,7 @@ mod project;
 mod sim;
 mod source;
 mod stack;
+mod transcript;
 mod user;
 mod zygote;
 
@@ -55,6 +56,7 @@ pub use pageinfo::{Button, PageInfo, TapTarget};
 pub use pages::{PageProblem, PageReport, check_page, check_pages};
 pub use project::{LoadError, Project};
 pub use source::FileProblem;
+pub use transcript::Transcript;
 pub use user::{
     AnswerError, PrivacySource, ScriptedUser, UiAnswer, UiRequest, User, parse_answers,
 };

@@ -34,7 +34,8 @@ fn a_call_made_in_a_later_microtask_comes_after_open_setting() {
     let open = position(&o, |e| is_call(e, "openSetting"));
     let later = o
         .events
-        .iter()
+        .refs()
+        .into_iter()
         .rposition(|e| is_call(e, "getSetting"))
         .unwrap_or(0);
     assert!(open < later, "{}", transcript(&o));
@@ -53,7 +54,7 @@ fn calls_before_relaunch_are_printed_before_it() {
         .enumerate()
         .filter(|(_, e)| is_call(e, "getSetting"))
         .map(|(i, _)| i)
-        .next_back()
+        .last()
         .unwrap_or(0);
     assert!(get < nav, "{}", transcript(&o));
 }

@@ -331,14 +331,11 @@ impl Engine {
         {
             let mut s = self.shared.borrow_mut();
             s.consent.state = state;
-            s.record.events.insert(
-                0,
-                Event::Launch {
-                    appid: appid.to_string(),
-                    profile: cfg.profile.name.clone(),
-                    user: cfg.user.clone(),
-                },
-            );
+            s.record.events.push_front(Event::Launch {
+                appid: appid.to_string(),
+                profile: cfg.profile.name.clone(),
+                user: cfg.user.clone(),
+            });
         }
         self.drive_with(
             project,
@@ -474,9 +471,13 @@ impl Engine {
         let halted = match result? {
             Halted::Paused(driver) => {
                 self.deadline.set(None);
+                // The engine's state moves into the pause (every resume and run starts with
+                // `reset`), its transcript frozen: each answer's run shares it.
+                let mut state = std::mem::take(&mut *shared.borrow_mut());
+                state.record.events.freeze();
                 return Ok(Drove::Paused(Box::new(Paused {
                     driver: *driver,
-                    shared: shared.borrow().clone(),
+                    shared: state,
                     wrote_initial,
                     appid: appid.to_string(),
                 })));

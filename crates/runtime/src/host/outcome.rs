@@ -3,14 +3,15 @@
 
 use miniperm_consent::StoreError;
 
-use crate::event::{EndReason, Event};
+use crate::event::EndReason;
 
 use super::pending::Asking;
 
 /// A finished run.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
-    pub events: Vec<Event>,
+    /// The transcript (a resumed run's shares its prefix with the branch it came from).
+    pub events: crate::transcript::Transcript,
     pub end: EndReason,
     /// The consent facts the run observed, in order (what the explorer branches on).
     pub observations: Vec<crate::event::Observation>,

@@ -9,6 +9,7 @@ use miniperm_core::AppState;
 use serde_json::Value as Json;
 
 use crate::event::Event;
+use crate::transcript::Transcript;
 
 #[derive(Clone)]
 pub(super) enum Job {
@@ -71,7 +72,9 @@ pub(super) struct Shared {
 /// The run's record, and what ends it early. Every method that records checks the caps.
 #[derive(Default, Clone)]
 pub(super) struct Record {
-    pub(super) events: Vec<Event>,
+    /// The transcript: what a run resumed from a branch wrote before it is shared with the
+    /// branch (frozen at the pause), so cloning the state there does not copy it.
+    pub(super) events: Transcript,
     /// Uncaught errors so far (a run with any ends `error`).
     pub(super) errors: u32,
     /// Why the run must end with `limit`, once it must.
