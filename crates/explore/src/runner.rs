@@ -227,10 +227,12 @@ pub struct RuntimeRunner {
 impl RuntimeRunner {
     /// A runner whose paths run on zygotes (one per worker thread, built on its first path).
     /// Unless `base` says otherwise, its transcripts keep [`CLIP`] characters of a logged
-    /// value or a `setData` patch.
+    /// value or a `setData` patch. A page that draws nothing but its tree renders when
+    /// something reads it ([`RunConfig::lazy_render`]).
     pub fn new(project: Project, base: RunConfig, max_settings_combos: usize) -> RuntimeRunner {
         let mut base = base;
         base.clip = base.clip.or(Some(CLIP));
+        base.lazy_render = true;
         RuntimeRunner {
             project,
             base,

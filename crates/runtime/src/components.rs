@@ -63,6 +63,11 @@ pub(crate) struct RenderData {
     pub(crate) wxs: HashMap<String, Source>,
     /// Every page's tap handlers and open-type buttons, read off its parsed WXML.
     pub(crate) pages: BTreeMap<String, PageInfo>,
+    /// The pages (WXML files) whose render has no effect but the tree it draws: the WXML
+    /// parses, and names no custom component (neither the page's JSON nor app.json has
+    /// `usingComponents`), no `<wxs>` (WXS code), no `<import>`/`<include>` (another file, with
+    /// whatever it holds) and no `<camera>` (it asks for `scope.camera` when it shows).
+    plain: std::collections::HashSet<String>,
 }
 
 /// The head of a WXS module's wrapper (miniperm_jsfront::wxs's contract).
@@ -257,7 +262,7 @@ impl RenderData {
                 using.insert(format!("{}.wxml", strip_ext(name)), m);
             }
         }
-        let pages = pages
+        let pages: BTreeMap<String, PageInfo> = pages
             .iter()
             .map(|p| {
                 let doc = templates.get(&format!("{p}.wxml"));
@@ -281,11 +286,25 @@ impl RenderData {
             .chain(std::iter::once((String::new(), missing_of(&global))))
             .filter(|(_, v)| !v.is_empty())
             .collect();
+        let plain = pages
+            .keys()
+            .map(|p| format!("{p}.wxml"))
+            .filter(|file| {
+                global.is_empty()
+                    && using.get(file).is_none_or(BTreeMap::is_empty)
+                    && templates.get(file).is_some_and(|doc| {
+                        !doc.any_element(|e| {
+                            matches!(e.name.as_str(), "wxs" | "import" | "include" | "camera")
+                        })
+                    })
+            })
+            .collect();
         RenderData {
             templates,
             using,
             global,
             missing,
+            plain,
             problems,
             wxs,
             pages,
@@ -294,6 +313,11 @@ impl RenderData {
 
     /// True when the page's WXML may show a custom component (its JSON or app.json names one):
     /// only then must the page render before its `onLoad`.
+    /// The page's render draws its tree and does nothing else (see `plain`).
+    pub(crate) fn renders_plainly(&self, page_wxml: &str) -> bool {
+        self.plain.contains(page_wxml)
+    }
+
     pub(crate) fn may_use_components(&self, page_wxml: &str) -> bool {
         !self.global.is_empty() || self.using.get(page_wxml).is_some_and(|m| !m.is_empty())
     }

@@ -573,6 +573,18 @@ impl Project {
                 .is_some_and(|r| r.may_use_components(&format!("{route}.wxml")))
     }
 
+    /// The page `route`'s render has no effect but its tree: no component (the custom tab bar
+    /// included), WXS, imported or included file, or camera (`RenderData::renders_plainly`).
+    /// Such a render may wait until something reads the tree.
+    pub(crate) fn renders_plainly(&self, route: &str) -> bool {
+        !self.custom_tab_bar_of(route)
+            && self
+                .inner
+                .render
+                .get()
+                .is_some_and(|r| r.renders_plainly(&format!("{route}.wxml")))
+    }
+
     /// The custom tab bar's tag (`custom-tab-bar`) when the page `route` shows it: a tab page of
     /// an app with [`custom_tab_bar`](Self::custom_tab_bar). It renders after the page's WXML,
     /// as a component of the page (WeChat: the component takes over the tab bar's rendering,
@@ -969,6 +981,20 @@ mod tests {
     fn tstemplate() -> Project {
         let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tstemplate");
         Project::load(&d).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn only_a_page_that_draws_nothing_but_its_tree_renders_plainly() {
+        let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plain-render");
+        let p = Project::load(&d).unwrap_or_else(|e| panic!("{e}"));
+        let plain: Vec<&str> = ["plain", "cam", "wxs", "imp", "comp"]
+            .into_iter()
+            .filter(|r| p.renders_plainly(&format!("pages/{r}/{r}")))
+            .collect();
+        // A camera asks for its scope, WXS runs code, an import reaches another file, a
+        // component has lifetimes: each renders when its data changes.
+        assert_eq!(plain, ["plain"]);
+        assert!(!p.renders_plainly("pages/none/none"));
     }
 
     #[test]

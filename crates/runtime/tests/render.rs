@@ -71,3 +71,64 @@ fn human_and_json_forms() {
     let back: Event = serde_json::from_str(&serde_json::to_string(&end).unwrap()).unwrap();
     assert_eq!(back, end);
 }
+
+/// With `lazy_render` (the explorer's), a page whose render draws only its tree renders when
+/// something reads the tree: a tap on what its last `setData` showed finds it, the renderer's
+/// warning about a state nothing read (`n == 1` names an unknown template) is all that
+/// differs, and `--render` shows every change as before.
+#[test]
+fn a_plain_page_renders_when_its_tree_is_read() {
+    let p = fixture("plain-render");
+    let o = run_with(&p, &["#go"], "", |c| c.lazy_render = true);
+    assert_eq!(logs(&o), ["went with n = 2"], "{}", transcript(&o));
+    let eager = go(&p, &["#go"], "");
+    let unknown = |e: &Event| matches!(e, Event::Warning { code, message, .. } if code == "render" && message.contains("nowhere"));
+    assert!(eager.events.iter().any(unknown), "{}", transcript(&eager));
+    assert!(!o.events.iter().any(unknown), "{}", transcript(&o));
+    let eager_without: Vec<Event> = eager
+        .events
+        .iter()
+        .filter(|e| !unknown(e))
+        .cloned()
+        .collect();
+    assert_eq!(o.events, eager_without);
+    let rendered = run_with(&p, &["#go"], "", |c| {
+        c.render = true;
+        c.lazy_render = true;
+    });
+    assert_eq!(logs(&rendered), ["went with n = 2"]);
+    let without_renders: Vec<_> = rendered
+        .events
+        .iter()
+        .filter(|e| !matches!(e, Event::Render { .. }))
+        .cloned()
+        .collect();
+    // `--render` renders every change, lazy or not.
+    assert_eq!(eager.events, without_renders);
+    assert!(
+        rendered
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Render { tree, .. } if tree.to_string().contains("\"2\""))),
+        "{}",
+        transcript(&rendered)
+    );
+}
+
+/// A page with a `<camera>` still renders as its data changes: the camera asks for its scope
+/// when it first shows, before any tap.
+#[test]
+fn a_camera_page_renders_as_it_opens() {
+    let p = fixture("plain-render");
+    let o = run_with(&p, &[], "", |c| {
+        c.page = Some("pages/cam/cam".into());
+        c.lazy_render = true;
+    });
+    assert!(
+        o.events
+            .iter()
+            .any(|e| matches!(e, Event::Ui { ui, .. } if ui == "authorize")),
+        "{}",
+        transcript(&o)
+    );
+}

@@ -108,6 +108,13 @@ impl Element {
 }
 
 impl Document {
+    /// True when some element anywhere in the file satisfies `f`.
+    pub fn any_element(&self, mut f: impl FnMut(&Element) -> bool) -> bool {
+        let mut hit = false;
+        walk(&self.children, &mut |e| hit = hit || f(e));
+        hit
+    }
+
     /// The `<wxs>` modules declared anywhere in the file, in order.
     pub fn wxs_modules(&self) -> Vec<WxsModule> {
         let mut out = Vec::new();

@@ -59,7 +59,7 @@ pub(super) fn install<'js>(
                     }
                     if stale_only {
                         let s = sh.borrow();
-                        if !s.page.dirty && s.page.tree.is_some() {
+                        if !s.page.dirty && !s.page.stale && s.page.tree.is_some() {
                             return;
                         }
                     } else if !p.may_use_components(&route) {

@@ -71,6 +71,13 @@ pub struct RunConfig {
     pub device: crate::Device,
     /// Keep the final page for drawing ([`RunOutcome::screen`]).
     pub screen: bool,
+    /// A page whose render draws nothing but its tree (no components, WXS, imports or
+    /// cameras) renders when something reads the tree (a tap, a selector query, a form), not
+    /// after every change: the explorer's setting, for thousands of paths whose callbacks
+    /// change data nothing reads before the next change. What the program sees is the same;
+    /// the renderer's own warnings (an unknown template, a cut `wx:for`) about a state nothing
+    /// read are not in the transcript. Off with `render` or `screen`.
+    pub lazy_render: bool,
     /// The process ends right after this run (`miniperm run`): the run's JS heap is left to the
     /// operating system instead of being freed object by object, which costs a short process
     /// ~5% of its time. Never set it where runs repeat in one process: each would keep its heap.
@@ -99,6 +106,7 @@ impl RunConfig {
             base_lib: project.lib_version(),
             device: crate::Device::default(),
             screen: false,
+            lazy_render: false,
             exit_after: false,
         }
     }

@@ -346,7 +346,7 @@ impl<'js> Driver<'_, 'js> {
                 continue;
             }
             if self.sh.borrow().page.dirty {
-                self.render_if_dirty()?;
+                self.render_settled()?;
                 continue;
             }
             return Ok(());
@@ -377,7 +377,7 @@ impl<'js> Driver<'_, 'js> {
                 continue;
             }
             if self.sh.borrow().page.dirty {
-                self.render_if_dirty()?;
+                self.render_settled()?;
                 continue;
             }
             if let Some(p) = self.uiq.pop_front() {

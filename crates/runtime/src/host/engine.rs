@@ -276,6 +276,7 @@ impl Engine {
             && s.record.warned.is_empty()
             && s.record.rejections.is_empty()
             && !s.page.dirty
+            && !s.page.stale
             && s.page.tree.is_none()
             && s.page.cameras.is_empty()
             && s.record.host_bytes == 0

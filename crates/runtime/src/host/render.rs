@@ -269,11 +269,35 @@ fn truthy_attr(n: &Node, k: &str) -> bool {
 impl<'js> Driver<'_, 'js> {
     /// Renders when the program changed something since the last render.
     pub(super) fn render_if_dirty(&mut self) -> Result<(), Halt> {
-        let dirty = std::mem::take(&mut self.sh.borrow_mut().page.dirty);
+        let dirty = {
+            let mut sh = self.sh.borrow_mut();
+            let stale = std::mem::take(&mut sh.page.stale);
+            std::mem::take(&mut sh.page.dirty) || stale
+        };
         if dirty && self.project.has_wxml() {
             self.render_now()?;
         }
         Ok(())
+    }
+
+    /// The settle loop's render after a change. With [`RunConfig::lazy_render`] (the
+    /// explorer's), a page whose render has no effect but its tree (`Project::renders_plainly`:
+    /// no components, WXS, imports or cameras) is marked stale instead, and rendered when
+    /// something reads the tree ([`Driver::render_if_dirty`]: a tap, a selector query, a
+    /// form); what the program sees is the same, without the renders nothing read.
+    pub(super) fn render_settled(&mut self) -> Result<(), Halt> {
+        let lazy = self.cfg.lazy_render && !self.cfg.render && !self.cfg.screen;
+        if lazy && self.project.has_wxml() {
+            let route = self.current_route()?;
+            if self.project.renders_plainly(&route) {
+                let mut sh = self.sh.borrow_mut();
+                if std::mem::take(&mut sh.page.dirty) {
+                    sh.page.stale = true;
+                }
+                return Ok(());
+            }
+        }
+        self.render_if_dirty()
     }
 
     /// The prelude as the renderer calls it.
@@ -631,7 +655,11 @@ pub(super) fn render_page(p: &Prelude<'_>) -> Result<(), Halt> {
 
 fn render_page_inner(p: &Prelude<'_>) -> Result<(), Halt> {
     let s = p.call_string("pageData", Vec::new())?;
-    p.sh.borrow_mut().page.dirty = false;
+    {
+        let mut sh = p.sh.borrow_mut();
+        sh.page.dirty = false;
+        sh.page.stale = false;
+    }
     let Ok(Json::Object(pd)) = serde_json::from_str::<Json>(&s) else {
         p.sh.borrow_mut().page.tree = None;
         return Ok(());

@@ -127,6 +127,9 @@ pub(super) struct Consent {
 pub(super) struct Page {
     /// The program changed data since the last render.
     pub(super) dirty: bool,
+    /// A change the settle loop left for later: the page renders plainly (nothing but its
+    /// tree), so it renders when something reads the tree (`Driver::render_settled`).
+    pub(super) stale: bool,
     /// The current page's last render, and its route.
     pub(super) tree: Option<Rc<miniperm_wxml::Tree>>,
     pub(super) tree_route: String,
