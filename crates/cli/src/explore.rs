@@ -27,7 +27,8 @@ pub struct Args {
     /// point each
     #[arg(long, conflicts_with_all = ["page", "tap"])]
     pub all: bool,
-    /// Stop after this many paths, over every entry point (the report says it was cut)
+    /// Stop after this many paths, over every entry point (the report says it was cut; on
+    /// several threads which paths ran varies between runs, `-j 1` cuts the same ones)
     #[arg(long, value_name = "N", default_value_t = 20_000)]
     pub max_paths: usize,
     /// At most this many answers on one path
@@ -287,6 +288,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     }
 
     out.flush()?;
+    if explored.truncated() && plan.threads > 1 {
+        output::hint(&format!(
+            "the search was cut by --max-paths on {} worker threads: which paths ran depends on              which worker finished first, so another run may report other paths; `-j 1` cuts the              same paths every time",
+            plan.threads
+        ));
+    }
     if !args.all && args.entry.tap.is_empty() && explored.paths() == 1 {
         output::hint(
             "only the launch ran (1 path): no `--tap` was given, so no handler asked for a \

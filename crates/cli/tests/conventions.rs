@@ -338,3 +338,24 @@ fn help_shows_examples_and_its_own_exit_codes() {
     assert!(!help.contains("[default: \"\"]"), "{help}");
     assert!(help.contains("-a, --answers"), "{help}");
 }
+
+#[test]
+fn a_cut_search_on_several_threads_says_it_may_differ_between_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let classic = example("classic");
+    let cut = ["explore", &classic, "-t", "onLocate", "--max-paths", "5"];
+    let o = miniperm(d, &[&cut[..], &["-j", "2"]].concat(), &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("hint: the search was cut by --max-paths on 2 worker threads")
+            && err.contains("`-j 1`"),
+        "{err}"
+    );
+    // One thread cuts the same paths every time; an uncut search on two threads is complete.
+    let o = miniperm(d, &[&cut[..], &["-j", "1"]].concat(), &[]);
+    assert_eq!(text(&o.stderr), "");
+    let o = miniperm(d, &["explore", &classic, "-t", "onLocate", "-j", "2"], &[]);
+    assert_eq!(text(&o.stderr), "");
+}
