@@ -123,6 +123,9 @@ test("the classic example's report shows a screen per outcome, full size beside 
   await shots.first().click();
   const box = page.locator("#shotbox");
   await box.waitFor({ state: "visible" });
+  // The close button has the focus (not the picture's frame, which would take Escape away from
+  // the dialog).
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), "shotclose");
   assert.match(await box.locator("pre").textContent(), /tap pages\/index\/index onLocate/);
   await page.frameLocator("#shotbox iframe").locator("wx-button", { hasText: "获取当前位置" }).waitFor();
   await shot(page, "25-report-screen-full-size");

@@ -503,7 +503,7 @@ button.shot iframe{{border:0;width:{sw}px;height:{sh}px;transform:scale({k});tra
 <p class="n">Blue: a native UI; teal: the user's answers; green leaves end with a guarded api granted, grey without, red with a finding, yellow cut. Levels past {od} start folded.</p>
 <div id="tree">{tree}</div>{shotnote}
 </main>
-<dialog id="shotbox" aria-label="the final page of a path"><div class="sb"><iframe sandbox="" title="the final page, as the phone draws it"></iframe><pre tabindex="0" aria-label="transcript of this path"></pre></div><p><button type="button" id="shotclose">close</button></p></dialog>
+<dialog id="shotbox" aria-label="the final page of a path"><div class="sb"><iframe sandbox="" tabindex="-1" title="the final page, as the phone draws it"></iframe><pre tabindex="0" aria-label="transcript of this path"></pre></div><p><button type="button" id="shotclose" autofocus>close</button></p></dialog>
 <script type="application/json" id="screens">{screens}</script>
 <script>
 (function(){{var q=document.getElementById('q'),k=document.getElementById('k'),c=document.getElementById('cnt');
@@ -520,7 +520,7 @@ var box=document.getElementById('shotbox'),big=box.querySelector('iframe'),tr=bo
 function frame(b){{if(b.firstChild)return;var f=document.createElement('iframe');f.setAttribute('sandbox','');f.setAttribute('tabindex','-1');f.setAttribute('aria-hidden','true');f.setAttribute('loading','lazy');f.srcdoc=data.docs[+b.dataset.s];b.appendChild(f);}}
 var shots=[].slice.call(document.querySelectorAll('button.shot'));
 if('IntersectionObserver' in window){{var io=new IntersectionObserver(function(es){{es.forEach(function(e){{if(e.isIntersecting){{frame(e.target);io.unobserve(e.target);}}}});}});shots.forEach(function(b){{io.observe(b);}});}}else shots.forEach(frame);
-shots.forEach(function(b){{b.addEventListener('click',function(){{big.srcdoc=data.docs[+b.dataset.s];tr.textContent=data.tr[+b.dataset.t].map(function(i){{return data.lines[i];}}).join('\n');if(box.showModal)box.showModal();else box.setAttribute('open','');}});}});
+shots.forEach(function(b){{b.addEventListener('click',function(){{big.srcdoc=data.docs[+b.dataset.s];tr.textContent=data.tr[+b.dataset.t].map(function(i){{return data.lines[i];}}).join('\n');if(box.showModal)box.showModal();else box.setAttribute('open','');document.getElementById('shotclose').focus();}});}});
 document.getElementById('shotclose').addEventListener('click',function(){{box.close();}});}})();
 </script>
 </body></html>
