@@ -1445,7 +1445,7 @@
       var r = row(prefix + k);
       return !!r && build(t, k, r);
     }
-    return new Proxy(target, {
+    var traps = {
       get: function (t, k, recv) { if (typeof k === 'string' && !all) make(t, k); return Reflect.get(t, k, recv); },
       has: function (t, k) { return (typeof k === 'string' && make(t, k)) || k in t; },
       getOwnPropertyDescriptor: function (t, k) { if (typeof k === 'string' && !all) make(t, k); return Reflect.getOwnPropertyDescriptor(t, k); },
@@ -1462,10 +1462,17 @@
             }
           }
           all = true;
+          // Every member is made: the proxy forwards natively from here on (a handler without
+          // traps), so a listing, a spread or a read costs what it costs on a plain object.
+          delete traps.get;
+          delete traps.has;
+          delete traps.getOwnPropertyDescriptor;
+          delete traps.ownKeys;
         }
         return Reflect.ownKeys(t);
       },
-    });
+    };
+    return new Proxy(target, traps);
   }
   G.wx = lazy(wx, '');
 

@@ -216,7 +216,8 @@ fn the_base_library_decides_what_wx_has_and_what_can_i_use_says() {
         [
             "undefined undefined function",
             "false true true false false true false false false",
-            "false false true true true function false"
+            "false false true true true function false",
+            "again true function false true true true"
         ]
     );
     let new = run_with(&p, &["presence"], "", |c| c.base_lib = Some((2, 32, 3)));
@@ -225,7 +226,8 @@ fn the_base_library_decides_what_wx_has_and_what_can_i_use_says() {
         [
             "function function function",
             "true true true false true true false false false",
-            "true true true true true function false"
+            "true true true true true function false",
+            "again true function true true true true"
         ]
     );
     // the profile's base library when the run gives none
