@@ -290,7 +290,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<u8, CliError> {
     out.flush()?;
     if explored.truncated() && plan.threads > 1 {
         output::hint(&format!(
-            "the search was cut by --max-paths on {} worker threads: which paths ran depends on              which worker finished first, so another run may report other paths; `-j 1` cuts the              same paths every time",
+            "the search was cut by --max-paths on {} worker threads: which paths ran depends on \
+             which worker finished first, so another run may report other paths; `-j 1` cuts the \
+             same paths every time",
             plan.threads
         ));
     }

@@ -311,13 +311,13 @@ impl RenderData {
         }
     }
 
-    /// True when the page's WXML may show a custom component (its JSON or app.json names one):
-    /// only then must the page render before its `onLoad`.
     /// The page's render draws its tree and does nothing else (see `plain`).
     pub(crate) fn renders_plainly(&self, page_wxml: &str) -> bool {
         self.plain.contains(page_wxml)
     }
 
+    /// True when the page's WXML may show a custom component (its JSON or app.json names one):
+    /// only then must the page render before its `onLoad`.
     pub(crate) fn may_use_components(&self, page_wxml: &str) -> bool {
         !self.global.is_empty() || self.using.get(page_wxml).is_some_and(|m| !m.is_empty())
     }

@@ -132,3 +132,47 @@ fn a_camera_page_renders_as_it_opens() {
         transcript(&o)
     );
 }
+
+/// Lazy or not, what the program meets is the same when pages change: a camera page shown again
+/// after a plain page asks again, and a hidden page's `selectComponent` looks at the page on
+/// top (a plain one: no component there).
+#[test]
+fn lazy_renders_leave_cameras_and_components_as_eager_ones_do() {
+    let p = fixture("plain-render");
+    for (page, taps, answers) in [
+        ("pages/cam/cam", &["toPlain", "onBack"][..], "allow"),
+        ("pages/comp/comp", &["go"][..], ""),
+    ] {
+        let with = |lazy: bool| {
+            run_with(&p, taps, answers, |c| {
+                c.page = Some(page.into());
+                c.lazy_render = lazy;
+            })
+        };
+        // All but the renderer's warning about the plain page's passing state (`n == 1`).
+        let program = |o: &miniperm_runtime::RunOutcome| -> Vec<Event> {
+            o.events
+                .iter()
+                .filter(|e| !matches!(e, Event::Warning { code, .. } if code == "render"))
+                .cloned()
+                .collect()
+        };
+        let (eager, lazy) = (with(false), with(true));
+        assert_eq!(program(&lazy), program(&eager), "{}", transcript(&lazy));
+    }
+    let comp = run_with(&p, &["go"], "", |c| {
+        c.page = Some("pages/comp/comp".into());
+        c.lazy_render = true;
+    });
+    assert_eq!(logs(&comp), ["found false"], "{}", transcript(&comp));
+    let cam = run_with(&p, &["toPlain", "onBack"], "allow", |c| {
+        c.page = Some("pages/cam/cam".into());
+        c.lazy_render = true;
+    });
+    let camera_calls = cam
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Call { api, .. } if api == "<camera>"))
+        .count();
+    assert_eq!(camera_calls, 2, "{}", transcript(&cam));
+}

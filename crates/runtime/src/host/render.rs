@@ -294,6 +294,13 @@ impl<'js> Driver<'_, 'js> {
                 if std::mem::take(&mut sh.page.dirty) {
                     sh.page.stale = true;
                 }
+                // What the render would have left that is read without rendering first: a
+                // plain page shows no camera (a camera page shown again asks again) and no
+                // component (`selectComponent` finds none in another page's tree).
+                sh.page.cameras.clear();
+                if sh.page.tree_route != route {
+                    sh.page.tree = None;
+                }
                 return Ok(());
             }
         }
