@@ -262,7 +262,7 @@ impl RenderData {
                 using.insert(format!("{}.wxml", strip_ext(name)), m);
             }
         }
-        let pages: BTreeMap<String, PageInfo> = pages
+        let pages = pages
             .iter()
             .map(|p| {
                 let doc = templates.get(&format!("{p}.wxml"));
@@ -286,29 +286,30 @@ impl RenderData {
             .chain(std::iter::once((String::new(), missing_of(&global))))
             .filter(|(_, v)| !v.is_empty())
             .collect();
-        let plain = pages
+        let mut rd = RenderData {
+            templates,
+            using,
+            global,
+            missing,
+            plain: std::collections::HashSet::new(),
+            problems,
+            wxs,
+            pages,
+        };
+        rd.plain = rd
+            .pages
             .keys()
             .map(|p| format!("{p}.wxml"))
             .filter(|file| {
-                global.is_empty()
-                    && using.get(file).is_none_or(BTreeMap::is_empty)
-                    && templates.get(file).is_some_and(|doc| {
+                !rd.may_use_components(file)
+                    && rd.templates.get(file).is_some_and(|doc| {
                         !doc.any_element(|e| {
                             matches!(e.name.as_str(), "wxs" | "import" | "include" | "camera")
                         })
                     })
             })
             .collect();
-        RenderData {
-            templates,
-            using,
-            global,
-            missing,
-            plain,
-            problems,
-            wxs,
-            pages,
-        }
+        rd
     }
 
     /// The page's render draws its tree and does nothing else (see `plain`).
